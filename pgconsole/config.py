@@ -1,0 +1,215 @@
+"""Settings: built-in defaults, a TOML file with named profiles, `PGCONSOLE_*` variables, flags.
+
+Precedence, highest first: command-line flags, `PGCONSOLE_*` environment variables, the chosen
+profile's table in the file, the file's top-level keys, built-in defaults. The file is found at
+`--config`, else `$PGCONSOLE_CONFIG`, else `$XDG_CONFIG_HOME/pgconsole/config.toml`.
+Passwords never belong in the file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from pgconsole.db.params import PoolSettings, SessionSettings
+
+ENV_PREFIX = "PGCONSOLE_"
+_DURATION = re.compile(r"^\s*\d+(\.\d+)?\s*(us|ms|s|min|h|d)?\s*$")
+
+
+def _check_duration(value: str) -> str:
+    if not _DURATION.match(value):
+        raise ValueError(
+            "expected a PostgreSQL duration such as 500ms, 30s, 2min or 0 (meaning no limit)"
+        )
+    return value.strip()
+
+
+PgDuration = Annotated[str, AfterValidator(_check_duration)]
+"""A duration in PostgreSQL's own syntax (`250ms`, `30s`, `5min`); a bare number is ms."""
+
+
+class ConfigError(Exception):
+    """A configuration file, variable or flag that cannot be used. The message names it."""
+
+
+class Settings(BaseSettings):
+    """Everything that shapes a pgconsole session. Each field can be set in every layer."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid")
+
+    dsn: str | None = None
+    """Connection URI (`postgresql://user@host:port/db?sslmode=verify-full`). No password here."""
+
+    read_only: bool = False
+    """Start every transaction READ ONLY and refuse every writing action."""
+
+    connect_timeout: float = Field(default=10.0, gt=0)
+    """Seconds to wait for the server to answer a new connection."""
+
+    command_timeout: float = Field(default=60.0, gt=0)
+    """Client-side limit in seconds on any single query, a safety net above statement_timeout."""
+
+    statement_timeout: PgDuration = "30s"
+    """Server-side limit on any statement pgconsole runs."""
+
+    lock_timeout: PgDuration = "5s"
+    """How long a statement may wait for a lock before giving up."""
+
+    idle_in_transaction_session_timeout: PgDuration = "2min"
+    """The server ends a session left idle inside a transaction for this long."""
+
+    pool_min_size: int = Field(default=1, ge=0)
+    """Connections the pool keeps open."""
+
+    pool_max_size: int = Field(default=4, ge=1)
+    """Most connections the pool opens at once."""
+
+    max_inactive_connection_lifetime: float = Field(default=300.0, ge=0)
+    """Seconds after which an idle pooled connection is closed (0: never)."""
+
+    def session(self) -> SessionSettings:
+        """The server settings each pooled session starts with."""
+        return SessionSettings(
+            statement_timeout=self.statement_timeout,
+            lock_timeout=self.lock_timeout,
+            idle_in_transaction_session_timeout=self.idle_in_transaction_session_timeout,
+            read_only=self.read_only,
+        )
+
+    def pool(self) -> PoolSettings:
+        """Size and client-side timeouts of the pool."""
+        return PoolSettings(
+            min_size=min(self.pool_min_size, self.pool_max_size),
+            max_size=self.pool_max_size,
+            command_timeout=self.command_timeout,
+            max_inactive_connection_lifetime=self.max_inactive_connection_lifetime,
+        )
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    """A parsed config file: top-level defaults and named profiles."""
+
+    path: Path | None
+    defaults: Mapping[str, Any]
+    profiles: Mapping[str, Mapping[str, Any]]
+
+
+def default_config_path(environ: Mapping[str, str] = os.environ) -> Path:
+    """`$XDG_CONFIG_HOME/pgconsole/config.toml` (XDG's default is `~/.config`)."""
+    base = environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "pgconsole" / "config.toml"
+
+
+def read_config_file(
+    explicit: Path | None, environ: Mapping[str, str] = os.environ
+) -> ConfigFile:
+    """Find and parse the config file; a missing default file is an empty one.
+
+    Raises:
+        ConfigError: An explicitly named file is missing, or any file is not valid TOML or has
+            keys pgconsole does not know.
+    """
+    from_env = environ.get("PGCONSOLE_CONFIG")
+    named = explicit or (Path(from_env) if from_env else None)
+    path = (named or default_config_path(environ)).expanduser()
+    if not path.is_file():
+        if named is not None:
+            raise ConfigError(f"config file {path} does not exist")
+        return ConfigFile(None, {}, {})
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read config file {path}: {error}") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from error
+    profiles = data.pop("profiles", {})
+    if not isinstance(profiles, dict) or not all(isinstance(p, dict) for p in profiles.values()):
+        raise ConfigError(f"{path}: [profiles] must hold tables such as [profiles.prod]")
+    known = set(Settings.model_fields)
+    for where, table in [("", data), *((f"[profiles.{n}] ", t) for n, t in profiles.items())]:
+        unknown = sorted(set(table) - known)
+        if unknown:
+            raise ConfigError(f"{path}: {where}unknown key {unknown[0]!r}")
+        if "password" in table:
+            raise ConfigError(f"{path}: {where}passwords do not belong in the config file")
+    return ConfigFile(path, data, profiles)
+
+
+def load_settings(
+    config: ConfigFile,
+    profile: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Merge every layer into one validated `Settings`.
+
+    Args:
+        config: The parsed config file.
+        profile: The profile to use (`--profile`, else `$PGCONSOLE_PROFILE`), if any.
+        overrides: Values given on the command line.
+
+    Raises:
+        ConfigError: Unknown profile, or a value that does not validate; the message names the
+            file and key, the variable, or the flag it came from.
+    """
+    overrides = dict(overrides or {})
+    profile = profile or os.environ.get("PGCONSOLE_PROFILE") or None
+    file_values: dict[str, Any] = dict(config.defaults)
+    if profile is not None:
+        if profile not in config.profiles:
+            where = config.path or default_config_path()
+            known = ", ".join(sorted(config.profiles)) or "none"
+            raise ConfigError(f'no profile "{profile}" in {where} (profiles: {known})')
+        file_values.update(config.profiles[profile])
+
+    class _Layered(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return (init_settings, env_settings, InitSettingsSource(settings_cls, file_values))
+
+    try:
+        loaded = _Layered(**overrides)
+    except ValidationError as error:
+        raise ConfigError(_explain(error, config, profile, overrides)) from None
+    return Settings.model_validate(loaded.model_dump())
+
+
+def _explain(
+    error: ValidationError,
+    config: ConfigFile,
+    profile: str | None,
+    overrides: Mapping[str, Any],
+) -> str:
+    first = error.errors()[0]
+    key = str(first["loc"][0]) if first["loc"] else "?"
+    message = first["msg"].removeprefix("Value error, ")
+    if key in overrides:
+        origin = f"--{key.replace('_', '-')}"
+    elif (ENV_PREFIX + key.upper()) in os.environ:
+        origin = f"${ENV_PREFIX}{key.upper()}"
+    elif profile is not None and key in config.profiles.get(profile, {}):
+        origin = f"{config.path}: [profiles.{profile}] {key}"
+    else:
+        origin = f"{config.path}: {key}"
+    return f"invalid value for {origin}: {message}"

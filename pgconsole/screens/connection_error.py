@@ -1,0 +1,65 @@
+"""Shown when connecting fails: why, in one line, what helps, and a key to try again."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from pgconsole.db.failures import ConnectFailure
+from pgconsole.messages import RetryRequested
+from pgconsole.paths import STYLES
+from pgconsole.text import visible
+
+
+class ConnectionErrorScreen(Screen[None]):
+    """A failed connection: the app stays up and waits for a retry or quit."""
+
+    CSS_PATH = STYLES / "connection_error.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "retry", "Retry"),
+    ]
+
+    def __init__(self, failure: ConnectFailure) -> None:
+        super().__init__()
+        self.failure = failure
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="failure"):
+            yield Static(Text("Cannot connect", style="bold"), id="failure-title")
+            yield Static(id="failure-summary")
+            yield Static(id="failure-details")
+            yield Static(id="failure-state")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show_failure(self.failure)
+
+    def show_failure(self, failure: ConnectFailure) -> None:
+        """Show `failure` (a newer one replaces the old)."""
+        self.failure = failure
+        self.query_one("#failure-summary", Static).update(Text(visible(failure.summary)))
+        details = Text()
+        for label, value in failure.details:
+            details.append(f"{label:<12}", style="dim")
+            details.append(visible(value, keep_newlines=False))
+            details.append("\n")
+        details.rstrip()
+        self.query_one("#failure-details", Static).update(details)
+        self.query_one("#failure-state", Static).update(
+            Text.assemble("Press ", ("r", "bold"), " to retry, ", ("q", "bold"), " to quit.")
+        )
+
+    def show_retrying(self) -> None:
+        """Say that a new attempt is under way."""
+        self.query_one("#failure-state", Static).update(Text("retrying…"))
+
+    def action_retry(self) -> None:
+        """Ask the app to connect again."""
+        self.show_retrying()
+        self.post_message(RetryRequested())

@@ -1,0 +1,92 @@
+"""Shared fixtures: one throwaway PostgreSQL for the whole run, a fresh database per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+
+import asyncpg
+import pytest
+
+from pgconsole.config import Settings
+from pgconsole.db.cluster import ThrowawayCluster
+from pgconsole.db.params import ConnectParams, SslMode
+from pgconsole.db.quoting import quote_ident
+
+TEST_APP_NAME = "pgconsole-tests"
+"""application_name of the suite's own admin connections (never `pgconsole`)."""
+
+
+@pytest.fixture(autouse=True)
+def hermetic_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No PG*/PGCONSOLE_* variable or config file of the machine leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith(("PG", "PGCONSOLE_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[ThrowawayCluster]:
+    """A real server with SSL on and a CA of its own, removed after the run."""
+    with ThrowawayCluster() as server:
+        yield server
+
+
+async def admin_connect(cluster: ThrowawayCluster, database: str = "postgres") -> asyncpg.Connection:
+    """A superuser connection over verified TLS, labelled as the test suite's."""
+    return await asyncpg.connect(
+        cluster.dsn(database), server_settings={"application_name": TEST_APP_NAME}
+    )
+
+
+@pytest.fixture
+async def admin(cluster: ThrowawayCluster) -> AsyncIterator[asyncpg.Connection]:
+    """A superuser connection to the `postgres` database."""
+    conn = await admin_connect(cluster)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def database(cluster: ThrowawayCluster, admin: asyncpg.Connection) -> AsyncIterator[str]:
+    """A fresh database `t_<uuid>`, dropped (with its sessions) after the test."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    await admin.execute(f"CREATE DATABASE {quote_ident(name)}")
+    try:
+        yield name
+    finally:
+        await admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
+
+
+def params_for(cluster: ThrowawayCluster, database: str, **changes: object) -> ConnectParams:
+    """How the app connects to `database`: superuser, verify-full against the cluster's CA."""
+    base = ConnectParams(
+        host=cluster.host,
+        port=cluster.port,
+        user=cluster.superuser,
+        password=cluster.password,
+        database=database,
+        sslmode=SslMode.VERIFY_FULL,
+        sslrootcert=cluster.ca_file,
+        connect_timeout=5.0,
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """Built-in defaults, untouched by any config file or variable of the machine."""
+    return Settings()
+
+
+async def pgconsole_backends(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """Sessions on the server whose application_name is pgconsole's."""
+    return await conn.fetch(
+        "SELECT pid, state, datname FROM pg_stat_activity WHERE application_name = $1",
+        "pgconsole",
+    )

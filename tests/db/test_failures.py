@@ -1,0 +1,124 @@
+"""Each way a connection fails gets its own readable line, from a real failure."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from pgconsole.db.certs import CertificateAuthority
+from pgconsole.db.cluster import ThrowawayCluster
+from pgconsole.db.failures import ConnectFailure, FailureKind, classify
+from pgconsole.db.params import ConnectParams, PoolSettings, SessionSettings, SslMode
+from pgconsole.db.pool import open_database
+from tests.conftest import params_for
+from tests.helpers.proxy import ProxyMode, TcpProxy
+
+
+async def failure_of(params: ConnectParams) -> ConnectFailure:
+    """Connect, expecting to fail, and explain the failure."""
+    try:
+        db = await open_database(params, SessionSettings(), PoolSettings())
+    except Exception as error:
+        failure = classify(error, params)
+        assert params.password is None or params.password not in repr(failure)
+        return failure
+    await db.close()
+    raise AssertionError("the connection unexpectedly succeeded")
+
+
+@pytest.fixture
+async def proxy(cluster: ThrowawayCluster) -> AsyncIterator[TcpProxy]:
+    proxy = TcpProxy(cluster.host, cluster.port)
+    try:
+        yield proxy
+    finally:
+        await proxy.close()
+
+
+async def test_wrong_password(cluster: ThrowawayCluster) -> None:
+    failure = await failure_of(params_for(cluster, "postgres", password="wrong"))
+    assert failure.kind is FailureKind.AUTH
+    assert failure.summary == (
+        f'Password authentication failed for user "postgres" at 127.0.0.1:{cluster.port}'
+    )
+    assert failure.detail("SQLSTATE") == "28P01"
+
+
+async def test_unknown_database(cluster: ThrowawayCluster) -> None:
+    failure = await failure_of(params_for(cluster, "no_such_db"))
+    assert failure.kind is FailureKind.NO_DATABASE
+    assert failure.summary == f'Database "no_such_db" does not exist on 127.0.0.1:{cluster.port}'
+    assert failure.detail("SQLSTATE") == "3D000"
+
+
+async def test_refused_port(cluster: ThrowawayCluster, proxy: TcpProxy) -> None:
+    failure = await failure_of(params_for(cluster, "postgres", port=proxy.port))
+    assert failure.kind is FailureKind.REFUSED
+    assert failure.summary.startswith(f"Connection refused by 127.0.0.1:{proxy.port}")
+
+
+async def test_refused_on_every_address_of_localhost(
+    cluster: ThrowawayCluster, proxy: TcpProxy
+) -> None:
+    # localhost has two addresses; asyncio then reports one OSError without an errno.
+    failure = await failure_of(params_for(cluster, "postgres", host="localhost", port=proxy.port))
+    assert failure.kind is FailureKind.REFUSED
+
+
+async def test_silent_host_times_out(cluster: ThrowawayCluster, proxy: TcpProxy) -> None:
+    await proxy.set_mode(ProxyMode.SILENT)
+    params = params_for(cluster, "postgres", port=proxy.port, connect_timeout=0.5)
+    failure = await failure_of(params)
+    assert failure.kind is FailureKind.TIMEOUT
+    assert failure.summary == (
+        f"No answer from 127.0.0.1:{proxy.port} within 0.5 s (connect timeout)"
+    )
+
+
+async def test_ca_that_did_not_sign_the_server(cluster: ThrowawayCluster, tmp_path: Path) -> None:
+    other = CertificateAuthority.create(tmp_path, "some other CA")
+    failure = await failure_of(params_for(cluster, "postgres", sslrootcert=other.cert))
+    assert failure.kind is FailureKind.TLS
+    assert "certificate could not be verified" in failure.summary
+    assert failure.detail("Result") == "not connected: no fallback"
+
+
+async def test_certificate_for_another_name(cluster: ThrowawayCluster) -> None:
+    # 127.0.0.2 is loopback too, but not among the certificate's names.
+    proxy = TcpProxy(cluster.host, cluster.port, host="127.0.0.2")
+    await proxy.set_mode(ProxyMode.FORWARD)
+    try:
+        failure = await failure_of(
+            params_for(cluster, "postgres", host="127.0.0.2", port=proxy.port)
+        )
+    finally:
+        await proxy.close()
+    assert failure.kind is FailureKind.TLS
+    assert failure.summary == 'TLS: the server\'s certificate is not valid for host "127.0.0.2"'
+
+
+async def test_unreadable_root_certificate(cluster: ThrowawayCluster, tmp_path: Path) -> None:
+    failure = await failure_of(params_for(cluster, "postgres", sslrootcert=tmp_path / "none.crt"))
+    assert failure.kind is FailureKind.TLS
+    assert "none.crt could not be read" in failure.summary
+
+
+async def test_server_without_tls_refuses_verify_full(tmp_path: Path) -> None:
+    with ThrowawayCluster(ssl=False) as plain:
+        ca = CertificateAuthority.create(tmp_path)
+        shutil.copy(ca.cert, tmp_path / "root.crt")
+        params = ConnectParams(
+            host=plain.host,
+            port=plain.port,
+            user=plain.superuser,
+            password=plain.password,
+            sslmode=SslMode.VERIFY_FULL,
+            sslrootcert=tmp_path / "root.crt",
+        )
+        failure = await failure_of(params)
+    assert failure.kind is FailureKind.TLS
+    assert "does not accept TLS" in failure.summary
+

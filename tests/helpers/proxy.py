@@ -1,0 +1,81 @@
+"""A loopback TCP proxy whose behaviour a test switches: refuse, stay silent, or forward."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from enum import StrEnum
+
+from pgconsole.db.cluster import free_port
+
+
+class ProxyMode(StrEnum):
+    """What a new connection to the proxy meets."""
+
+    REFUSE = "refuse"  # nothing listens: the kernel refuses the connection
+    SILENT = "silent"  # accepted, then never a byte back: a host that does not answer
+    FORWARD = "forward"  # piped to the real server
+
+
+class TcpProxy:
+    """Listens on `host:port` (a free loopback port) and behaves as `mode` says."""
+
+    def __init__(self, target_host: str, target_port: int, *, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.port = free_port(host)
+        self._target = (target_host, target_port)
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
+        self.mode = ProxyMode.REFUSE
+
+    async def set_mode(self, mode: ProxyMode) -> None:
+        """Switch behaviour for the connections that arrive from now on."""
+        self.mode = mode
+        if mode is ProxyMode.REFUSE:
+            await self._stop_listening()
+        elif self._server is None:
+            self._server = await asyncio.start_server(self._handle, self.host, self.port)
+
+    async def close(self) -> None:
+        """Stop listening and drop every connection."""
+        await self._stop_listening()
+        for writer in list(self._writers):
+            writer.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _stop_listening(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)  # type: ignore[arg-type]
+        try:
+            if self.mode is ProxyMode.SILENT:
+                await asyncio.sleep(3600)
+                return
+            up_reader, up_writer = await asyncio.open_connection(*self._target)
+            self._writers.add(up_writer)
+            await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+        except (OSError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+            self._tasks.discard(task)  # type: ignore[arg-type]
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    finally:
+        with contextlib.suppress(OSError):
+            writer.close()

@@ -64,9 +64,7 @@ def resolve(args: argparse.Namespace) -> tuple[Settings, ConnectParams | None]:
     if args.demo:
         return settings, None
     if not settings.dsn:
-        raise UsageError(
-            "no connection given: pass a postgresql:// URI, --profile NAME, or --demo"
-        )
+        raise UsageError("no connection given: pass a postgresql:// URI, --profile NAME, or --demo")
     return settings, parse_uri(settings.dsn, connect_timeout=settings.connect_timeout)
 
 

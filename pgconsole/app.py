@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import ClassVar
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -14,7 +14,7 @@ from pgconsole.config import Settings
 from pgconsole.db.failures import classify
 from pgconsole.db.params import ConnectParams
 from pgconsole.db.pool import Database, open_database
-from pgconsole.messages import ConnectFailed, Connected, RetryRequested
+from pgconsole.messages import Connected, ConnectFailed, RetryRequested
 from pgconsole.paths import STYLES
 from pgconsole.screens.connection_error import ConnectionErrorScreen
 from pgconsole.screens.help import HelpScreen, KeySection
@@ -34,7 +34,7 @@ class PgConsoleApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
     ]
     # A mode (not get_default_screen) so that Textual loads the home screen's CSS_PATH.
-    MODES: ClassVar[dict[str, type[Screen[None]]]] = {"main": MainScreen}
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {"main": MainScreen}
     DEFAULT_MODE = "main"
 
     def __init__(self, params: ConnectParams, settings: Settings) -> None:

@@ -115,9 +115,7 @@ def default_config_path(environ: Mapping[str, str] = os.environ) -> Path:
     return Path(base) / "pgconsole" / "config.toml"
 
 
-def read_config_file(
-    explicit: Path | None, environ: Mapping[str, str] = os.environ
-) -> ConfigFile:
+def read_config_file(explicit: Path | None, environ: Mapping[str, str] = os.environ) -> ConfigFile:
     """Find and parse the config file; a missing default file is an empty one.
 
     Raises:
@@ -142,11 +140,11 @@ def read_config_file(
         raise ConfigError(f"{path}: [profiles] must hold tables such as [profiles.prod]")
     known = set(Settings.model_fields)
     for where, table in [("", data), *((f"[profiles.{n}] ", t) for n, t in profiles.items())]:
+        if "password" in table:
+            raise ConfigError(f"{path}: {where}passwords do not belong in the config file")
         unknown = sorted(set(table) - known)
         if unknown:
             raise ConfigError(f"{path}: {where}unknown key {unknown[0]!r}")
-        if "password" in table:
-            raise ConfigError(f"{path}: {where}passwords do not belong in the config file")
     return ConfigFile(path, data, profiles)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -20,7 +21,9 @@ TEST_APP_NAME = "pgconsole-tests"
 
 
 @pytest.fixture(autouse=True)
-def hermetic_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+def hermetic_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """No PG*/PGCONSOLE_* variable or config file of the machine leaks into a test."""
     for name in list(os.environ):
         if name.startswith(("PG", "PGCONSOLE_")):
@@ -35,7 +38,9 @@ def cluster() -> Iterator[ThrowawayCluster]:
         yield server
 
 
-async def admin_connect(cluster: ThrowawayCluster, database: str = "postgres") -> asyncpg.Connection:
+async def admin_connect(
+    cluster: ThrowawayCluster, database: str = "postgres"
+) -> asyncpg.Connection:
     """A superuser connection over verified TLS, labelled as the test suite's."""
     return await asyncpg.connect(
         cluster.dsn(database), server_settings={"application_name": TEST_APP_NAME}
@@ -90,3 +95,16 @@ async def pgconsole_backends(conn: asyncpg.Connection) -> list[asyncpg.Record]:
         "SELECT pid, state, datname FROM pg_stat_activity WHERE application_name = $1",
         "pgconsole",
     )
+
+
+async def settled_backends(conn: asyncpg.Connection, within: float = 5.0) -> list[asyncpg.Record]:
+    """pgconsole's sessions once they are gone, or whatever is left after `within` seconds.
+
+    The server drops a backend from pg_stat_activity a moment after its client leaves.
+    """
+    for _ in range(int(within / 0.05)):
+        rows = await pgconsole_backends(conn)
+        if not rows:
+            return rows
+        await asyncio.sleep(0.05)
+    return await pgconsole_backends(conn)

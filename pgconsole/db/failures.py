@@ -140,4 +140,3 @@ def classify(error: BaseException, params: ConnectParams) -> ConnectFailure:
         f"Could not connect to {where}: {error}",
         (target, ("Cause", type(error).__name__), *tls_rows),
     )
-

@@ -17,6 +17,23 @@ from pgconsole.paths import STYLES
 from pgconsole.text import visible
 
 
+_RETRY_PROMPT = Text.assemble("Press ", ("r", "bold"), " to retry, ", ("q", "bold"), " to quit.")
+
+
+def _summary(failure: ConnectFailure) -> Text:
+    return Text(visible(failure.summary))
+
+
+def _details(failure: ConnectFailure) -> Text:
+    details = Text()
+    for label, value in failure.details:
+        details.append(f"{label:<12}", style="dim")
+        details.append(visible(value))
+        details.append("\n")
+    details.rstrip()
+    return details
+
+
 class ConnectionErrorScreen(Screen[None]):
     """A failed connection: the app stays up and waits for a retry or quit."""
 
@@ -32,28 +49,17 @@ class ConnectionErrorScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="failure"):
             yield Static(Text("Cannot connect", style="bold"), id="failure-title")
-            yield Static(id="failure-summary")
-            yield Static(id="failure-details")
-            yield Static(id="failure-state")
+            yield Static(_summary(self.failure), id="failure-summary")
+            yield Static(_details(self.failure), id="failure-details")
+            yield Static(_RETRY_PROMPT, id="failure-state")
         yield Footer()
-
-    def on_mount(self) -> None:
-        self.show_failure(self.failure)
 
     def show_failure(self, failure: ConnectFailure) -> None:
         """Show `failure` (a newer one replaces the old)."""
         self.failure = failure
-        self.query_one("#failure-summary", Static).update(Text(visible(failure.summary)))
-        details = Text()
-        for label, value in failure.details:
-            details.append(f"{label:<12}", style="dim")
-            details.append(visible(value, keep_newlines=False))
-            details.append("\n")
-        details.rstrip()
-        self.query_one("#failure-details", Static).update(details)
-        self.query_one("#failure-state", Static).update(
-            Text.assemble("Press ", ("r", "bold"), " to retry, ", ("q", "bold"), " to quit.")
-        )
+        self.query_one("#failure-summary", Static).update(_summary(failure))
+        self.query_one("#failure-details", Static).update(_details(failure))
+        self.query_one("#failure-state", Static).update(_RETRY_PROMPT)
 
     def show_retrying(self) -> None:
         """Say that a new attempt is under way."""

@@ -55,7 +55,7 @@ class SessionOverview(Static):
             (
                 "Pool",
                 Text(
-                    f"{pool.min_size}–{pool.max_size} connections · "
+                    f"{pool.min_size} to {pool.max_size} connections · "
                     f"query limit {pool.command_timeout:g} s · "
                     f"idle closed after {pool.max_inactive_connection_lifetime:g} s"
                 ),

@@ -121,4 +121,3 @@ async def test_server_without_tls_refuses_verify_full(tmp_path: Path) -> None:
         failure = await failure_of(params)
     assert failure.kind is FailureKind.TLS
     assert "does not accept TLS" in failure.summary
-

@@ -72,7 +72,7 @@ def test_ssl_argument_per_mode(cluster: ThrowawayCluster) -> None:
 
 def test_unreadable_root_certificate_is_a_clear_error(tmp_path: Path) -> None:
     params = ConnectParams(sslmode=SslMode.VERIFY_FULL, sslrootcert=tmp_path / "missing.crt")
-    with pytest.raises(ConnInfoError, match="missing.crt could not be read"):
+    with pytest.raises(ConnInfoError, match=r"missing\.crt could not be read"):
         params.ssl_argument()
 
 

@@ -11,7 +11,7 @@ import pytest
 from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.db.params import PoolSettings, SessionSettings, SslMode
 from pgconsole.db.pool import TlsState, open_database
-from tests.conftest import params_for, pgconsole_backends
+from tests.conftest import params_for, pgconsole_backends, settled_backends
 
 
 async def test_opens_over_verified_tls_and_describes_the_session(
@@ -81,17 +81,16 @@ async def test_close_terminates_a_busy_connection_within_the_deadline(
             await conn.execute("SELECT pg_sleep(30)")
 
     busy = asyncio.create_task(hold_busy())
-    while not [r for r in await pgconsole_backends(admin) if r["state"] == "active"]:
+    for _ in range(200):
+        if [r for r in await pgconsole_backends(admin) if r["state"] == "active"]:
+            break
         await asyncio.sleep(0.05)
     started = time.monotonic()
     await db.close()
     assert time.monotonic() - started < 3.0
     busy.cancel()
     await asyncio.gather(busy, return_exceptions=True)
-    deadline = time.monotonic() + 5
-    while await pgconsole_backends(admin) and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
-    assert await pgconsole_backends(admin) == []
+    assert await settled_backends(admin) == []
 
 
 async def test_plaintext_session_is_reported_as_such(

@@ -56,7 +56,7 @@ class TcpProxy:
         self._writers.add(writer)
         task = asyncio.current_task()
         assert task is not None
-        self._tasks.add(task)  # type: ignore[arg-type]
+        self._tasks.add(task)
         try:
             if self.mode is ProxyMode.SILENT:
                 await asyncio.sleep(3600)
@@ -68,7 +68,7 @@ class TcpProxy:
             pass
         finally:
             writer.close()
-            self._tasks.discard(task)  # type: ignore[arg-type]
+            self._tasks.discard(task)
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

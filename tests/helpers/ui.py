@@ -1,0 +1,32 @@
+"""Helpers for Pilot tests: wait for a condition, read what a widget shows."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+
+async def wait_until(
+    pilot: Pilot[Any], predicate: Callable[[], bool], what: str, within: float = 15.0
+) -> None:
+    """Let the app run until `predicate()` holds; fail after `within` seconds."""
+    deadline = time.monotonic() + within
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {within} s waiting for {what}")
+        await pilot.pause(0.05)
+
+
+def shown(app: App[Any], selector: str) -> str:
+    """The plain text a Static on the current screen shows."""
+    return str(app.screen.query_one(selector, Static).content)
+
+
+def screen_text(app: App[Any]) -> str:
+    """Everything the current screen's Statics show, one per line."""
+    return "\n".join(str(widget.content) for widget in app.screen.query(Static) if widget.display)

@@ -1,0 +1,60 @@
+"""The command line: bad input is a message and a non-zero exit, before any UI starts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pgconsole", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "no connection given"),
+        (("mysql://h/db",), "a connection URI starts with postgresql://"),
+        (("postgresql://h/db?work_mem=1",), "unknown connection URI parameter: work_mem"),
+        (("postgresql://h/db?sslmode=maybe",), "invalid sslmode 'maybe'"),
+        (("--demo", "postgresql://h/db"), "--demo starts its own server"),
+        (("--profile", "nope", "postgresql://h/db"), 'no profile "nope"'),
+    ],
+)
+def test_bad_arguments(args: tuple[str, ...], message: str) -> None:
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert result.stderr.startswith("pgconsole: ")
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("read_only = 'sometimes'\n")
+    result = run_cli("--config", str(path), "postgresql://h/db")
+    assert result.returncode == 2
+    assert f"invalid value for {path}: read_only" in result.stderr
+
+
+def test_password_in_uri_is_not_echoed_on_error() -> None:
+    result = run_cli("postgresql://bob:s3cret-pw@h/db?sslmode=bogus")
+    assert result.returncode == 2
+    assert "s3cret-pw" not in result.stderr + result.stdout
+
+
+def test_version() -> None:
+    result = run_cli("--version")
+    assert result.returncode == 0
+    assert result.stdout.startswith("pgconsole ")

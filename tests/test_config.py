@@ -1,0 +1,132 @@
+"""Settings layers and their precedence; every bad value names where it came from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pgconsole.config import ConfigError, load_settings, read_config_file
+
+CONFIG = """
+statement_timeout = "20s"
+pool_max_size = 6
+
+[profiles.prod]
+dsn = "postgresql://dba@prod.example.com/app?sslmode=verify-full"
+read_only = true
+statement_timeout = "10s"
+
+[profiles.staging]
+dsn = "postgresql://dba@staging.example.com/app"
+"""
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(CONFIG)
+    return path
+
+
+def test_defaults_without_any_file() -> None:
+    settings = load_settings(read_config_file(None))
+    assert settings.dsn is None
+    assert settings.read_only is False
+    assert settings.statement_timeout == "30s"
+    assert settings.idle_in_transaction_session_timeout == "2min"
+
+
+def test_profile_overrides_top_level_which_overrides_defaults(config_file: Path) -> None:
+    config = read_config_file(config_file)
+    prod = load_settings(config, "prod")
+    assert prod.read_only is True
+    assert prod.statement_timeout == "10s"  # profile beats top level
+    assert prod.pool_max_size == 6  # top level beats defaults
+    assert prod.lock_timeout == "5s"  # default
+    staging = load_settings(config, "staging")
+    assert staging.read_only is False and staging.statement_timeout == "20s"
+
+
+def test_environment_beats_the_file_and_flags_beat_both(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = read_config_file(config_file)
+    monkeypatch.setenv("PGCONSOLE_STATEMENT_TIMEOUT", "5s")
+    monkeypatch.setenv("PGCONSOLE_READ_ONLY", "false")
+    settings = load_settings(config, "prod")
+    assert settings.statement_timeout == "5s"
+    assert settings.read_only is False
+    settings = load_settings(config, "prod", {"read_only": True})
+    assert settings.read_only is True
+
+
+def test_config_and_profile_from_environment(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PGCONSOLE_CONFIG", str(config_file))
+    monkeypatch.setenv("PGCONSOLE_PROFILE", "prod")
+    settings = load_settings(read_config_file(None))
+    assert settings.dsn is not None and "prod.example.com" in settings.dsn
+
+
+def test_xdg_config_home_is_the_default_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "pgconsole").mkdir()
+    (tmp_path / "pgconsole" / "config.toml").write_text('lock_timeout = "2s"\n')
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    assert load_settings(read_config_file(None)).lock_timeout == "2s"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("statement_timeout = [", "not valid TOML"),
+        ("colour = 'red'\n", "unknown key 'colour'"),
+        ("[profiles.x]\nwork_mem = '1GB'\n", "[profiles.x] unknown key 'work_mem'"),
+        ("[profiles.x]\npassword = 'secret'\n", "passwords do not belong in the config file"),
+        ("profiles = 3\n", "[profiles] must hold tables"),
+    ],
+)
+def test_bad_files_name_file_and_key(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as raised:
+        read_config_file(path)
+    assert str(path) in str(raised.value)
+    assert message in str(raised.value)
+
+
+def test_bad_value_names_profile_and_key(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("[profiles.prod]\nstatement_timeout = 'forever'\n")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(read_config_file(path), "prod")
+    assert str(raised.value).startswith(
+        f"invalid value for {path}: [profiles.prod] statement_timeout"
+    )
+    assert "PostgreSQL duration" in str(raised.value)
+
+
+def test_bad_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PGCONSOLE_POOL_MAX_SIZE", "lots")
+    with pytest.raises(ConfigError, match=r"invalid value for \$PGCONSOLE_POOL_MAX_SIZE"):
+        load_settings(read_config_file(None))
+
+
+def test_unknown_profile_lists_the_known_ones(config_file: Path) -> None:
+    with pytest.raises(ConfigError, match=r'no profile "dev" .* \(profiles: prod, staging\)'):
+        load_settings(read_config_file(config_file), "dev")
+
+
+def test_missing_named_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        read_config_file(tmp_path / "nope.toml")
+
+
+def test_example_config_is_valid() -> None:
+    example = Path(__file__).parent.parent / "config.example.toml"
+    config = read_config_file(example)
+    for name in config.profiles:
+        load_settings(config, name)

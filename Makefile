@@ -16,8 +16,8 @@ test: check
 check: setup lint types pytest
 
 lint: setup
-	$(BIN)/ruff check pgconsole tests benchmarks
-	$(BIN)/ruff format --check pgconsole tests benchmarks
+	$(BIN)/ruff check pgconsole tests benchmarks scripts
+	$(BIN)/ruff format --check pgconsole tests benchmarks scripts
 
 types: setup
 	$(BIN)/mypy --strict pgconsole tests

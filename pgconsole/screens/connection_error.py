@@ -16,7 +16,6 @@ from pgconsole.messages import RetryRequested
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
 
-
 _RETRY_PROMPT = Text.assemble("Press ", ("r", "bold"), " to retry, ", ("q", "bold"), " to quit.")
 
 

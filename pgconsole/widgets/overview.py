@@ -55,9 +55,9 @@ class SessionOverview(Static):
             (
                 "Pool",
                 Text(
-                    f"{pool.min_size} to {pool.max_size} connections · "
+                    f"min {pool.min_size} max {pool.max_size} · "
                     f"query limit {pool.command_timeout:g} s · "
-                    f"idle closed after {pool.max_inactive_connection_lifetime:g} s"
+                    f"close idle after {pool.max_inactive_connection_lifetime:g} s"
                 ),
             ),
         ]

@@ -1,11 +1,9 @@
 -- seed_demo_finish.sql: key and index shop.events once its rows are in, then ANALYZE the demo
 -- schema. No $n.
 --
--- Building the indexes and checking the foreign key once over the whole table is several
--- times faster than maintaining them row by row during the bulk insert.
-
--- Sorting a million keys for the primary key fits in memory with room to spare at this size.
-SET LOCAL maintenance_work_mem = '256MB';
+-- Building the indexes and checking the foreign key once over the whole table takes less
+-- than half the time of maintaining them row by row during the bulk insert (for a million
+-- rows: 3.5 s in all, against 8.5 s for the insert alone with everything in place).
 
 ALTER TABLE shop.events
     ADD CONSTRAINT events_pkey PRIMARY KEY (id),

@@ -1,4 +1,5 @@
-"""`pgconsole [CONNINFO] [--profile NAME] [--config PATH] [--read-only] [--demo]`."""
+"""`pgconsole [CONNINFO] [--profile NAME] [--config PATH] [--read-only] [--demo]`
+and `pgconsole doctor [CONNINFO] [--profile NAME] [--config PATH]`."""
 
 from __future__ import annotations
 
@@ -11,27 +12,34 @@ from typing import Any
 from pgconsole import __version__
 from pgconsole.config import ConfigError, Settings, load_settings, read_config_file
 from pgconsole.db.cluster import ClusterError
-from pgconsole.db.params import ConnectParams, ConnInfoError, parse_uri
+from pgconsole.db.params import ConnectParams, ConnInfoError
+from pgconsole.db.passwords import PasswordQuery
+from pgconsole.target import Target, resolve_target
 
 
 class UsageError(Exception):
     """Command-line arguments that do not make sense together."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command-line interface."""
-    parser = argparse.ArgumentParser(
-        prog="pgconsole",
-        description="A keyboard-driven terminal admin console for PostgreSQL.",
-    )
+def _common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "conninfo",
         nargs="?",
         metavar="CONNINFO",
-        help="connection URI, e.g. postgresql://user@host:5432/db?sslmode=verify-full",
+        help="a postgresql:// URI or a libpq keyword string (host=... dbname=...)",
     )
     parser.add_argument("--profile", metavar="NAME", help="use a profile from the config file")
     parser.add_argument("--config", metavar="PATH", type=Path, help="config file to read")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The console's command line."""
+    parser = argparse.ArgumentParser(
+        prog="pgconsole",
+        description="A keyboard-driven terminal admin console for PostgreSQL. "
+        "`pgconsole doctor --help` checks a connection without the UI.",
+    )
+    _common_arguments(parser)
     parser.add_argument(
         "--read-only",
         action="store_true",
@@ -47,45 +55,73 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def resolve(args: argparse.Namespace) -> tuple[Settings, ConnectParams | None]:
-    """Settings from every layer, and the connection unless this is a demo.
+def build_doctor_parser() -> argparse.ArgumentParser:
+    """`pgconsole doctor`'s command line."""
+    parser = argparse.ArgumentParser(
+        prog="pgconsole doctor",
+        description="Show the resolved connection settings and where each came from, connect, "
+        "and report TLS, server, role and pool. Exit 0 when the connection works.",
+    )
+    _common_arguments(parser)
+    return parser
+
+
+def resolve(args: argparse.Namespace) -> Target:
+    """Everything needed to connect, from every layer.
 
     Raises:
-        ConfigError, ConnInfoError, UsageError: With a message naming what is wrong.
+        ConfigError, ConnInfoError: With a message naming what is wrong and where it came from.
     """
     overrides: dict[str, Any] = {}
-    if args.read_only:
+    if getattr(args, "read_only", None):
         overrides["read_only"] = True
-    if args.conninfo:
-        if args.demo:
-            raise UsageError("--demo starts its own server: give no CONNINFO with it")
-        overrides["dsn"] = args.conninfo
-    settings = load_settings(read_config_file(args.config), args.profile, overrides)
-    if args.demo:
-        return settings, None
-    if not settings.dsn:
-        raise UsageError("no connection given: pass a postgresql:// URI, --profile NAME, or --demo")
-    return settings, parse_uri(settings.dsn, connect_timeout=settings.connect_timeout)
+    return resolve_target(
+        read_config_file(args.config),
+        conninfo=args.conninfo,
+        profile=args.profile,
+        overrides=overrides,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run pgconsole; returns the process exit status."""
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["doctor"]:
+        return doctor(arguments[1:])
+    args = build_parser().parse_args(arguments)
     try:
-        settings, params = resolve(args)
+        if args.demo:
+            if args.conninfo or args.profile:
+                raise UsageError("--demo starts its own server: give no CONNINFO or --profile")
+            overrides = {"read_only": True} if args.read_only else {}
+            return run_demo(load_settings(read_config_file(args.config), None, overrides))
+        target = resolve(args)
     except (ConfigError, ConnInfoError, UsageError) as error:
         print(f"pgconsole: {error}", file=sys.stderr)
         return 2
-    if params is None:
-        return run_demo(settings)
-    return run_app(params, settings)
+    return run_app(target.params, target.settings, target.password_query)
 
 
-def run_app(params: ConnectParams, settings: Settings) -> int:
+def doctor(arguments: list[str]) -> int:
+    """`pgconsole doctor`: exit 0 when it connected, 1 with a reason, 2 for bad settings."""
+    args = build_doctor_parser().parse_args(arguments)
+    try:
+        target = resolve(args)
+    except (ConfigError, ConnInfoError) as error:
+        print(f"pgconsole doctor: {error}", file=sys.stderr)
+        return 2
+    from pgconsole.doctor import run_doctor
+
+    return run_doctor(target)
+
+
+def run_app(
+    params: ConnectParams, settings: Settings, password_query: PasswordQuery | None = None
+) -> int:
     """Run the TUI until the user quits."""
     from pgconsole.app import PgConsoleApp  # Textual loads only when a UI is wanted
 
-    app = PgConsoleApp(params, settings)
+    app = PgConsoleApp(params, settings, password_query=password_query)
     app.run()
     return app.return_code or 0
 

@@ -5,20 +5,35 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
+import asyncpg
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from pgconsole.config import Settings
-from pgconsole.db.failures import classify
+from pgconsole.db.failures import classify, password_failure
 from pgconsole.db.params import ConnectParams
+from pgconsole.db.passwords import (
+    KEYRING_SERVICE,
+    STORED,
+    PasswordChoice,
+    PasswordCommandError,
+    PasswordQuery,
+    PasswordSource,
+    find_password,
+    keyring_save,
+    keyring_usable,
+)
 from pgconsole.db.pool import Database, open_database
-from pgconsole.messages import Connected, ConnectFailed, RetryRequested
+from pgconsole.messages import Connected, ConnectFailed, PasswordNeeded, RetryRequested
 from pgconsole.paths import STYLES
+from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.screens.connection_error import ConnectionErrorScreen
 from pgconsole.screens.help import HelpScreen, KeySection
 from pgconsole.screens.main import MainScreen
+from pgconsole.screens.password import PasswordScreen
+from pgconsole.text import visible
 
 POOL_REFRESH_SECONDS = 1.0
 
@@ -37,17 +52,28 @@ class PgConsoleApp(App[None]):
     MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {"main": MainScreen}
     DEFAULT_MODE = "main"
 
-    def __init__(self, params: ConnectParams, settings: Settings) -> None:
+    def __init__(
+        self,
+        params: ConnectParams,
+        settings: Settings,
+        *,
+        password_query: PasswordQuery | None = None,
+    ) -> None:
         """Create the app; nothing connects until it is mounted.
 
         Args:
-            params: Where to connect (the password, if any, stays in memory only).
+            params: Where to connect (a password in it is used as given).
             settings: Session, pool and timeout settings.
+            password_query: Where to look for the password (keyring, .pgpass, ...); without
+                one, `params.password` is all there is.
         """
         super().__init__()
         self.params = params
         self.settings = settings
+        self.password_query = password_query
         self.database: Database | None = None
+        self._typed_password: str | None = None
+        self._rejected: PasswordSource | None = None
 
     # -- screens ---------------------------------------------------------------------------
 
@@ -63,6 +89,8 @@ class PgConsoleApp(App[None]):
         return [
             ("Everywhere", [PgConsoleApp]),
             ("Connection error", [ConnectionErrorScreen]),
+            ("Password prompt", [PasswordScreen]),
+            ("Questions", [ConfirmScreen]),
             ("Help", [HelpScreen]),
         ]
 
@@ -85,18 +113,42 @@ class PgConsoleApp(App[None]):
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def connect(self) -> None:
-        """Open the pool; post `Connected` or `ConnectFailed`."""
+        """Find the password, open the pool; post `Connected`, `PasswordNeeded` or a failure."""
         await self.close_database()
         try:
-            database = await self.open_database()
+            choice = await self.choose_password()
+        except PasswordCommandError as error:
+            self.post_message(ConnectFailed(password_failure(str(error), self.params)))
+            return
+        for notice in choice.notices:
+            self.notify(visible(notice), severity="warning", timeout=10, markup=False)
+        try:
+            database = await self.open_database(self.params.with_password(choice.password))
         except Exception as error:  # every failure becomes a screen, never a traceback
-            self.post_message(ConnectFailed(classify(error, self.params)))
+            if isinstance(error, asyncpg.InvalidPasswordError) and (
+                choice.source in STORED or choice.source is PasswordSource.PROMPT
+            ):
+                self.post_message(PasswordNeeded(choice))
+            else:
+                failure = classify(error, self.params, password_from=choice.described)
+                self.post_message(ConnectFailed(failure))
         else:
-            self.post_message(Connected(database))
+            self.post_message(Connected(database, choice))
 
-    async def open_database(self) -> Database:
+    async def choose_password(self) -> PasswordChoice:
+        """The password to try: the one just typed, else the first source that has one."""
+        if self._typed_password is not None:
+            return PasswordChoice(self._typed_password, PasswordSource.PROMPT)
+        if self.password_query is None:
+            source = (
+                PasswordSource.NONE if self.params.password is None else PasswordSource.CONNINFO
+            )
+            return PasswordChoice(self.params.password, source)
+        return await find_password(self.password_query)
+
+    async def open_database(self, params: ConnectParams) -> Database:
         """Open the pool with the app's settings."""
-        return await open_database(self.params, self.settings.session(), self.settings.pool())
+        return await open_database(params, self.settings.session(), self.settings.pool())
 
     async def close_database(self) -> None:
         """Close the pool, if open, within the pool's close deadline."""
@@ -112,6 +164,65 @@ class PgConsoleApp(App[None]):
             self.pop_screen()
         self.main_screen.show_connected(event.database.info, self.settings.pool())
         self.refresh_pool_stats()
+        if event.database.pooler_detected:
+            self.notify(
+                "A connection pooler refused session settings at startup: pooler mode is on "
+                "(no prepared-statement cache, settings applied in each transaction).",
+                severity="warning",
+                timeout=10,
+            )
+        if event.password.source is PasswordSource.PROMPT and self.password_query is not None:
+            self.offer_to_save(self._typed_password or "", self._rejected)
+        self._typed_password = None
+        self._rejected = None
+
+    @on(PasswordNeeded)
+    def ask_password(self, event: PasswordNeeded) -> None:
+        """Ask for the password in the UI; Esc shows the failure instead."""
+        reasons = {
+            PasswordSource.NONE: "The server asks for a password.",
+            PasswordSource.KEYRING: "The password stored in the keyring was rejected.",
+            PasswordSource.PASSFILE: f"The password from {event.choice.detail} was rejected.",
+            PasswordSource.PROMPT: "Password authentication failed: try again.",
+        }
+        if event.choice.source is not PasswordSource.PROMPT:
+            self._rejected = event.choice.source
+
+        def answered(password: str | None) -> None:
+            if password is None:
+                failure = password_failure("no password given", self.params)
+                self.post_message(ConnectFailed(failure))
+                return
+            self._typed_password = password
+            self.connect()
+
+        reason = reasons.get(event.choice.source, "The server asks for a password.")
+        self.main_screen.show_failed(self.params.target)
+        self.push_screen(PasswordScreen(self.params.target, reason), answered)
+
+    @work(group="keyring", exit_on_error=False)
+    async def offer_to_save(self, password: str, rejected: PasswordSource | None) -> None:
+        """After a typed password worked: offer to keep it, only in a secure keyring."""
+        assert self.password_query is not None
+        status = await keyring_usable()
+        if not status.usable:
+            self.notify(f"The password was not saved: {status.reason}.", timeout=8, markup=False)
+            return
+        key = self.password_query.keyring_key
+        question = (
+            "Update the password stored in the keyring?"
+            if rejected is PasswordSource.KEYRING
+            else "Save this password in the keyring?"
+        )
+        detail = f"entry {KEYRING_SERVICE} / {key} in {status.backend}"
+        if not await self.push_screen_wait(ConfirmScreen(question, detail)):
+            return
+        try:
+            outcome = await keyring_save(key, password)
+        except Exception as error:
+            self.notify(visible(str(error)), severity="error", markup=False)
+        else:
+            self.notify(visible(outcome), markup=False)
 
     @on(ConnectFailed)
     def show_failure(self, event: ConnectFailed) -> None:

@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, ValidationError
 from pydantic_settings import (
@@ -24,7 +24,10 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from pgconsole.db.params import PoolSettings, SessionSettings
+from pgconsole.db.conninfo import parse_conninfo
+from pgconsole.db.libpq import Keywords, Sourced
+from pgconsole.db.libpq import layer as libpq_layer
+from pgconsole.db.params import ConnInfoError, PoolSettings, SessionSettings
 
 ENV_PREFIX = "PGCONSOLE_"
 _DURATION = re.compile(r"^\s*\d+(\.\d+)?\s*(us|ms|s|min|h|d)?\s*$")
@@ -51,14 +54,66 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid")
 
+    # -- connection: libpq keywords (see CONNECTION_FIELDS) ------------------------------------
+
     dsn: str | None = None
-    """Connection URI (`postgresql://user@host:port/db?sslmode=verify-full`). No password here."""
+    """A connection URI or keyword string; the fields below override its parts."""
+
+    host: str | None = None
+    """Host name, address, Unix socket directory, or a comma-separated list of them."""
+
+    port: str | None = None
+    """Port, or a comma-separated list matching the hosts."""
+
+    user: str | None = None
+    """Role to connect as."""
+
+    dbname: str | None = None
+    """Database to connect to."""
+
+    service: str | None = None
+    """A service from pg_service.conf supplying defaults for the other fields."""
+
+    sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] | None = (
+        None
+    )
+    """libpq's sslmode; without one anywhere pgconsole uses libpq's `prefer`."""
+
+    sslrootcert: str | None = None
+    """CA certificates to verify the server with (`system` for the system's roots)."""
+
+    sslcert: str | None = None
+    """Client certificate."""
+
+    sslkey: str | None = None
+    """Client certificate's private key (mode 0600 or less)."""
+
+    sslcrl: str | None = None
+    """Certificate revocation list."""
+
+    connect_timeout: int | None = Field(default=None, ge=0)
+    """Seconds to wait for each host to answer (default 10; 0 waits forever)."""
+
+    application_name: str | None = None
+    """The name pgconsole's sessions show in pg_stat_activity (default `pgconsole`)."""
+
+    options: str | None = None
+    """Server settings at connection start, as libpq's options (`-c name=value`)."""
+
+    target_session_attrs: str | None = None
+    """With several hosts: any, read-write, read-only, primary, standby, prefer-standby."""
+
+    password_command: str | None = None
+    """A command whose first output line is the password (run without a shell)."""
+
+    pooler: Literal["none", "transaction"] = "none"
+    """`transaction` behind pgbouncer in transaction mode: no prepared-statement cache and
+    session settings applied with SET LOCAL in every transaction."""
+
+    # -- session and pool -----------------------------------------------------------------
 
     read_only: bool = False
     """Start every transaction READ ONLY and refuse every writing action."""
-
-    connect_timeout: float = Field(default=10.0, gt=0)
-    """Seconds to wait for the server to answer a new connection."""
 
     command_timeout: float = Field(default=60.0, gt=0)
     """Client-side limit in seconds on any single query, a safety net above statement_timeout."""
@@ -97,7 +152,15 @@ class Settings(BaseSettings):
             max_size=self.pool_max_size,
             command_timeout=self.command_timeout,
             max_inactive_connection_lifetime=self.max_inactive_connection_lifetime,
+            pooler=self.pooler == "transaction",
         )
+
+
+CONNECTION_FIELDS = (
+    "host", "port", "user", "dbname", "service", "sslmode", "sslrootcert", "sslcert", "sslkey",
+    "sslcrl", "connect_timeout", "application_name", "options", "target_session_attrs",
+)  # fmt: skip
+"""Settings that are libpq keywords: they join the connection resolution, layer by layer."""
 
 
 @dataclass(frozen=True)
@@ -211,3 +274,71 @@ def _explain(
     else:
         origin = f"{config.path}: {key}"
     return f"invalid value for {origin}: {message}"
+
+
+@dataclass(frozen=True)
+class SettingsLayer:
+    """One layer's raw values, and how to name where a value of it came from."""
+
+    label: str
+    values: Mapping[str, Any]
+    per_key_label: str | None = None
+    """For the environment: a format such as `$PGCONSOLE_{KEY}` naming each variable."""
+
+    def source(self, key: str) -> str:
+        """Where `key` came from, in words."""
+        if self.per_key_label:
+            return self.per_key_label.format(KEY=key.upper())
+        return self.label
+
+
+def settings_layers(
+    config: ConfigFile, profile: str | None, overrides: Mapping[str, Any] | None = None
+) -> list[SettingsLayer]:
+    """pgconsole's own layers, highest precedence first (flags, variables, profile, file)."""
+    environment = {
+        field: os.environ[ENV_PREFIX + field.upper()]
+        for field in Settings.model_fields
+        if ENV_PREFIX + field.upper() in os.environ
+    }
+    layers = [
+        SettingsLayer("command line", dict(overrides or {})),
+        SettingsLayer("environment", environment, per_key_label="$" + ENV_PREFIX + "{KEY}"),
+    ]
+    profile = profile or os.environ.get("PGCONSOLE_PROFILE") or None
+    if profile is not None and profile in config.profiles:
+        layers.append(
+            SettingsLayer(f"profile {profile} in {config.path}", config.profiles[profile])
+        )
+    if config.path is not None:
+        layers.append(SettingsLayer(str(config.path), config.defaults))
+    return layers
+
+
+def setting_source(layers: list[SettingsLayer], key: str) -> str:
+    """Where the value of setting `key` came from: the first layer that sets it."""
+    return next((layer.source(key) for layer in layers if key in layer.values), "default")
+
+
+def connection_layers(layers: list[SettingsLayer]) -> list[Keywords]:
+    """Each layer's libpq keywords: its `dsn` parsed, overridden by its explicit fields.
+
+    Raises:
+        ConnInfoError: A `dsn` that does not parse; the message names where it came from.
+    """
+    result: list[Keywords] = []
+    for settings_layer in layers:
+        keywords: Keywords = {}
+        dsn = settings_layer.values.get("dsn")
+        if dsn:
+            source = settings_layer.source("dsn")
+            try:
+                keywords.update(libpq_layer(parse_conninfo(str(dsn)), source))
+            except ConnInfoError as error:
+                raise ConnInfoError(f"{source}: {error}") from None
+        for field in CONNECTION_FIELDS:
+            if settings_layer.values.get(field) is not None:
+                value = settings_layer.values[field]
+                keywords[field] = Sourced(str(value), settings_layer.source(field))
+        result.append(keywords)
+    return result

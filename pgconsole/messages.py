@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from pgconsole.db.failures import ConnectFailure
+from pgconsole.db.passwords import PasswordChoice
 from pgconsole.db.pool import Database
 
 
@@ -15,6 +16,7 @@ class Connected(Message):
     """The pool is open and the server described."""
 
     database: Database
+    password: PasswordChoice
 
 
 @dataclass
@@ -22,6 +24,13 @@ class ConnectFailed(Message):
     """A connection attempt failed; `failure` says why in a DBA's words."""
 
     failure: ConnectFailure
+
+
+@dataclass
+class PasswordNeeded(Message):
+    """The server wants a password that no source had (or that it rejected)."""
+
+    choice: PasswordChoice
 
 
 class RetryRequested(Message):

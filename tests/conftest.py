@@ -7,14 +7,20 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import asyncpg
+import keyring
 import pytest
+from keyring.backends.fail import Keyring as FailKeyring
 
 from pgconsole.config import Settings
 from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.db.params import ConnectParams, SslMode
 from pgconsole.db.quoting import quote_ident
+from tests.conftest_pgbouncer import pgbouncer
+
+__all__ = ["pgbouncer"]  # a session fixture, shared with every test module
 
 TEST_APP_NAME = "pgconsole-tests"
 """application_name of the suite's own admin connections (never `pgconsole`)."""
@@ -23,12 +29,21 @@ TEST_APP_NAME = "pgconsole-tests"
 @pytest.fixture(autouse=True)
 def hermetic_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    """No PG*/PGCONSOLE_* variable or config file of the machine leaks into a test."""
+) -> Iterator[Path]:
+    """Nothing of the machine leaks into a test: no PG*/PGCONSOLE_* variable, no ~/.pgpass,
+    ~/.postgresql or config file, no D-Bus session, and no real keyring (a failing backend,
+    as on a headless host, unless the test installs another). Yields the test's HOME."""
     for name in list(os.environ):
-        if name.startswith(("PG", "PGCONSOLE_")):
+        if name.startswith(("PG", "PGCONSOLE_")) or name == "DBUS_SESSION_BUS_ADDRESS":
             monkeypatch.delenv(name)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    previous = keyring.get_keyring()
+    keyring.set_keyring(FailKeyring())  # type: ignore[no-untyped-call]
+    yield home
+    keyring.set_keyring(previous)
 
 
 @pytest.fixture(scope="session")

@@ -24,10 +24,11 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ((), "no connection given"),
-        (("mysql://h/db",), "a connection URI starts with postgresql://"),
-        (("postgresql://h/db?work_mem=1",), "unknown connection URI parameter: work_mem"),
-        (("postgresql://h/db?sslmode=maybe",), "invalid sslmode 'maybe'"),
+        (("mysql://h/db",), 'missing "=" after "mysql://h/db"'),
+        (("postgresql://h/db?work_mem=1",), 'invalid connection option "work_mem"'),
+        (("host=h work_mem=1",), 'invalid connection option "work_mem"'),
+        (("postgresql://h/db?sslmode=maybe",), "sslmode=maybe (command line): invalid sslmode"),
+        (("host=h hostaddr=10.0.0.1",), "hostaddr=10.0.0.1 (command line): not supported"),
         (("--demo", "postgresql://h/db"), "--demo starts its own server"),
         (("--profile", "nope", "postgresql://h/db"), 'no profile "nope"'),
     ],

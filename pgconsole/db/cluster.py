@@ -357,6 +357,9 @@ class ThrowawayCluster:
             settings["ssl"] = "on"
             settings["ssl_cert_file"] = str(self.server_pair.cert)
             settings["ssl_key_file"] = str(self.server_pair.key)
+            # With a CA file the server asks clients for a certificate (and verifies any it
+            # gets), so tests can check that pgconsole sends one.
+            settings["ssl_ca_file"] = str(self.ca.cert)
         else:
             settings["ssl"] = "off"
         lines = [f"{name} = {_conf_quote(value)}" for name, value in settings.items()]

@@ -54,7 +54,18 @@ def _is_refused(error: OSError) -> bool:
     return error.errno == errno.ECONNREFUSED or f"[Errno {errno.ECONNREFUSED}]" in str(error)
 
 
-def classify(error: BaseException, params: ConnectParams) -> ConnectFailure:
+def password_failure(reason: str, params: ConnectParams) -> ConnectFailure:
+    """No password to try: the command failed, or the user cancelled the prompt."""
+    return ConnectFailure(
+        FailureKind.AUTH,
+        f'No password for user "{params.user}" at {params.host}:{params.port}: {reason}',
+        (("Target", params.target),),
+    )
+
+
+def classify(
+    error: BaseException, params: ConnectParams, *, password_from: str | None = None
+) -> ConnectFailure:
     """Explain why connecting with `params` raised `error`. Never includes the password."""
     where = f"{params.host}:{params.port}"
     target = ("Target", params.target)
@@ -63,10 +74,11 @@ def classify(error: BaseException, params: ConnectParams) -> ConnectFailure:
         tls_rows.append(("sslrootcert", str(params.sslrootcert)))
 
     if isinstance(error, asyncpg.InvalidPasswordError):
+        source = (("Password from", password_from),) if password_from else ()
         return ConnectFailure(
             FailureKind.AUTH,
             f'Password authentication failed for user "{params.user}" at {where}',
-            (target, *_postgres_details(error), ("Server said", str(error))),
+            (target, *_postgres_details(error), ("Server said", str(error)), *source),
         )
     if isinstance(error, asyncpg.InvalidAuthorizationSpecificationError):
         return ConnectFailure(

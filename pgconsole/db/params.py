@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import ssl
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Self
-from urllib.parse import parse_qsl, unquote, urlsplit
 
 APPLICATION_NAME = "pgconsole"
 """The `application_name` of every pgconsole session, so a DBA can find (and kill) them."""
@@ -38,53 +36,46 @@ class ConnectParams:
     """Where and how to connect. The password never appears in `repr()` or `target`."""
 
     host: str = "localhost"
+    """The first host: a name, an address, or a Unix socket directory (starts with /)."""
     port: int = 5432
+    fallbacks: tuple[tuple[str, int], ...] = ()
+    """Further (host, port) pairs tried in order when the first fails, as libpq does."""
     user: str = "postgres"
     database: str = "postgres"
     password: str | None = field(default=None, repr=False)
     sslmode: SslMode = SslMode.PREFER
-    sslrootcert: Path | None = None
-    connect_timeout: float = 10.0
+    sslrootcert: Path | str | None = None
+    """Root certificates: a file, `system`, or None for `~/.postgresql/root.crt`."""
+    sslcert: Path | str | None = None
+    sslkey: Path | str | None = None
+    sslpassword: str | None = field(default=None, repr=False)
+    sslcrl: Path | str | None = None
+    sslcrldir: Path | str | None = None
+    ssl_min_protocol_version: str | None = "TLSv1.2"
+    ssl_max_protocol_version: str | None = None
+    connect_timeout: float | None = 10.0
+    """Seconds per host; None waits as long as it takes."""
+    application_name: str = APPLICATION_NAME
+    options: tuple[tuple[str, str], ...] = ()
+    """Server settings from libpq's `options` (`-c name=value`)."""
+    target_session_attrs: str = "any"
+    ignored: tuple[str, ...] = ()
+    """libpq keywords that were given but have no effect in pgconsole, with the reason."""
+
+    @property
+    def endpoints(self) -> tuple[tuple[str, int], ...]:
+        """Every (host, port) to try, in order."""
+        return ((self.host, self.port), *self.fallbacks)
 
     @property
     def target(self) -> str:
         """`user@host:port/database`, as the status bar and error messages show it."""
-        return f"{self.user}@{self.host}:{self.port}/{self.database}"
+        hosts = ",".join(f"{host}:{port}" for host, port in self.endpoints)
+        return f"{self.user}@{hosts}/{self.database}"
 
     def with_password(self, password: str | None) -> Self:
         """A copy with another password."""
         return replace(self, password=password)
-
-    def ssl_argument(self) -> ssl.SSLContext | str | bool:
-        """The value for asyncpg's `ssl=` argument that gives this sslmode's behaviour.
-
-        A fresh context is built on every call, so a CA file fixed on disk is picked up by the
-        next connection attempt.
-
-        Raises:
-            ConnInfoError: The root certificate file cannot be read.
-        """
-        if self.sslmode is SslMode.DISABLE:
-            return False
-        if self.sslmode in (SslMode.ALLOW, SslMode.PREFER):
-            return self.sslmode.value  # asyncpg falls back to plaintext as libpq does
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
-        if self.sslmode is SslMode.REQUIRE:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-            return context
-        context.check_hostname = self.sslmode is SslMode.VERIFY_FULL
-        context.verify_mode = ssl.CERT_REQUIRED
-        rootcert = self.sslrootcert or Path.home() / ".postgresql" / "root.crt"
-        try:
-            context.load_verify_locations(cafile=str(rootcert))
-        except (OSError, ssl.SSLError) as error:
-            raise ConnInfoError(
-                f"sslmode={self.sslmode} needs a root certificate, and {rootcert} "
-                f"could not be read: {getattr(error, 'strerror', None) or error}"
-            ) from error
-        return context
 
 
 @dataclass(frozen=True)
@@ -97,9 +88,8 @@ class SessionSettings:
     read_only: bool = False
 
     def server_settings(self) -> dict[str, str]:
-        """The startup parameters sent when each connection opens."""
+        """The session settings: startup parameters, or `SET LOCAL`s behind a pooler."""
         settings = {
-            "application_name": APPLICATION_NAME,
             "statement_timeout": self.statement_timeout,
             "lock_timeout": self.lock_timeout,
             "idle_in_transaction_session_timeout": self.idle_in_transaction_session_timeout,
@@ -118,49 +108,6 @@ class PoolSettings:
     command_timeout: float = 60.0
     max_inactive_connection_lifetime: float = 300.0
     close_timeout: float = 5.0
-
-
-_URI_KEYS = {"sslmode", "sslrootcert", "connect_timeout"}
-
-
-def parse_uri(uri: str, *, connect_timeout: float = 10.0) -> ConnectParams:
-    """Parse a `postgresql://user:password@host:port/database?sslmode=...` URI.
-
-    Args:
-        uri: The URI.
-        connect_timeout: Seconds to wait for the server, unless the URI says otherwise.
-
-    Raises:
-        ConnInfoError: The URI is malformed or has a key pgconsole does not know.
-    """
-    parts = urlsplit(uri)
-    if parts.scheme not in ("postgresql", "postgres"):
-        raise ConnInfoError("a connection URI starts with postgresql:// or postgres://")
-    try:
-        port = parts.port or 5432
-    except ValueError as error:
-        raise ConnInfoError(f"invalid port in connection URI: {error}") from None
-    query = dict(parse_qsl(parts.query, keep_blank_values=True))
-    unknown = sorted(set(query) - _URI_KEYS)
-    if unknown:
-        raise ConnInfoError(f"unknown connection URI parameter: {', '.join(unknown)}")
-    try:
-        sslmode = SslMode(query.get("sslmode", SslMode.PREFER.value))
-    except ValueError:
-        modes = ", ".join(m.value for m in SslMode)
-        raise ConnInfoError(f"invalid sslmode {query['sslmode']!r} (one of: {modes})") from None
-    try:
-        timeout = float(query.get("connect_timeout", connect_timeout))
-    except ValueError:
-        raise ConnInfoError("connect_timeout must be a number of seconds") from None
-    rootcert = query.get("sslrootcert")
-    return ConnectParams(
-        host=unquote(parts.hostname or "localhost"),
-        port=port,
-        user=unquote(parts.username or "postgres"),
-        database=unquote(parts.path.lstrip("/")) or unquote(parts.username or "postgres"),
-        password=unquote(parts.password) if parts.password is not None else None,
-        sslmode=sslmode,
-        sslrootcert=Path(rootcert).expanduser() if rootcert else None,
-        connect_timeout=timeout if timeout > 0 else connect_timeout,
-    )
+    pooler: bool = False
+    """Behind a transaction-mode pooler (pgbouncer): no prepared-statement cache, and session
+    settings applied with `SET LOCAL` inside each transaction instead of at startup."""

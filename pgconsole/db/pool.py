@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass
+import functools
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
-from pgconsole.db.params import (
-    APPLICATION_NAME,
-    ConnectParams,
-    PoolSettings,
-    SessionSettings,
-    SslMode,
-)
+from pgconsole.db.connect import Attempt, PgConsoleConnection, connect
+from pgconsole.db.params import ConnectParams, PoolSettings, SessionSettings
 from pgconsole.db.sqlfiles import load_sql
+from pgconsole.db.tls import TlsPlan, plan_tls
+
+Conn = asyncpg.Connection | PoolConnectionProxy
+"""A connection, or the pool's proxy for one: both run queries the same way."""
 
 
 class TlsState(StrEnum):
@@ -28,6 +29,7 @@ class TlsState(StrEnum):
     CA_ONLY = "TLS CA only"
     UNVERIFIED = "TLS unverified"
     NONE = "no TLS"
+    LOCAL = "local socket"
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class TlsInfo:
     @property
     def negotiated(self) -> str:
         """Protocol and cipher, e.g. `TLSv1.3 TLS_AES_256_GCM_SHA384`."""
+        if self.state is TlsState.LOCAL:
+            return "local"
         if self.state is TlsState.NONE:
             return "not encrypted"
         return f"{self.protocol} {self.cipher}"
@@ -53,6 +57,7 @@ class TlsInfo:
             TlsState.CA_ONLY: "certificate verified, host name NOT checked",
             TlsState.UNVERIFIED: "encrypted, but the server's certificate was NOT verified",
             TlsState.NONE: "traffic (and password exchange) in plain text",
+            TlsState.LOCAL: "Unix-domain socket on this machine: TLS does not apply",
         }[self.state]
 
 
@@ -92,13 +97,15 @@ class PoolStats:
         return self.size - self.idle
 
 
-def tls_state(sslmode: SslMode, encrypted: bool) -> TlsState:
-    """What an encrypted (or not) session in `sslmode` has actually verified."""
+def tls_state(plan: TlsPlan, encrypted: bool, *, socket: bool = False) -> TlsState:
+    """What a session actually verified: the plan's checks, if it ended up encrypted."""
+    if socket:
+        return TlsState.LOCAL
     if not encrypted:
         return TlsState.NONE
-    if sslmode is SslMode.VERIFY_FULL:
+    if plan.verifies_chain and plan.checks_hostname:
         return TlsState.VERIFIED
-    if sslmode is SslMode.VERIFY_CA:
+    if plan.verifies_chain:
         return TlsState.CA_ONLY
     return TlsState.UNVERIFIED
 
@@ -131,13 +138,30 @@ class Database:
         *,
         params: ConnectParams | None = None,
         backends: _Backends | None = None,
+        session: SessionSettings | None = None,
     ) -> None:
         self.pool = pool
         self.info = info
         self._settings = settings
+        self._session = session
         self._params = params
         self._backends = backends or _Backends()
         self._closed = False
+        self.pooler_detected = False
+        """Set when a pooler refused startup settings and pooler mode was switched on."""
+
+    @contextlib.asynccontextmanager
+    async def session(self, *, readonly: bool = False) -> AsyncIterator[Conn]:
+        """A pooled connection inside a transaction that carries the session settings.
+
+        Directly on a server the settings came with the connection; behind a transaction
+        pooler they must be `SET LOCAL` in every transaction, since the next transaction may
+        run on another server session.
+        """
+        async with self.pool.acquire() as conn, conn.transaction(readonly=readonly):
+            if self._settings.pooler and self._session is not None:
+                await apply_local_settings(conn, self._session)
+            yield conn
 
     def stats(self) -> PoolStats:
         """The pool's current size and idle count (no round trip)."""
@@ -173,26 +197,18 @@ class Database:
             return
         pids = list(self._backends.seen)
         starts = [self._backends.seen[pid] for pid in pids]
-        conn = await asyncpg.connect(
-            **_connect_arguments(self._params),
-            server_settings={"application_name": APPLICATION_NAME},
-        )
+        conn = await connect(self._params, Attempt({}, statement_cache_size=0))
         try:
             await conn.fetchval(load_sql("terminate_backends.sql"), pids, starts)
         finally:
             await conn.close()
 
 
-def _connect_arguments(params: ConnectParams) -> dict[str, Any]:
-    return {
-        "host": params.host,
-        "port": params.port,
-        "user": params.user,
-        "password": params.password,
-        "database": params.database,
-        "ssl": params.ssl_argument(),
-        "timeout": params.connect_timeout,
-    }
+async def apply_local_settings(conn: Conn, session: SessionSettings) -> None:
+    """`SET LOCAL` each session setting in the current transaction (values as parameters)."""
+    names = list(session.server_settings())
+    values = [session.server_settings()[name] for name in names]
+    await conn.execute(load_sql("set_local_settings.sql"), names, values)
 
 
 async def open_database(
@@ -202,37 +218,65 @@ async def open_database(
 ) -> Database:
     """Open a pool to the server and read who and where we are.
 
+    A server that refuses session settings at startup is a connection pooler (pgbouncer says
+    "unsupported startup parameter"): pgconsole then switches to pooler mode by itself.
+
     Raises:
-        ConnInfoError: The TLS settings cannot be used (unreadable root certificate).
+        ConnInfoError: TLS settings that cannot be used (missing root certificate, ...).
         OSError, TimeoutError, asyncpg.PostgresError, ssl.SSLError: The server could not be
             reached or refused us; `pgconsole.db.failures.classify` explains each.
     """
+    try:
+        return await _open(params, session, settings)
+    except asyncpg.PostgresError as error:
+        if settings.pooler or "unsupported startup parameter" not in str(error):
+            raise
+    database = await _open(params, session, replace(settings, pooler=True))
+    database.pooler_detected = True
+    return database
+
+
+async def _open(
+    params: ConnectParams, session: SessionSettings, settings: PoolSettings
+) -> Database:
+    plan = plan_tls(params)
+    attempt = Attempt(
+        # Behind a transaction pooler startup parameters are refused (pgbouncer: "unsupported
+        # startup parameter"), and prepared statements do not survive between transactions.
+        server_settings={} if settings.pooler else session.server_settings(),
+        command_timeout=settings.command_timeout,
+        statement_cache_size=0 if settings.pooler else 100,
+    )
     backends = _Backends()
     pool = await asyncpg.create_pool(
-        **_connect_arguments(params),
+        connect=functools.partial(connect, params, attempt, plan),
+        connection_class=PgConsoleConnection,
         init=backends.remember,
-        command_timeout=settings.command_timeout,
         min_size=settings.min_size,
         max_size=settings.max_size,
         max_inactive_connection_lifetime=settings.max_inactive_connection_lifetime,
-        server_settings=session.server_settings(),
+    )
+    database = Database(
+        pool, _UNKNOWN_INFO, settings, params=params, backends=backends, session=session
     )
     try:
-        async with pool.acquire() as conn:
+        async with database.session() as conn:
             row = await conn.fetchrow(load_sql("describe_session.sql"))
+            host, port = getattr(conn, "endpoint", (params.host, params.port))
     except BaseException:
         with contextlib.suppress(Exception):
             pool.terminate()
         raise
     assert row is not None
-    info = ServerInfo(
-        target=params.target,
+    socket = host.startswith("/")
+    database.info = ServerInfo(
+        target=f"{params.user}@{host}:{port}/{params.database}",
         server_version=row["server_version"],
         server_version_num=row["server_version_num"],
         current_user=row["current_user"],
         is_superuser=row["is_superuser"],
         tls=TlsInfo(
-            state=tls_state(params.sslmode, bool(row["ssl"])),
+            state=tls_state(plan, bool(row["ssl"]), socket=socket),
             protocol=row["ssl_version"],
             cipher=row["ssl_cipher"],
         ),
@@ -241,4 +285,18 @@ async def open_database(
         lock_timeout=row["lock_timeout"],
         idle_in_transaction_session_timeout=row["idle_in_transaction_session_timeout"],
     )
-    return Database(pool, info, settings, params=params, backends=backends)
+    return database
+
+
+_UNKNOWN_INFO = ServerInfo(
+    target="",
+    server_version="",
+    server_version_num=0,
+    current_user="",
+    is_superuser=False,
+    tls=TlsInfo(TlsState.NONE),
+    read_only=False,
+    statement_timeout="",
+    lock_timeout="",
+    idle_in_transaction_session_timeout="",
+)

@@ -51,7 +51,7 @@ class FrozenDatabase(Database):
 
 
 class ConnectedHarness(PgConsoleApp):
-    async def open_database(self) -> Database:
+    async def open_database(self, params: ConnectParams) -> Database:
         return FrozenDatabase()
 
 
@@ -60,7 +60,7 @@ class FailingHarness(PgConsoleApp):
         super().__init__(PARAMS, Settings(read_only=True))
         self.failure = failure
 
-    async def open_database(self) -> Database:
+    async def open_database(self, params: ConnectParams) -> Database:
         raise RuntimeError("never called")
 
     def connect(self) -> Any:

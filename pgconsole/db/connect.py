@@ -1,0 +1,168 @@
+"""Opening one connection the way libpq would: hosts in order, sslmode fallbacks, session type.
+
+asyncpg's own handling of these differs from libpq's (it reads PG* variables and .pgpass
+itself, verifies with a root certificate in `prefer` differently, and sends unknown URI keys as
+settings), so pgconsole hands asyncpg only explicit values and does the rest here.
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from pgconsole.db.params import ConnectParams
+from pgconsole.db.tls import TlsPlan, plan_tls
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """How one connect call is made, beyond the ConnectParams."""
+
+    server_settings: dict[str, str]
+    command_timeout: float | None = None
+    statement_cache_size: int = 100
+
+
+class PgConsoleConnection(asyncpg.Connection):
+    """An asyncpg connection that remembers which of the endpoints it reached."""
+
+    __slots__ = ("endpoint",)
+
+    endpoint: tuple[str, int]
+    """(host, port) as given: a host name or address, or a Unix socket directory."""
+
+
+class WrongSessionType(Exception):
+    """A server did not match target_session_attrs (e.g. a standby when read-write was asked)."""
+
+
+_WRONG_IF_READ_ONLY = {"read-write": True, "read-only": False}
+_WANTS_STANDBY = {"primary": False, "standby": True}
+
+
+def _is_socket(host: str) -> bool:
+    return host.startswith("/")
+
+
+async def connect(
+    params: ConnectParams,
+    attempt: Attempt,
+    plan: TlsPlan | None = None,
+    *_pool_dsn: object,
+    **pool_arguments: Any,
+) -> asyncpg.Connection:
+    """Connect to the first host that accepts us and matches target_session_attrs.
+
+    Args:
+        params: Where and how.
+        attempt: Server settings and client-side options of the connection.
+        plan: The TLS plan, if already built (the pool builds it once).
+        *_pool_dsn: The `dsn` asyncpg's pool passes along (always None here).
+        **pool_arguments: What asyncpg's pool passes (connection_class, record_class, loop).
+
+    Raises:
+        ConnInfoError: TLS settings that cannot be used.
+        The error of the last host tried: OSError, TimeoutError, ssl.SSLError,
+            asyncpg.PostgresError, or WrongSessionType.
+    """
+    plan = plan or plan_tls(params)
+    pool_arguments.pop("loop", None)
+    pool_arguments.setdefault("connection_class", PgConsoleConnection)
+    last_error: BaseException | None = None
+    passes = [True, False] if params.target_session_attrs == "prefer-standby" else [False]
+    for prefer_standby_pass in passes:
+        for host, port in params.endpoints:
+            try:
+                conn = await _connect_host(params, attempt, plan, host, port, pool_arguments)
+            except (OSError, TimeoutError, ssl.SSLError, asyncpg.PostgresError) as error:
+                last_error = error
+                continue
+            try:
+                await _check_session_type(conn, params.target_session_attrs, prefer_standby_pass)
+            except WrongSessionType as error:
+                await conn.close(timeout=2)
+                last_error = error
+                continue
+            if isinstance(conn, PgConsoleConnection):
+                conn.endpoint = (host, port)
+            return conn
+    assert last_error is not None
+    raise last_error
+
+
+async def _connect_host(
+    params: ConnectParams,
+    attempt: Attempt,
+    plan: TlsPlan,
+    host: str,
+    port: int,
+    pool_arguments: dict[str, Any],
+) -> asyncpg.Connection:
+    async def open_with(tls: ssl.SSLContext | None) -> asyncpg.Connection:
+        arguments: dict[str, Any] = dict(
+            host=host,
+            port=port,
+            user=params.user,
+            # Always a string: with None, asyncpg would read PGPASSWORD and .pgpass itself.
+            password=params.password or "",
+            database=params.database,
+            ssl=tls if tls is not None else False,
+            direct_tls=False,
+            timeout=params.connect_timeout or 31_536_000.0,
+            command_timeout=attempt.command_timeout,
+            statement_cache_size=attempt.statement_cache_size,
+            server_settings={
+                "application_name": params.application_name,
+                **dict(params.options),
+                **attempt.server_settings,
+            },
+            target_session_attrs="any",  # checked here, per libpq, across all hosts
+            **pool_arguments,
+        )
+        conn: asyncpg.Connection = await asyncpg.connect(**arguments)
+        return conn
+
+    if _is_socket(host) or plan.context is None:
+        return await open_with(None)  # libpq never uses TLS over a Unix socket
+    first, second = (None, plan.context) if plan.plain_first else (plan.context, None)
+    try:
+        return await open_with(first)
+    except (OSError, ssl.SSLError, asyncpg.PostgresError) as error:
+        if not plan.fallback or not _before_authentication(error):
+            raise
+    return await open_with(second)
+
+
+def _before_authentication(error: BaseException) -> bool:
+    """Whether a failed attempt may be retried the other way (TLS or plain), as libpq does.
+
+    libpq retries after a refused TLS upgrade, a failed handshake, or a server that rejects the
+    attempt before authentication (pg_hba.conf has no entry for this kind of connection). A
+    wrong password is not retried.
+    """
+    if isinstance(error, ssl.SSLError):
+        return True
+    if isinstance(error, ConnectionError) and "rejected SSL upgrade" in str(error):
+        return True
+    if isinstance(error, asyncpg.InvalidAuthorizationSpecificationError) and not isinstance(
+        error, asyncpg.InvalidPasswordError
+    ):
+        return "pg_hba.conf" in str(error)
+    return False
+
+
+async def _check_session_type(conn: asyncpg.Connection, attrs: str, want_standby: bool) -> None:
+    if attrs == "any" or (attrs == "prefer-standby" and not want_standby):
+        return
+    if attrs in _WRONG_IF_READ_ONLY:
+        read_only = await conn.fetchval("SELECT current_setting('transaction_read_only')::bool")
+        if read_only == _WRONG_IF_READ_ONLY[attrs]:
+            raise WrongSessionType(f"server is {'read-only' if read_only else 'read-write'}")
+        return
+    in_recovery = await conn.fetchval("SELECT pg_is_in_recovery()")
+    wanted = True if attrs == "prefer-standby" else _WANTS_STANDBY[attrs]
+    if in_recovery != wanted:
+        raise WrongSessionType(f"server is {'a standby' if in_recovery else 'a primary'}")

@@ -1,0 +1,193 @@
+"""TLS the way libpq does it, for all six sslmodes.
+
+What libpq does, and pgconsole with it (asyncpg alone differs in several of these):
+
+| sslmode     | first try  | fallback        | certificate chain                  | host name |
+|-------------|------------|-----------------|------------------------------------|-----------|
+| disable     | plain      | none            | -                                  | -         |
+| allow       | plain      | TLS             | checked if a root certificate file exists | no |
+| prefer      | TLS        | plain           | checked if a root certificate file exists | no |
+| require     | TLS        | none            | checked if a root certificate file exists | no |
+| verify-ca   | TLS        | none            | always (the root file must exist)  | no        |
+| verify-full | TLS        | none            | always (the root file must exist)  | yes       |
+
+The root certificate file is `sslrootcert`, else `~/.postgresql/root.crt`; `sslrootcert=system`
+uses the system's trusted roots and, as in libpq 16+, demands `verify-full`. A client
+certificate (`sslcert`, else `~/.postgresql/postgresql.crt`) is sent when its file exists; its
+key must not be readable by group or others.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from pgconsole.db.params import ConnectParams, ConnInfoError, SslMode
+
+_PROTOCOLS = {
+    "TLSv1": ssl.TLSVersion.TLSv1,
+    "TLSv1.1": ssl.TLSVersion.TLSv1_1,
+    "TLSv1.2": ssl.TLSVersion.TLSv1_2,
+    "TLSv1.3": ssl.TLSVersion.TLSv1_3,
+}
+
+
+@dataclass(frozen=True)
+class TlsPlan:
+    """How one connection attempt uses TLS, decided before connecting."""
+
+    context: ssl.SSLContext | None
+    """The context for encrypted attempts; None when sslmode=disable."""
+    plain_first: bool
+    """Try plaintext first (allow)."""
+    fallback: bool
+    """Try the other way if the first fails before authentication (allow, prefer)."""
+    verifies_chain: bool
+    """The server's certificate must chain to a trusted root."""
+    checks_hostname: bool
+    """The certificate must name the host (verify-full)."""
+    rootcert: str | None = None
+    """The root certificates used: a file path, `system`, or None."""
+    client_cert: Path | None = None
+    """The client certificate sent, if any."""
+
+
+def _default_dir(home: Path | None) -> Path:
+    return (home or Path.home()) / ".postgresql"
+
+
+def plan_tls(params: ConnectParams, home: Path | None = None) -> TlsPlan:
+    """Build the TLS plan (and its SSL context) for `params`.
+
+    Raises:
+        ConnInfoError: A missing root certificate in a verify mode, `sslrootcert=system` with a
+            weaker mode, a private key readable by others, or unreadable files.
+    """
+    mode = params.sslmode
+    if mode is SslMode.DISABLE:
+        return TlsPlan(None, True, False, False, False)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    _set_protocols(context, params)
+
+    rootcert = _load_roots(context, params, home)
+    verifies_chain = rootcert is not None
+    if verifies_chain:
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.check_hostname = mode is SslMode.VERIFY_FULL
+        _load_crl(context, params)
+    client_cert = _load_client_cert(context, params, home)
+    return TlsPlan(
+        context=context,
+        plain_first=mode is SslMode.ALLOW,
+        fallback=mode in (SslMode.ALLOW, SslMode.PREFER),
+        verifies_chain=verifies_chain,
+        checks_hostname=mode is SslMode.VERIFY_FULL,
+        rootcert=rootcert,
+        client_cert=client_cert,
+    )
+
+
+def _set_protocols(context: ssl.SSLContext, params: ConnectParams) -> None:
+    for value, attribute in (
+        (params.ssl_min_protocol_version, "minimum_version"),
+        (params.ssl_max_protocol_version, "maximum_version"),
+    ):
+        if not value:
+            continue
+        if value not in _PROTOCOLS:
+            names = ", ".join(_PROTOCOLS)
+            raise ConnInfoError(f'invalid TLS protocol version "{value}" (one of: {names})')
+        setattr(context, attribute, _PROTOCOLS[value])
+
+
+def _load_roots(context: ssl.SSLContext, params: ConnectParams, home: Path | None) -> str | None:
+    mode = params.sslmode
+    if params.sslrootcert == "system":
+        if mode is not SslMode.VERIFY_FULL:
+            raise ConnInfoError(
+                f'weak sslmode "{mode}" may not be used with sslrootcert=system (use "verify-full")'
+            )
+        context.load_default_certs(ssl.Purpose.SERVER_AUTH)
+        return "system"
+    explicit = params.sslrootcert is not None
+    path = Path(params.sslrootcert).expanduser() if params.sslrootcert else None
+    path = path or _default_dir(home) / "root.crt"
+    if not path.is_file():
+        if mode.verifies_certificate:
+            what = "root certificate file" if explicit else "default root certificate file"
+            raise ConnInfoError(
+                f'{what} "{path}" does not exist: provide it, use the system\'s roots with '
+                "sslrootcert=system, or lower sslmode to skip server certificate verification"
+            )
+        return None
+    try:
+        context.load_verify_locations(cafile=str(path))
+    except (OSError, ssl.SSLError) as error:
+        raise ConnInfoError(f'could not read root certificate file "{path}": {error}') from error
+    return str(path)
+
+
+def _load_crl(context: ssl.SSLContext, params: ConnectParams) -> None:
+    if params.sslcrl and Path(params.sslcrl).expanduser().is_file():
+        crl = Path(params.sslcrl).expanduser()
+        try:
+            context.load_verify_locations(cafile=str(crl))
+        except (OSError, ssl.SSLError) as error:
+            raise ConnInfoError(f'could not read SSL CRL file "{crl}": {error}') from error
+        context.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
+    if params.sslcrldir and Path(params.sslcrldir).expanduser().is_dir():
+        context.load_verify_locations(capath=str(Path(params.sslcrldir).expanduser()))
+        context.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
+
+
+def _load_client_cert(
+    context: ssl.SSLContext, params: ConnectParams, home: Path | None
+) -> Path | None:
+    cert = (
+        Path(params.sslcert).expanduser()
+        if params.sslcert
+        else _default_dir(home) / "postgresql.crt"
+    )
+    if not cert.is_file():
+        return None  # as libpq: no client certificate file, no client certificate
+    key = (
+        Path(params.sslkey).expanduser() if params.sslkey else _default_dir(home) / "postgresql.key"
+    )
+    check_key_permissions(key)
+    try:
+        context.load_cert_chain(str(cert), str(key), password=params.sslpassword or None)
+    except (OSError, ssl.SSLError) as error:
+        raise ConnInfoError(
+            f'could not load client certificate "{cert}" with key "{key}": {error}'
+        ) from error
+    return cert
+
+
+def check_key_permissions(key: Path) -> None:
+    """libpq's rule for private keys: 0600 or less if ours, 0640 or less if root's.
+
+    Raises:
+        ConnInfoError: The key is missing, not a file, or readable by too many.
+    """
+    try:
+        info = key.stat()
+    except OSError as error:
+        raise ConnInfoError(f'certificate present, but not private key file "{key}"') from error
+    if not stat.S_ISREG(info.st_mode):
+        raise ConnInfoError(f'private key file "{key}" is not a regular file')
+    mode = stat.S_IMODE(info.st_mode)
+    if info.st_uid == os.geteuid() and mode & 0o077:
+        raise ConnInfoError(
+            f'private key file "{key}" has group or world access ({mode:04o}); '
+            "it must be 0600 or less when owned by you"
+        )
+    if info.st_uid == 0 and info.st_uid != os.geteuid() and mode & 0o037:
+        raise ConnInfoError(
+            f'private key file "{key}" has group or world access ({mode:04o}); '
+            "it must be 0640 or less when owned by root"
+        )

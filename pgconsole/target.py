@@ -1,0 +1,80 @@
+"""Resolve what to connect to, once, from every place settings can come from."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pgconsole.config import (
+    ConfigFile,
+    Settings,
+    SettingsLayer,
+    connection_layers,
+    load_settings,
+    setting_source,
+    settings_layers,
+)
+from pgconsole.db.conninfo import parse_conninfo
+from pgconsole.db.libpq import Keywords, layer, passfile_path, resolve, to_params
+from pgconsole.db.params import ConnectParams
+from pgconsole.db.passwords import PasswordQuery
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where to connect, with the settings, and where every value came from."""
+
+    params: ConnectParams
+    """Connection parameters without a password (found at connect time)."""
+    keywords: Keywords
+    """The resolved libpq keywords with their sources (for `doctor`)."""
+    settings: Settings
+    layers: list[SettingsLayer]
+    profile: str | None
+    password_query: PasswordQuery
+
+    def source(self, setting: str) -> str:
+        """Where a pgconsole setting came from."""
+        return setting_source(self.layers, setting)
+
+
+def resolve_target(
+    config: ConfigFile,
+    *,
+    conninfo: str | None = None,
+    profile: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] = os.environ,
+    home: Path | None = None,
+) -> Target:
+    """Merge the command line, `PGCONSOLE_*`, the profile, the file, services and `PG*`.
+
+    Raises:
+        ConfigError: A bad file, profile or value.
+        ConnInfoError: A connection string or keyword libpq (or pgconsole) would refuse.
+    """
+    home = home or Path.home()
+    settings = load_settings(config, profile, overrides)
+    profile = profile or environ.get("PGCONSOLE_PROFILE") or None
+    layers = settings_layers(config, profile, overrides)
+    keyword_layers: list[Keywords] = []
+    if conninfo:
+        keyword_layers.append(layer(parse_conninfo(conninfo), "command line"))
+    keyword_layers.extend(connection_layers(layers))
+    keywords = resolve(keyword_layers, environ, home)
+    conninfo_password = keywords["password"].value if "password" in keywords else None
+    params = to_params(keywords)
+    query = PasswordQuery(
+        host=params.host,
+        port=params.port,
+        database=params.database,
+        user=params.user,
+        keyring_key=profile or f"{params.user}@{params.host}:{params.port}",
+        passfile=passfile_path(keywords, home),
+        conninfo_password=conninfo_password,
+        password_command=settings.password_command,
+    )
+    return Target(params, keywords, settings, layers, profile, query)

@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     host: str | None = None
     """Host name, address, Unix socket directory, or a comma-separated list of them."""
 
-    port: str | None = None
+    port: int | str | None = None
     """Port, or a comma-separated list matching the hosts."""
 
     user: str | None = None

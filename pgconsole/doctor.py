@@ -67,6 +67,8 @@ def report_settings(target: Target, report: Report) -> None:
     report.heading("pgconsole settings")
     for name in _SHOWN_SETTINGS:
         value = getattr(target.settings, name)
+        if isinstance(value, bool):
+            value = _yes(value)
         report.row(name, "(not set)" if value is None else value, target.source(name))
 
 

@@ -76,7 +76,11 @@ class KeyringStatus:
     reason: str | None = None
 
 
-_INSECURE_MODULES = ("keyring.backends.fail", "keyring.backends.null", "keyrings.alt")
+_INSECURE_MODULES = {
+    "keyring.backends.fail": "no keyring backend here (no desktop keyring or D-Bus session)",
+    "keyring.backends.null": "the keyring is disabled (null backend)",
+    "keyrings.alt": "only a file-based keyring is available, and it is not a secure store",
+}
 _DBUS_MODULES = (
     "keyring.backends.SecretService",
     "keyring.backends.kwallet",
@@ -96,9 +100,9 @@ def keyring_status(environ: Mapping[str, str] = os.environ) -> KeyringStatus:
         return KeyringStatus(False, name, "no keyring backend is available")
     for member in members:
         module = type(member).__module__
-        if module.startswith(_INSECURE_MODULES):
-            reason = "no secure keyring backend (only a plaintext, null or failing one)"
-            return KeyringStatus(False, name, reason)
+        for prefix, reason in _INSECURE_MODULES.items():
+            if module.startswith(prefix):
+                return KeyringStatus(False, name, reason)
         if module.startswith(_DBUS_MODULES) and not environ.get("DBUS_SESSION_BUS_ADDRESS"):
             return KeyringStatus(False, name, "no D-Bus session (a headless or SSH login)")
     return KeyringStatus(True, name)

@@ -160,8 +160,17 @@ class Database:
         """
         async with self.pool.acquire() as conn, conn.transaction(readonly=readonly):
             if self._settings.pooler and self._session is not None:
-                await apply_local_settings(conn, self._session)
+                await apply_local_settings(conn, self._local_settings())
             yield conn
+
+    def _local_settings(self) -> dict[str, str]:
+        # A pooler does not pass application_name on to the server session reliably either
+        # (pgbouncer 1.18 leaves it empty), so it is set with the others.
+        assert self._session is not None
+        settings = self._session.server_settings()
+        if self._params is not None:
+            settings["application_name"] = self._params.application_name
+        return settings
 
     def stats(self) -> PoolStats:
         """The pool's current size and idle count (no round trip)."""
@@ -204,11 +213,9 @@ class Database:
             await conn.close()
 
 
-async def apply_local_settings(conn: Conn, session: SessionSettings) -> None:
-    """`SET LOCAL` each session setting in the current transaction (values as parameters)."""
-    names = list(session.server_settings())
-    values = [session.server_settings()[name] for name in names]
-    await conn.execute(load_sql("set_local_settings.sql"), names, values)
+async def apply_local_settings(conn: Conn, settings: dict[str, str]) -> None:
+    """`SET LOCAL` each setting in the current transaction (names and values as parameters)."""
+    await conn.execute(load_sql("set_local_settings.sql"), list(settings), list(settings.values()))
 
 
 async def open_database(

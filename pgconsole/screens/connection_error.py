@@ -25,8 +25,9 @@ def _summary(failure: ConnectFailure) -> Text:
 
 def _details(failure: ConnectFailure) -> Text:
     details = Text()
+    width = max((len(label) for label, _ in failure.details), default=0) + 1
     for label, value in failure.details:
-        details.append(f"{label:<12}", style="dim")
+        details.append(f"{label:<{width}}", style="dim")
         details.append(visible(value))
         details.append("\n")
     details.rstrip()

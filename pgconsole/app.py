@@ -25,7 +25,7 @@ from pgconsole.db.passwords import (
     keyring_save,
     keyring_usable,
 )
-from pgconsole.db.pool import Database, open_database
+from pgconsole.db.pool import Database, TlsState, open_database
 from pgconsole.messages import Connected, ConnectFailed, PasswordNeeded, RetryRequested
 from pgconsole.paths import STYLES
 from pgconsole.screens.confirm import ConfirmScreen
@@ -164,6 +164,7 @@ class PgConsoleApp(App[None]):
             self.pop_screen()
         self.main_screen.show_connected(event.database.info, self.settings.pool())
         self.refresh_pool_stats()
+        self.warn_about_tls(event.database.info.tls.state)
         if event.database.pooler_detected:
             self.notify(
                 "A connection pooler refused session settings at startup: pooler mode is on "
@@ -175,6 +176,25 @@ class PgConsoleApp(App[None]):
             self.offer_to_save(self._typed_password or "", self._rejected)
         self._typed_password = None
         self._rejected = None
+
+    def warn_about_tls(self, state: TlsState) -> None:
+        """Say loudly when a network session is unencrypted or its server unverified."""
+        if state is TlsState.NONE:
+            self.notify(
+                "This session is NOT encrypted: queries, data and the password exchange cross "
+                "the network in plain text. Use sslmode=verify-full.",
+                title="No TLS",
+                severity="error",
+                timeout=30,
+            )
+        elif state is TlsState.UNVERIFIED:
+            self.notify(
+                "Encrypted, but the server's certificate was not verified: anyone in the path "
+                "could pose as the server. Use sslmode=verify-full with sslrootcert.",
+                title="TLS unverified",
+                severity="warning",
+                timeout=20,
+            )
 
     @on(PasswordNeeded)
     def ask_password(self, event: PasswordNeeded) -> None:

@@ -89,3 +89,20 @@ async def test_reconnect_is_a_palette_command(
         assert first is not None and first.closed
         await pilot.pause(0.2)
         assert len(await pgconsole_backends(admin)) == 1
+
+
+async def test_plaintext_and_unverified_sessions_are_announced(
+    cluster: ThrowawayCluster, database: str, settings: Settings
+) -> None:
+    from pgconsole.db.params import SslMode
+
+    cases = [
+        (SslMode.DISABLE, "No TLS", "no TLS"),
+        (SslMode.REQUIRE, "TLS unverified", "TLS unverified"),
+    ]
+    for mode, title, badge in cases:
+        app = PgConsoleApp(params_for(cluster, database, sslmode=mode, sslrootcert=None), settings)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda app=app: app.database is not None, "the pool")
+            assert shown(app, "#status-tls").strip() == badge
+            assert title in [n.title for n in app._notifications]

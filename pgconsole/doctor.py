@@ -47,7 +47,7 @@ class Report:
         """One fact; database and user text is shown with control characters made visible."""
         line = f"  {label:<36} {visible(str(value))}"
         if source:
-            line = f"{line:<72} {visible(source)}"
+            line = f"{line:<71}  {visible(source)}"
         print(line.rstrip(), file=self.out)
 
 

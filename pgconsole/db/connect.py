@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 
-from pgconsole.db.params import ConnectParams
+from pgconsole.db.params import ConnectParams, ConnInfoError
 from pgconsole.db.tls import TlsPlan, plan_tls
 
 
@@ -101,7 +101,11 @@ async def _connect_host(
     port: int,
     pool_arguments: dict[str, Any],
 ) -> asyncpg.Connection:
-    async def open_with(tls: ssl.SSLContext | None) -> asyncpg.Connection:
+    async def open_with(encrypted: bool) -> asyncpg.Connection:
+        if encrypted and plan.unusable is not None:
+            raise plan.unusable  # as libpq, which meets the bad file when it starts TLS
+        tls = plan.context if encrypted else None
+        assert tls is not None or not encrypted
         arguments: dict[str, Any] = dict(
             host=host,
             port=port,
@@ -125,25 +129,26 @@ async def _connect_host(
         conn: asyncpg.Connection = await asyncpg.connect(**arguments)
         return conn
 
-    if _is_socket(host) or plan.context is None:
-        return await open_with(None)  # libpq never uses TLS over a Unix socket
-    first, second = (None, plan.context) if plan.plain_first else (plan.context, None)
+    if _is_socket(host) or not plan.uses_tls:
+        return await open_with(False)  # libpq never uses TLS over a Unix socket
+    first = not plan.plain_first
     try:
         return await open_with(first)
-    except (OSError, ssl.SSLError, asyncpg.PostgresError) as error:
+    except (OSError, ssl.SSLError, asyncpg.PostgresError, ConnInfoError) as error:
         if not plan.fallback or not _before_authentication(error):
             raise
-    return await open_with(second)
+    return await open_with(not first)
 
 
 def _before_authentication(error: BaseException) -> bool:
     """Whether a failed attempt may be retried the other way (TLS or plain), as libpq does.
 
-    libpq retries after a refused TLS upgrade, a failed handshake, or a server that rejects the
-    attempt before authentication (pg_hba.conf has no entry for this kind of connection). A
-    wrong password is not retried.
+    libpq retries after a refused TLS upgrade, TLS that could not be set up (a client key
+    others can read) or failed in the handshake, or a server that rejects the attempt before
+    authentication (pg_hba.conf has no entry for this kind of connection). A wrong password is
+    not retried.
     """
-    if isinstance(error, ssl.SSLError):
+    if isinstance(error, ssl.SSLError | ConnInfoError):
         return True
     if isinstance(error, ConnectionError) and "rejected SSL upgrade" in str(error):
         return True

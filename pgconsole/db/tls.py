@@ -12,14 +12,18 @@ What libpq does, and pgconsole with it (asyncpg alone differs in several of thes
 | verify-full | TLS        | none            | always (the root file must exist)  | yes       |
 
 The root certificate file is `sslrootcert`, else `~/.postgresql/root.crt`; `sslrootcert=system`
-uses the system's trusted roots and, as in libpq 16+, demands `verify-full`. A client
-certificate (`sslcert`, else `~/.postgresql/postgresql.crt`) is sent when its file exists; its
-key must not be readable by group or others.
+uses the system's trusted roots and, as in libpq 16+, demands `verify-full` (even of
+`disable`). A client certificate (`sslcert`, else `~/.postgresql/postgresql.crt`) is sent when
+its file exists; its key must not be readable by group or others. A certificate revocation list
+(`sslcrl`/`sslcrldir`, else `~/.postgresql/root.crl`) is checked along the whole chain.
+
+libpq reads the root and client certificate files only when it starts TLS. So in `allow` and
+`prefer` mode a file it cannot use (a key others can read, a root file that is not PEM) is no
+error: the session stays in, or falls back to, plaintext, as psql's would.
 """
 
 from __future__ import annotations
 
-import os
 import ssl
 import stat
 from dataclasses import dataclass
@@ -53,6 +57,14 @@ class TlsPlan:
     """The root certificates used: a file path, `system`, or None."""
     client_cert: Path | None = None
     """The client certificate sent, if any."""
+    unusable: ConnInfoError | None = None
+    """Why TLS cannot be set up in allow or prefer mode (then `context` is None): an attempt
+    with TLS fails with this error, and the plaintext one goes ahead, as in libpq."""
+
+    @property
+    def uses_tls(self) -> bool:
+        """Whether any attempt is to be made with TLS (all but sslmode=disable)."""
+        return self.context is not None or self.unusable is not None
 
 
 def _default_dir(home: Path | None) -> Path:
@@ -64,9 +76,15 @@ def plan_tls(params: ConnectParams, home: Path | None = None) -> TlsPlan:
 
     Raises:
         ConnInfoError: A missing root certificate in a verify mode, `sslrootcert=system` with a
-            weaker mode, a private key readable by others, or unreadable files.
+            weaker mode, an unknown protocol version, an unreadable CRL, or (in require and
+            verify modes) a private key readable by others or unreadable certificate files.
     """
     mode = params.sslmode
+    if params.sslrootcert == "system" and mode is not SslMode.VERIFY_FULL:
+        # libpq 16+ checks this with the other options, before any connection and any mode.
+        raise ConnInfoError(
+            f'weak sslmode "{mode}" may not be used with sslrootcert=system (use "verify-full")'
+        )
     if mode is SslMode.DISABLE:
         return TlsPlan(None, True, False, False, False)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -74,13 +92,21 @@ def plan_tls(params: ConnectParams, home: Path | None = None) -> TlsPlan:
     context.verify_mode = ssl.CERT_NONE
     _set_protocols(context, params)
 
-    rootcert = _load_roots(context, params, home)
+    try:
+        rootcert = _load_roots(context, params, home)
+        client_cert = _load_client_cert(context, params, home)
+    except ConnInfoError as error:
+        if mode not in (SslMode.ALLOW, SslMode.PREFER):
+            raise
+        # libpq meets these files only once it starts TLS, and in allow or prefer mode a
+        # failure there leaves the session in plaintext rather than refusing it.
+        return TlsPlan(None, mode is SslMode.ALLOW, True, False, False, unusable=error)
     verifies_chain = rootcert is not None
     if verifies_chain:
         context.verify_mode = ssl.CERT_REQUIRED
         context.check_hostname = mode is SslMode.VERIFY_FULL
-        _load_crl(context, params)
-    client_cert = _load_client_cert(context, params, home)
+        if rootcert != "system":  # libpq reads CRLs only alongside a root certificate file
+            _load_crl(context, params, home)
     return TlsPlan(
         context=context,
         plain_first=mode is SslMode.ALLOW,
@@ -107,11 +133,7 @@ def _set_protocols(context: ssl.SSLContext, params: ConnectParams) -> None:
 
 def _load_roots(context: ssl.SSLContext, params: ConnectParams, home: Path | None) -> str | None:
     mode = params.sslmode
-    if params.sslrootcert == "system":
-        if mode is not SslMode.VERIFY_FULL:
-            raise ConnInfoError(
-                f'weak sslmode "{mode}" may not be used with sslrootcert=system (use "verify-full")'
-            )
+    if params.sslrootcert == "system":  # verify-full: plan_tls has refused any other mode
         context.load_default_certs(ssl.Purpose.SERVER_AUTH)
         return "system"
     explicit = params.sslrootcert is not None
@@ -132,17 +154,21 @@ def _load_roots(context: ssl.SSLContext, params: ConnectParams, home: Path | Non
     return str(path)
 
 
-def _load_crl(context: ssl.SSLContext, params: ConnectParams) -> None:
-    if params.sslcrl and Path(params.sslcrl).expanduser().is_file():
-        crl = Path(params.sslcrl).expanduser()
+def _load_crl(context: ssl.SSLContext, params: ConnectParams, home: Path | None) -> None:
+    # As libpq: sslcrl and/or sslcrldir, else ~/.postgresql/root.crl, each only if present,
+    # and then revocation is checked for every certificate of the chain.
+    crl = Path(params.sslcrl).expanduser() if params.sslcrl else None
+    if crl is None and not params.sslcrldir:
+        crl = _default_dir(home) / "root.crl"
+    if crl is not None and crl.is_file():
         try:
             context.load_verify_locations(cafile=str(crl))
         except (OSError, ssl.SSLError) as error:
             raise ConnInfoError(f'could not read SSL CRL file "{crl}": {error}') from error
-        context.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
+        context.verify_flags |= ssl.VERIFY_CRL_CHECK_CHAIN
     if params.sslcrldir and Path(params.sslcrldir).expanduser().is_dir():
         context.load_verify_locations(capath=str(Path(params.sslcrldir).expanduser()))
-        context.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
+        context.verify_flags |= ssl.VERIFY_CRL_CHECK_CHAIN
 
 
 def _load_client_cert(
@@ -169,7 +195,10 @@ def _load_client_cert(
 
 
 def check_key_permissions(key: Path) -> None:
-    """libpq's rule for private keys: 0600 or less if ours, 0640 or less if root's.
+    """libpq's rule for private keys: 0640 or less if owned by root, else 0600 or less.
+
+    As in libpq, the rule depends on the file's owner only, not on who reads it: root may use
+    a group-readable key that root owns, and nobody a readable key that someone else owns.
 
     Raises:
         ConnInfoError: The key is missing, not a file, or readable by too many.
@@ -181,13 +210,9 @@ def check_key_permissions(key: Path) -> None:
     if not stat.S_ISREG(info.st_mode):
         raise ConnInfoError(f'private key file "{key}" is not a regular file')
     mode = stat.S_IMODE(info.st_mode)
-    if info.st_uid == os.geteuid() and mode & 0o077:
+    if mode & (0o037 if info.st_uid == 0 else 0o077):
         raise ConnInfoError(
-            f'private key file "{key}" has group or world access ({mode:04o}); '
-            "it must be 0600 or less when owned by you"
-        )
-    if info.st_uid == 0 and info.st_uid != os.geteuid() and mode & 0o037:
-        raise ConnInfoError(
-            f'private key file "{key}" has group or world access ({mode:04o}); '
-            "it must be 0640 or less when owned by root"
+            f'private key file "{key}" has group or world access ({mode:04o}); file must have '
+            "permissions u=rw (0600) or less if owned by the current user, or permissions "
+            "u=rw,g=r (0640) or less if owned by root"
         )

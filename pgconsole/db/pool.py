@@ -163,6 +163,16 @@ class Database:
                 await apply_local_settings(conn, self._local_settings())
             yield conn
 
+    @property
+    def pooler(self) -> bool:
+        """Whether sessions sit behind a transaction pooler (settings per transaction)."""
+        return self._settings.pooler
+
+    async def apply_session_settings(self, conn: Conn) -> None:
+        """`SET LOCAL` the session settings in `conn`'s current transaction (pooler mode)."""
+        if self._session is not None:
+            await apply_local_settings(conn, self._local_settings())
+
     def _local_settings(self) -> dict[str, str]:
         # A pooler does not pass application_name on to the server session reliably either
         # (pgbouncer 1.18 leaves it empty), so it is set with the others.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 
 import asyncpg
 
@@ -103,6 +104,10 @@ async def test_plaintext_and_unverified_sessions_are_announced(
     for mode, title, badge in cases:
         app = PgConsoleApp(params_for(cluster, database, sslmode=mode, sslrootcert=None), settings)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_until(pilot, lambda app=app: app.database is not None, "the pool")
+            await wait_until(pilot, partial(has_database, app), "the pool")
             assert shown(app, "#status-tls").strip() == badge
             assert title in [n.title for n in app._notifications]
+
+
+def has_database(app: PgConsoleApp) -> bool:
+    return app.database is not None

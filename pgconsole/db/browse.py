@@ -1,0 +1,389 @@
+"""Paging through a relation of any size without hurting the server.
+
+Two strategies, chosen per relation and sort order:
+
+- **Keyset** (a primary key or a unique NOT NULL index, sorted by it, or by an indexed NOT NULL
+  column with the key as tie-breaker): every page is one short statement,
+  `WHERE (sort, key) > ($1, $2) ORDER BY sort, key LIMIT n + 1`, and the reverse for going back.
+  First, next, previous and last page cost the same at any depth, and nothing stays open
+  between pages.
+- **Cursor** (no usable key, or a sort no index supports): a SCROLL cursor inside a short
+  READ ONLY transaction on a connection of its own. The cursor is closed, and the connection
+  returned, after `idle_seconds` without a page request; the next request reopens it at the same
+  position. No snapshot outlives the user's attention.
+
+Cells arrive as PostgreSQL's own text output (what psql shows), cut server-side to `CELL_LIMIT`
+characters so a 10 MB value never crosses the wire for a page; `full_value()` fetches one whole
+value on demand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+from pgconsole.db.pool import Database
+from pgconsole.db.quoting import qualified, quote_ident
+
+CELL_LIMIT = 200
+"""Characters of each cell fetched for a page; longer values are marked truncated."""
+CURSOR_NAME = "pgconsole_browse"
+
+
+_ALIAS = "_pgconsole_r"
+
+
+def _ref(column: str) -> str:
+    """A column of the browsed relation, qualified so no output alias can capture it."""
+    return f"{_ALIAS}.{quote_ident(column)}"
+
+
+def _text_param(number: int, type_name: str) -> str:
+    """`$n` sent as text and cast on the server, as psql would parse a typed value.
+
+    Bookmarks and quick-filter values travel as PostgreSQL's own text output, so any column
+    type (enums, ranges, domains, types asyncpg has no codec for) round-trips exactly.
+    """
+    return f"${number}::text::{type_name}"
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column as the grid needs it."""
+
+    name: str
+    type: str
+    """`format_type()` of the column, used to cast keyset parameters back."""
+    numeric: bool = False
+    """Right-aligned in the grid."""
+    not_null: bool = False
+
+
+@dataclass(frozen=True)
+class Sort:
+    """An ORDER BY on one column."""
+
+    column: str
+    descending: bool = False
+    indexed: bool = False
+    """An index leads with this column, so keyset paging can follow it."""
+
+
+@dataclass(frozen=True)
+class BrowseSpec:
+    """What to page through: relation, columns, row identity, order and filter."""
+
+    schema: str
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] | None = None
+    """Columns that identify a row (primary key or unique NOT NULL index)."""
+    sort: Sort | None = None
+    filter: str = ""
+    """A checked WHERE expression (see `pgconsole.db.filtering.check_filter`)."""
+    equals: tuple[tuple[str, str | None], ...] = ()
+    """Quick filters `column = value` (value as text, None for IS NULL), sent as parameters."""
+
+    def column(self, name: str) -> Column:
+        """The column called `name`."""
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        """The ORDER BY columns: the sort column (if any), then the key as tie-breaker."""
+        key = self.key or ()
+        if self.sort is None:
+            return key
+        return (self.sort.column, *(k for k in key if k != self.sort.column))
+
+    @property
+    def descending(self) -> bool:
+        """Whether the order runs backwards."""
+        return self.sort is not None and self.sort.descending
+
+    @property
+    def uses_keyset(self) -> bool:
+        """Keyset paging needs a key, and a sort column that is indexed and never NULL."""
+        if not self.key:
+            return False
+        if self.sort is None or self.sort.column in self.key:
+            return self.sort is None or self.key[0] == self.sort.column
+        column = self.column(self.sort.column)
+        return self.sort.indexed and column.not_null
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row: its cells as text (None is NULL) and where it sits in the order."""
+
+    cells: tuple[str | None, ...]
+    position: tuple[str, ...] = ()
+    """The ORDER BY values as text: the keyset bookmark (empty in cursor mode)."""
+    ordinal: int | None = None
+    """0-based row number in cursor mode (None in keyset mode, where no count is known)."""
+
+    def truncated(self, index: int) -> bool:
+        """Whether cell `index` was cut to CELL_LIMIT characters."""
+        value = self.cells[index]
+        return value is not None and len(value) > CELL_LIMIT
+
+
+@dataclass(frozen=True)
+class Page:
+    """Consecutive rows in the browse order."""
+
+    rows: tuple[Row, ...]
+    more_before: bool
+    more_after: bool
+
+
+@dataclass
+class _CursorState:
+    conn: PoolConnectionProxy | None = None
+    transaction: Any = None
+    position: int = 0
+    """Rows before the cursor's next row (FETCH FORWARD returns row `position`)."""
+    opened_at: float = 0.0
+
+
+@dataclass
+class Pager:
+    """Fetches pages of one relation for the grid. Not safe for concurrent calls."""
+
+    database: Database
+    spec: BrowseSpec
+    page_size: int = 100
+    idle_seconds: float = 5.0
+    _cursor: _CursorState = field(default_factory=_CursorState)
+    _last_used: float = field(default_factory=time.monotonic)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    # -- public ----------------------------------------------------------------------------
+
+    async def first(self) -> Page:
+        """The first page."""
+        async with self._lock:
+            if self.spec.uses_keyset:
+                return await self._keyset(None, forward=True)
+            return await self._cursor_page(0)
+
+    async def last(self) -> Page:
+        """The last page."""
+        async with self._lock:
+            if self.spec.uses_keyset:
+                return await self._keyset(None, forward=False)
+            return await self._cursor_last()
+
+    async def after(self, row: Row) -> Page:
+        """The page that follows `row`."""
+        async with self._lock:
+            if self.spec.uses_keyset:
+                return await self._keyset(row.position, forward=True)
+            assert row.ordinal is not None
+            return await self._cursor_page(row.ordinal + 1)
+
+    async def before(self, row: Row) -> Page:
+        """The page that ends just before `row`."""
+        async with self._lock:
+            if self.spec.uses_keyset:
+                return await self._keyset(row.position, forward=False)
+            assert row.ordinal is not None
+            start = max(0, row.ordinal - self.page_size)
+            page = await self._cursor_page(start, limit=row.ordinal - start)
+            return replace(page, more_after=True)
+
+    async def close_if_idle(self) -> bool:
+        """Close an open cursor idle for `idle_seconds`; True if one was closed."""
+        if self._cursor.conn is None or self._lock.locked():
+            return False
+        if time.monotonic() - self._last_used < self.idle_seconds:
+            return False
+        async with self._lock:
+            await self._close_cursor()
+        return True
+
+    async def close(self) -> None:
+        """Release everything (the grid was closed)."""
+        async with self._lock:
+            await self._close_cursor()
+
+    @property
+    def holds_cursor(self) -> bool:
+        """Whether a cursor (and so a transaction) is open right now."""
+        return self._cursor.conn is not None
+
+    async def full_value(self, row: Row, column: str) -> str | None:
+        """One whole value, fetched on demand (a truncated cell's full text).
+
+        Raises:
+            LookupError: The row is gone, or cannot be found again (no key).
+        """
+        if not self.spec.key:
+            raise LookupError("this relation has no key: the full value cannot be refetched")
+        key_positions = [self.spec.order.index(k) for k in self.spec.key]
+        params = [row.position[i] for i in key_positions]
+        conditions = " AND ".join(
+            f"{quote_ident(k)} = {_text_param(n, self.spec.column(k).type)}"
+            for n, k in enumerate(self.spec.key, start=1)
+        )
+        sql = (
+            f"SELECT {quote_ident(column)}::text FROM {qualified(self.spec.schema, self.spec.name)}"
+            f" WHERE {conditions}"
+        )
+        async with self.database.session(readonly=True) as conn:
+            rows = await conn.fetch(sql, *params)
+        if not rows:
+            raise LookupError("the row no longer exists")
+        value: str | None = rows[0][0]
+        return value
+
+    # -- SQL -------------------------------------------------------------------------------
+
+    def _select_list(self, with_position: bool) -> str:
+        # Output columns get neutral aliases: ORDER BY resolves a bare name to an output
+        # column first, and `"id"::text` would otherwise be called "id" and sort as text.
+        cells = [
+            f"left({_ref(c.name)}::text, {CELL_LIMIT + 1}) AS _c{i}"
+            for i, c in enumerate(self.spec.columns)
+        ]
+        position = (
+            [f"{_ref(name)}::text AS _p{i}" for i, name in enumerate(self.spec.order)]
+            if with_position
+            else []
+        )
+        return ", ".join([*position, *cells])
+
+    @property
+    def _from(self) -> str:
+        return f"{qualified(self.spec.schema, self.spec.name)} AS {_ALIAS}"
+
+    def _where(self, first_param: int) -> tuple[list[str], list[Any]]:
+        conditions: list[str] = []
+        params: list[Any] = []
+        if self.spec.filter:
+            conditions.append(f"({self.spec.filter})")
+        for name, value in self.spec.equals:
+            if value is None:
+                conditions.append(f"{_ref(name)} IS NULL")
+            else:
+                params.append(value)
+                n = first_param + len(params) - 1
+                conditions.append(f"{_ref(name)} = {_text_param(n, self.spec.column(name).type)}")
+        return conditions, params
+
+    def _order_by(self, reverse: bool) -> str:
+        descending = self.spec.descending != reverse
+        direction = " DESC" if descending else ""
+        return ", ".join(f"{_ref(name)}{direction}" for name in self.spec.order)
+
+    def _to_row(self, record: asyncpg.Record, with_position: bool, ordinal: int | None) -> Row:
+        values = tuple(record)
+        width = len(self.spec.order) if with_position else 0
+        return Row(cells=values[width:], position=values[:width], ordinal=ordinal)
+
+    # -- keyset ----------------------------------------------------------------------------
+
+    async def _keyset(self, bookmark: Sequence[str] | None, *, forward: bool) -> Page:
+        conditions, params = self._where(1)
+        if bookmark is not None:
+            order = self.spec.order
+            # Ascending: rows after the bookmark are (cols) > (bookmark); going back flips it.
+            greater = forward != self.spec.descending
+            placeholders = ", ".join(
+                _text_param(len(params) + i + 1, self.spec.column(name).type)
+                for i, name in enumerate(order)
+            )
+            columns = ", ".join(_ref(name) for name in order)
+            conditions.append(f"({columns}) {'>' if greater else '<'} ({placeholders})")
+            if len(order) > 1:
+                # Implied by the row comparison, but only this form lets an index on the
+                # leading column alone bound the scan.
+                lead = _ref(order[0])
+                bound = _text_param(len(params) + 1, self.spec.column(order[0]).type)
+                conditions.append(f"{lead} {'>=' if greater else '<='} {bound}")
+            params.extend(bookmark)
+        params.append(self.page_size + 1)
+        sql = (
+            f"SELECT {self._select_list(True)} FROM {self._from}"
+            + (f" WHERE {' AND '.join(conditions)}" if conditions else "")
+            + f" ORDER BY {self._order_by(reverse=not forward)} LIMIT ${len(params)}"
+        )
+        async with self.database.session(readonly=True) as conn:
+            records = await conn.fetch(sql, *params)
+        self._last_used = time.monotonic()
+        more = len(records) > self.page_size
+        rows = [self._to_row(r, True, None) for r in records[: self.page_size]]
+        if forward:
+            return Page(tuple(rows), more_before=bookmark is not None, more_after=more)
+        rows.reverse()
+        return Page(tuple(rows), more_before=more, more_after=bookmark is not None)
+
+    # -- cursor ----------------------------------------------------------------------------
+
+    async def _open_cursor(self) -> None:
+        conditions, params = self._where(1)
+        order = self._order_by(reverse=False)
+        sql = (
+            f"DECLARE {CURSOR_NAME} SCROLL CURSOR FOR SELECT {self._select_list(False)}"
+            f" FROM {self._from}"
+            + (f" WHERE {' AND '.join(conditions)}" if conditions else "")
+            + (f" ORDER BY {order}" if order else "")
+        )
+        conn = await self.database.pool.acquire()
+        try:
+            transaction = conn.transaction(readonly=True)
+            await transaction.start()
+            if self.database.pooler:
+                await self.database.apply_session_settings(conn)
+            await conn.execute(sql, *params)
+        except BaseException:
+            await self.database.pool.release(conn)
+            raise
+        self._cursor = _CursorState(conn, transaction, 0, time.monotonic())
+
+    async def _close_cursor(self) -> None:
+        state, self._cursor = self._cursor, _CursorState(position=self._cursor.position)
+        if state.conn is None:
+            return
+        try:
+            with contextlib.suppress(asyncpg.PostgresError, OSError):
+                await state.transaction.rollback()  # read-only: nothing to keep
+        finally:
+            await self.database.pool.release(state.conn)
+
+    async def _cursor_conn(self) -> PoolConnectionProxy:
+        if self._cursor.conn is None:
+            position = self._cursor.position
+            await self._open_cursor()
+            if position:
+                assert self._cursor.conn is not None
+                await self._cursor.conn.execute(f"MOVE ABSOLUTE {int(position)} IN {CURSOR_NAME}")
+                self._cursor.position = position
+        assert self._cursor.conn is not None
+        return self._cursor.conn
+
+    async def _cursor_page(self, start: int, limit: int | None = None) -> Page:
+        limit = self.page_size if limit is None else limit
+        conn = await self._cursor_conn()
+        if start != self._cursor.position:
+            # MOVE ABSOLUTE n leaves the cursor on row n (1-based): the next FETCH returns n + 1.
+            await conn.execute(f"MOVE ABSOLUTE {int(start)} IN {CURSOR_NAME}")
+        records = await conn.fetch(f"FETCH FORWARD {int(limit) + 1} FROM {CURSOR_NAME}")
+        self._cursor.position = start + len(records)
+        self._last_used = time.monotonic()
+        rows = tuple(self._to_row(r, False, start + i) for i, r in enumerate(records[:limit]))
+        return Page(rows, more_before=start > 0, more_after=len(records) > limit)
+
+    async def _cursor_last(self) -> Page:
+        conn = await self._cursor_conn()
+        moved = await conn.execute(f"MOVE FORWARD ALL IN {CURSOR_NAME}")
+        total = self._cursor.position + int(moved.split()[-1])
+        start = max(0, total - self.page_size)
+        return await self._cursor_page(start)

@@ -1,0 +1,208 @@
+"""Keyset and cursor paging: every page equals what psql returns for the same order."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from pgconsole.db.browse import CELL_LIMIT, BrowseSpec, Column, Page, Pager, Row, Sort
+from pgconsole.db.cluster import ThrowawayCluster
+from pgconsole.db.params import PoolSettings, SessionSettings
+from pgconsole.db.pool import Database, open_database
+from tests.conftest import admin_connect, params_for
+from tests.helpers.psql import psql_available, psql_rows
+
+pytestmark = pytest.mark.skipif(not psql_available(), reason="psql is not installed")
+
+ROWS = 537  # not a multiple of the page size
+PAGE = 50
+COLUMNS = (
+    Column("id", "integer", numeric=True, not_null=True),
+    Column("n", "integer", numeric=True, not_null=True),
+    Column("w", "integer", numeric=True),
+    Column("v", "text"),
+)
+
+
+@pytest.fixture
+async def db(cluster: ThrowawayCluster, database: str) -> AsyncIterator[Database]:
+    conn = await admin_connect(cluster, database)
+    try:
+        await conn.execute(
+            """
+            CREATE TABLE t (id int PRIMARY KEY, n int NOT NULL, w int, v text);
+            CREATE INDEX t_n ON t (n);
+            INSERT INTO t
+            SELECT i, (i * 7919) % 1000, CASE WHEN i % 9 = 0 THEN NULL ELSE (i * 31) % 100 END,
+                   CASE WHEN i % 13 = 0 THEN NULL ELSE 'row ' || i END
+            FROM generate_series(1, $1::int) AS i;
+            CREATE TABLE heap (a int, b text);
+            INSERT INTO heap SELECT i, repeat('x', i % 5) FROM generate_series(1, $1::int) AS i;
+            CREATE TABLE wide (id int PRIMARY KEY, big text);
+            INSERT INTO wide VALUES (1, repeat('é', 100000));
+            """.replace("$1::int", str(ROWS))
+        )
+    finally:
+        await conn.close()
+    database_ = await open_database(
+        params_for(cluster, database), SessionSettings(), PoolSettings(max_size=3)
+    )
+    try:
+        yield database_
+    finally:
+        await database_.close()
+
+
+def spec(**changes: object) -> BrowseSpec:
+    base = BrowseSpec("public", "t", COLUMNS, key=("id",))
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def cells(rows: tuple[Row, ...] | list[Row]) -> list[tuple[str | None, ...]]:
+    return [row.cells for row in rows]
+
+
+async def forward(pager: Pager) -> list[Row]:
+    page = await pager.first()
+    rows = list(page.rows)
+    assert not page.more_before
+    while page.more_after:
+        page = await pager.after(page.rows[-1])
+        assert page.more_before
+        rows.extend(page.rows)
+    return rows
+
+
+async def backward(pager: Pager) -> list[Row]:
+    page = await pager.last()
+    rows = list(page.rows)
+    assert not page.more_after
+    while page.more_before:
+        page = await pager.before(page.rows[0])
+        assert page.more_after
+        rows[:0] = page.rows
+    return rows
+
+
+SELECT = "SELECT id::text, n::text, w::text, v FROM t"
+
+
+@pytest.mark.parametrize(
+    ("sort", "order_by", "keyset"),
+    [
+        (None, "t.id", True),
+        (Sort("id", descending=True), "t.id DESC", True),
+        (Sort("n", indexed=True), "t.n, t.id", True),
+        (Sort("n", descending=True, indexed=True), "t.n DESC, t.id DESC", True),
+        (Sort("w"), "t.w, t.id", False),  # nullable and unindexed: a cursor
+        (Sort("v", descending=True), "t.v DESC, t.id DESC", False),
+    ],
+)
+async def test_pages_equal_psql(
+    cluster: ThrowawayCluster,
+    database: str,
+    db: Database,
+    sort: Sort | None,
+    order_by: str,
+    keyset: bool,
+) -> None:
+    browse = spec(sort=sort)
+    assert browse.uses_keyset is keyset
+    expected = await psql_rows(cluster, database, f"{SELECT} ORDER BY {order_by}")
+    assert len(expected) == ROWS
+    pager = Pager(db, browse, page_size=PAGE)
+    try:
+        assert cells(await forward(pager)) == expected
+        assert cells(await backward(pager)) == expected
+        last = await pager.last()
+        assert cells(last.rows) == expected[-PAGE:]
+        first = await pager.first()
+        assert cells(first.rows) == expected[:PAGE]
+    finally:
+        await pager.close()
+
+
+async def test_filter_and_quick_filter(
+    cluster: ThrowawayCluster, database: str, db: Database
+) -> None:
+    pager = Pager(db, spec(filter="n > 500 AND v IS NOT NULL"), page_size=PAGE)
+    expected = await psql_rows(
+        cluster, database, f"{SELECT} WHERE (n > 500 AND v IS NOT NULL) ORDER BY t.id"
+    )
+    assert 0 < len(expected) < ROWS
+    assert cells(await forward(pager)) == expected
+    pager = Pager(db, spec(equals=(("v", "row 42"),)), page_size=PAGE)
+    assert cells((await pager.first()).rows) == [
+        ("42", str(42 * 7919 % 1000), str(42 * 31 % 100), "row 42")
+    ]
+    pager = Pager(db, spec(equals=(("v", None),)), page_size=PAGE)
+    expected = await psql_rows(cluster, database, f"{SELECT} WHERE v IS NULL ORDER BY t.id")
+    assert cells(await forward(pager)) == expected
+
+
+async def test_relation_without_key_streams_through_a_cursor(
+    cluster: ThrowawayCluster, database: str, db: Database
+) -> None:
+    heap = BrowseSpec("public", "heap", (Column("a", "integer", True), Column("b", "text")))
+    assert not heap.uses_keyset
+    expected = await psql_rows(cluster, database, "SELECT a::text, b FROM heap")
+    pager = Pager(db, heap, page_size=PAGE)
+    try:
+        rows = await forward(pager)
+        assert cells(rows) == expected
+        assert [r.ordinal for r in rows] == list(range(ROWS))
+        assert cells(await backward(pager)) == expected
+    finally:
+        await pager.close()
+
+
+async def test_idle_cursor_closes_and_resumes_at_the_same_row(
+    cluster: ThrowawayCluster, database: str, db: Database, admin: asyncpg.Connection
+) -> None:
+    heap = BrowseSpec("public", "heap", (Column("a", "integer", True), Column("b", "text")))
+    pager = Pager(db, heap, page_size=PAGE, idle_seconds=0.3)
+    page = await pager.after((await pager.first()).rows[-1])
+    assert pager.holds_cursor
+    open_transactions = (
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgconsole'"
+        " AND datname = $1 AND xact_start IS NOT NULL"
+    )
+    assert await admin.fetchval(open_transactions, database) == 1
+    assert not await pager.close_if_idle()  # not idle long enough yet
+    await asyncio.sleep(0.4)
+    assert await pager.close_if_idle()
+    assert not pager.holds_cursor
+    assert await admin.fetchval(open_transactions, database) == 0
+    resumed = await pager.after(page.rows[-1])
+    assert resumed.rows[0].ordinal == 2 * PAGE
+    assert resumed.rows[0].cells[0] == str(2 * PAGE + 1)
+    await pager.close()
+
+
+async def test_keyset_paging_leaves_no_transaction_open(
+    database: str, db: Database, admin: asyncpg.Connection
+) -> None:
+    pager = Pager(db, spec(), page_size=PAGE)
+    await pager.after((await pager.first()).rows[-1])
+    assert not pager.holds_cursor
+    states = await admin.fetch(
+        "SELECT state FROM pg_stat_activity WHERE application_name = 'pgconsole' AND datname = $1",
+        database,
+    )
+    assert all(r["state"] == "idle" for r in states)
+
+
+async def test_long_values_are_cut_on_the_server_and_fetched_whole_on_demand(db: Database) -> None:
+    wide = BrowseSpec(
+        "public", "wide", (Column("id", "integer", True, True), Column("big", "text")), key=("id",)
+    )
+    pager = Pager(db, wide)
+    page: Page = await pager.first()
+    row = page.rows[0]
+    assert row.cells[1] is not None and len(row.cells[1]) == CELL_LIMIT + 1
+    assert row.truncated(1) and not row.truncated(0)
+    assert await pager.full_value(row, "big") == "é" * 100000

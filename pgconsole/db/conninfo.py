@@ -97,7 +97,15 @@ def parse_keywords(text: str) -> dict[str, str]:
                 else:
                     value.append(text[i])
                     i += 1
-        result[key] = "".join(value)
+        _store(result, key, "".join(value))
+
+
+def _store(result: dict[str, str], key: str, value: str) -> None:
+    # libpq's conninfo_storeval: the obsolete requiressl is sslmode as soon as it is read, so
+    # it beats $PGSSLMODE, and the later of requiressl and sslmode in one string wins.
+    if key == "requiressl":
+        key, value = "sslmode", "require" if value.startswith("1") else "prefer"
+    result[key] = value
 
 
 def parse_uri_keywords(uri: str) -> dict[str, str]:
@@ -117,10 +125,10 @@ def parse_uri_keywords(uri: str) -> dict[str, str]:
     authority, slash, path = rest.partition("/")
     if "@" in authority:
         userinfo, _, authority = authority.rpartition("@")
-        user, colon, password = userinfo.partition(":")
+        user, _, password = userinfo.partition(":")
         if user:
             result["user"] = unquote(user)
-        if colon:
+        if password:  # libpq ignores an empty password (`user:@host`), as an absent one
             result["password"] = unquote(password)
     hosts, ports = _split_hosts(authority)
     if any(hosts):
@@ -133,10 +141,12 @@ def parse_uri_keywords(uri: str) -> dict[str, str]:
         key, eq, value = item.partition("=")
         if not eq:
             raise ConnInfoError(f'missing key/value separator "=" in URI query parameter: "{key}"')
+        if "=" in value:  # an `=` inside a value must be percent-encoded, as libpq insists
+            raise ConnInfoError(f'extra key/value separator "=" in URI query parameter: "{key}"')
         key, value = unquote(key), unquote(value)
         if key == "ssl" and value == "true":  # JDBC compatibility, as libpq accepts it
             key, value = "sslmode", "require"
-        result[key] = value
+        _store(result, key, value)
     return result
 
 
@@ -151,6 +161,8 @@ def _split_hosts(authority: str) -> tuple[list[str], list[str]]:
             if end < 0:
                 raise ConnInfoError(f'unterminated IPv6 host address in URI: "{spec}"')
             host, after = spec[1:end], spec[end + 1 :]
+            if not host:
+                raise ConnInfoError(f'IPv6 host address may not be empty in URI: "{spec}"')
             if after and not after.startswith(":"):
                 raise ConnInfoError(f'unexpected character after IPv6 host address: "{spec}"')
             port = after[1:]

@@ -11,7 +11,6 @@ from so that `pgconsole doctor` can say it. Layers, first wins:
 
 from __future__ import annotations
 
-import getpass
 import os
 import stat
 from collections.abc import Iterable, Mapping
@@ -121,10 +120,14 @@ def _add_defaults(merged: Keywords, environ: Mapping[str, str]) -> None:
 
 
 def _os_user(environ: Mapping[str, str]) -> str:
+    # libpq asks the system for the effective user's name; $USER and $LOGNAME (which
+    # getpass.getuser() prefers) can name someone else, after `sudo -E` for instance.
     try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry (some containers)
-        return environ.get("USER", "postgres")
+        import pwd
+
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError, OSError):  # no passwd entry (some containers)
+        return environ.get("USER") or "postgres"
 
 
 # -- service files ------------------------------------------------------------------------------
@@ -151,43 +154,52 @@ def read_service(name: str, environ: Mapping[str, str], home: Path) -> Keywords:
     for path in service_files(environ, home):
         if not path.is_file():
             continue
-        sections = parse_service_file(path)
-        if name in sections:
+        section = parse_service_file(path, name)
+        if section is not None:
             source = f"service {name} in {path}"
-            return {key: Sourced(value, source) for key, value in sections[name].items()}
+            return {key: Sourced(value, source) for key, value in section.items()}
     looked = ", ".join(str(p) for p in service_files(environ, home))
     raise ConnInfoError(f'definition of service "{name}" not found (looked in {looked})')
 
 
-def parse_service_file(path: Path) -> dict[str, dict[str, str]]:
-    """Parse a pg_service.conf: `[name]` sections of `key=value` lines, `#` comments.
+def parse_service_file(path: Path, name: str) -> dict[str, str] | None:
+    """The settings of service `name` in a pg_service.conf, or None if the file lacks it.
+
+    Read as libpq reads it: `[name]` sections of `key=value` lines and `#` comments; only the
+    first `[name]` section counts, its first value for a key wins, and only its own lines are
+    checked (other sections may hold anything, LDAP lines for instance).
 
     Raises:
-        ConnInfoError: A line that is neither, or an unknown keyword, naming file and line.
+        ConnInfoError: A line of the section that is not `key=value`, or an unknown keyword,
+            naming file and line.
     """
-    sections: dict[str, dict[str, str]] = {}
-    current: dict[str, str] | None = None
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ConnInfoError(f"cannot read service file {path}: {error}") from error
+    section: dict[str, str] | None = None
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        if line.startswith("[") and line.endswith("]"):
-            current = sections.setdefault(line[1:-1].strip(), {})
+        if line.startswith("["):
+            if section is not None:
+                break  # the end of the first section of that name
+            if line[1:].startswith(name + "]"):  # libpq's test: `[name]`, then anything
+                section = {}
+            continue
+        if section is None:
             continue
         key, eq, value = line.partition("=")
         key = key.strip()
-        if not eq or current is None:
+        if not eq:
             raise ConnInfoError(f"syntax error in service file {path}, line {number}")
         if key not in LIBPQ_KEYWORDS or key == "service":
             raise ConnInfoError(
                 f'service file {path}, line {number}: invalid connection option "{key}"'
             )
-        current[key] = value.strip()
-    return sections
+        section.setdefault(key, value.strip())
+    return section
 
 
 # -- .pgpass ------------------------------------------------------------------------------------
@@ -212,7 +224,7 @@ def passfile_path(keywords: Keywords, home: Path) -> Path:
 def read_passfile(path: Path, host: str, port: str, database: str, user: str) -> PassfileResult:
     """Look up a password as libpq does: first matching line wins, `*` matches anything.
 
-    A host that is a Unix socket directory matches the name `localhost`, as in libpq. A file
+    The default Unix socket directory matches the name `localhost`, as in libpq. A file
     readable by group or others is ignored with a notice (libpq's 0600 rule).
     """
     try:
@@ -232,7 +244,9 @@ def read_passfile(path: Path, host: str, port: str, database: str, user: str) ->
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as error:
         return PassfileResult(None, path, f"{path} could not be read: {error}")
-    if host.startswith("/"):
+    if not host or host in SOCKET_DIRECTORIES:
+        # libpq: `localhost` stands for the default socket directory; any other socket
+        # directory is matched by its path.
         host = "localhost"
     wanted = (host, port, database, user)
     for line in lines:
@@ -241,27 +255,37 @@ def read_passfile(path: Path, host: str, port: str, database: str, user: str) ->
         fields = _split_passfile_line(line)
         if len(fields) < 5:
             continue
-        if all(field in ("*", value) for field, value in zip(fields[:4], wanted, strict=True)):
-            return PassfileResult(fields[4], path)
+        if all(
+            wildcard or text == value
+            for (text, wildcard), value in zip(fields[:4], wanted, strict=True)
+        ):
+            return PassfileResult(fields[4][0], path)
     return PassfileResult(None, path)
 
 
-def _split_passfile_line(line: str) -> list[str]:
-    fields: list[str] = []
+def _split_passfile_line(line: str) -> list[tuple[str, bool]]:
+    """Up to five fields, each de-escaped and with whether it is a bare `*` (a wildcard).
+
+    As in libpq, an unescaped `:` ends every field, the password too, and `\\*` is a literal star.
+    """
+    fields: list[tuple[str, bool]] = []
     current: list[str] = []
-    escaped = False
+    escaped = wildcard = False
     for char in line:
         if escaped:
             current.append(char)
             escaped = False
         elif char == "\\":
             escaped = True
-        elif char == ":" and len(fields) < 4:
-            fields.append("".join(current))
-            current = []
+        elif char == ":":
+            fields.append(("".join(current), wildcard and current == ["*"]))
+            if len(fields) == 5:
+                return fields
+            current, wildcard = [], False
         else:
+            wildcard = wildcard or (char == "*" and not current)
             current.append(char)
-    fields.append("".join(current))
+    fields.append(("".join(current), wildcard and current == ["*"]))
     return fields
 
 

@@ -103,3 +103,42 @@ async def test_app_connects_through_pgbouncer(
         await wait_until(pilot, lambda: app.database is not None, "the pool")
         assert app.database is not None
         await hammer(app.database, rounds=10)
+
+
+async def test_browsing_through_the_pooler(
+    cluster: ThrowawayCluster, pgbouncer: ThrowawayPgBouncer, database: str
+) -> None:
+    """Keyset pages and an idle-closed cursor both work through transaction pooling."""
+    from pgconsole.db.browse import BrowseSpec, Column, Pager, Row
+    from tests.conftest import admin_connect
+
+    conn = await admin_connect(cluster, database)
+    try:
+        await conn.execute(
+            "CREATE TABLE t (id int PRIMARY KEY, v text);"
+            "INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 250) AS i;"
+            "CREATE TABLE heap AS SELECT * FROM t;"
+        )
+    finally:
+        await conn.close()
+    params = params_for(cluster, database, host=pgbouncer.host, port=pgbouncer.port)
+    db = await open_database(params, SESSION, PoolSettings(max_size=3, pooler=True))
+    columns = (Column("id", "integer", True, True), Column("v", "text"))
+    try:
+        for spec in (
+            BrowseSpec("public", "t", columns, key=("id",)),
+            BrowseSpec("public", "heap", columns),
+        ):
+            pager = Pager(db, spec, page_size=40, idle_seconds=0)
+            seen: list[Row] = []
+            page = await pager.first()
+            seen.extend(page.rows)
+            while page.more_after:
+                await pager.close_if_idle()  # cursor mode: reopened on the next page
+                page = await pager.after(page.rows[-1])
+                seen.extend(page.rows)
+            assert [r.cells[0] for r in seen] == [str(i) for i in range(1, 251)]
+            assert (await pager.last()).rows[-1].cells == ("250", "v250")
+            await pager.close()
+    finally:
+        await db.close()

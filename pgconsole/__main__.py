@@ -11,6 +11,7 @@ from typing import Any
 
 from pgconsole import __version__
 from pgconsole.config import ConfigError, Settings, load_settings, read_config_file
+from pgconsole.db.catalog import parse_qualified_name
 from pgconsole.db.cluster import ClusterError
 from pgconsole.db.params import ConnectParams, ConnInfoError
 from pgconsole.db.passwords import PasswordQuery
@@ -50,6 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo",
         action="store_true",
         help="start a throwaway local server with sample data and connect to it",
+    )
+    parser.add_argument(
+        "--table",
+        metavar="SCHEMA.NAME",
+        help='open this table or view at start (quoted parts keep case: \'"My Schema"."Order"\')',
     )
     parser.add_argument("--version", action="version", version=f"pgconsole {__version__}")
     return parser
@@ -94,12 +100,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.conninfo or args.profile:
                 raise UsageError("--demo starts its own server: give no CONNINFO or --profile")
             overrides = {"read_only": True} if args.read_only else {}
-            return run_demo(load_settings(read_config_file(args.config), None, overrides))
+            settings = load_settings(read_config_file(args.config), None, overrides)
+            return run_demo(settings, args.table)
+        if args.table:
+            parse_qualified_name(args.table)  # a malformed name fails here, before the UI
         target = resolve(args)
-    except (ConfigError, ConnInfoError, UsageError) as error:
+    except (ConfigError, ConnInfoError, UsageError, ValueError) as error:
         print(f"pgconsole: {error}", file=sys.stderr)
         return 2
-    return run_app(target.params, target.settings, target.password_query)
+    return run_app(target.params, target.settings, target.password_query, args.table)
 
 
 def doctor(arguments: list[str]) -> int:
@@ -116,17 +125,20 @@ def doctor(arguments: list[str]) -> int:
 
 
 def run_app(
-    params: ConnectParams, settings: Settings, password_query: PasswordQuery | None = None
+    params: ConnectParams,
+    settings: Settings,
+    password_query: PasswordQuery | None = None,
+    table: str | None = None,
 ) -> int:
     """Run the TUI until the user quits."""
     from pgconsole.app import PgConsoleApp  # Textual loads only when a UI is wanted
 
-    app = PgConsoleApp(params, settings, password_query=password_query)
+    app = PgConsoleApp(params, settings, password_query=password_query, table=table)
     app.run()
     return app.return_code or 0
 
 
-def run_demo(settings: Settings) -> int:
+def run_demo(settings: Settings, table: str | None = None) -> int:
     """Start the demo server, run the TUI against it, and remove the server afterwards."""
     from pgconsole.db.demo_server import demo_server
 
@@ -135,7 +147,7 @@ def run_demo(settings: Settings) -> int:
 
     try:
         with demo_server(progress) as params:
-            return run_app(params, settings)
+            return run_app(params, settings, table=table)
     except ClusterError as error:
         print(f"pgconsole: the demo server could not start: {error}", file=sys.stderr)
         return 1

@@ -30,10 +30,14 @@ from pgconsole.messages import Connected, ConnectFailed, PasswordNeeded, RetryRe
 from pgconsole.paths import STYLES
 from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.screens.connection_error import ConnectionErrorScreen
+from pgconsole.screens.filter import FilterScreen
 from pgconsole.screens.help import HelpScreen, KeySection
 from pgconsole.screens.main import MainScreen
 from pgconsole.screens.password import PasswordScreen
+from pgconsole.screens.value import ValueScreen
 from pgconsole.text import visible
+from pgconsole.widgets.grid import DataGrid
+from pgconsole.widgets.schema_tree import SchemaTree
 
 POOL_REFRESH_SECONDS = 1.0
 
@@ -58,6 +62,7 @@ class PgConsoleApp(App[None]):
         settings: Settings,
         *,
         password_query: PasswordQuery | None = None,
+        table: str | None = None,
     ) -> None:
         """Create the app; nothing connects until it is mounted.
 
@@ -66,12 +71,14 @@ class PgConsoleApp(App[None]):
             settings: Session, pool and timeout settings.
             password_query: Where to look for the password (keyring, .pgpass, ...); without
                 one, `params.password` is all there is.
+            table: A relation to open once connected (`schema.name`, quoted parts allowed).
         """
         super().__init__()
         self.params = params
         self.settings = settings
         self.password_query = password_query
         self.database: Database | None = None
+        self.initial_table = table
         self._typed_password: str | None = None
         self._rejected: PasswordSource | None = None
 
@@ -88,6 +95,10 @@ class PgConsoleApp(App[None]):
         """What the help screen lists: each screen's keys under its name."""
         return [
             ("Everywhere", [PgConsoleApp]),
+            ("Browser", [MainScreen, SchemaTree]),
+            ("Data grid", [DataGrid]),
+            ("Value", [ValueScreen]),
+            ("Filter", [FilterScreen]),
             ("Connection error", [ConnectionErrorScreen]),
             ("Password prompt", [PasswordScreen]),
             ("Questions", [ConfirmScreen]),
@@ -104,6 +115,8 @@ class PgConsoleApp(App[None]):
     def on_mount(self) -> None:
         self.set_interval(POOL_REFRESH_SECONDS, self.refresh_pool_stats)
         # The home screen composes after the app mounts; connect once it can show progress.
+        self.main_screen.initial_table = self.initial_table
+        self.main_screen.idle_seconds = self.settings.cursor_idle_seconds
         self.call_after_refresh(self.start_connecting)
 
     def start_connecting(self) -> None:
@@ -162,7 +175,7 @@ class PgConsoleApp(App[None]):
         self.database = event.database
         while isinstance(self.screen, ConnectionErrorScreen):
             self.pop_screen()
-        self.main_screen.show_connected(event.database.info, self.settings.pool())
+        self.main_screen.show_connected(event.database, self.settings.pool())
         self.refresh_pool_stats()
         self.warn_about_tls(event.database.info.tls.state)
         if event.database.pooler_detected:

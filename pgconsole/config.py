@@ -136,6 +136,10 @@ class Settings(BaseSettings):
     max_inactive_connection_lifetime: float = Field(default=300.0, ge=0)
     """Seconds after which an idle pooled connection is closed (0: never)."""
 
+    cursor_idle_seconds: float = Field(default=5.0, gt=0)
+    """A table without a key is read through a cursor in a READ ONLY transaction; after this
+    many idle seconds it is closed (no snapshot held) and reopened at the same row on demand."""
+
     def session(self) -> SessionSettings:
         """The server settings each pooled session starts with."""
         return SessionSettings(

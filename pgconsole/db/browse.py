@@ -29,6 +29,7 @@ from typing import Any
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from pgconsole.db.filtering import FilterError, check_filter
 from pgconsole.db.pool import Database
 from pgconsole.db.quoting import qualified, quote_ident
 
@@ -90,6 +91,11 @@ class BrowseSpec:
     """A checked WHERE expression (see `pgconsole.db.filtering.check_filter`)."""
     equals: tuple[tuple[str, str | None], ...] = ()
     """Quick filters `column = value` (value as text, None for IS NULL), sent as parameters."""
+
+    def __post_init__(self) -> None:
+        # The filter is pasted into SQL: only text that check_filter accepts may be.
+        if self.filter and check_filter(self.filter) != self.filter:
+            raise FilterError("the filter must be checked (and stripped) before use", None)
 
     def column(self, name: str) -> Column:
         """The column called `name`."""
@@ -164,6 +170,8 @@ class Pager:
     _cursor: _CursorState = field(default_factory=_CursorState)
     _last_used: float = field(default_factory=time.monotonic)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    last_sql: str = ""
+    """The last statement sent, to map a server error's position back into the filter."""
 
     # -- public ----------------------------------------------------------------------------
 
@@ -315,6 +323,7 @@ class Pager:
             + (f" WHERE {' AND '.join(conditions)}" if conditions else "")
             + f" ORDER BY {self._order_by(reverse=not forward)} LIMIT ${len(params)}"
         )
+        self.last_sql = sql
         async with self.database.session(readonly=True) as conn:
             records = await conn.fetch(sql, *params)
         self._last_used = time.monotonic()
@@ -336,13 +345,16 @@ class Pager:
             + (f" WHERE {' AND '.join(conditions)}" if conditions else "")
             + (f" ORDER BY {order}" if order else "")
         )
+        self.last_sql = sql
         conn = await self.database.pool.acquire()
         try:
             transaction = conn.transaction(readonly=True)
             await transaction.start()
             if self.database.pooler:
                 await self.database.apply_session_settings(conn)
-            await conn.execute(sql, *params)
+            # fetch() always uses the extended protocol, which allows one statement only;
+            # execute() without arguments would send the text as a simple query.
+            await conn.fetch(sql, *params)
         except BaseException:
             await self.database.pool.release(conn)
             raise

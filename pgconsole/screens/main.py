@@ -1,63 +1,423 @@
-"""The main screen: the session overview now, the schema browser's home later."""
+"""The main screen: the schema tree on the left, the data grid (or the session) on the right."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import ClassVar
 
+import asyncpg
 from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import BindingType
-from textual.containers import Vertical
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import ContentSwitcher, Footer, Input, Static
 
+from pgconsole.db.browse import BrowseSpec, Column, Pager, Row, Sort
+from pgconsole.db.catalog import (
+    Catalog,
+    RelationDetail,
+    RelationInfo,
+    describe_relation,
+    load_catalog,
+    parse_qualified_name,
+    resolve_relation,
+)
+from pgconsole.db.filtering import caret_line, filter_position
 from pgconsole.db.params import PoolSettings
-from pgconsole.db.pool import PoolStats, ServerInfo
+from pgconsole.db.pool import Database, PoolStats, ServerInfo
 from pgconsole.paths import STYLES
+from pgconsole.screens.filter import FilterScreen
+from pgconsole.screens.value import ValueScreen
 from pgconsole.text import visible
+from pgconsole.widgets.grid import DataGrid
 from pgconsole.widgets.overview import SessionOverview
+from pgconsole.widgets.schema_tree import SchemaTree, human_rows
 from pgconsole.widgets.status_bar import StatusBar
+
+PAGE_SIZE = 100
+
+
+def describe_error(error: BaseException) -> str:
+    """One readable line, then SQLSTATE, DETAIL and HINT when the server gave them."""
+    lines = [str(error).strip() or type(error).__name__]
+    if isinstance(error, asyncpg.PostgresError):
+        lines.append(f"SQLSTATE {error.sqlstate}")
+        for label in ("detail", "hint"):
+            value = getattr(error, label, None)
+            if value:
+                lines.append(f"{label.upper()}: {value}")
+    return "\n".join(lines)
+
+
+def to_columns(detail: RelationDetail) -> tuple[Column, ...]:
+    """The grid's columns for a described relation."""
+    return tuple(
+        Column(c.name, c.type, numeric=c.category == "N", not_null=c.not_null)
+        for c in detail.columns
+    )
 
 
 class MainScreen(Screen[None]):
-    """Home: a body that shows the session, a status bar and the key footer."""
+    """Browse: pick a relation in the tree, page through it in the grid."""
 
     CSS_PATH = STYLES / "main.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = []
+    AUTO_FOCUS = "#tree"  # not the find box: typed keys there would swallow ? and q
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter_tree", "Find table"),
+        Binding("R", "refresh_catalog", "Refresh tree"),
+        Binding("S", "toggle_system", "System schemas"),
+        Binding("s", "sort", "Sort"),
+        Binding("w", "where", "Filter"),
+        Binding("equals_sign", "quick_filter", "= this value"),
+        Binding("x", "clear_filters", "Clear filters"),
+        Binding("ctrl+o", "overview", "Session"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.database: Database | None = None
+        self.catalog: Catalog | None = None
+        self.include_system = False
+        self.detail: RelationDetail | None = None
+        self.spec: BrowseSpec | None = None
+        self.pager: Pager | None = None
+        self.idle_seconds = 5.0
+        self.initial_table: str | None = None
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="body"):
-            yield Static(Text("pgconsole", style="bold"), id="title")
-            yield Static(Text("connecting…"), id="connecting")
-            yield SessionOverview(id="overview")
+        with Horizontal(id="panes"):
+            with Vertical(id="left"):
+                yield Input(placeholder="/ find table", id="tree-filter")
+                yield SchemaTree(id="tree")
+            with Vertical(id="right"):
+                yield Static(Text("connecting…"), id="relation-title")
+                with ContentSwitcher(initial="overview", id="switcher"):
+                    yield SessionOverview(id="overview")
+                    yield DataGrid(id="grid")
+                yield Static(id="message")
         yield StatusBar()
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(SessionOverview).display = False
+        self.set_interval(1.0, self.close_idle_cursor)
+
+    @property
+    def grid(self) -> DataGrid:
+        """The data grid."""
+        return self.query_one(DataGrid)
+
+    # -- connection state (set by the app) --------------------------------------------------
 
     def show_connecting(self, target: str, read_only: bool) -> None:
         """Show an attempt in progress."""
-        note = self.query_one("#connecting", Static)
-        note.update(Text(f"connecting to {visible(target)}…"))
-        note.display = True
-        self.query_one(SessionOverview).display = False
+        self._title(Text(f"connecting to {visible(target)}…"))
         self.query_one(StatusBar).show_connecting(target, read_only)
 
     def show_failed(self, target: str) -> None:
         """Show that the last attempt failed (the error screen says why)."""
-        note = self.query_one("#connecting", Static)
-        note.update(Text(f"not connected to {visible(target)}"))
+        self._title(Text(f"not connected to {visible(target)}"))
         self.query_one(StatusBar).show_failed(target)
 
-    def show_connected(self, info: ServerInfo, pool: PoolSettings) -> None:
-        """Show the connected session."""
-        self.query_one("#connecting").display = False
-        overview = self.query_one(SessionOverview)
-        overview.show(info, pool)
-        overview.display = True
-        self.query_one(StatusBar).show_server(info)
+    def show_connected(self, database: Database, pool: PoolSettings) -> None:
+        """Show the session and load the schema tree."""
+        self.database = database
+        self.query_one(SessionOverview).show(database.info, pool)
+        self.query_one(StatusBar).show_server(database.info)
+        self._title(Text(visible(database.info.target), style="bold"))
+        self.load_tree()
 
     def show_pool(self, stats: PoolStats) -> None:
         """Refresh the pool numbers in the status bar."""
         self.query_one(StatusBar).show_pool(stats)
+
+    def show_server(self, info: ServerInfo) -> None:
+        """Refresh the server facts in the status bar."""
+        self.query_one(StatusBar).show_server(info)
+
+    # -- messages to the user ----------------------------------------------------------------
+
+    def _title(self, text: Text) -> None:
+        self.query_one("#relation-title", Static).update(text)
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        """One line (or a few) under the grid; database text shown literally."""
+        style = "red" if error else "dim"
+        self.query_one("#message", Static).update(
+            Text(visible(text, keep_newlines=True), style=style)
+        )
+
+    # -- schema tree -------------------------------------------------------------------------
+
+    @work(exclusive=True, group="catalog", exit_on_error=False)
+    async def load_tree(self) -> None:
+        """Load every schema and relation in one catalog query, then fill the tree."""
+        if self.database is None:
+            return
+        try:
+            async with self.database.session(readonly=True) as conn:
+                self.catalog = await load_catalog(conn, include_system=self.include_system)
+        except (asyncpg.PostgresError, OSError) as error:
+            self.say("Could not load the schema tree: " + describe_error(error), error=True)
+            return
+        self.query_one(SchemaTree).show(self.catalog, self.query_one("#tree-filter", Input).value)
+        self.say(
+            f"{len(self.catalog.relations):,} relations in {len(self.catalog.schemas)} schemas"
+        )
+        if self.initial_table:
+            table, self.initial_table = self.initial_table, None
+            self.open_named(table)
+
+    @on(Input.Changed, "#tree-filter")
+    def filter_tree(self, event: Input.Changed) -> None:
+        if self.catalog is not None:
+            self.query_one(SchemaTree).show(self.catalog, event.value)
+
+    @on(Input.Submitted, "#tree-filter")
+    def filter_done(self) -> None:
+        self.query_one(SchemaTree).focus()
+
+    def action_filter_tree(self) -> None:
+        """Type to narrow the tree."""
+        self.query_one("#tree-filter", Input).focus()
+
+    def action_refresh_catalog(self) -> None:
+        """Reload the schema tree."""
+        self.load_tree()
+
+    def action_toggle_system(self) -> None:
+        """Show or hide pg_catalog, information_schema and the other system schemas."""
+        self.include_system = not self.include_system
+        self.load_tree()
+
+    def action_overview(self) -> None:
+        """Show the session overview."""
+        self.query_one(ContentSwitcher).current = "overview"
+
+    # -- opening a relation ------------------------------------------------------------------
+
+    @on(SchemaTree.RelationChosen)
+    def relation_chosen(self, event: SchemaTree.RelationChosen) -> None:
+        self.open_relation(event.relation.oid)
+
+    @work(exclusive=True, group="open", exit_on_error=False)
+    async def open_named(self, text: str) -> None:
+        """Open `schema.name` given on the command line (quoted parts keep their case)."""
+        if self.database is None:
+            return
+        try:
+            schema, name = parse_qualified_name(text)
+            async with self.database.session(readonly=True) as conn:
+                oid = await resolve_relation(conn, schema, name)
+        except ValueError as error:
+            self.say(f"--table {text}: {error}", error=True)
+            return
+        if oid is None:
+            self.say(f"--table {text}: no such table or view", error=True)
+            return
+        self.query_one(SchemaTree).select_relation(oid)
+        self.open_relation(oid)
+
+    @work(exclusive=True, group="open", exit_on_error=False)
+    async def open_relation(self, oid: int) -> None:
+        """Describe the relation and show its first page (no count(*): the estimate is shown)."""
+        if self.database is None:
+            return
+        try:
+            async with self.database.session(readonly=True) as conn:
+                detail = await describe_relation(conn, oid)
+        except (asyncpg.PostgresError, OSError, LookupError) as error:
+            self.say(describe_error(error), error=True)
+            return
+        await self._close_pager()
+        self.detail = detail
+        self.spec = BrowseSpec(detail.schema, detail.name, to_columns(detail), key=detail.key)
+        self.grid.set_columns(self.spec.columns, detail.key or ())
+        self.query_one(ContentSwitcher).current = "grid"
+        self.grid.focus()
+        await self._reload()
+
+    async def _close_pager(self) -> None:
+        if self.pager is not None:
+            pager, self.pager = self.pager, None
+            await pager.close()
+
+    async def _reload(self) -> None:
+        """(Re)start paging from the first page with the current spec."""
+        assert self.database is not None and self.spec is not None
+        await self._close_pager()
+        self.pager = Pager(self.database, self.spec, PAGE_SIZE, self.idle_seconds)
+        self._show_relation_title()
+        try:
+            page = await self.pager.first()
+        except (asyncpg.PostgresError, OSError) as error:
+            self.grid.set_columns(self.spec.columns, self.spec.key or ())
+            self.say(self._explain(error), error=True)
+            return
+        self.grid.show_page(page)
+        self.say(self._position_text())
+
+    def _show_relation_title(self) -> None:
+        assert self.spec is not None and self.detail is not None
+        relation = self._relation_info()
+        title = Text.assemble(
+            (visible(f"{self.spec.schema}.{self.spec.name}"), "bold"),
+            f" {human_rows(relation.estimated_rows if relation else None)} rows",
+        )
+        if self.spec.filter or self.spec.equals:
+            title.append(" filtered", style="bold magenta")
+        if self.spec.sort:
+            arrow = "↓" if self.spec.sort.descending else "↑"
+            title.append(f" {arrow}{visible(self.spec.sort.column)}", style="cyan")
+        if not self.spec.key:
+            title.append(" no key: cursor", style="yellow")
+        self._title(title)
+
+    def _relation_info(self) -> RelationInfo | None:
+        if self.catalog is None or self.detail is None:
+            return None
+        return next((r for r in self.catalog.relations if r.oid == self.detail.oid), None)
+
+    def _position_text(self) -> str:
+        grid = self.grid
+        row = grid.current_row
+        where = f"row {row.ordinal + 1:,}" if row is not None and row.ordinal is not None else ""
+        mode = "keyset" if self.spec is not None and self.spec.uses_keyset else "cursor"
+        more = "more below" if grid.more_after else "end"
+        return " · ".join(p for p in (where, f"{len(grid.rows)} rows in memory", mode, more) if p)
+
+    def _explain(self, error: BaseException) -> str:
+        text = describe_error(error)
+        position = getattr(error, "position", None)
+        if self.spec is not None and self.spec.filter and position and self.pager is not None:
+            prefix = self.pager.last_sql.find("(" + self.spec.filter + ")") + 1
+            at = filter_position(int(position), prefix, self.spec.filter)
+            if at is not None:
+                text += f"\n{self.spec.filter}\n{caret_line(self.spec.filter, at)}"
+        return text
+
+    # -- paging ------------------------------------------------------------------------------
+
+    @on(DataGrid.RowsWanted)
+    def rows_wanted(self, event: DataGrid.RowsWanted) -> None:
+        self.fetch(event.want, event.row)
+
+    @work(exclusive=True, group="fetch", exit_on_error=False)
+    async def fetch(self, want: str, row: Row | None) -> None:
+        """Fetch the page the grid asked for."""
+        if self.pager is None:
+            return
+        grid = self.grid
+        try:
+            if want == "first":
+                grid.show_page(await self.pager.first())
+            elif want == "last":
+                grid.show_page(await self.pager.last(), at_end=True)
+            elif want == "after" and row is not None:
+                grid.add_after(await self.pager.after(row))
+            elif want == "before" and row is not None:
+                grid.add_before(await self.pager.before(row))
+        except (asyncpg.PostgresError, OSError) as error:
+            grid.pending = None
+            self.say(describe_error(error), error=True)
+            return
+        self.say(self._position_text())
+
+    async def close_idle_cursor(self) -> None:
+        """Never keep a snapshot open while the user looks away."""
+        if self.pager is not None and await self.pager.close_if_idle():
+            self.say(self._position_text() + " · cursor closed while idle")
+
+    # -- sort and filter ---------------------------------------------------------------------
+
+    def _require_relation(self) -> bool:
+        if self.spec is None or self.detail is None:
+            self.say("Open a table first (pick one in the tree).")
+            return False
+        return True
+
+    def action_sort(self) -> None:
+        """Sort by the column under the cursor: ascending, descending, then unsorted."""
+        if not self._require_relation() or self.grid.current_column is None:
+            return
+        assert self.spec is not None and self.detail is not None
+        name = self.grid.current_column.name
+        current = self.spec.sort
+        if current is None or current.column != name:
+            indexed = any(
+                i.leading_column == name and i.method == "btree" and i.valid and not i.partial
+                for i in self.detail.indexes
+            )
+            sort: Sort | None = Sort(name, descending=False, indexed=indexed)
+        elif not current.descending:
+            sort = Sort(name, descending=True, indexed=current.indexed)
+        else:
+            sort = None
+        self.spec = replace(self.spec, sort=sort)
+        self.restart()
+
+    def action_where(self) -> None:
+        """Filter with a WHERE expression (checked, then run READ ONLY)."""
+        if not self._require_relation():
+            return
+        assert self.spec is not None
+
+        def apply(text: str | None) -> None:
+            if text is None or self.spec is None:
+                return
+            self.spec = replace(self.spec, filter=text)
+            self.restart()
+
+        relation = f"{self.spec.schema}.{self.spec.name}"
+        self.app.push_screen(FilterScreen(relation, self.spec.filter), apply)
+
+    def action_quick_filter(self) -> None:
+        """Keep only rows whose column equals the value under the cursor (a parameter)."""
+        if not self._require_relation():
+            return
+        assert self.spec is not None
+        row, column = self.grid.current_row, self.grid.current_column
+        if row is None or column is None:
+            return
+        index = self.spec.columns.index(column)
+        if row.truncated(index):
+            self.say("That value is too long to filter on: use w and a WHERE expression.")
+            return
+        equals = (*self.spec.equals, (column.name, row.cells[index]))
+        self.spec = replace(self.spec, equals=equals)
+        self.restart()
+
+    def action_clear_filters(self) -> None:
+        """Drop the WHERE expression and the quick filters."""
+        if self.spec is not None and (self.spec.filter or self.spec.equals):
+            self.spec = replace(self.spec, filter="", equals=())
+            self.restart()
+
+    @work(exclusive=True, group="open", exit_on_error=False)
+    async def restart(self) -> None:
+        """Reload from the first page after a change of sort or filter."""
+        await self._reload()
+
+    # -- values ------------------------------------------------------------------------------
+
+    @on(DataGrid.CellOpened)
+    def cell_opened(self, event: DataGrid.CellOpened) -> None:
+        self.show_value(event.row, event.column)
+
+    @work(group="value", exit_on_error=False)
+    async def show_value(self, row: Row, column: Column) -> None:
+        """Show a whole value; a truncated one is fetched from the server first."""
+        assert self.spec is not None
+        index = self.spec.columns.index(column)
+        value = row.cells[index]
+        if row.truncated(index) and self.pager is not None:
+            try:
+                value = await self.pager.full_value(row, column.name)
+            except (asyncpg.PostgresError, OSError, LookupError) as error:
+                self.say(describe_error(error), error=True)
+                return
+        self.app.push_screen(ValueScreen(column.name, column.type, value))
+
+    async def on_unmount(self) -> None:
+        await self._close_pager()

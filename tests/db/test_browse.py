@@ -206,3 +206,30 @@ async def test_long_values_are_cut_on_the_server_and_fetched_whole_on_demand(db:
     assert row.cells[1] is not None and len(row.cells[1]) == CELL_LIMIT + 1
     assert row.truncated(1) and not row.truncated(0)
     assert await pager.full_value(row, "big") == "é" * 100000
+
+
+def test_an_unchecked_filter_cannot_reach_the_sql() -> None:
+    """The cursor and keyset SQL paste the filter in: only check_filter's output may be."""
+    from pgconsole.db.filtering import FilterError
+
+    for text in ("true); COMMIT; DELETE FROM t WHERE (true", "true) OR (true", " id > 1"):
+        with pytest.raises(FilterError):
+            spec(filter=text)
+    assert spec(filter="id > 1").filter == "id > 1"
+
+
+async def test_cursor_statement_uses_the_extended_protocol(
+    cluster: ThrowawayCluster, database: str, db: Database
+) -> None:
+    """Even a filter that slipped past the checks could not run a second statement."""
+    heap = BrowseSpec("public", "heap", (Column("a", "integer", True), Column("b", "text")))
+    object.__setattr__(heap, "filter", "true; DELETE FROM heap")  # bypass the check on purpose
+    pager = Pager(db, heap)
+    with pytest.raises(asyncpg.PostgresSyntaxError):
+        await pager.first()
+    await pager.close()
+    conn = await admin_connect(cluster, database)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM heap") == ROWS
+    finally:
+        await conn.close()

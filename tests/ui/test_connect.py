@@ -57,7 +57,7 @@ async def test_ui_paints_connecting_before_the_server_answers(
         app = PgConsoleApp(params_for(cluster, "postgres", port=proxy.port), settings)
         async with app.run_test(size=SIZE) as pilot:
             await wait_until(
-                pilot, lambda: "connecting to" in shown(app, "#connecting"), "connecting…"
+                pilot, lambda: "connecting to" in shown(app, "#relation-title"), "connecting…"
             )
             assert app.database is None
             await pilot.press("question_mark")  # the UI answers keys while connecting

@@ -1,0 +1,347 @@
+"""The data grid: rows drawn line by line (Textual's Line API), a bounded window of pages.
+
+The grid never holds more than `max_rows` rows. When the cursor nears either end of the
+window it asks for more with a `RowsWanted` message; the screen fetches a page and hands it
+back with `add_after` / `add_before`, and the grid drops rows from the far end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from pgconsole.db.browse import Column, Page, Row
+from pgconsole.text import visible
+
+Want = Literal["first", "last", "after", "before"]
+NULL_TEXT = "NULL"
+MIN_WIDTH = 4
+MAX_WIDTH = 40
+FETCH_MARGIN = 10
+"""Rows from the window's edge at which the next page is asked for."""
+
+
+def cell_text(value: str | None) -> str:
+    """One line of a cell: NULL marker, or the value with control characters made visible."""
+    if value is None:
+        return NULL_TEXT
+    return visible(value)
+
+
+def fit(text: str, width: int, right: bool) -> str:
+    """Cut to `width` with an ellipsis, then pad (right-aligned for numbers)."""
+    if len(text) > width:
+        text = text[: max(width - 1, 0)] + "…"
+    return text.rjust(width) if right else text.ljust(width)
+
+
+class DataGrid(ScrollView, can_focus=True):
+    """A relation's rows, a cursor cell, and keys to move through any number of pages."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "datagrid--header",
+        "datagrid--type",
+        "datagrid--cursor",
+        "datagrid--cursor-row",
+        "datagrid--null",
+    }
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down,j", "move(1)", "Down", show=False),
+        Binding("up,k", "move(-1)", "Up", show=False),
+        Binding("right,l", "column(1)", "Right", show=False),
+        Binding("left,h", "column(-1)", "Left", show=False),
+        Binding("pagedown,ctrl+d", "page(1)", "Page down", show=False),
+        Binding("pageup,ctrl+u", "page(-1)", "Page up", show=False),
+        Binding("home", "first", "First row"),
+        Binding("g", "g", "First row (gg)", show=False),
+        Binding("end,G", "last", "Last row"),
+        Binding("ctrl+left,0", "column_edge(-1)", "First column", show=False),
+        Binding("ctrl+right,dollar_sign", "column_edge(1)", "Last column", show=False),
+        Binding("enter", "open_cell", "Value"),
+    ]
+    DEFAULT_CSS = """
+    DataGrid { height: 1fr; }
+    DataGrid > .datagrid--header { text-style: bold; background: $panel; }
+    DataGrid > .datagrid--type { color: $text-muted; background: $panel; }
+    DataGrid > .datagrid--cursor { background: $accent; color: $text; }
+    DataGrid > .datagrid--cursor-row { background: $boost; }
+    DataGrid > .datagrid--null { color: $text-muted; text-style: italic; }
+    """
+
+    @dataclass
+    class RowsWanted(Message):
+        """The grid needs rows: `first`, `last`, or the page after/before `row`."""
+
+        grid: DataGrid
+        want: Want
+        row: Row | None
+
+        @property
+        def control(self) -> DataGrid:
+            return self.grid
+
+    @dataclass
+    class CellOpened(Message):
+        """Enter on a cell: show its whole value."""
+
+        grid: DataGrid
+        row: Row
+        column: Column
+
+        @property
+        def control(self) -> DataGrid:
+            return self.grid
+
+    def __init__(self, *, max_rows: int = 300, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.max_rows = max_rows
+        self.columns: tuple[Column, ...] = ()
+        self.key: tuple[str, ...] = ()
+        self.rows: list[Row] = []
+        self.widths: list[int] = []
+        self.cursor_row = 0
+        self.cursor_column = 0
+        self.more_before = False
+        self.more_after = False
+        self.pending: Want | None = None
+        self.rows_seen = 0
+        """Rows received since the relation was opened (memory stays bounded regardless)."""
+        self._g_pending = False
+
+    # -- data in ---------------------------------------------------------------------------
+
+    def set_columns(self, columns: Sequence[Column], key: Sequence[str] = ()) -> None:
+        """A new relation (or query): forget the rows."""
+        self.columns = tuple(columns)
+        self.key = tuple(key)
+        self.rows = []
+        self.cursor_row = self.cursor_column = 0
+        self.more_before = self.more_after = False
+        self.pending = None
+        self.widths = [self._header_width(c) for c in self.columns]
+        self._resize()
+
+    def show_page(self, page: Page, *, at_end: bool = False) -> None:
+        """Replace the window with `page` (first or last page, or a reload)."""
+        self.rows = list(page.rows)
+        self.more_before, self.more_after = page.more_before, page.more_after
+        self.cursor_row = len(self.rows) - 1 if at_end and self.rows else 0
+        self._received(page)
+        self.scroll_to(y=max(0, self.cursor_row - self._body_height() + 1), animate=False)
+        if not at_end:
+            self.scroll_to(y=0, animate=False)
+
+    def add_after(self, page: Page) -> None:
+        """Append the page that follows the window, dropping rows from the top."""
+        self.rows.extend(page.rows)
+        self.more_after = page.more_after
+        overflow = len(self.rows) - self.max_rows
+        if overflow > 0:
+            del self.rows[:overflow]
+            self.cursor_row -= overflow
+            self.more_before = True
+            self.scroll_to(y=max(0, self.scroll_y - overflow), animate=False)
+        self._received(page)
+
+    def add_before(self, page: Page) -> None:
+        """Prepend the page that precedes the window, dropping rows from the bottom."""
+        self.rows[:0] = page.rows
+        self.more_before = page.more_before
+        self.cursor_row += len(page.rows)
+        self.scroll_to(y=self.scroll_y + len(page.rows), animate=False)
+        overflow = len(self.rows) - self.max_rows
+        if overflow > 0:
+            del self.rows[-overflow:]
+            self.more_after = True
+        self._received(page)
+
+    def _received(self, page: Page) -> None:
+        self.pending = None
+        self.rows_seen += len(page.rows)
+        for row in page.rows:
+            for i, value in enumerate(row.cells):
+                self.widths[i] = max(self.widths[i], min(len(cell_text(value)), MAX_WIDTH))
+        self._resize()
+        self._keep_cursor_visible()
+
+    # -- geometry --------------------------------------------------------------------------
+
+    def _header_width(self, column: Column) -> int:
+        marker = 2 if column.name in self.key else 0
+        label = len(visible(column.name)) + marker
+        return max(MIN_WIDTH, min(max(label, len(column.type)), MAX_WIDTH))
+
+    def _line_width(self) -> int:
+        return sum(w + 1 for w in self.widths)
+
+    def _body_height(self) -> int:
+        # Rows visible under the two header lines, scrollbars excluded.
+        return max(1, self.scrollable_content_region.height - 2)
+
+    def _resize(self) -> None:
+        self.virtual_size = Size(self._line_width(), len(self.rows) + 2)
+        self.refresh()
+
+    def _keep_cursor_visible(self) -> None:
+        top = int(self.scroll_y)
+        height = self._body_height()
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False)
+        elif self.cursor_row >= top + height:
+            self.scroll_to(y=self.cursor_row - height + 1, animate=False)
+        left = sum(w + 1 for w in self.widths[: self.cursor_column])
+        right = left + (self.widths[self.cursor_column] if self.widths else 0)
+        if left < self.scroll_x:
+            self.scroll_to(x=left, animate=False)
+        elif right > self.scroll_x + self.scrollable_content_region.width:
+            self.scroll_to(x=right - self.scrollable_content_region.width + 1, animate=False)
+        self.refresh()
+
+    # -- drawing ---------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        scroll_x = int(self.scroll_x)
+        if y == 0:
+            strip = self._header_strip()
+        elif y == 1:
+            strip = self._type_strip()
+        else:
+            index = int(self.scroll_y) + y - 2
+            if index >= len(self.rows):
+                return Strip.blank(width, self.rich_style)
+            strip = self._row_strip(index)
+        return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, self.rich_style)
+
+    def _header_strip(self) -> Strip:
+        style = self.get_component_rich_style("datagrid--header")
+        segments = []
+        for column, width in zip(self.columns, self.widths, strict=True):
+            label = visible(column.name) + (" ⚷" if column.name in self.key else "")
+            segments.append(Segment(fit(label, width, column.numeric) + " ", style))
+        return Strip(segments)
+
+    def _type_strip(self) -> Strip:
+        style = self.get_component_rich_style("datagrid--type")
+        return Strip(
+            Segment(fit(column.type, width, column.numeric) + " ", style)
+            for column, width in zip(self.columns, self.widths, strict=True)
+        )
+
+    def _row_strip(self, index: int) -> Strip:
+        row = self.rows[index]
+        base = self.rich_style
+        on_cursor_row = index == self.cursor_row and self.has_focus
+        highlight = self.get_component_rich_style("datagrid--cursor-row")
+        row_style = base + highlight if on_cursor_row else base
+        null_style = self.get_component_rich_style("datagrid--null")
+        cursor_style = self.get_component_rich_style("datagrid--cursor")
+        segments = []
+        for i, (column, width) in enumerate(zip(self.columns, self.widths, strict=True)):
+            value = row.cells[i]
+            style: Style = row_style + null_style if value is None else row_style
+            if on_cursor_row and i == self.cursor_column:
+                style = style + cursor_style
+            text = fit(cell_text(value), width, column.numeric and value is not None)
+            if row.truncated(i) and not text.endswith("…"):
+                text = text[:-1] + "…"
+            segments.append(Segment(text, style))
+            segments.append(Segment(" ", row_style))
+        return Strip(segments)
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    # -- movement --------------------------------------------------------------------------
+
+    @property
+    def current_row(self) -> Row | None:
+        """The row under the cursor."""
+        return self.rows[self.cursor_row] if self.rows else None
+
+    @property
+    def current_column(self) -> Column | None:
+        """The column under the cursor."""
+        return self.columns[self.cursor_column] if self.columns else None
+
+    def _want(self, want: Want, row: Row | None) -> None:
+        if self.pending is None:
+            self.pending = want
+            self.post_message(self.RowsWanted(self, want, row))
+
+    def _move_to(self, index: int) -> None:
+        if not self.rows:
+            return
+        self.cursor_row = max(0, min(index, len(self.rows) - 1))
+        self._keep_cursor_visible()
+        if self.more_after and self.cursor_row >= len(self.rows) - FETCH_MARGIN:
+            self._want("after", self.rows[-1])
+        elif self.more_before and self.cursor_row < FETCH_MARGIN:
+            self._want("before", self.rows[0])
+
+    def action_move(self, delta: int) -> None:
+        """Move the cursor by rows, fetching ahead across page boundaries."""
+        self._g_pending = False
+        self._move_to(self.cursor_row + delta)
+
+    def action_page(self, direction: int) -> None:
+        """Move the cursor by a screenful."""
+        self._g_pending = False
+        self._move_to(self.cursor_row + direction * self._body_height())
+
+    def action_column(self, delta: int) -> None:
+        """Move the cursor to a neighbouring column."""
+        if self.columns:
+            self.cursor_column = max(0, min(self.cursor_column + delta, len(self.columns) - 1))
+            self._keep_cursor_visible()
+
+    def action_column_edge(self, direction: int) -> None:
+        """First or last column."""
+        if self.columns:
+            self.cursor_column = 0 if direction < 0 else len(self.columns) - 1
+            self._keep_cursor_visible()
+
+    def action_g(self) -> None:
+        """`gg` goes to the first row, as in vim."""
+        if self._g_pending:
+            self.action_first()
+        else:
+            self._g_pending = True
+            self.set_timer(1.0, self._clear_g)
+
+    def _clear_g(self) -> None:
+        self._g_pending = False
+
+    def action_first(self) -> None:
+        """The first row: fetched again when the window does not start there."""
+        self._g_pending = False
+        if self.more_before:
+            self._want("first", None)
+        else:
+            self._move_to(0)
+
+    def action_last(self) -> None:
+        """The last row: the last page is fetched directly, at any depth."""
+        self._g_pending = False
+        if self.more_after:
+            self._want("last", None)
+        else:
+            self._move_to(len(self.rows) - 1)
+
+    def action_open_cell(self) -> None:
+        """Ask to show the whole value under the cursor."""
+        row, column = self.current_row, self.current_column
+        if row is not None and column is not None:
+            self.post_message(self.CellOpened(self, row, column))

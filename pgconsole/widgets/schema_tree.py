@@ -1,0 +1,151 @@
+"""The schema tree: schemas, then their relations (partitions under their parent), filterable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from pgconsole.db.catalog import Catalog, RelationInfo, RelationKind, SchemaInfo
+from pgconsole.text import visible
+
+KIND_MARKERS = {
+    RelationKind.TABLE: ("T", "green"),
+    RelationKind.PARTITIONED_TABLE: ("P", "cyan"),
+    RelationKind.VIEW: ("V", "yellow"),
+    RelationKind.MATERIALIZED_VIEW: ("M", "magenta"),
+    RelationKind.FOREIGN_TABLE: ("F", "blue"),
+}
+
+Item = SchemaInfo | RelationInfo
+
+
+def human_size(size: int | None) -> str:
+    """`12 MB`, the way pg_size_pretty rounds, compact."""
+    if size is None:
+        return ""
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if value < 1024 or unit == "TB":
+            return f"{value:.0f} {unit}"
+        value /= 1024
+    return ""
+
+
+def human_rows(rows: int | None) -> str:
+    """`≈1.2M`; unknown (never analyzed) shows `?`."""
+    if rows is None:
+        return "?"
+    for limit, suffix in ((1_000_000_000, "G"), (1_000_000, "M"), (1_000, "k")):
+        if rows >= limit:
+            return f"≈{rows / limit:.1f}{suffix}"
+    return f"≈{rows}"
+
+
+class SchemaTree(Tree[Item]):
+    """Every schema and relation from one catalog load; typing in the filter narrows it."""
+
+    @dataclass
+    class RelationChosen(Message):
+        """A relation was selected (Enter)."""
+
+        tree: SchemaTree
+        relation: RelationInfo
+
+        @property
+        def control(self) -> SchemaTree:
+            return self.tree
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("database", id=id)
+        self.show_root = False
+        self.guide_depth = 2
+        self.catalog: Catalog | None = None
+        self.filter_text = ""
+
+    def show(self, catalog: Catalog, filter_text: str = "") -> None:
+        """Rebuild the tree from `catalog`, keeping relations whose name contains the filter."""
+        self.catalog = catalog
+        self.filter_text = filter_text
+        self.clear()
+        wanted = filter_text.casefold()
+        children: dict[int, list[RelationInfo]] = {}
+        for relation in catalog.relations:
+            if relation.parent_oid is not None:
+                children.setdefault(relation.parent_oid, []).append(relation)
+        by_schema: dict[str, list[RelationInfo]] = {}
+        for relation in catalog.relations:
+            if relation.parent_oid is None:
+                by_schema.setdefault(relation.schema, []).append(relation)
+
+        def matches(relation: RelationInfo) -> bool:
+            return (
+                not wanted
+                or wanted in relation.name.casefold()
+                or any(matches(child) for child in children.get(relation.oid, []))
+            )
+
+        for schema in catalog.schemas:
+            relations = [r for r in by_schema.get(schema.name, []) if matches(r)]
+            if wanted and not relations:
+                continue
+            label = Text(visible(schema.name), style="bold")
+            label.append(f"  {len(relations)}", style="dim")
+            node = self.root.add(label, data=schema, expand=bool(wanted))
+            for relation in relations:
+                self._add_relation(node, relation, children, matches)
+        if len(catalog.schemas) == 1 or wanted:
+            for node in self.root.children:
+                node.expand()
+
+    def _add_relation(
+        self,
+        parent: TreeNode[Item],
+        relation: RelationInfo,
+        children: dict[int, list[RelationInfo]],
+        matches: object,
+    ) -> None:
+        marker, colour = KIND_MARKERS[relation.kind]
+        label = Text.assemble((marker, f"bold {colour}"), " ", visible(relation.name))
+        details = " ".join(
+            part
+            for part in (human_rows(relation.estimated_rows), human_size(relation.total_bytes))
+            if part
+        )
+        label.append(f"  {details}", style="dim")
+        kids = [c for c in children.get(relation.oid, []) if callable(matches) and matches(c)]
+        if kids:
+            node = parent.add(label, data=relation)
+            for child in kids:
+                self._add_relation(node, child, children, matches)
+        else:
+            parent.add_leaf(label, data=relation)
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[Item]) -> None:
+        if isinstance(event.node.data, RelationInfo):
+            event.stop()
+            self.post_message(self.RelationChosen(self, event.node.data))
+
+    def select_relation(self, oid: int) -> None:
+        """Move the cursor to the relation `oid`, expanding its ancestors."""
+
+        def walk(node: TreeNode[Item]) -> TreeNode[Item] | None:
+            for child in node.children:
+                if isinstance(child.data, RelationInfo) and child.data.oid == oid:
+                    return child
+                found = walk(child)
+                if found is not None:
+                    return found
+            return None
+
+        node = walk(self.root)
+        if node is None:
+            return
+        parent = node.parent
+        while parent is not None:
+            parent.expand()
+            parent = parent.parent
+        self.move_cursor(node)

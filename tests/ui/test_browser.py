@@ -1,0 +1,295 @@
+"""The browser over a real server: what the grid shows is what psql returns, in the same order."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+from textual.pilot import Pilot
+
+from pgconsole.app import PgConsoleApp
+from pgconsole.config import Settings
+from pgconsole.db.cluster import ThrowawayCluster
+from pgconsole.db.quoting import qualified, quote_ident
+from pgconsole.screens.filter import FilterScreen
+from pgconsole.screens.main import MainScreen
+from pgconsole.screens.value import ValueScreen
+from pgconsole.widgets.grid import DataGrid
+from tests.conftest import admin_connect, params_for
+from tests.helpers.psql import psql_available, psql_rows
+from tests.helpers.ui import shown, wait_until
+
+pytestmark = pytest.mark.skipif(not psql_available(), reason="psql is not installed")
+
+SIZE = (100, 30)
+ROWS = 537
+HOSTILE_SCHEMA = 'My "Schema"'
+HOSTILE_TABLE = "Order; DROP TABLE t; --"
+HOSTILE_ARG = '"My ""Schema"""."Order; DROP TABLE t; --"'
+MARKUP = ("[red]x[/]", "[@click=app.quit]quit", "esc \x1b[31mred", "bell\x07", "")
+
+
+@pytest.fixture
+async def filled(cluster: ThrowawayCluster, database: str) -> AsyncIterator[str]:
+    conn = await admin_connect(cluster, database)
+    try:
+        await conn.execute(
+            f"""
+            CREATE TABLE t (id int PRIMARY KEY, n int NOT NULL, w int, v text);
+            CREATE INDEX t_n ON t (n);
+            INSERT INTO t SELECT i, (i * 7919) % 1000,
+                CASE WHEN i % 9 = 0 THEN NULL ELSE (i * 31) % 100 END, 'row ' || i
+            FROM generate_series(1, {ROWS}) AS i;
+            CREATE TABLE heap (a int, b text);
+            INSERT INTO heap SELECT i, 'b' || i FROM generate_series(1, {ROWS}) AS i;
+            CREATE TABLE victim (id int);
+            INSERT INTO victim VALUES (1);
+            CREATE TABLE markup (id int PRIMARY KEY, v text);
+            """
+        )
+        hostile = qualified(HOSTILE_SCHEMA, HOSTILE_TABLE)
+        await conn.execute(f"CREATE SCHEMA {quote_ident(HOSTILE_SCHEMA)}")
+        await conn.execute(
+            f'CREATE TABLE {hostile} ("select" int PRIMARY KEY, "a b" text, "Ünïcode" text)'
+        )
+        await conn.execute(f"INSERT INTO {hostile} VALUES (1, 'x', 'ü')")
+        await conn.executemany(
+            "INSERT INTO markup VALUES ($1, $2)", list(enumerate(MARKUP, start=1))
+        )
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+    yield database
+
+
+def make_app(cluster: ThrowawayCluster, database: str, table: str, **settings: Any) -> PgConsoleApp:
+    return PgConsoleApp(params_for(cluster, database), Settings(**settings), table=table)
+
+
+def screen(app: PgConsoleApp) -> MainScreen:
+    return app.main_screen
+
+
+async def opened(pilot: Pilot[Any], app: PgConsoleApp) -> DataGrid:
+    await wait_until(pilot, lambda: bool(screen(app).grid.rows), "the first page")
+    return screen(app).grid
+
+
+def window_matches(grid: DataGrid, expected: list[tuple[str | None, ...]]) -> bool:
+    """The grid's rows are a contiguous slice of psql's rows, in order."""
+    rows = [r.cells for r in grid.rows]
+    if not rows or rows[0] not in expected:
+        return False
+    start = expected.index(rows[0])
+    return rows == expected[start : start + len(rows)]
+
+
+async def settle(pilot: Pilot[Any], app: PgConsoleApp) -> None:
+    await wait_until(pilot, lambda: screen(app).grid.pending is None, "the page fetch")
+    await pilot.pause(0.05)
+
+
+SELECT = "SELECT id::text, n::text, w::text, v FROM t"
+
+
+async def test_paging_through_a_keyed_table(cluster: ThrowawayCluster, filled: str) -> None:
+    expected = await psql_rows(cluster, filled, f"{SELECT} ORDER BY t.id")
+    app = make_app(cluster, filled, "public.t")
+    async with app.run_test(size=SIZE) as pilot:
+        grid = await opened(pilot, app)
+        assert grid.rows[0].cells == expected[0]
+        seen = {grid.current_row.cells if grid.current_row else None}
+        for _ in range(30):  # down through several page boundaries, fetching ahead
+            await pilot.press("pagedown")
+            await settle(pilot, app)
+            assert window_matches(grid, expected)
+            seen.add(grid.current_row.cells if grid.current_row else None)
+        assert grid.current_row is not None and grid.current_row.cells == expected[-1]
+        assert len(grid.rows) <= grid.max_rows
+        for _ in range(30):
+            await pilot.press("pageup")
+            await settle(pilot, app)
+            assert window_matches(grid, expected)
+        assert grid.current_row is not None and grid.current_row.cells == expected[0]
+        await pilot.press("end")
+        await settle(pilot, app)
+        assert grid.current_row is not None and grid.current_row.cells == expected[-1]
+        await pilot.press("g", "g")
+        await settle(pilot, app)
+        assert grid.current_row is not None and grid.current_row.cells == expected[0]
+        assert len(seen) > 10
+
+
+@pytest.mark.parametrize(
+    ("presses", "order_by"),
+    [
+        (("l", "s"), "t.n, t.id"),  # indexed NOT NULL column: keyset
+        (("l", "s", "s"), "t.n DESC, t.id DESC"),
+        (("l", "l", "s"), "t.w, t.id"),  # nullable, no index: a cursor
+    ],
+)
+async def test_sorted_paging(
+    cluster: ThrowawayCluster, filled: str, presses: tuple[str, ...], order_by: str
+) -> None:
+    expected = await psql_rows(cluster, filled, f"{SELECT} ORDER BY {order_by}")
+    app = make_app(cluster, filled, "public.t")
+    async with app.run_test(size=SIZE) as pilot:
+        grid = await opened(pilot, app)
+        for key in presses:
+            await pilot.press(key)
+            await pilot.pause(0.1)
+            await wait_until(pilot, lambda: bool(grid.rows), "rows")
+            await settle(pilot, app)
+        await wait_until(pilot, lambda: grid.rows[0].cells == expected[0], "the sorted page")
+        for _ in range(12):
+            await pilot.press("pagedown")
+            await settle(pilot, app)
+            assert window_matches(grid, expected)
+        await pilot.press("end")
+        await settle(pilot, app)
+        assert grid.current_row is not None and grid.current_row.cells == expected[-1]
+
+
+async def test_filtered_paging(cluster: ThrowawayCluster, filled: str) -> None:
+    expected = await psql_rows(cluster, filled, f"{SELECT} WHERE (n > 500) ORDER BY t.id")
+    app = make_app(cluster, filled, "public.t")
+    async with app.run_test(size=SIZE) as pilot:
+        grid = await opened(pilot, app)
+        await pilot.press("w")
+        await wait_until(pilot, lambda: isinstance(app.screen, FilterScreen), "the filter prompt")
+        await pilot.press(*"n > 500", "enter")
+        await wait_until(pilot, lambda: grid.rows[0].cells == expected[0], "the filtered page")
+        for _ in range(20):
+            await pilot.press("pagedown")
+            await settle(pilot, app)
+            assert window_matches(grid, expected)
+        assert grid.current_row is not None and grid.current_row.cells == expected[-1]
+
+
+async def test_table_without_key_streams_and_pages_back(
+    cluster: ThrowawayCluster, filled: str
+) -> None:
+    expected = await psql_rows(cluster, filled, "SELECT a::text, b FROM heap")
+    app = make_app(cluster, filled, "public.heap")
+    async with app.run_test(size=SIZE) as pilot:
+        grid = await opened(pilot, app)
+        for key in ["pagedown"] * 25 + ["pageup"] * 25:
+            await pilot.press(key)
+            await settle(pilot, app)
+            assert window_matches(grid, expected)
+        assert grid.current_row is not None and grid.current_row.ordinal == 0
+
+
+async def test_idle_cursor_is_closed_and_the_next_key_continues(
+    cluster: ThrowawayCluster, filled: str, admin: asyncpg.Connection
+) -> None:
+    open_transactions = (
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgconsole'"
+        " AND datname = $1 AND xact_start IS NOT NULL"
+    )
+    app = make_app(cluster, filled, "public.heap", cursor_idle_seconds=0.5)
+    async with app.run_test(size=SIZE) as pilot:
+        grid = await opened(pilot, app)
+        for _ in range(10):
+            await pilot.press("pagedown")
+            await settle(pilot, app)
+        pager = screen(app).pager
+        assert pager is not None and pager.holds_cursor
+        assert await admin.fetchval(open_transactions, filled) == 1
+        before = grid.current_row
+        assert before is not None and before.ordinal is not None
+        for _ in range(60):  # the idle check runs every second
+            if await admin.fetchval(open_transactions, filled) == 0:
+                break
+            await pilot.pause(0.1)
+        assert await admin.fetchval(open_transactions, filled) == 0
+        for _ in range(12):  # on into rows the window has not fetched yet
+            await pilot.press("pagedown")
+            await settle(pilot, app)
+        after = grid.current_row
+        assert after is not None and after.ordinal is not None
+        expected = await psql_rows(cluster, filled, "SELECT a::text, b FROM heap")
+        assert window_matches(grid, expected)
+        assert after.cells == expected[after.ordinal]
+        assert after.ordinal > before.ordinal
+
+
+async def test_hostile_identifiers_open_the_right_relation(
+    cluster: ThrowawayCluster, filled: str, admin: asyncpg.Connection
+) -> None:
+    app = make_app(cluster, filled, HOSTILE_ARG)
+    async with app.run_test(size=SIZE) as pilot:
+        grid = await opened(pilot, app)
+        assert [c.name for c in grid.columns] == ["select", "a b", "Ünïcode"]
+        assert grid.rows[0].cells == ("1", "x", "ü")
+        title = shown(app, "#relation-title")
+        assert f"{HOSTILE_SCHEMA}.{HOSTILE_TABLE}" in title
+    conn = await admin_connect(cluster, filled)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM t") == ROWS
+        assert await conn.fetchval("SELECT count(*) FROM victim") == 1
+    finally:
+        await conn.close()
+
+
+async def test_markup_and_escapes_are_shown_literally(
+    cluster: ThrowawayCluster, filled: str
+) -> None:
+    app = make_app(cluster, filled, "public.markup")
+    async with app.run_test(size=SIZE) as pilot:
+        grid = await opened(pilot, app)
+        lines = [grid.render_line(y).text for y in range(2, 2 + len(MARKUP))]
+        assert "[red]x[/]" in lines[0]
+        assert "[@click=app.quit]quit" in lines[1]
+        assert "esc \u241b[31mred" in lines[2]
+        assert "bell\u2407" in lines[3]
+        assert "NULL" not in lines[4]  # an empty string is not NULL
+        await pilot.press("down", "l", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ValueScreen), "the value view")
+        assert shown(app, "#value-text") == "[@click=app.quit]quit"
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        assert app.is_running
+
+
+@pytest.mark.parametrize("trick", ["1=1; DELETE FROM t", "true) OR (true", "1=1 -- ", "$1 = 1"])
+async def test_filter_tricks_are_refused_before_reaching_the_server(
+    cluster: ThrowawayCluster, filled: str, trick: str
+) -> None:
+    app = make_app(cluster, filled, "public.t")
+    async with app.run_test(size=SIZE) as pilot:
+        grid = await opened(pilot, app)
+        first = grid.rows[0].cells
+        await pilot.press("w")
+        await wait_until(pilot, lambda: isinstance(app.screen, FilterScreen), "the filter prompt")
+        await pilot.press(*trick, "enter")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, FilterScreen)  # still asking: nothing was run
+        assert shown(app, "#filter-error").strip()
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert grid.rows[0].cells == first
+    conn = await admin_connect(cluster, filled)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM t") == ROWS
+    finally:
+        await conn.close()
+
+
+async def test_quick_filter_uses_the_cell_value(cluster: ThrowawayCluster, filled: str) -> None:
+    app = make_app(cluster, filled, "public.t")
+    async with app.run_test(size=SIZE) as pilot:
+        grid = await opened(pilot, app)
+        await pilot.press("down", "l", "equals_sign")
+        value = (2 * 7919) % 1000
+        await wait_until(
+            pilot,
+            lambda: bool(grid.rows) and all(r.cells[1] == str(value) for r in grid.rows),
+            "the quick filter",
+        )
+        await asyncio.sleep(0)
+        await pilot.press("x")
+        await wait_until(pilot, lambda: len(grid.rows) == 100, "filters cleared")

@@ -34,6 +34,7 @@ from pgconsole.screens.filter import FilterScreen
 from pgconsole.screens.help import HelpScreen, KeySection
 from pgconsole.screens.main import MainScreen
 from pgconsole.screens.password import PasswordScreen
+from pgconsole.screens.relation import RelationScreen
 from pgconsole.screens.value import ValueScreen
 from pgconsole.text import visible
 from pgconsole.widgets.grid import DataGrid
@@ -99,6 +100,7 @@ class PgConsoleApp(App[None]):
             ("Data grid", [DataGrid]),
             ("Value", [ValueScreen]),
             ("Filter", [FilterScreen]),
+            ("Relation details", [RelationScreen]),
             ("Connection error", [ConnectionErrorScreen]),
             ("Password prompt", [PasswordScreen]),
             ("Questions", [ConfirmScreen]),

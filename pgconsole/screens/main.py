@@ -29,6 +29,7 @@ from pgconsole.db.params import PoolSettings
 from pgconsole.db.pool import Database, PoolStats, ServerInfo
 from pgconsole.paths import STYLES
 from pgconsole.screens.filter import FilterScreen
+from pgconsole.screens.relation import RelationScreen
 from pgconsole.screens.value import ValueScreen
 from pgconsole.text import visible
 from pgconsole.widgets.grid import DataGrid
@@ -72,6 +73,7 @@ class MainScreen(Screen[None]):
         Binding("w", "where", "Filter"),
         Binding("equals_sign", "quick_filter", "= this value"),
         Binding("x", "clear_filters", "Clear filters"),
+        Binding("i", "details", "Details"),
         Binding("ctrl+o", "overview", "Session"),
     ]
 
@@ -190,6 +192,12 @@ class MainScreen(Screen[None]):
         """Show or hide pg_catalog, information_schema and the other system schemas."""
         self.include_system = not self.include_system
         self.load_tree()
+
+    def action_details(self) -> None:
+        """Columns, indexes, constraints, foreign keys and stats of the open relation."""
+        if self._require_relation():
+            assert self.detail is not None
+            self.app.push_screen(RelationScreen(self.detail))
 
     def action_overview(self) -> None:
         """Show the session overview."""

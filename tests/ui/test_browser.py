@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import pytest
+from rich.console import Console
 from textual.pilot import Pilot
 
 from pgconsole.app import PgConsoleApp
@@ -293,3 +295,28 @@ async def test_quick_filter_uses_the_cell_value(cluster: ThrowawayCluster, fille
         await asyncio.sleep(0)
         await pilot.press("x")
         await wait_until(pilot, lambda: len(grid.rows) == 100, "filters cleared")
+
+
+async def test_relation_details(cluster: ThrowawayCluster, filled: str) -> None:
+    from pgconsole.screens.relation import RelationScreen
+
+    conn = await admin_connect(cluster, filled)
+    try:
+        await conn.execute(
+            "CREATE TABLE child (id int PRIMARY KEY, t_id int REFERENCES t (id) ON DELETE CASCADE)"
+        )
+    finally:
+        await conn.close()
+    app = make_app(cluster, filled, "public.t")
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot, app)
+        await pilot.press("i")
+        await wait_until(pilot, lambda: isinstance(app.screen, RelationScreen), "the details")
+        console = Console(width=120, record=True, file=io.StringIO())
+        for widget in app.screen.query(".relation-table"):
+            console.print(widget.content)  # type: ignore[attr-defined]
+        texts = console.export_text()
+        for expected in ("Columns", "t_n", "t_pkey", "Referenced by", "child", "cascade"):
+            assert expected in texts, expected
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "the grid")

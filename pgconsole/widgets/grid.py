@@ -26,7 +26,7 @@ Want = Literal["first", "last", "after", "before"]
 NULL_TEXT = "NULL"
 MIN_WIDTH = 4
 MAX_WIDTH = 40
-FETCH_MARGIN = 10
+FETCH_MARGIN = 50
 """Rows from the window's edge at which the next page is asked for."""
 
 

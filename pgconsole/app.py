@@ -30,6 +30,7 @@ from pgconsole.messages import Connected, ConnectFailed, PasswordNeeded, RetryRe
 from pgconsole.paths import STYLES
 from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.screens.connection_error import ConnectionErrorScreen
+from pgconsole.screens.export import ExportScreen
 from pgconsole.screens.filter import FilterScreen
 from pgconsole.screens.help import HelpScreen, KeySection
 from pgconsole.screens.main import MainScreen
@@ -101,6 +102,7 @@ class PgConsoleApp(App[None]):
             ("Value", [ValueScreen]),
             ("Filter", [FilterScreen]),
             ("Relation details", [RelationScreen]),
+            ("Export", [ExportScreen]),
             ("Connection error", [ConnectionErrorScreen]),
             ("Password prompt", [PasswordScreen]),
             ("Questions", [ConfirmScreen]),

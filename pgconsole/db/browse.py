@@ -24,6 +24,7 @@ import contextlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from enum import Enum
 from typing import Any
 
 import asyncpg
@@ -53,6 +54,36 @@ def _text_param(number: int, type_name: str) -> str:
     type (enums, ranges, domains, types asyncpg has no codec for) round-trips exactly.
     """
     return f"${number}::text::{type_name}"
+
+
+def _text_literal(value: str, type_name: str) -> str:
+    """A quick-filter value written into the SQL text, for statements that take no `$n` (COPY).
+
+    An `E'...'` literal with `\\` and `'` doubled reads the same whatever the session's
+    `standard_conforming_strings`, as libpq's `PQescapeLiteral` does. asyncpg's own inlining
+    for `copy_from_query` is not used: it rewrites every `$n` in the text by regular
+    expression, including a `'$1'` inside the user's filter.
+
+    Raises:
+        ValueError: The value holds a NUL character, which no text value can.
+    """
+    if "\x00" in value:
+        raise ValueError("a text value cannot contain a NUL character")
+    escaped = value.replace("\\", "\\\\").replace("'", "''")
+    return f"E'{escaped}'::text::{type_name}"
+
+
+class Cells(Enum):
+    """What `select_sql` returns for each row."""
+
+    GRID = "grid"
+    """Each column's text output cut to `CELL_LIMIT + 1` characters, as `_c0`, `_c1`, ...
+    (one more than the limit, so the grid can tell a cut value)."""
+    TYPED = "typed"
+    """Each whole column, typed, under its own name: `COPY` prints PostgreSQL's text output."""
+    JSON = "json"
+    """One text column: the row as a JSON object on one line, keys in column order
+    (`row_to_json`)."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +179,88 @@ class Page:
     rows: tuple[Row, ...]
     more_before: bool
     more_after: bool
+
+
+def select_sql(
+    spec: BrowseSpec, cells: Cells, *, inline_values: bool = False
+) -> tuple[str, list[Any]]:
+    """The grid's SELECT over the whole result: its columns, filter, quick filters and order.
+
+    The cursor pages run this statement and an export copies it, so a file holds exactly the
+    rows the grid shows, in the same order.
+
+    Args:
+        spec: What to select.
+        cells: How each row comes back (see `Cells`).
+        inline_values: Write quick-filter values into the text as literals instead of `$n`
+            parameters, for statements that cannot take parameters (`COPY (...) TO STDOUT`).
+
+    Returns:
+        The statement and its parameters (none when `inline_values`).
+    """
+    conditions, params = _conditions(spec, 1, inline_values=inline_values)
+    order = _order_by(spec, reverse=False)
+    sql = (
+        f"SELECT {_cell_list(spec, cells)} FROM {_from_clause(spec)}"
+        + (f" WHERE {' AND '.join(conditions)}" if conditions else "")
+        + (f" ORDER BY {order}" if order else "")
+    )
+    return sql, params
+
+
+def _cell_list(spec: BrowseSpec, cells: Cells) -> str:
+    # Output columns of the grid get neutral aliases: ORDER BY resolves a bare name to an
+    # output column first, and `"id"::text` would otherwise be called "id" and sort as text.
+    # The ORDER BY here is always qualified (`_ref`), so TYPED can keep the real names.
+    if cells is Cells.GRID:
+        return ", ".join(
+            f"left({_ref(c.name)}::text, {CELL_LIMIT + 1}) AS _c{i}"
+            for i, c in enumerate(spec.columns)
+        )
+    typed = ", ".join(f"{_ref(c.name)} AS {quote_ident(c.name)}" for c in spec.columns)
+    if cells is Cells.TYPED:
+        return typed
+    # row_to_json needs a row whose fields carry the column names. A correlated scalar
+    # subquery builds it without bringing those names into the outer query's scope, where the
+    # user's filter refers to columns unqualified (a LATERAL join would make them ambiguous),
+    # and keeps the ORDER BY on the outer query, where the order is guaranteed. `alias.*` is
+    # the whole row even if a column bears the alias's name (a bare name means the column).
+    row = f"(SELECT row_to_json(_pgconsole_j.*) FROM (SELECT {typed}) AS _pgconsole_j)"
+    # row_to_json copies a `json` value's text verbatim, line breaks included. JSON allows a
+    # raw line break only as white space between tokens (the server rejects one inside a
+    # string), so turning each into a space keeps the value and makes the row one line.
+    return f"replace(replace({row}::text, E'\\n', ' '), E'\\r', ' ') AS _json"
+
+
+def _from_clause(spec: BrowseSpec) -> str:
+    return f"{qualified(spec.schema, spec.name)} AS {_ALIAS}"
+
+
+def _conditions(
+    spec: BrowseSpec, first_param: int, *, inline_values: bool = False
+) -> tuple[list[str], list[Any]]:
+    """The filter and quick filters as WHERE conditions, with the parameters they take."""
+    conditions: list[str] = []
+    params: list[Any] = []
+    if spec.filter:
+        conditions.append(f"({spec.filter})")
+    for name, value in spec.equals:
+        type_name = spec.column(name).type
+        if value is None:
+            conditions.append(f"{_ref(name)} IS NULL")
+        elif inline_values:
+            conditions.append(f"{_ref(name)} = {_text_literal(value, type_name)}")
+        else:
+            params.append(value)
+            n = first_param + len(params) - 1
+            conditions.append(f"{_ref(name)} = {_text_param(n, type_name)}")
+    return conditions, params
+
+
+def _order_by(spec: BrowseSpec, *, reverse: bool) -> str:
+    descending = spec.descending != reverse
+    direction = " DESC" if descending else ""
+    return ", ".join(f"{_ref(name)}{direction}" for name in spec.order)
 
 
 @dataclass
@@ -255,41 +368,23 @@ class Pager:
     # -- SQL -------------------------------------------------------------------------------
 
     def _select_list(self, with_position: bool) -> str:
-        # Output columns get neutral aliases: ORDER BY resolves a bare name to an output
-        # column first, and `"id"::text` would otherwise be called "id" and sort as text.
-        cells = [
-            f"left({_ref(c.name)}::text, {CELL_LIMIT + 1}) AS _c{i}"
-            for i, c in enumerate(self.spec.columns)
-        ]
-        position = (
-            [f"{_ref(name)}::text AS _p{i}" for i, name in enumerate(self.spec.order)]
-            if with_position
-            else []
+        cells = _cell_list(self.spec, Cells.GRID)
+        if not with_position:
+            return cells
+        position = ", ".join(
+            f"{_ref(name)}::text AS _p{i}" for i, name in enumerate(self.spec.order)
         )
-        return ", ".join([*position, *cells])
+        return f"{position}, {cells}"
 
     @property
     def _from(self) -> str:
-        return f"{qualified(self.spec.schema, self.spec.name)} AS {_ALIAS}"
+        return _from_clause(self.spec)
 
     def _where(self, first_param: int) -> tuple[list[str], list[Any]]:
-        conditions: list[str] = []
-        params: list[Any] = []
-        if self.spec.filter:
-            conditions.append(f"({self.spec.filter})")
-        for name, value in self.spec.equals:
-            if value is None:
-                conditions.append(f"{_ref(name)} IS NULL")
-            else:
-                params.append(value)
-                n = first_param + len(params) - 1
-                conditions.append(f"{_ref(name)} = {_text_param(n, self.spec.column(name).type)}")
-        return conditions, params
+        return _conditions(self.spec, first_param)
 
     def _order_by(self, reverse: bool) -> str:
-        descending = self.spec.descending != reverse
-        direction = " DESC" if descending else ""
-        return ", ".join(f"{_ref(name)}{direction}" for name in self.spec.order)
+        return _order_by(self.spec, reverse=reverse)
 
     def _to_row(self, record: asyncpg.Record, with_position: bool, ordinal: int | None) -> Row:
         values = tuple(record)
@@ -337,14 +432,8 @@ class Pager:
     # -- cursor ----------------------------------------------------------------------------
 
     async def _open_cursor(self) -> None:
-        conditions, params = self._where(1)
-        order = self._order_by(reverse=False)
-        sql = (
-            f"DECLARE {CURSOR_NAME} SCROLL CURSOR FOR SELECT {self._select_list(False)}"
-            f" FROM {self._from}"
-            + (f" WHERE {' AND '.join(conditions)}" if conditions else "")
-            + (f" ORDER BY {order}" if order else "")
-        )
+        select, params = select_sql(self.spec, Cells.GRID)
+        sql = f"DECLARE {CURSOR_NAME} SCROLL CURSOR FOR {select}"
         self.last_sql = sql
         conn = await self.database.pool.acquire()
         try:
@@ -399,3 +488,18 @@ class Pager:
         total = self._cursor.position + int(moved.split()[-1])
         start = max(0, total - self.page_size)
         return await self._cursor_page(start)
+
+
+async def count_rows(database: Database, spec: BrowseSpec) -> int:
+    """The exact number of rows the grid would show (filters included), asked for on purpose.
+
+    Runs READ ONLY under the session's statement timeout; cancelling the task cancels the
+    query on the server. Never called when a relation opens: the estimate is shown instead.
+    """
+    conditions, params = _conditions(spec, 1)
+    sql = f"SELECT count(*) FROM {_from_clause(spec)}" + (
+        f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    )
+    async with database.session(readonly=True) as conn:
+        total: int = await conn.fetchval(sql, *params)
+    return total

@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Input, Static
 
-from pgconsole.db.browse import BrowseSpec, Column, Pager, Row, Sort
+from pgconsole.db.browse import BrowseSpec, Column, Pager, Row, Sort, count_rows
 from pgconsole.db.catalog import (
     Catalog,
     RelationDetail,
@@ -28,6 +28,7 @@ from pgconsole.db.filtering import caret_line, filter_position
 from pgconsole.db.params import PoolSettings
 from pgconsole.db.pool import Database, PoolStats, ServerInfo
 from pgconsole.paths import STYLES
+from pgconsole.screens.export import ExportScreen
 from pgconsole.screens.filter import FilterScreen
 from pgconsole.screens.relation import RelationScreen
 from pgconsole.screens.value import ValueScreen
@@ -74,6 +75,9 @@ class MainScreen(Screen[None]):
         Binding("equals_sign", "quick_filter", "= this value"),
         Binding("x", "clear_filters", "Clear filters"),
         Binding("i", "details", "Details"),
+        Binding("c", "count", "Exact count"),
+        Binding("e", "export", "Export"),
+        Binding("escape", "stop_count", "Stop count", show=False),
         Binding("ctrl+o", "overview", "Session"),
     ]
 
@@ -198,6 +202,42 @@ class MainScreen(Screen[None]):
         if self._require_relation():
             assert self.detail is not None
             self.app.push_screen(RelationScreen(self.detail))
+
+    def action_export(self) -> None:
+        """Write the rows as shown (filter, order) to a CSV or JSON-lines file with COPY."""
+        if self._require_relation() and self.database is not None:
+            assert self.spec is not None
+            relation = self._relation_info()
+            estimate = relation.estimated_rows if relation else None
+            self.app.push_screen(ExportScreen(self.database, self.spec, estimate))
+
+    def action_count(self) -> None:
+        """Count the rows exactly, in the background (Esc stops it)."""
+        if self._require_relation():
+            self.say("counting… (Esc stops)")
+            self.count()
+
+    @work(exclusive=True, group="count", exit_on_error=False)
+    async def count(self) -> None:
+        """count(*) with the current filters, READ ONLY, under the statement timeout."""
+        if self.database is None or self.spec is None:
+            return
+        try:
+            total = await count_rows(self.database, self.spec)
+        except (asyncpg.PostgresError, OSError) as error:
+            self.say("Count failed: " + describe_error(error), error=True)
+            return
+        self.say(
+            f"exactly {total:,} rows"
+            + (" (filtered)" if self.spec.filter or self.spec.equals else "")
+        )
+
+    def action_stop_count(self) -> None:
+        """Cancel a running count: the server stops the query."""
+        for worker in self.workers:
+            if worker.group == "count" and worker.is_running:
+                worker.cancel()
+                self.say("count stopped")
 
     def action_overview(self) -> None:
         """Show the session overview."""

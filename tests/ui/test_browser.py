@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import csv
 import io
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 from rich.console import Console
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from pgconsole.app import PgConsoleApp
 from pgconsole.config import Settings
@@ -320,3 +323,43 @@ async def test_relation_details(cluster: ThrowawayCluster, filled: str) -> None:
             assert expected in texts, expected
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "the grid")
+
+
+async def test_exact_count_only_when_asked(cluster: ThrowawayCluster, filled: str) -> None:
+    app = make_app(cluster, filled, "public.t")
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot, app)
+        assert "exactly" not in shown(app, "#message")
+        await pilot.press("c")
+        await wait_until(pilot, lambda: f"exactly {ROWS:,} rows" in shown(app, "#message"), "count")
+        await pilot.press("w")
+        await wait_until(pilot, lambda: isinstance(app.screen, FilterScreen), "the filter prompt")
+        await pilot.press(*"id <= 10", "enter")
+        await wait_until(pilot, lambda: len(screen(app).grid.rows) == 10, "the filtered page")
+        await pilot.press("c")
+        await wait_until(
+            pilot, lambda: "exactly 10 rows (filtered)" in shown(app, "#message"), "count"
+        )
+
+
+async def test_export_from_the_grid(cluster: ThrowawayCluster, filled: str, tmp_path: Path) -> None:
+    from pgconsole.screens.export import ExportScreen
+
+    target = tmp_path / "t.csv"
+    app = make_app(cluster, filled, "public.t")
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot, app)
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen), "the export dialog")
+        field = app.screen.query_one("#export-path", Input)
+        field.value = str(target)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "Exported" in shown(app, "#export-status"), "the export")
+        assert f"Exported {ROWS:,} rows" in shown(app, "#export-status")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "the grid")
+    with target.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["id", "n", "w", "v"]
+    assert len(rows) == ROWS + 1
+    assert rows[1] == ["1", str(7919 % 1000), "31", "row 1"]

@@ -1,0 +1,128 @@
+"""Export the open relation (filtered and sorted as shown) with COPY, with progress and cancel."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import ClassVar
+
+import asyncpg
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, ProgressBar, Static
+from textual.worker import Worker, WorkerState
+
+from pgconsole.db.browse import BrowseSpec
+from pgconsole.db.export import ExportFormat, export
+from pgconsole.db.pool import Database
+from pgconsole.paths import STYLES
+from pgconsole.text import visible
+from pgconsole.widgets.schema_tree import human_size
+
+
+def format_for(path: Path) -> ExportFormat | None:
+    """CSV for `.csv`, JSON lines for `.json`/`.jsonl`/`.ndjson`; None for anything else."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return ExportFormat.CSV
+    if suffix in (".json", ".jsonl", ".ndjson"):
+        return ExportFormat.JSON
+    return None
+
+
+class ExportScreen(ModalScreen[None]):
+    """Asks for a file, streams the rows into it, and can be cancelled half way."""
+
+    CSS_PATH = STYLES / "export.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel / close"),
+    ]
+
+    def __init__(self, database: Database, spec: BrowseSpec, estimated_rows: int | None) -> None:
+        super().__init__()
+        self.database = database
+        self.spec = spec
+        self.estimated_rows = estimated_rows
+        self.running: Worker[None] | None = None
+
+    def compose(self) -> ComposeResult:
+        default = Path.cwd() / f"{self.spec.schema}.{self.spec.name}.csv"
+        with Vertical(id="export-box"):
+            yield Static(
+                Text(f"Export {visible(self.spec.schema)}.{visible(self.spec.name)}", style="bold")
+            )
+            yield Static(
+                Text("as shown: same columns, filter and order. .csv or .jsonl", style="dim")
+            )
+            yield Input(str(default), id="export-path")
+            # No total: COPY streams without counting rows until it ends (indeterminate bar).
+            yield ProgressBar(total=None, show_eta=False, id="export-progress")
+            yield Static(id="export-status")
+            yield Static(
+                Text.assemble(("Enter", "bold"), " exports · ", ("Esc", "bold"), " cancels"),
+                id="export-keys",
+            )
+
+    def on_mount(self) -> None:
+        self.query_one(ProgressBar).display = False
+        self.query_one(Input).focus()
+
+    def say(self, text: str, style: str = "") -> None:
+        """A line of status under the progress bar."""
+        self.query_one("#export-status", Static).update(
+            Text(visible(text, keep_newlines=True), style=style)
+        )
+
+    @on(Input.Submitted)
+    def start(self, event: Input.Submitted) -> None:
+        """Check the path and start streaming."""
+        if self.running is not None and self.running.state is WorkerState.RUNNING:
+            return
+        path = Path(event.value).expanduser()
+        fmt = format_for(path)
+        if fmt is None:
+            self.say("Name the file .csv, or .jsonl for one JSON object per line.", "red")
+            return
+        if path.exists():
+            self.say(f"{path} exists: choose another name (nothing is overwritten).", "red")
+            return
+        self.query_one(ProgressBar).display = True
+        self.running = self.run_export(path, fmt)
+
+    @work(exclusive=True, group="export", exit_on_error=False)
+    async def run_export(self, path: Path, fmt: ExportFormat) -> None:
+        """COPY … TO STDOUT into the file; a cancelled export leaves no file behind."""
+        started = time.monotonic()
+        bar = self.query_one(ProgressBar)
+
+        def progress(written: int, estimate: int | None) -> None:
+            # COPY reports no rows until it ends: show bytes, against the planner's estimate.
+            about = f" of ≈{estimate:,} rows" if estimate is not None else ""
+            self.say(f"{human_size(written)} written{about}… (Esc cancels)")
+            bar.advance(1)
+
+        self.say("starting…")
+        try:
+            result = await export(self.database, self.spec, path, fmt, progress=progress)
+        except (asyncpg.PostgresError, OSError, FileExistsError) as error:
+            self.say(f"Export failed, nothing written: {error}", "red")
+            return
+        seconds = time.monotonic() - started
+        bar.update(total=max(result.rows, 1), progress=result.rows)
+        self.say(
+            f"Exported {result.rows:,} rows ({human_size(result.bytes)}) to {result.path} "
+            f"in {seconds:.1f} s. Esc closes.",
+            "green",
+        )
+
+    def action_cancel(self) -> None:
+        """Cancel a running export (the partial file is removed), or close."""
+        if self.running is not None and self.running.state is WorkerState.RUNNING:
+            self.running.cancel()
+            self.say("Cancelled: no file was written.", "yellow")
+            return
+        self.dismiss(None)

@@ -59,3 +59,11 @@ def test_version() -> None:
     result = run_cli("--version")
     assert result.returncode == 0
     assert result.stdout.startswith("pgconsole ")
+
+
+def test_version_matches_the_package_metadata() -> None:
+    from importlib.metadata import version
+
+    import pgconsole
+
+    assert pgconsole.__version__ == version("pgconsole")

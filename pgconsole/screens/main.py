@@ -39,6 +39,7 @@ from pgconsole.widgets.schema_tree import SchemaTree, human_rows
 from pgconsole.widgets.status_bar import StatusBar
 
 PAGE_SIZE = 100
+IDLE_CHECK_SECONDS = 0.25
 
 
 def describe_error(error: BaseException) -> str:
@@ -107,7 +108,9 @@ class MainScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.set_interval(1.0, self.close_idle_cursor)
+        # Checked often (no I/O unless a cursor is due), so it never outlives the setting by
+        # more than a quarter of a second.
+        self.set_interval(IDLE_CHECK_SECONDS, self.close_idle_cursor)
 
     @property
     def grid(self) -> DataGrid:
@@ -133,6 +136,11 @@ class MainScreen(Screen[None]):
         self.query_one(StatusBar).show_server(database.info)
         self._title(Text(visible(database.info.target), style="bold"))
         self.load_tree()
+        if self.initial_table:
+            # In parallel with the tree: on a large database the tree's size figures take
+            # longer than the first page of the table the DBA asked for.
+            table, self.initial_table = self.initial_table, None
+            self.open_named(table)
 
     def show_pool(self, stats: PoolStats) -> None:
         """Refresh the pool numbers in the status bar."""
@@ -168,12 +176,12 @@ class MainScreen(Screen[None]):
             self.say("Could not load the schema tree: " + describe_error(error), error=True)
             return
         self.query_one(SchemaTree).show(self.catalog, self.query_one("#tree-filter", Input).value)
-        self.say(
-            f"{len(self.catalog.relations):,} relations in {len(self.catalog.schemas)} schemas"
-        )
-        if self.initial_table:
-            table, self.initial_table = self.initial_table, None
-            self.open_named(table)
+        if self.spec is not None and self.detail is not None:
+            self.query_one(SchemaTree).select_relation(self.detail.oid)
+            self._show_relation_title()  # the estimate comes with the catalog
+        else:
+            relations, schemas = len(self.catalog.relations), len(self.catalog.schemas)
+            self.say(f"{relations:,} relations in {schemas} schemas")
 
     @on(Input.Changed, "#tree-filter")
     def filter_tree(self, event: Input.Changed) -> None:
@@ -264,7 +272,6 @@ class MainScreen(Screen[None]):
         if oid is None:
             self.say(f"--table {text}: no such table or view", error=True)
             return
-        self.query_one(SchemaTree).select_relation(oid)
         self.open_relation(oid)
 
     @work(exclusive=True, group="open", exit_on_error=False)

@@ -13,20 +13,7 @@ import asyncpg
 import pytest
 
 from pgconsole.db.cluster import ThrowawayCluster, find_bindir, scram_verifier
-
-
-def process_gone(pid: int, within: float = 10.0) -> bool:
-    """Whether `pid` exits (or is left only as a zombie) within `within` seconds."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (FileNotFoundError, ProcessLookupError):
-            return True
-        if state in ("Z", "X"):
-            return True
-        time.sleep(0.05)
-    return False
+from tests.helpers.processes import process_gone
 
 
 def test_find_bindir_has_server_programs() -> None:

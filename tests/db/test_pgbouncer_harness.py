@@ -18,6 +18,7 @@ import pytest
 
 from pgconsole.db.cluster import ThrowawayCluster
 from tests.helpers.pgbouncer import ThrowawayPgBouncer, find_pgbouncer
+from tests.helpers.processes import process_gone
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,20 +29,6 @@ async def pooled(bouncer: ThrowawayPgBouncer, database: str = "postgres") -> asy
     """A client connection through pgbouncer that works in transaction mode (no named
     prepared statements), with TLS verified against the cluster's CA."""
     return await asyncpg.connect(bouncer.dsn(database), statement_cache_size=0)
-
-
-def process_gone(pid: int, within: float = 10.0) -> bool:
-    """Whether `pid` exits (or is left only as a zombie) within `within` seconds."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (FileNotFoundError, ProcessLookupError):
-            return True
-        if state in ("Z", "X"):
-            return True
-        time.sleep(0.05)
-    return False
 
 
 async def test_connects_with_verified_tls_on_both_sides(

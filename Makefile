@@ -40,3 +40,6 @@ postgres:
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+benchmark: setup
+	$(BIN)/python -m benchmarks.browse

@@ -39,7 +39,7 @@ from pgconsole.widgets.schema_tree import SchemaTree, human_rows
 from pgconsole.widgets.status_bar import StatusBar
 
 PAGE_SIZE = 100
-IDLE_CHECK_SECONDS = 0.25
+IDLE_CHECK_SECONDS = 0.1
 
 
 def describe_error(error: BaseException) -> str:
@@ -109,7 +109,7 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         # Checked often (no I/O unless a cursor is due), so it never outlives the setting by
-        # more than a quarter of a second.
+        # more than a tenth of a second.
         self.set_interval(IDLE_CHECK_SECONDS, self.close_idle_cursor)
 
     @property

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import asyncpg
 import pytest
 
 from pgconsole.db.cluster import ThrowawayCluster, find_bindir, scram_verifier
-from tests.helpers.processes import process_gone
+from tests.helpers.processes import kill_owner, process_gone
 
 
 def test_find_bindir_has_server_programs() -> None:
@@ -82,14 +80,6 @@ def test_killed_owner_leaves_no_server(tmp_path: Path) -> None:
         """
     )
     owner = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    assert owner.stdout is not None
-    root_text, pid_text = owner.stdout.readline().split()
-    root, server_pid = Path(root_text), int(pid_text)
-    assert root.exists()
-    owner.send_signal(signal.SIGKILL)
-    owner.wait()
-    deadline = time.monotonic() + 30
-    while root.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not root.exists()
+    _root, server_pid, removed = kill_owner(owner)
+    assert removed
     assert process_gone(server_pid)

@@ -6,11 +6,9 @@ test's pool starts empty and which server backend serves which client is determi
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import asyncpg
@@ -18,7 +16,7 @@ import pytest
 
 from pgconsole.db.cluster import ThrowawayCluster
 from tests.helpers.pgbouncer import ThrowawayPgBouncer, find_pgbouncer
-from tests.helpers.processes import process_gone
+from tests.helpers.processes import kill_owner, process_gone
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -218,14 +216,6 @@ def test_killed_owner_leaves_no_pgbouncer() -> None:
     owner = subprocess.Popen(
         [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT
     )
-    assert owner.stdout is not None
-    root_text, pid_text = owner.stdout.readline().split()
-    root, bouncer_pid = Path(root_text), int(pid_text)
-    assert root.exists()
-    owner.send_signal(signal.SIGKILL)
-    owner.wait()
-    deadline = time.monotonic() + 30
-    while root.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not root.exists()
+    _root, bouncer_pid, removed = kill_owner(owner)
+    assert removed
     assert process_gone(bouncer_pid)

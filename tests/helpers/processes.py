@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -22,3 +24,22 @@ def process_gone(pid: int, within: float = 10.0) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def kill_owner(owner: subprocess.Popen[str], within: float = 30.0) -> tuple[Path, int, bool]:
+    """SIGKILL a process that printed `<directory> <child pid>`, as a crashed test run would.
+
+    Returns:
+        The directory, the child's pid, and whether the directory was removed (by the
+        reaper) within `within` seconds.
+    """
+    assert owner.stdout is not None
+    root_text, pid_text = owner.stdout.readline().split()
+    root, child = Path(root_text), int(pid_text)
+    assert root.exists()
+    owner.send_signal(signal.SIGKILL)
+    owner.wait()
+    deadline = time.monotonic() + within
+    while root.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return root, child, not root.exists()

@@ -116,12 +116,17 @@ class PgConsoleApp(App[None]):
 
     # -- connection life cycle -------------------------------------------------------------
 
+    def on_load(self) -> None:
+        # Before the screens are built: the server handshakes while Textual parses CSS and
+        # lays out the first frame. The outcome waits in the queue until the app is mounted.
+        self.connect()
+
     def on_mount(self) -> None:
         self.set_interval(POOL_REFRESH_SECONDS, self.refresh_pool_stats)
-        # The home screen composes after the app mounts; connect once it can show progress.
         self.main_screen.initial_table = self.initial_table
         self.main_screen.idle_seconds = self.settings.cursor_idle_seconds
-        self.call_after_refresh(self.start_connecting)
+        if self.database is None:  # still connecting (a failure's screen replaces this)
+            self.main_screen.show_connecting(self.params.target, self.settings.read_only)
 
     def start_connecting(self) -> None:
         """Show "connecting…" and open the pool in a worker, so the UI never freezes."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -67,3 +68,21 @@ def test_version_matches_the_package_metadata() -> None:
     import pgconsole
 
     assert pgconsole.__version__ == version("pgconsole")
+
+
+FRAME_PERIOD = (
+    "import pgconsole.__main__, textual.screen; print(round(1 / textual.screen.UPDATE_PERIOD))"
+)
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, 240), ("30", 30)])
+def test_the_command_sets_the_frame_rate_unless_the_user_did(
+    given: str | None, expected: int
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "TEXTUAL_FPS"}
+    if given is not None:
+        env["TEXTUAL_FPS"] = given
+    result = subprocess.run(
+        [sys.executable, "-c", FRAME_PERIOD], env=env, capture_output=True, text=True, check=True
+    )
+    assert int(result.stdout) == expected

@@ -37,6 +37,8 @@ from pgconsole.db.quoting import qualified, quote_ident
 CELL_LIMIT = 200
 """Characters of each cell fetched for a page; longer values are marked truncated."""
 CURSOR_NAME = "pgconsole_browse"
+IDLE_MARGIN_SECONDS = 0.05
+"""How much earlier than `idle_seconds` an idle cursor is closed: room for a late timer."""
 
 
 _ALIAS = "_pgconsole_r"
@@ -320,11 +322,21 @@ class Pager:
             page = await self._cursor_page(start, limit=row.ordinal - start)
             return replace(page, more_after=True)
 
+    @property
+    def idle_deadline(self) -> float | None:
+        """When (`time.monotonic()`) the open cursor is due to be closed; None if none is open.
+
+        A little before `idle_seconds` have passed, so that a timer firing late still closes
+        the transaction within the setting.
+        """
+        if self._cursor.conn is None:
+            return None
+        return self._last_used + max(0.0, self.idle_seconds - IDLE_MARGIN_SECONDS)
+
     async def close_if_idle(self) -> bool:
-        """Close an open cursor idle for `idle_seconds`; True if one was closed."""
-        if self._cursor.conn is None or self._lock.locked():
-            return False
-        if time.monotonic() - self._last_used < self.idle_seconds:
+        """Close an open cursor once its idle deadline has passed; True if one was closed."""
+        deadline = self.idle_deadline
+        if deadline is None or self._lock.locked() or time.monotonic() < deadline:
             return False
         async with self._lock:
             await self._close_cursor()

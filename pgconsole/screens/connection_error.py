@@ -9,12 +9,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from pgconsole.db.failures import ConnectFailure
 from pgconsole.messages import RetryRequested
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
+from pgconsole.widgets.key_bar import KeyBar
 
 _RETRY_PROMPT = Text.assemble("Press ", ("r", "bold"), " to retry, ", ("q", "bold"), " to quit.")
 
@@ -52,7 +53,7 @@ class ConnectionErrorScreen(Screen[None]):
             yield Static(_summary(self.failure), id="failure-summary")
             yield Static(_details(self.failure), id="failure-details")
             yield Static(_RETRY_PROMPT, id="failure-state")
-        yield Footer()
+        yield KeyBar()
 
     def show_failure(self, failure: ConnectFailure) -> None:
         """Show `failure` (a newer one replaces the old)."""

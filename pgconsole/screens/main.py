@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import ClassVar
 
 import asyncpg
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Input, Static
+from textual.timer import Timer
+from textual.widgets import ContentSwitcher, Input, Static
 
 from pgconsole.db.browse import BrowseSpec, Column, Pager, Row, Sort, count_rows
 from pgconsole.db.catalog import (
@@ -34,12 +37,12 @@ from pgconsole.screens.relation import RelationScreen
 from pgconsole.screens.value import ValueScreen
 from pgconsole.text import visible
 from pgconsole.widgets.grid import DataGrid
+from pgconsole.widgets.key_bar import KeyBar
 from pgconsole.widgets.overview import SessionOverview
 from pgconsole.widgets.schema_tree import SchemaTree, human_rows
 from pgconsole.widgets.status_bar import StatusBar
 
 PAGE_SIZE = 100
-IDLE_CHECK_SECONDS = 0.1
 
 
 def describe_error(error: BaseException) -> str:
@@ -92,6 +95,8 @@ class MainScreen(Screen[None]):
         self.pager: Pager | None = None
         self.idle_seconds = 5.0
         self.initial_table: str | None = None
+        self._idle_timer: Timer | None = None
+        self._message_height = 0
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
@@ -105,12 +110,7 @@ class MainScreen(Screen[None]):
                     yield DataGrid(id="grid")
                 yield Static(id="message")
         yield StatusBar()
-        yield Footer()
-
-    def on_mount(self) -> None:
-        # Checked often (no I/O unless a cursor is due), so it never outlives the setting by
-        # more than a tenth of a second.
-        self.set_interval(IDLE_CHECK_SECONDS, self.close_idle_cursor)
+        yield KeyBar()
 
     @property
     def grid(self) -> DataGrid:
@@ -135,12 +135,11 @@ class MainScreen(Screen[None]):
         self.query_one(SessionOverview).show(database.info, pool)
         self.query_one(StatusBar).show_server(database.info)
         self._title(Text(visible(database.info.target), style="bold"))
-        self.load_tree()
         if self.initial_table:
-            # In parallel with the tree: on a large database the tree's size figures take
-            # longer than the first page of the table the DBA asked for.
             table, self.initial_table = self.initial_table, None
-            self.open_named(table)
+            self.open_named(table, then_tree=True)
+        else:
+            self.load_tree()
 
     def show_pool(self, stats: PoolStats) -> None:
         """Refresh the pool numbers in the status bar."""
@@ -158,9 +157,13 @@ class MainScreen(Screen[None]):
     def say(self, text: str, *, error: bool = False) -> None:
         """One line (or a few) under the grid; database text shown literally."""
         style = "red" if error else "dim"
-        self.query_one("#message", Static).update(
-            Text(visible(text, keep_newlines=True), style=style)
-        )
+        message = self.query_one("#message", Static)
+        shown = visible(text, keep_newlines=True)
+        # A new layout only when the height changes: it costs a frame on every page fetch.
+        width = max(1, message.content_region.width)
+        height = sum(max(1, -(-cell_len(line) // width)) for line in shown.split("\n"))
+        message.update(Text(shown, style=style), layout=height != self._message_height)
+        self._message_height = height
 
     # -- schema tree -------------------------------------------------------------------------
 
@@ -258,21 +261,39 @@ class MainScreen(Screen[None]):
         self.open_relation(event.relation.oid)
 
     @work(exclusive=True, group="open", exit_on_error=False)
-    async def open_named(self, text: str) -> None:
-        """Open `schema.name` given on the command line (quoted parts keep their case)."""
+    async def open_named(self, text: str, *, then_tree: bool = False) -> None:
+        """Open `schema.name` given on the command line (quoted parts keep their case).
+
+        Args:
+            text: The name as typed.
+            then_tree: Load the schema tree afterwards: the first page the DBA asked for
+                comes first, the tree (slow on a database with thousands of tables) next.
+        """
+        try:
+            await self._open_named(text)
+        finally:
+            if then_tree:
+                self.load_tree()
+
+    async def _open_named(self, text: str) -> None:
         if self.database is None:
             return
         try:
             schema, name = parse_qualified_name(text)
-            async with self.database.session(readonly=True) as conn:
-                oid = await resolve_relation(conn, schema, name)
         except ValueError as error:
             self.say(f"--table {text}: {error}", error=True)
             return
-        if oid is None:
+        try:
+            async with self.database.session(readonly=True) as conn:
+                oid = await resolve_relation(conn, schema, name)
+                detail = None if oid is None else await describe_relation(conn, oid)
+        except (asyncpg.PostgresError, OSError, LookupError) as error:
+            self.say(f"--table {text}: " + describe_error(error), error=True)
+            return
+        if detail is None:
             self.say(f"--table {text}: no such table or view", error=True)
             return
-        self.open_relation(oid)
+        await self._show_relation(detail)
 
     @work(exclusive=True, group="open", exit_on_error=False)
     async def open_relation(self, oid: int) -> None:
@@ -285,6 +306,9 @@ class MainScreen(Screen[None]):
         except (asyncpg.PostgresError, OSError, LookupError) as error:
             self.say(describe_error(error), error=True)
             return
+        await self._show_relation(detail)
+
+    async def _show_relation(self, detail: RelationDetail) -> None:
         await self._close_pager()
         self.detail = detail
         self.spec = BrowseSpec(detail.schema, detail.name, to_columns(detail), key=detail.key)
@@ -310,6 +334,8 @@ class MainScreen(Screen[None]):
             self.grid.set_columns(self.spec.columns, self.spec.key or ())
             self.say(self._explain(error), error=True)
             return
+        finally:
+            self._arm_idle_close()
         self.grid.show_page(page)
         self.say(self._position_text())
 
@@ -377,12 +403,29 @@ class MainScreen(Screen[None]):
             grid.pending = None
             self.say(describe_error(error), error=True)
             return
+        finally:
+            self._arm_idle_close()
         self.say(self._position_text())
+
+    def _arm_idle_close(self, at_least: float = 0.0) -> None:
+        """One timer, at the open cursor's idle deadline (none when no cursor is open)."""
+        if self._idle_timer is not None:
+            self._idle_timer.stop()
+            self._idle_timer = None
+        deadline = self.pager.idle_deadline if self.pager is not None else None
+        if deadline is not None:
+            delay = max(at_least, deadline - time.monotonic())
+            self._idle_timer = self.set_timer(delay, self.close_idle_cursor)
 
     async def close_idle_cursor(self) -> None:
         """Never keep a snapshot open while the user looks away."""
+        self._idle_timer = None
         if self.pager is not None and await self.pager.close_if_idle():
             self.say(self._position_text() + " · cursor closed while idle")
+        else:
+            # A fetch holds the cursor right now (its end sets a new deadline), or the cursor
+            # was used since the timer was set: look again a little later.
+            self._arm_idle_close(at_least=0.05)
 
     # -- sort and filter ---------------------------------------------------------------------
 

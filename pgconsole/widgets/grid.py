@@ -14,7 +14,7 @@ from typing import ClassVar, Literal
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -42,6 +42,18 @@ def fit(text: str, width: int, right: bool) -> str:
     if len(text) > width:
         text = text[: max(width - 1, 0)] + "…"
     return text.rjust(width) if right else text.ljust(width)
+
+
+@dataclass(frozen=True)
+class _PaintStyles:
+    """The grid's styles for one paint."""
+
+    base: Style
+    header: Style
+    type: Style
+    cursor: Style
+    cursor_row: Style
+    null: Style
 
 
 class DataGrid(ScrollView, can_focus=True):
@@ -116,6 +128,7 @@ class DataGrid(ScrollView, can_focus=True):
         self.rows_seen = 0
         """Rows received since the relation was opened (memory stays bounded regardless)."""
         self._g_pending = False
+        self._paint: _PaintStyles | None = None
 
     # -- data in ---------------------------------------------------------------------------
 
@@ -208,7 +221,24 @@ class DataGrid(ScrollView, can_focus=True):
 
     # -- drawing ---------------------------------------------------------------------------
 
+    def _paint_styles(self) -> _PaintStyles:
+        return _PaintStyles(
+            base=self.rich_style,
+            header=self.get_component_rich_style("datagrid--header"),
+            type=self.get_component_rich_style("datagrid--type"),
+            cursor=self.get_component_rich_style("datagrid--cursor"),
+            cursor_row=self.get_component_rich_style("datagrid--cursor-row"),
+            null=self.get_component_rich_style("datagrid--null"),
+        )
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The component styles are looked up once per paint, not once per line.
+        self._paint = self._paint_styles()
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
+        if self._paint is None:  # called on its own, before any paint
+            self._paint = self._paint_styles()
         width = self.size.width
         scroll_x = int(self.scroll_x)
         if y == 0:
@@ -218,12 +248,13 @@ class DataGrid(ScrollView, can_focus=True):
         else:
             index = int(self.scroll_y) + y - 2
             if index >= len(self.rows):
-                return Strip.blank(width, self.rich_style)
+                return Strip.blank(width, self._paint.base)
             strip = self._row_strip(index)
-        return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, self.rich_style)
+        return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, self._paint.base)
 
     def _header_strip(self) -> Strip:
-        style = self.get_component_rich_style("datagrid--header")
+        assert self._paint is not None
+        style = self._paint.header
         segments = []
         for column, width in zip(self.columns, self.widths, strict=True):
             label = visible(column.name) + (" ⚷" if column.name in self.key else "")
@@ -231,20 +262,21 @@ class DataGrid(ScrollView, can_focus=True):
         return Strip(segments)
 
     def _type_strip(self) -> Strip:
-        style = self.get_component_rich_style("datagrid--type")
+        assert self._paint is not None
+        style = self._paint.type
         return Strip(
             Segment(fit(column.type, width, column.numeric) + " ", style)
             for column, width in zip(self.columns, self.widths, strict=True)
         )
 
     def _row_strip(self, index: int) -> Strip:
+        paint = self._paint
+        assert paint is not None
         row = self.rows[index]
-        base = self.rich_style
         on_cursor_row = index == self.cursor_row and self.has_focus
-        highlight = self.get_component_rich_style("datagrid--cursor-row")
-        row_style = base + highlight if on_cursor_row else base
-        null_style = self.get_component_rich_style("datagrid--null")
-        cursor_style = self.get_component_rich_style("datagrid--cursor")
+        row_style = paint.base + paint.cursor_row if on_cursor_row else paint.base
+        null_style = paint.null
+        cursor_style = paint.cursor
         segments = []
         for i, (column, width) in enumerate(zip(self.columns, self.widths, strict=True)):
             value = row.cells[i]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
@@ -165,8 +166,11 @@ async def test_idle_cursor_closes_and_resumes_at_the_same_row(
 ) -> None:
     heap = BrowseSpec("public", "heap", (Column("a", "integer", True), Column("b", "text")))
     pager = Pager(db, heap, page_size=PAGE, idle_seconds=0.3)
+    assert pager.idle_deadline is None
     page = await pager.after((await pager.first()).rows[-1])
     assert pager.holds_cursor
+    deadline = pager.idle_deadline
+    assert deadline is not None and deadline <= time.monotonic() + 0.3  # never past the setting
     open_transactions = (
         "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgconsole'"
         " AND datname = $1 AND xact_start IS NOT NULL"
@@ -175,7 +179,7 @@ async def test_idle_cursor_closes_and_resumes_at_the_same_row(
     assert not await pager.close_if_idle()  # not idle long enough yet
     await asyncio.sleep(0.4)
     assert await pager.close_if_idle()
-    assert not pager.holds_cursor
+    assert not pager.holds_cursor and pager.idle_deadline is None
     assert await admin.fetchval(open_transactions, database) == 0
     resumed = await pager.after(page.rows[-1])
     assert resumed.rows[0].ordinal == 2 * PAGE

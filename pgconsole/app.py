@@ -30,7 +30,6 @@ from pgconsole.messages import Connected, ConnectFailed, PasswordNeeded, RetryRe
 from pgconsole.paths import STYLES
 from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.screens.connection_error import ConnectionErrorScreen
-from pgconsole.screens.export import ExportScreen
 from pgconsole.screens.filter import FilterScreen
 from pgconsole.screens.help import HelpScreen, KeySection
 from pgconsole.screens.main import MainScreen
@@ -95,6 +94,14 @@ class PgConsoleApp(App[None]):
 
     def key_sections(self) -> list[KeySection]:
         """What the help screen lists: each screen's keys under its name."""
+        # Screens loaded only when first used (they add to every start otherwise).
+        from pgconsole.screens.cell_editor import CellEditorScreen
+        from pgconsole.screens.confirm import ChoiceScreen
+        from pgconsole.screens.conflict import ConflictScreen
+        from pgconsole.screens.export import ExportScreen
+        from pgconsole.screens.insert import InsertScreen
+        from pgconsole.screens.sql_log import SqlLogScreen
+
         return [
             ("Everywhere", [PgConsoleApp]),
             ("Browser", [MainScreen, SchemaTree]),
@@ -103,9 +110,13 @@ class PgConsoleApp(App[None]):
             ("Filter", [FilterScreen]),
             ("Relation details", [RelationScreen]),
             ("Export", [ExportScreen]),
+            ("Cell editor", [CellEditorScreen]),
+            ("New row", [InsertScreen]),
+            ("Conflict", [ConflictScreen]),
+            ("SQL log", [SqlLogScreen]),
             ("Connection error", [ConnectionErrorScreen]),
             ("Password prompt", [PasswordScreen]),
-            ("Questions", [ConfirmScreen]),
+            ("Questions", [ConfirmScreen, ChoiceScreen]),
             ("Help", [HelpScreen]),
         ]
 
@@ -299,7 +310,13 @@ class PgConsoleApp(App[None]):
         self.start_connecting()
 
     async def action_quit(self) -> None:
-        """Close the pool (terminating what does not close in time), then exit."""
+        """Close the pool (terminating what does not close in time), then exit.
+
+        An open edit transaction is settled first: commit, roll back, or stay.
+        """
+        if self.main_screen.editor.is_open:
+            self.main_screen.quit_when_settled()
+            return
         self.workers.cancel_group(self, "connect")
         await self.close_database()
         self.exit()

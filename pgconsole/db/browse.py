@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
@@ -37,6 +38,18 @@ from pgconsole.db.quoting import qualified, quote_ident
 CELL_LIMIT = 200
 """Characters of each cell fetched for a page; longer values are marked truncated."""
 CURSOR_NAME = "pgconsole_browse"
+
+
+def cursor_name(select: str) -> str:
+    """The cursor's name, one per result shape.
+
+    asyncpg caches each statement's row description by its text, so a `FETCH` from a cursor
+    of the same name but other columns (tracking added for editing) would be decoded with the
+    old shape. The name carries a digest of the SELECT.
+    """
+    return f"{CURSOR_NAME}_{hashlib.md5(select.encode()).hexdigest()[:12]}"
+
+
 IDLE_MARGIN_SECONDS = 0.05
 """How much earlier than `idle_seconds` an idle cursor is closed: room for a late timer."""
 
@@ -49,7 +62,7 @@ def _ref(column: str) -> str:
     return f"{_ALIAS}.{quote_ident(column)}"
 
 
-def _text_param(number: int, type_name: str) -> str:
+def text_param(number: int, type_name: str) -> str:
     """`$n` sent as text and cast on the server, as psql would parse a typed value.
 
     Bookmarks and quick-filter values travel as PostgreSQL's own text output, so any column
@@ -98,6 +111,13 @@ class Column:
     numeric: bool = False
     """Right-aligned in the grid."""
     not_null: bool = False
+    base_type: str = ""
+    """The type without modifier, for values typed by the user (see `ColumnInfo.base_type`)."""
+
+    @property
+    def value_type(self) -> str:
+        """What a typed value is cast to before it is stored."""
+        return self.base_type or self.type
 
 
 @dataclass(frozen=True)
@@ -108,6 +128,17 @@ class Sort:
     descending: bool = False
     indexed: bool = False
     """An index leads with this column, so keyset paging can follow it."""
+
+
+class Tracking(Enum):
+    """What each grid row carries so that it can be found and checked again for an edit."""
+
+    KEY = "key"
+    """`Row.ident` holds the key columns' text, `Row.version` the row version's `xmin`."""
+    PHYSICAL = "physical"
+    """`Row.ident` holds `tableoid` and `ctid` (a table without a key), `Row.version` `xmin`."""
+    ROW = "row"
+    """No ident; `Row.version` is an md5 of the whole row's text (views have no `xmin`)."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +155,8 @@ class BrowseSpec:
     """A checked WHERE expression (see `pgconsole.db.filtering.check_filter`)."""
     equals: tuple[tuple[str, str | None], ...] = ()
     """Quick filters `column = value` (value as text, None for IS NULL), sent as parameters."""
+    tracking: Tracking | None = None
+    """Identity and version columns fetched with each grid row, for editing."""
 
     def __post_init__(self) -> None:
         # The filter is pasted into SQL: only text that check_filter accepts may be.
@@ -167,6 +200,10 @@ class Row:
     """The ORDER BY values as text: the keyset bookmark (empty in cursor mode)."""
     ordinal: int | None = None
     """0-based row number in cursor mode (None in keyset mode, where no count is known)."""
+    ident: tuple[str, ...] = ()
+    """What finds this row again (see `Tracking`): key values, or tableoid and ctid."""
+    version: str | None = None
+    """The row version as read (`xmin`, or a whole-row md5 for views)."""
 
     def truncated(self, index: int) -> bool:
         """Whether cell `index` was cut to CELL_LIMIT characters."""
@@ -216,8 +253,13 @@ def _cell_list(spec: BrowseSpec, cells: Cells) -> str:
     # The ORDER BY here is always qualified (`_ref`), so TYPED can keep the real names.
     if cells is Cells.GRID:
         return ", ".join(
-            f"left({_ref(c.name)}::text, {CELL_LIMIT + 1}) AS _c{i}"
-            for i, c in enumerate(spec.columns)
+            [
+                *(
+                    f"left({_ref(c.name)}::text, {CELL_LIMIT + 1}) AS _c{i}"
+                    for i, c in enumerate(spec.columns)
+                ),
+                *_tracking_list(spec),
+            ]
         )
     typed = ", ".join(f"{_ref(c.name)} AS {quote_ident(c.name)}" for c in spec.columns)
     if cells is Cells.TYPED:
@@ -232,6 +274,85 @@ def _cell_list(spec: BrowseSpec, cells: Cells) -> str:
     # raw line break only as white space between tokens (the server rejects one inside a
     # string), so turning each into a space keeps the value and makes the row one line.
     return f"replace(replace({row}::text, E'\\n', ' '), E'\\r', ' ') AS _json"
+
+
+def _tracking_list(spec: BrowseSpec) -> list[str]:
+    if spec.tracking is Tracking.KEY:
+        return [
+            *(f"{_ref(k)}::text AS _i{i}" for i, k in enumerate(spec.key or ())),
+            f"{_ALIAS}.xmin::text AS _v",
+        ]
+    if spec.tracking is Tracking.PHYSICAL:
+        return [
+            f"{_ALIAS}.tableoid::text AS _i0",
+            f"{_ALIAS}.ctid::text AS _i1",
+            f"{_ALIAS}.xmin::text AS _v",
+        ]
+    if spec.tracking is Tracking.ROW:
+        return [f"{row_digest()} AS _v"]
+    return []
+
+
+def row_digest() -> str:
+    """An md5 of the browsed row's whole text (`ROW(alias.*)`: a column may bear the alias)."""
+    return f"md5(ROW({_ALIAS}.*)::text)"
+
+
+def ident_conditions(spec: BrowseSpec, row: Row, first_param: int) -> tuple[list[str], list[str]]:
+    """WHERE conditions (with their `$n` values) that find `row` again by its ident.
+
+    None for `Tracking.ROW` (a view's rows have no identity of their own) or untracked rows.
+    """
+    if not row.ident:
+        return [], []
+    if spec.tracking is Tracking.KEY:
+        names = [(_ref(k), spec.column(k).type) for k in spec.key or ()]
+    elif spec.tracking is Tracking.PHYSICAL:
+        names = [(f"{_ALIAS}.tableoid", "oid"), (f"{_ALIAS}.ctid", "tid")]
+    else:
+        return [], []
+    conditions = [
+        f"{ref} = {text_param(first_param + i, type_name)}"
+        for i, (ref, type_name) in enumerate(names)
+    ]
+    return conditions, list(row.ident)
+
+
+def ident_width(spec: BrowseSpec) -> int:
+    """How many ident columns each grid row carries."""
+    if spec.tracking is Tracking.KEY:
+        return len(spec.key or ())
+    return 2 if spec.tracking is Tracking.PHYSICAL else 0
+
+
+def row_list(spec: BrowseSpec, *, with_position: bool) -> str:
+    """A grid row's output columns: the keyset position (if wanted), cells, ident, version.
+
+    Also the RETURNING list of an edit, so an edited row comes back as the grid shows it.
+    """
+    cells = _cell_list(spec, Cells.GRID)
+    if not with_position:
+        return cells
+    position = ", ".join(f"{_ref(name)}::text AS _p{i}" for i, name in enumerate(spec.order))
+    return f"{position}, {cells}"
+
+
+def row_from_record(
+    spec: BrowseSpec, record: Iterable[Any], *, with_position: bool, ordinal: int | None
+) -> Row:
+    """The Row for a record selected with `row_list`."""
+    values = tuple(record)
+    start = len(spec.order) if with_position else 0
+    end = start + len(spec.columns)
+    tracked = spec.tracking is not None
+    idents = ident_width(spec)
+    return Row(
+        cells=values[start:end],
+        position=values[:start],
+        ordinal=ordinal,
+        ident=values[end : end + idents],
+        version=values[end + idents] if tracked else None,
+    )
 
 
 def _from_clause(spec: BrowseSpec) -> str:
@@ -255,7 +376,7 @@ def _conditions(
         else:
             params.append(value)
             n = first_param + len(params) - 1
-            conditions.append(f"{_ref(name)} = {_text_param(n, type_name)}")
+            conditions.append(f"{_ref(name)} = {text_param(n, type_name)}")
     return conditions, params
 
 
@@ -285,6 +406,7 @@ class Pager:
     _cursor: _CursorState = field(default_factory=_CursorState)
     _last_used: float = field(default_factory=time.monotonic)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _cursor_name: str = CURSOR_NAME
     last_sql: str = ""
     """The last statement sent, to map a server error's position back into the filter."""
 
@@ -358,18 +480,10 @@ class Pager:
         Raises:
             LookupError: The row is gone, or cannot be found again (no key).
         """
-        if not self.spec.key:
-            raise LookupError("this relation has no key: the full value cannot be refetched")
-        key_positions = [self.spec.order.index(k) for k in self.spec.key]
-        params = [row.position[i] for i in key_positions]
-        conditions = " AND ".join(
-            f"{quote_ident(k)} = {_text_param(n, self.spec.column(k).type)}"
-            for n, k in enumerate(self.spec.key, start=1)
-        )
-        sql = (
-            f"SELECT {quote_ident(column)}::text FROM {qualified(self.spec.schema, self.spec.name)}"
-            f" WHERE {conditions}"
-        )
+        conditions, params = ident_conditions(self.spec, row, 1)
+        if not conditions:
+            raise LookupError("rows of this relation cannot be found again: no key")
+        sql = f"SELECT {_ref(column)}::text FROM {self._from} WHERE {' AND '.join(conditions)}"
         async with self.database.session(readonly=True) as conn:
             rows = await conn.fetch(sql, *params)
         if not rows:
@@ -380,13 +494,7 @@ class Pager:
     # -- SQL -------------------------------------------------------------------------------
 
     def _select_list(self, with_position: bool) -> str:
-        cells = _cell_list(self.spec, Cells.GRID)
-        if not with_position:
-            return cells
-        position = ", ".join(
-            f"{_ref(name)}::text AS _p{i}" for i, name in enumerate(self.spec.order)
-        )
-        return f"{position}, {cells}"
+        return row_list(self.spec, with_position=with_position)
 
     @property
     def _from(self) -> str:
@@ -399,9 +507,7 @@ class Pager:
         return _order_by(self.spec, reverse=reverse)
 
     def _to_row(self, record: asyncpg.Record, with_position: bool, ordinal: int | None) -> Row:
-        values = tuple(record)
-        width = len(self.spec.order) if with_position else 0
-        return Row(cells=values[width:], position=values[:width], ordinal=ordinal)
+        return row_from_record(self.spec, record, with_position=with_position, ordinal=ordinal)
 
     # -- keyset ----------------------------------------------------------------------------
 
@@ -412,7 +518,7 @@ class Pager:
             # Ascending: rows after the bookmark are (cols) > (bookmark); going back flips it.
             greater = forward != self.spec.descending
             placeholders = ", ".join(
-                _text_param(len(params) + i + 1, self.spec.column(name).type)
+                text_param(len(params) + i + 1, self.spec.column(name).type)
                 for i, name in enumerate(order)
             )
             columns = ", ".join(_ref(name) for name in order)
@@ -421,7 +527,7 @@ class Pager:
                 # Implied by the row comparison, but only this form lets an index on the
                 # leading column alone bound the scan.
                 lead = _ref(order[0])
-                bound = _text_param(len(params) + 1, self.spec.column(order[0]).type)
+                bound = text_param(len(params) + 1, self.spec.column(order[0]).type)
                 conditions.append(f"{lead} {'>=' if greater else '<='} {bound}")
             params.extend(bookmark)
         params.append(self.page_size + 1)
@@ -445,7 +551,8 @@ class Pager:
 
     async def _open_cursor(self) -> None:
         select, params = select_sql(self.spec, Cells.GRID)
-        sql = f"DECLARE {CURSOR_NAME} SCROLL CURSOR FOR {select}"
+        self._cursor_name = cursor_name(select)
+        sql = f"DECLARE {self._cursor_name} SCROLL CURSOR FOR {select}"
         self.last_sql = sql
         conn = await self.database.pool.acquire()
         try:
@@ -477,7 +584,8 @@ class Pager:
             await self._open_cursor()
             if position:
                 assert self._cursor.conn is not None
-                await self._cursor.conn.execute(f"MOVE ABSOLUTE {int(position)} IN {CURSOR_NAME}")
+                move = f"MOVE ABSOLUTE {int(position)} IN {self._cursor_name}"
+                await self._cursor.conn.execute(move)
                 self._cursor.position = position
         assert self._cursor.conn is not None
         return self._cursor.conn
@@ -487,8 +595,8 @@ class Pager:
         conn = await self._cursor_conn()
         if start != self._cursor.position:
             # MOVE ABSOLUTE n leaves the cursor on row n (1-based): the next FETCH returns n + 1.
-            await conn.execute(f"MOVE ABSOLUTE {int(start)} IN {CURSOR_NAME}")
-        records = await conn.fetch(f"FETCH FORWARD {int(limit) + 1} FROM {CURSOR_NAME}")
+            await conn.execute(f"MOVE ABSOLUTE {int(start)} IN {self._cursor_name}")
+        records = await conn.fetch(f"FETCH FORWARD {int(limit) + 1} FROM {self._cursor_name}")
         self._cursor.position = start + len(records)
         self._last_used = time.monotonic()
         rows = tuple(self._to_row(r, False, start + i) for i, r in enumerate(records[:limit]))
@@ -496,7 +604,7 @@ class Pager:
 
     async def _cursor_last(self) -> Page:
         conn = await self._cursor_conn()
-        moved = await conn.execute(f"MOVE FORWARD ALL IN {CURSOR_NAME}")
+        moved = await conn.execute(f"MOVE FORWARD ALL IN {self._cursor_name}")
         total = self._cursor.position + int(moved.split()[-1])
         start = max(0, total - self.page_size)
         return await self._cursor_page(start)

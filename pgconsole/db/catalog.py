@@ -166,6 +166,9 @@ class ColumnInfo:
     """The expression of a `GENERATED ALWAYS AS (...) STORED` column."""
     identity: Identity | None = None
     comment: str | None = None
+    base_type: str = ""
+    """The type without its modifier (`character varying`): what a typed value is cast to,
+    so that storing it checks the length as an INSERT would instead of cutting it."""
 
     @property
     def numeric(self) -> bool:
@@ -631,6 +634,7 @@ def _column(row: asyncpg.Record) -> ColumnInfo:
         generated=row["generated_expr"],
         identity={"a": Identity.ALWAYS, "d": Identity.BY_DEFAULT}.get(identity),
         comment=row["comment"],
+        base_type=row["base_type"],
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
@@ -76,6 +77,21 @@ class ConnectParams:
     def with_password(self, password: str | None) -> Self:
         """A copy with another password."""
         return replace(self, password=password)
+
+
+_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def duration_seconds(text: str, default_unit: str = "ms") -> float:
+    """A PostgreSQL duration setting (`500ms`, `30s`, `2min`, `0`) in seconds.
+
+    Raises:
+        ValueError: Not a duration.
+    """
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?\s*", text)
+    if match is None:
+        raise ValueError(f"not a duration: {text!r}")
+    return float(match[1]) * _UNITS[match[2] or default_unit]
 
 
 @dataclass(frozen=True)

@@ -41,3 +41,34 @@ class ConfirmScreen(ModalScreen[bool]):
     def action_answer(self, answer: bool) -> None:
         """Close with the answer."""
         self.dismiss(answer)
+
+
+class ChoiceScreen(ModalScreen[str]):
+    """A question with a few answers, each on its own key; dismissed with the answer's label.
+
+    The last choice is what Esc means.
+    """
+
+    CSS_PATH = STYLES / "confirm.tcss"
+
+    def __init__(self, question: str, choices: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.question = question
+        self.choices = choices
+        for key, label in choices:
+            self._bindings.bind(key, f"choose({label!r})", label.capitalize())
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-box"):
+            yield Static(Text(visible(self.question), style="bold"), id="confirm-question")
+            keys = Text()
+            for number, (key, label) in enumerate(self.choices):
+                if number:
+                    keys.append(" · ")
+                keys.append("esc" if key == "escape" else key, style="bold")
+                keys.append(f" {label}")
+            yield Static(keys, id="confirm-keys")
+
+    def action_choose(self, label: str) -> None:
+        """Close with the chosen answer."""
+        self.dismiss(label)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import asyncpg
 from rich.cells import cell_len
@@ -28,10 +29,10 @@ from pgconsole.db.catalog import (
     resolve_relation,
 )
 from pgconsole.db.filtering import caret_line, filter_position
-from pgconsole.db.params import PoolSettings
+from pgconsole.db.params import PoolSettings, duration_seconds
 from pgconsole.db.pool import Database, PoolStats, ServerInfo
 from pgconsole.paths import STYLES
-from pgconsole.screens.export import ExportScreen
+from pgconsole.screens.editing import EditController
 from pgconsole.screens.filter import FilterScreen
 from pgconsole.screens.relation import RelationScreen
 from pgconsole.screens.value import ValueScreen
@@ -49,6 +50,8 @@ def describe_error(error: BaseException) -> str:
     """One readable line, then SQLSTATE, DETAIL and HINT when the server gave them."""
     lines = [str(error).strip() or type(error).__name__]
     if isinstance(error, asyncpg.PostgresError):
+        # str() appends the server's HINT to the message; it gets a line of its own below.
+        lines = [str(getattr(error, "message", "") or "").strip() or lines[0]]
         lines.append(f"SQLSTATE {error.sqlstate}")
         for label in ("detail", "hint"):
             value = getattr(error, label, None)
@@ -60,7 +63,9 @@ def describe_error(error: BaseException) -> str:
 def to_columns(detail: RelationDetail) -> tuple[Column, ...]:
     """The grid's columns for a described relation."""
     return tuple(
-        Column(c.name, c.type, numeric=c.category == "N", not_null=c.not_null)
+        Column(
+            c.name, c.type, numeric=c.category == "N", not_null=c.not_null, base_type=c.base_type
+        )
         for c in detail.columns
     )
 
@@ -83,6 +88,13 @@ class MainScreen(Screen[None]):
         Binding("e", "export", "Export"),
         Binding("escape", "stop_count", "Stop count", show=False),
         Binding("ctrl+o", "overview", "Session"),
+        Binding("f2,u", "edit_cell", "Edit"),
+        Binding("a", "insert_row", "Add row"),
+        Binding("D,delete", "delete_row", "Delete row"),
+        Binding("ctrl+s", "commit", "Commit"),
+        Binding("ctrl+r", "rollback", "Roll back"),
+        Binding("L", "sql_log", "SQL log"),
+        Binding("A", "reapply", "Apply again", show=False),
     ]
 
     def __init__(self) -> None:
@@ -97,6 +109,7 @@ class MainScreen(Screen[None]):
         self.initial_table: str | None = None
         self._idle_timer: Timer | None = None
         self._message_height = 0
+        self.editor = EditController(self)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
@@ -111,6 +124,13 @@ class MainScreen(Screen[None]):
                 yield Static(id="message")
         yield StatusBar()
         yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.tick_transaction)
+
+    async def tick_transaction(self) -> None:
+        """The transaction's age and idle countdown (no I/O unless a rollback is due)."""
+        await self.editor.tick()
 
     @property
     def grid(self) -> DataGrid:
@@ -220,6 +240,8 @@ class MainScreen(Screen[None]):
             assert self.spec is not None
             relation = self._relation_info()
             estimate = relation.estimated_rows if relation else None
+            from pgconsole.screens.export import ExportScreen  # loaded when first used
+
             self.app.push_screen(ExportScreen(self.database, self.spec, estimate))
 
     def action_count(self) -> None:
@@ -309,9 +331,15 @@ class MainScreen(Screen[None]):
         await self._show_relation(detail)
 
     async def _show_relation(self, detail: RelationDetail) -> None:
+        changing = self.detail is not None and self.detail.oid != detail.oid
+        if changing and not await self.editor.settle():  # commit, roll back or stay
+            return
         await self._close_pager()
         self.detail = detail
-        self.spec = BrowseSpec(detail.schema, detail.name, to_columns(detail), key=detail.key)
+        self.editor.relation_changed()
+        self.spec = self.editor.with_tracking(
+            BrowseSpec(detail.schema, detail.name, to_columns(detail), key=detail.key), detail
+        )
         self.grid.set_columns(self.spec.columns, detail.key or ())
         self.query_one(ContentSwitcher).current = "grid"
         self.grid.focus()
@@ -322,9 +350,41 @@ class MainScreen(Screen[None]):
             pager, self.pager = self.pager, None
             await pager.close()
 
+    async def reopen_for_editing(self) -> None:
+        """Read the rows again with the identity columns editing now needs."""
+        assert self.spec is not None and self.detail is not None
+        self.spec = self.editor.with_tracking(self.spec, self.detail)
+        await self._reload()
+
+    async def reload_grid(self) -> None:
+        """Read the rows again from the first page (after a rollback)."""
+        if self.spec is not None and self.database is not None:
+            await self._reload()
+
+    def reload_grid_later(self) -> None:
+        """`reload_grid` in a worker of its own."""
+        self.run_worker(self.reload_grid(), group="reload", exit_on_error=False)
+
+    def show_transaction(self, text: str | None) -> None:
+        """The edit transaction's badge in the status bar."""
+        self.query_one(StatusBar).show_transaction(text)
+
+    def idle_in_transaction_seconds(self) -> float | None:
+        """The session's idle_in_transaction_session_timeout, None when there is none."""
+        settings = getattr(self.app, "settings", None)
+        if settings is None:
+            return None
+        try:
+            seconds = duration_seconds(settings.idle_in_transaction_session_timeout)
+        except ValueError:
+            return None
+        return seconds or None
+
     async def _reload(self) -> None:
         """(Re)start paging from the first page with the current spec."""
         assert self.database is not None and self.spec is not None
+        if self.editor.tx is not None and self.editor.tx.spec.name == self.spec.name:
+            self.editor.tx.spec = self.spec  # same relation, new order or filter
         await self._close_pager()
         self.pager = Pager(self.database, self.spec, PAGE_SIZE, self.idle_seconds)
         self._show_relation_title()
@@ -519,3 +579,43 @@ class MainScreen(Screen[None]):
 
     async def on_unmount(self) -> None:
         await self._close_pager()
+
+    # -- editing -----------------------------------------------------------------------------
+
+    def _edit(self, job: Callable[[], Coroutine[Any, Any, object]]) -> None:
+        if self._require_relation():
+            self.run_worker(job(), group="edit", exclusive=True, exit_on_error=False)
+
+    def action_edit_cell(self) -> None:
+        """Edit the cell under the cursor (inside the edit transaction)."""
+        self._edit(self.editor.edit_cell)
+
+    def action_insert_row(self) -> None:
+        """Insert a row (inside the edit transaction)."""
+        self._edit(self.editor.insert_row)
+
+    def action_delete_row(self) -> None:
+        """Delete the row under the cursor (inside the edit transaction)."""
+        self._edit(self.editor.delete_row)
+
+    def action_commit(self) -> None:
+        """Commit the edit transaction, after a confirmation."""
+        self._edit(self.editor.commit)
+
+    def action_rollback(self) -> None:
+        """Roll back the edit transaction, after a confirmation."""
+        self._edit(self.editor.rollback)
+
+    def action_reapply(self) -> None:
+        """Apply again the changes of a transaction that was lost or rolled back for idling."""
+        self._edit(self.editor.reapply)
+
+    def action_sql_log(self) -> None:
+        """Show the SQL sent for edits, with parameters."""
+        self.editor.show_log()
+
+    @work(group="edit", exclusive=True, exit_on_error=False)
+    async def quit_when_settled(self) -> None:
+        """Quit, once an open transaction is committed or rolled back (or stay)."""
+        if await self.editor.settle():
+            await self.app.action_quit()

@@ -54,6 +54,12 @@ class _PaintStyles:
     cursor: Style
     cursor_row: Style
     null: Style
+    changed: Style
+
+
+def row_identity(row: Row) -> tuple[str | None, ...]:
+    """What marks a row as the same row across fetches (its ident, else its version)."""
+    return row.ident or (row.version,)
 
 
 class DataGrid(ScrollView, can_focus=True):
@@ -65,6 +71,7 @@ class DataGrid(ScrollView, can_focus=True):
         "datagrid--cursor",
         "datagrid--cursor-row",
         "datagrid--null",
+        "datagrid--changed",
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("down,j", "move(1)", "Down", show=False),
@@ -87,6 +94,7 @@ class DataGrid(ScrollView, can_focus=True):
     DataGrid > .datagrid--cursor { background: $accent; color: $text; }
     DataGrid > .datagrid--cursor-row { background: $boost; }
     DataGrid > .datagrid--null { color: $text-muted; text-style: italic; }
+    DataGrid > .datagrid--changed { background: $warning 40%; }
     """
 
     @dataclass
@@ -129,6 +137,8 @@ class DataGrid(ScrollView, can_focus=True):
         """Rows received since the relation was opened (memory stays bounded regardless)."""
         self._g_pending = False
         self._paint: _PaintStyles | None = None
+        self.changed: dict[tuple[str | None, ...], set[int]] = {}
+        """Cells changed in the open transaction: row identity → column indexes."""
 
     # -- data in ---------------------------------------------------------------------------
 
@@ -140,6 +150,7 @@ class DataGrid(ScrollView, can_focus=True):
         self.cursor_row = self.cursor_column = 0
         self.more_before = self.more_after = False
         self.pending = None
+        self.changed = {}
         self.widths = [self._header_width(c) for c in self.columns]
         self._resize()
 
@@ -186,6 +197,52 @@ class DataGrid(ScrollView, can_focus=True):
         self._resize()
         self._keep_cursor_visible()
 
+    # -- edits -----------------------------------------------------------------------------
+
+    def replace_row(self, old: Row, new: Row, changed: set[int]) -> None:
+        """Show `new` where `old` is, its `changed` columns highlighted."""
+        index = self._index_of(old)
+        if index is None:
+            return
+        marks = self.changed.pop(row_identity(old), set())
+        self.changed[row_identity(new)] = marks | changed
+        self.rows[index] = new
+        self._widen(new)
+
+    def insert_row(self, row: Row) -> None:
+        """Show a new row under the cursor, every cell highlighted."""
+        at = min(self.cursor_row + 1, len(self.rows))
+        self.rows.insert(at, row)
+        self.changed[row_identity(row)] = set(range(len(self.columns)))
+        self.cursor_row = at
+        self._widen(row)
+        self._resize()
+        self._keep_cursor_visible()
+
+    def remove_row(self, row: Row) -> None:
+        """Take a deleted row out of the window."""
+        index = self._index_of(row)
+        if index is None:
+            return
+        del self.rows[index]
+        self.changed.pop(row_identity(row), None)
+        self.cursor_row = max(0, min(self.cursor_row, len(self.rows) - 1))
+        self._resize()
+        self._keep_cursor_visible()
+
+    def clear_changes(self) -> None:
+        """Committed or rolled back: no highlight any more."""
+        self.changed.clear()
+        self.refresh()
+
+    def _index_of(self, row: Row) -> int | None:
+        return next((i for i, r in enumerate(self.rows) if r is row), None)
+
+    def _widen(self, row: Row) -> None:
+        for i, value in enumerate(row.cells):
+            self.widths[i] = max(self.widths[i], min(len(cell_text(value)), MAX_WIDTH))
+        self._resize()
+
     # -- geometry --------------------------------------------------------------------------
 
     def _header_width(self, column: Column) -> int:
@@ -229,6 +286,7 @@ class DataGrid(ScrollView, can_focus=True):
             cursor=self.get_component_rich_style("datagrid--cursor"),
             cursor_row=self.get_component_rich_style("datagrid--cursor-row"),
             null=self.get_component_rich_style("datagrid--null"),
+            changed=self.get_component_rich_style("datagrid--changed"),
         )
 
     def render_lines(self, crop: Region) -> list[Strip]:
@@ -277,10 +335,13 @@ class DataGrid(ScrollView, can_focus=True):
         row_style = paint.base + paint.cursor_row if on_cursor_row else paint.base
         null_style = paint.null
         cursor_style = paint.cursor
+        changed = self.changed.get(row_identity(row), ()) if self.changed else ()
         segments = []
         for i, (column, width) in enumerate(zip(self.columns, self.widths, strict=True)):
             value = row.cells[i]
             style: Style = row_style + null_style if value is None else row_style
+            if i in changed:
+                style = style + paint.changed
             if on_cursor_row and i == self.cursor_column:
                 style = style + cursor_style
             text = fit(cell_text(value), width, column.numeric and value is not None)

@@ -29,11 +29,13 @@ class StatusBar(Horizontal):
         yield Static(id="status-version", classes="badge")
         yield Static(id="status-tls", classes="badge")
         yield Static(Text(" READ-ONLY "), id="status-read-only", classes="badge")
+        yield Static(id="status-tx", classes="badge")
         yield Static(id="status-pool", classes="badge")
 
     def on_mount(self) -> None:
-        for name in ("version", "tls", "read-only", "pool"):
+        for name in ("version", "tls", "read-only", "pool", "tx"):
             self.query_one(f"#status-{name}").display = False
+        self._tx_text: str | None = None
 
     def show_connecting(self, target: str, read_only: bool) -> None:
         """Show that a connection to `target` is being attempted."""
@@ -65,3 +67,13 @@ class StatusBar(Horizontal):
             Text(f" pool {stats.size}/{stats.max_size} {stats.in_use} used {stats.idle} idle ")
         )
         pool.display = True
+
+    def show_transaction(self, text: str | None) -> None:
+        """Show the open edit transaction (`TX open 01:42 · 3 changes`), or hide the badge."""
+        if text == self._tx_text:
+            return
+        self._tx_text = text
+        badge = self.query_one("#status-tx", Static)
+        badge.display = text is not None
+        if text is not None:
+            badge.update(Text(f" {text} "))

@@ -10,7 +10,16 @@ from dataclasses import replace
 import asyncpg
 import pytest
 
-from pgconsole.db.browse import CELL_LIMIT, BrowseSpec, Column, Page, Pager, Row, Sort
+from pgconsole.db.browse import (
+    CELL_LIMIT,
+    BrowseSpec,
+    Column,
+    Page,
+    Pager,
+    Row,
+    Sort,
+    Tracking,
+)
 from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.db.params import PoolSettings, SessionSettings
 from pgconsole.db.pool import Database, open_database
@@ -202,7 +211,11 @@ async def test_keyset_paging_leaves_no_transaction_open(
 
 async def test_long_values_are_cut_on_the_server_and_fetched_whole_on_demand(db: Database) -> None:
     wide = BrowseSpec(
-        "public", "wide", (Column("id", "integer", True, True), Column("big", "text")), key=("id",)
+        "public",
+        "wide",
+        (Column("id", "integer", True, True), Column("big", "text")),
+        key=("id",),
+        tracking=Tracking.KEY,
     )
     pager = Pager(db, wide)
     page: Page = await pager.first()

@@ -3,6 +3,11 @@
 SELECT a.attnum,
        a.attname AS name,
        format_type(a.atttypid, a.atttypmod) AS type,
+       -- Without its modifier: the type a typed value is cast to. `character` alone would
+       -- mean char(1), so blank-padded types are written bpchar.
+       CASE a.atttypid WHEN 'bpchar'::regtype THEN 'bpchar'
+                       WHEN '_bpchar'::regtype THEN 'bpchar[]'
+                       ELSE format_type(a.atttypid, NULL) END AS base_type,
        a.atttypid AS type_oid,
        t.typcategory::text AS category,
        a.attnotnull AS not_null,

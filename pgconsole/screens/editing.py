@@ -1,0 +1,510 @@
+"""Editing in the browse grid: the main screen's edit keys, its transaction and its questions.
+
+`EditController` belongs to the main screen. It owns the `EditTransaction`, asks the user
+(editor, conflict, confirmations) through modal screens, and keeps the grid and the status
+bar in step. Every database call runs in one of the screen's workers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import asyncpg
+
+from pgconsole.db.browse import BrowseSpec, Row
+from pgconsole.db.catalog import RelationDetail
+from pgconsole.db.edit import (
+    Change,
+    Conflict,
+    EditPlan,
+    EditRefused,
+    EditTransaction,
+    Statement,
+    TransactionLost,
+    Value,
+    blocking_pids,
+    plan_edits,
+    read_edit_facts,
+    tracking_for,
+)
+from pgconsole.screens.confirm import ChoiceScreen, ConfirmScreen
+from pgconsole.widgets.grid import DataGrid
+
+# The editor, insert form, conflict view and SQL log are imported when first used: the text
+# area alone adds 20 ms to every start, and most sessions only browse.
+
+if TYPE_CHECKING:
+    from pgconsole.screens.main import MainScreen
+
+WARN_BEFORE_SECONDS = 30.0
+"""The status bar counts down this long before the server's idle-in-transaction limit."""
+ROLLBACK_BEFORE_SECONDS = 3.0
+"""pgconsole rolls back itself this long before the server would end the session."""
+
+
+def edit_error(error: BaseException) -> str:
+    """One readable line and the server's details; who blocked a lock wait, when known."""
+    from pgconsole.screens.main import describe_error
+
+    text = describe_error(error)
+    pids = blocking_pids(error)
+    if pids:
+        text += "\nBlocked by pid " + ", ".join(str(p) for p in pids)
+    return text
+
+
+def clock(seconds: float) -> str:
+    """`01:42`, or `1:02:03` past an hour."""
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes:02}:{secs:02}"
+
+
+class EditController:
+    """The edit transaction of the main screen, and the keys that drive it."""
+
+    def __init__(self, screen: MainScreen) -> None:
+        self.screen = screen
+        self.tx: EditTransaction | None = None
+        self.plan: EditPlan | None = None
+        self.physical: set[int] = set()
+        """Relations (oids) the user opted in to edit by physical row."""
+        self.kept: list[Change] = []
+        """Changes of a transaction that ended without a commit, to apply again."""
+        self.log: list[Statement] = []
+        """Every statement sent for edits in this session, for the SQL log."""
+        self.idle_limit: float | None = None
+        self.warned = False
+
+    # -- state -------------------------------------------------------------------------------
+
+    @property
+    def grid(self) -> DataGrid:
+        return self.screen.grid
+
+    @property
+    def is_open(self) -> bool:
+        """A transaction with changes is open on the server."""
+        return self.tx is not None and self.tx.is_open
+
+    def relation_changed(self) -> None:
+        """A new relation (or a reload with another spec): the plan is read again."""
+        self.plan = None
+
+    def status_text(self) -> str | None:
+        """`TX open 01:42 · 3 changes`, the idle countdown when near, or None."""
+        tx = self.tx
+        if tx is None or tx.started_at is None:
+            if self.kept:
+                return f"{len(self.kept)} changes not applied · A applies them again"
+            return None
+        now = time.monotonic()
+        text = f"TX open {clock(now - tx.started_at)} · {len(tx.changes)} changes"
+        left = self.idle_left(now)
+        if left is not None and left <= WARN_BEFORE_SECONDS:
+            text += f" · idle: rolled back in {max(0, int(left))} s"
+        return text
+
+    def idle_left(self, now: float) -> float | None:
+        """Seconds before pgconsole rolls back an idle transaction, or None (no limit)."""
+        if self.tx is None or self.tx.started_at is None or not self.idle_limit:
+            return None
+        return self.tx.last_used + self.idle_limit - ROLLBACK_BEFORE_SECONDS - now
+
+    # -- guards ------------------------------------------------------------------------------
+
+    def _refuse_read_only(self) -> bool:
+        database = self.screen.database
+        if database is not None and database.info.read_only:
+            self.screen.notify(
+                "Read-only mode: editing is off (start without --read-only to edit).",
+                severity="warning",
+            )
+            return True
+        return False
+
+    async def _ensure_plan(self) -> EditPlan | None:
+        screen = self.screen
+        detail, database = screen.detail, screen.database
+        if detail is None or database is None or screen.spec is None:
+            screen.say("Open a table first (pick one in the tree).")
+            return None
+        if self.plan is None:
+            try:
+                async with database.session(readonly=True) as conn:
+                    updatable, columns, privileges = await read_edit_facts(conn, detail.oid)
+            except (asyncpg.PostgresError, OSError) as error:
+                screen.say(edit_error(error), error=True)
+                return None
+            self.plan = plan_edits(
+                detail,
+                physical=detail.oid in self.physical,
+                view_updatable=updatable,
+                updatable_columns=columns,
+                privileges=privileges,
+            )
+        return self.plan
+
+    async def _editable(self) -> EditPlan | None:
+        """The plan when rows can be changed; otherwise says why (or offers ctid) and None."""
+        if self._refuse_read_only():
+            return None
+        plan = await self._ensure_plan()
+        if plan is None:
+            return None
+        if plan.editable:
+            return plan
+        assert self.screen.detail is not None
+        if plan.physical_possible and not self.is_open:
+            detail = self.screen.detail
+            answer = await self.screen.app.push_screen_wait(
+                ConfirmScreen(
+                    f"{detail.schema}.{detail.name} has no key: edit by physical row?",
+                    "Rows are found by ctid and checked against xmin: a change touches exactly "
+                    "the row you see, or is refused. The rows are read again now.",
+                )
+            )
+            if answer:
+                self.physical.add(detail.oid)
+                self.plan = None
+                await self.screen.reopen_for_editing()
+                self.screen.say("Editing by physical row (ctid + xmin): press the key again.")
+            return None
+        self.screen.say(f"Read-only: {plan.read_only_reason}", error=True)
+        return None
+
+    def _transaction(self) -> EditTransaction:
+        screen = self.screen
+        assert screen.database is not None and screen.spec is not None
+        if self.tx is None or (not self.tx.is_open and self.tx.spec != screen.spec):
+            self.tx = EditTransaction(screen.database, screen.spec)
+        return self.tx
+
+    # -- edit a cell -------------------------------------------------------------------------
+
+    async def edit_cell(self) -> None:
+        """Open the editor on the cell under the cursor."""
+        plan = await self._editable()
+        grid = self.grid
+        row, column = grid.current_row, grid.current_column
+        if plan is None or row is None or column is None:
+            return
+        reason = plan.column_reason(column.name)
+        if reason:
+            self.screen.say(f"{column.name}: read-only, {reason}", error=True)
+            return
+        index = grid.columns.index(column)
+        value = row.cells[index]
+        if row.truncated(index) and self.screen.pager is not None:
+            try:
+                value = await self.screen.pager.full_value(row, column.name)
+            except (asyncpg.PostgresError, OSError, LookupError) as error:
+                self.screen.say(edit_error(error), error=True)
+                return
+        from pgconsole.screens.cell_editor import CellEditorScreen, editable_text
+
+        why = editable_text(value)
+        if why:
+            self.screen.say(why, error=True)
+            return
+        target = {"row": row}
+
+        async def save(new: Value) -> str | None:
+            return await self._save_update(target, column.name, index, new)
+
+        detail = self.screen.detail
+        assert detail is not None
+        default = next((c.default for c in detail.columns if c.name == column.name), None)
+        await self.screen.app.push_screen_wait(
+            CellEditorScreen(
+                f"{column.name} of {detail.schema}.{detail.name}",
+                column.type,
+                value,
+                save,
+                note=f"default: {default}" if default else "",
+            )
+        )
+
+    async def _save_update(
+        self, target: dict[str, Row], name: str, index: int, value: Value
+    ) -> str | None:
+        """Apply one cell; None when saved, else what to show in the editor."""
+        from pgconsole.screens.conflict import ConflictScreen
+
+        tx = self._transaction()
+        row = target["row"]
+        values = {name: value}
+        expected: Row | None = None
+        while True:
+            try:
+                new = await tx.update(row, values, expected=expected)
+            except Conflict as conflict:
+                choice = await self.screen.app.push_screen_wait(
+                    ConflictScreen(conflict, self.grid.columns, "overwrite")
+                )
+                if choice == "overwrite" and conflict.current is not None:
+                    expected = conflict.current
+                    continue
+                if choice == "reload":
+                    self._show_theirs(row, conflict.current)
+                    if conflict.current is not None:
+                        target["row"] = conflict.current
+                    return "Reloaded their row: your text is still here to save or cancel."
+                return "Cancelled: nothing was written."
+            except EditRefused as error:
+                return str(error)
+            except TransactionLost as error:
+                return self._lost(error)
+            except (asyncpg.PostgresError, OSError) as error:
+                self._after_statement()
+                return edit_error(error)
+            break
+        self.grid.replace_row(self.grid.rows[self._find(row)], new, {index})
+        self._after_statement()
+        return None
+
+    def _find(self, row: Row) -> int:
+        return next(i for i, r in enumerate(self.grid.rows) if r is row)
+
+    def _show_theirs(self, row: Row, current: Row | None) -> None:
+        if current is None:
+            self.grid.remove_row(row)
+        else:
+            self.grid.replace_row(row, current, set())
+
+    # -- insert and delete -------------------------------------------------------------------
+
+    async def insert_row(self) -> None:
+        """Ask for a new row's values (empty: DEFAULT) and insert it."""
+        plan = await self._editable()
+        detail = self.screen.detail
+        if plan is None or detail is None:
+            return
+
+        async def save(values: Mapping[str, Value]) -> str | None:
+            tx = self._transaction()
+            try:
+                row = await tx.insert(values)
+            except TransactionLost as error:
+                return self._lost(error)
+            except (asyncpg.PostgresError, OSError, EditRefused) as error:
+                self._after_statement()
+                return edit_error(error)
+            self.grid.insert_row(row)
+            self._after_statement()
+            return None
+
+        from pgconsole.screens.insert import InsertScreen
+
+        await self.screen.app.push_screen_wait(InsertScreen(detail, plan, save))
+
+    async def delete_row(self) -> None:
+        """Delete the row under the cursor, after a confirmation that shows it."""
+        plan = await self._editable()
+        row = self.grid.current_row
+        if plan is None or row is None:
+            return
+        shown = ", ".join(
+            f"{c.name}={'NULL' if v is None else v[:40]}"
+            for c, v in zip(self.grid.columns, row.cells, strict=True)
+        )
+        if not await self.screen.app.push_screen_wait(
+            ConfirmScreen("Delete this row? (inside the open transaction)", shown[:600])
+        ):
+            return
+        from pgconsole.screens.conflict import ConflictScreen
+
+        tx = self._transaction()
+        try:
+            await tx.delete(row)
+        except Conflict as conflict:
+            choice = await self.screen.app.push_screen_wait(
+                ConflictScreen(conflict, self.grid.columns, "delete")
+            )
+            if choice == "overwrite" and conflict.current is not None:
+                self.grid.replace_row(row, conflict.current, set())
+                self.screen.say("Their row is shown now: press D again to delete it.")
+            elif choice == "reload":
+                self._show_theirs(row, conflict.current)
+            return
+        except TransactionLost as error:
+            self.screen.say(self._lost(error), error=True)
+            return
+        except (asyncpg.PostgresError, OSError, EditRefused) as error:
+            self.screen.say(edit_error(error), error=True)
+            self._after_statement()
+            return
+        self.grid.remove_row(row)
+        self._after_statement()
+        self.screen.say("Row deleted inside the transaction: ctrl+s commits, ctrl+r rolls back.")
+
+    # -- commit, rollback, re-apply ----------------------------------------------------------
+
+    def summary(self) -> str:
+        """`2 updates, 1 insert, 1 delete in schema.table`."""
+        tx = self.tx
+        if tx is None:
+            return "no changes"
+        counts: dict[str, int] = {}
+        for change in tx.changes:
+            counts[change.kind] = counts.get(change.kind, 0) + 1
+        parts = [f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in counts.items()]
+        return (", ".join(parts) or "no changes") + f" in {tx.spec.schema}.{tx.spec.name}"
+
+    async def commit(self, *, ask: bool = True) -> bool:
+        """COMMIT after a confirmation; True when the changes are the server's."""
+        if not self.is_open:
+            self.screen.say("No open transaction.")
+            return True
+        assert self.tx is not None
+        if ask and not await self.screen.app.push_screen_wait(
+            ConfirmScreen("Commit?", self.summary())
+        ):
+            return False
+        summary = self.summary()
+        try:
+            await self.tx.commit()
+        except TransactionLost as error:
+            self.screen.say(self._lost(error), error=True)
+            return False
+        except (asyncpg.PostgresError, OSError) as error:
+            self.kept = []
+            self.grid.clear_changes()
+            self._after_statement()
+            self.screen.say(
+                "COMMIT failed, nothing was committed: " + edit_error(error), error=True
+            )
+            await self.screen.reload_grid()
+            return False
+        self.grid.clear_changes()
+        self._after_statement()
+        self.screen.say(f"Committed: {summary}. The grid shows what the server stored.")
+        return True
+
+    async def rollback(self, *, ask: bool = True, keep: bool = False) -> bool:
+        """ROLLBACK after a confirmation; the grid reads the rows again."""
+        if not self.is_open:
+            self.screen.say("No open transaction.")
+            return True
+        assert self.tx is not None
+        if ask and not await self.screen.app.push_screen_wait(
+            ConfirmScreen("Roll back?", self.summary() + " will be undone.")
+        ):
+            return False
+        changes = list(self.tx.changes)
+        await self.tx.rollback(keep_changes=keep)
+        self.kept = changes if keep else []
+        self.grid.clear_changes()
+        self._after_statement()
+        await self.screen.reload_grid()
+        return True
+
+    async def settle(self) -> bool:
+        """Before closing the table or quitting: commit, roll back or stay. True to go on."""
+        if not self.is_open:
+            return True
+        choice = await self.screen.app.push_screen_wait(
+            ChoiceScreen(
+                "A transaction is open: " + self.summary(),
+                [("c", "commit"), ("r", "roll back"), ("escape", "cancel")],
+            )
+        )
+        if choice == "commit":
+            return await self.commit(ask=False)
+        if choice == "roll back":
+            return await self.rollback(ask=False)
+        return False
+
+    async def reapply(self) -> None:
+        """Apply again the changes of a transaction that ended without a commit."""
+        if not self.kept:
+            self.screen.say("No changes kept to apply again.")
+            return
+        if self._refuse_read_only():
+            return
+        changes, self.kept = self.kept, []
+        tx = self._transaction()
+        for number, change in enumerate(changes, start=1):
+            try:
+                if change.kind == "update" and change.original is not None:
+                    await tx.update(change.original, dict(change.values))
+                elif change.kind == "insert":
+                    await tx.insert(dict(change.values))
+                elif change.original is not None:
+                    await tx.delete(change.original)
+            except TransactionLost as error:
+                self.kept = changes
+                self.screen.say(self._lost(error), error=True)
+                return
+            except (Conflict, EditRefused, asyncpg.PostgresError, OSError) as error:
+                self.kept = changes[number - 1 :]
+                self._after_statement()
+                self.screen.say(
+                    f"Change {number} of {len(changes)} could not be applied again: "
+                    + edit_error(error),
+                    error=True,
+                )
+                await self.screen.reload_grid()
+                return
+        self._after_statement()
+        await self.screen.reload_grid()
+        self.screen.say(f"Applied {len(changes)} changes again: ctrl+s commits.")
+
+    def show_log(self) -> None:
+        """The SQL sent for edits, with parameters."""
+        from pgconsole.screens.sql_log import SqlLogScreen
+
+        self.screen.app.push_screen(SqlLogScreen(self._statements()))
+
+    # -- time and loss -----------------------------------------------------------------------
+
+    async def tick(self) -> None:
+        """Every second: the status, and a rollback before the server's idle limit."""
+        left = self.idle_left(time.monotonic())
+        if left is not None and left <= 0 and self.is_open:
+            assert self.tx is not None
+            count = len(self.tx.changes)
+            await self.rollback(ask=False, keep=True)
+            self.screen.notify(
+                f"The transaction sat idle too long and was rolled back before the server's "
+                f"idle_in_transaction_session_timeout. {count} changes are kept: "
+                "press A to apply them again.",
+                severity="warning",
+                timeout=30,
+            )
+        self.screen.show_transaction(self.status_text())
+
+    def _lost(self, error: BaseException) -> str:
+        tx = self.tx
+        self.kept = list(tx.changes) if tx is not None else []
+        if tx is not None:
+            self.log.extend(tx.statements)
+            tx.statements.clear()
+        self.tx = None
+        self.grid.clear_changes()
+        self.screen.show_transaction(self.status_text())
+        self.screen.reload_grid_later()
+        return (
+            f"The connection was lost ({error}): nothing was committed. "
+            f"{len(self.kept)} changes are kept: press A to apply them again."
+        )
+
+    def _after_statement(self) -> None:
+        if self.tx is not None:
+            self.log.extend(self.tx.statements)
+            self.tx.statements.clear()
+            if self.idle_limit is None and self.screen.database is not None:
+                self.idle_limit = self.screen.idle_in_transaction_seconds()
+        self.screen.show_transaction(self.status_text())
+
+    def _statements(self) -> list[Statement]:
+        pending = self.tx.statements if self.tx is not None else []
+        return [*self.log, *pending]
+
+    def with_tracking(self, spec: BrowseSpec, detail: RelationDetail) -> BrowseSpec:
+        """`spec` with the identity and version columns editing needs."""
+        return replace(spec, tracking=tracking_for(detail, physical=detail.oid in self.physical))

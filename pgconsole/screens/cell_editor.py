@@ -95,7 +95,9 @@ class CellEditorScreen(ModalScreen[bool]):
             )
 
     def on_mount(self) -> None:
-        self.query_one(TextArea).focus()
+        area = self.query_one(TextArea)
+        area.focus()
+        area.select_all()  # typing replaces the value; an arrow key keeps it to edit
 
     @property
     def typed(self) -> str:

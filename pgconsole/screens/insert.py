@@ -79,6 +79,11 @@ class InsertScreen(ModalScreen[bool]):
                 id="editor-keys",
             )
 
+    def on_mount(self) -> None:
+        fields = self.query(Input)
+        if fields:
+            fields.first().focus()
+
     def values(self) -> dict[str, Value]:
         """Column → value, from the fields as typed now."""
         return {

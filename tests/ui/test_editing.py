@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -246,3 +247,95 @@ async def test_quitting_with_an_open_transaction_asks(cluster: ThrowawayCluster,
         await answer(pilot, app, ChoiceScreen, "r")  # roll back, then quit
         await wait_until(pilot, lambda: not app.is_running, "the exit", within=10)
     assert await items(cluster, shop) == before
+
+
+async def wait_for_message(pilot: Pilot[Any], app: PgConsoleApp, text: str) -> str:
+    await wait_until(pilot, lambda: text in shown(app, "#message"), f"a message with {text!r}")
+    return shown(app, "#message")
+
+
+async def test_a_terminated_session_loses_nothing_that_was_committed_and_can_apply_again(
+    cluster: ThrowawayCluster, shop: str
+) -> None:
+    before = await items(cluster, shop)
+    app = make_app(cluster, shop, "public.item")
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot, app)
+        await pilot.press("l")
+        await edit_cell(pilot, app, "first change")
+        tx = main(app).editor.tx
+        assert tx is not None and tx.backend_pid is not None
+        admin = await admin_connect(cluster, shop)
+        try:
+            await admin.execute("SELECT pg_terminate_backend($1)", tx.backend_pid)
+        finally:
+            await admin.close()
+        await pilot.press("j")
+        editor = await edit_cell(pilot, app, "second change")
+        error = editor_error(editor)
+        assert "nothing was committed" in error and "1 changes are kept" in error
+        assert editor.typed == "second change"  # still in the editor
+        await pilot.press("escape")
+        assert await items(cluster, shop) == before  # no partial write
+        assert len(main(app).editor.kept) == 1
+        await pilot.press("A")  # the pool recovers: apply the kept change again
+        await wait_for_message(pilot, app, "Applied 1 changes again")
+        await pilot.press("ctrl+s")
+        await answer(pilot, app, ConfirmScreen, "y")
+        await wait_until(pilot, lambda: not main(app).editor.is_open, "the commit")
+        assert app.is_running
+    after = await items(cluster, shop)
+    assert after[0][1] == "first change" and after[1:] == before[1:]
+
+
+async def test_an_idle_transaction_is_rolled_back_before_the_server_ends_it(
+    cluster: ThrowawayCluster, shop: str
+) -> None:
+    before = await items(cluster, shop)
+    app = make_app(cluster, shop, "public.item", idle_in_transaction_session_timeout="5s")
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot, app)
+        await pilot.press("l")
+        await edit_cell(pilot, app, "idle change")
+        await wait_until(
+            pilot, lambda: "rolled back in" in shown(app, "#status-tx"), "the countdown", 5
+        )
+        await wait_until(pilot, lambda: not main(app).editor.is_open, "pgconsole's rollback", 8)
+        assert len(main(app).editor.kept) == 1  # kept to apply again
+        assert "A applies them again" in shown(app, "#status-tx")
+        assert await items(cluster, shop) == before
+        await pilot.press("A")
+        await wait_for_message(pilot, app, "Applied 1 changes again")
+        await pilot.press("ctrl+s")
+        await answer(pilot, app, ConfirmScreen, "y")
+        await wait_until(pilot, lambda: not main(app).editor.is_open, "the commit")
+    assert (await items(cluster, shop))[0][1] == "idle change"
+
+
+async def test_a_server_restart_mid_transaction() -> None:
+    with ThrowawayCluster() as server:
+        admin = await admin_connect(server)
+        try:
+            await admin.execute(
+                "CREATE TABLE item (id int PRIMARY KEY, name text);"
+                "INSERT INTO item VALUES (1, 'one'), (2, 'two')"
+            )
+        finally:
+            await admin.close()
+        app = make_app(server, "postgres", "public.item")
+        async with app.run_test(size=SIZE) as pilot:
+            await opened(pilot, app)
+            await pilot.press("l")
+            await edit_cell(pilot, app, "uno")
+            await asyncio.to_thread(server.restart)
+            await pilot.press("j")
+            editor = await edit_cell(pilot, app, "dos")
+            assert "nothing was committed" in editor_error(editor)
+            await pilot.press("escape")
+            await pilot.press("A")
+            await wait_for_message(pilot, app, "Applied 1 changes again")
+            await pilot.press("ctrl+s")
+            await answer(pilot, app, ConfirmScreen, "y")
+            await wait_until(pilot, lambda: not main(app).editor.is_open, "the commit")
+        rows = await psql_rows(server, "postgres", "SELECT name FROM item ORDER BY item.id")
+    assert rows == [("uno",), ("two",)]

@@ -339,3 +339,96 @@ async def test_a_server_restart_mid_transaction() -> None:
             await wait_until(pilot, lambda: not main(app).editor.is_open, "the commit")
         rows = await psql_rows(server, "postgres", "SELECT name FROM item ORDER BY item.id")
     assert rows == [("uno",), ("two",)]
+
+
+KINDS = """
+CREATE TABLE pair (a int, b text, v text, PRIMARY KEY (a, b));
+INSERT INTO pair VALUES (1, 'x', 'first'), (1, 'y', 'second');
+CREATE TABLE uniq (code text NOT NULL UNIQUE, v text);
+INSERT INTO uniq VALUES ('A', 'first'), ('B', 'second');
+CREATE TABLE base (id int PRIMARY KEY, v text, hidden text DEFAULT 'h');
+INSERT INTO base VALUES (1, 'first'), (2, 'second');
+CREATE VIEW shown AS SELECT id, v FROM base;
+CREATE TABLE parted (id int, v text, PRIMARY KEY (id, v)) PARTITION BY LIST (v);
+CREATE TABLE parted_first PARTITION OF parted FOR VALUES IN ('first');
+CREATE TABLE parted_other PARTITION OF parted DEFAULT;
+INSERT INTO parted VALUES (1, 'first'), (2, 'second');
+"""
+
+
+@pytest.mark.parametrize(
+    ("relation", "column", "check"),
+    [
+        ("pair", 2, "SELECT v FROM pair ORDER BY a, b"),
+        ("uniq", 1, "SELECT v FROM uniq ORDER BY code"),
+        ("shown", 1, "SELECT v FROM base ORDER BY id"),
+        ("parted", 1, "SELECT v FROM parted ORDER BY id"),
+    ],
+)
+async def test_every_editable_kind_commits_and_rolls_back(
+    cluster: ThrowawayCluster, database: str, relation: str, column: int, check: str
+) -> None:
+    conn = await admin_connect(cluster, database)
+    try:
+        await conn.execute(KINDS)
+    finally:
+        await conn.close()
+    before = await psql_rows(cluster, database, check)
+    app = make_app(cluster, database, f"public.{relation}")
+    async with app.run_test(size=SIZE) as pilot:
+        grid = await opened(pilot, app)
+        await wait_until(pilot, lambda: grid.rows[0].version is not None, "tracked rows")
+        target = grid.rows[0].cells[column]
+        for _ in range(column):
+            await pilot.press("l")
+        editor = await edit_cell(pilot, app, "changed")
+        assert not isinstance(app.screen, CellEditorScreen), editor_error(editor)
+        await pilot.press("ctrl+s")
+        await answer(pilot, app, ConfirmScreen, "y")
+        await wait_until(pilot, lambda: not main(app).editor.is_open, "the commit")
+        committed = await psql_rows(cluster, database, check)
+        assert ("changed",) in committed and (target,) not in committed
+        assert len(committed) == len(before)  # a move between partitions keeps one row
+
+        await pilot.press("home")
+        await pilot.pause(0.1)
+        await edit_cell(pilot, app, "undone")
+        await pilot.press("ctrl+r")
+        await answer(pilot, app, ConfirmScreen, "y")
+        await wait_until(pilot, lambda: not main(app).editor.is_open, "the rollback")
+    assert await psql_rows(cluster, database, check) == committed
+
+
+async def test_a_row_deleted_by_someone_else_is_a_conflict(
+    cluster: ThrowawayCluster, shop: str
+) -> None:
+    app = make_app(cluster, shop, "public.item")
+    async with app.run_test(size=SIZE) as pilot:
+        grid = await opened(pilot, app)
+        other = await admin_connect(cluster, shop)
+        try:
+            await other.execute("DELETE FROM item WHERE id = 1")
+        finally:
+            await other.close()
+        await pilot.press("l", "f2")
+        await wait_until(pilot, lambda: isinstance(app.screen, CellEditorScreen), "the editor")
+        editor = app.screen
+        assert isinstance(editor, CellEditorScreen)
+        editor.query_one(TextArea).text = "mine"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConflictScreen), "the conflict")
+        conflict = app.screen
+        assert isinstance(conflict, ConflictScreen) and conflict.conflict.current is None
+        await pilot.press("o")  # nothing to overwrite: the view stays
+        await pilot.pause(0.1)
+        assert app.screen is conflict
+        await pilot.press("r")  # reload: the row is gone from the grid
+        await wait_until(pilot, lambda: app.screen is editor, "back in the editor")
+        assert editor.typed == "mine"
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "the grid")
+        assert grid.rows[0].cells[0] == "2"
+        await pilot.press("ctrl+r")
+        await answer(pilot, app, ConfirmScreen, "y")
+    rows = await items(cluster, shop)
+    assert rows[0][0] == "2" and len(rows) == 49  # their delete stands, nothing else changed

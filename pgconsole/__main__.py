@@ -1,4 +1,4 @@
-"""`pgconsole [CONNINFO] [--profile NAME] [--config PATH] [--read-only] [--demo]`
+"""`pgconsole [CONNINFO] [--profile NAME] [--config PATH] [--read-only] [--demo] [--activity]`
 and `pgconsole doctor [CONNINFO] [--profile NAME] [--config PATH]`."""
 
 from __future__ import annotations
@@ -57,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SCHEMA.NAME",
         help='open this table or view at start (quoted parts keep case: \'"My Schema"."Order"\')',
     )
+    parser.add_argument(
+        "--activity",
+        action="store_true",
+        help="show the live activity screen (sessions, locks, pool) once connected",
+    )
     parser.add_argument("--version", action="version", version=f"pgconsole {__version__}")
     return parser
 
@@ -101,14 +106,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise UsageError("--demo starts its own server: give no CONNINFO or --profile")
             overrides = {"read_only": True} if args.read_only else {}
             settings = load_settings(read_config_file(args.config), None, overrides)
-            return run_demo(settings, args.table)
+            return run_demo(settings, args.table, activity=args.activity)
         if args.table:
             parse_qualified_name(args.table)  # a malformed name fails here, before the UI
         target = resolve(args)
     except (ConfigError, ConnInfoError, UsageError, ValueError) as error:
         print(f"pgconsole: {error}", file=sys.stderr)
         return 2
-    return run_app(target.params, target.settings, target.password_query, args.table)
+    return run_app(
+        target.params, target.settings, target.password_query, args.table, activity=args.activity
+    )
 
 
 def doctor(arguments: list[str]) -> int:
@@ -129,16 +136,20 @@ def run_app(
     settings: Settings,
     password_query: PasswordQuery | None = None,
     table: str | None = None,
+    *,
+    activity: bool = False,
 ) -> int:
     """Run the TUI until the user quits."""
     from pgconsole.app import PgConsoleApp  # Textual loads only when a UI is wanted
 
-    app = PgConsoleApp(params, settings, password_query=password_query, table=table)
+    app = PgConsoleApp(
+        params, settings, password_query=password_query, table=table, activity=activity
+    )
     app.run()
     return app.return_code or 0
 
 
-def run_demo(settings: Settings, table: str | None = None) -> int:
+def run_demo(settings: Settings, table: str | None = None, *, activity: bool = False) -> int:
     """Start the demo server, run the TUI against it, and remove the server afterwards."""
     from pgconsole.db.demo_server import demo_server
 
@@ -147,7 +158,7 @@ def run_demo(settings: Settings, table: str | None = None) -> int:
 
     try:
         with demo_server(progress) as params:
-            return run_app(params, settings, table=table)
+            return run_app(params, settings, table=table, activity=activity)
     except ClusterError as error:
         print(f"pgconsole: the demo server could not start: {error}", file=sys.stderr)
         return 1

@@ -50,6 +50,7 @@ class PgConsoleApp(App[None]):
     TITLE = "pgconsole"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark,f1", "help", "Help"),
+        Binding("f3", "activity", "Activity"),
         Binding("q", "quit", "Quit"),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
     ]
@@ -64,6 +65,7 @@ class PgConsoleApp(App[None]):
         *,
         password_query: PasswordQuery | None = None,
         table: str | None = None,
+        activity: bool = False,
     ) -> None:
         """Create the app; nothing connects until it is mounted.
 
@@ -73,6 +75,7 @@ class PgConsoleApp(App[None]):
             password_query: Where to look for the password (keyring, .pgpass, ...); without
                 one, `params.password` is all there is.
             table: A relation to open once connected (`schema.name`, quoted parts allowed).
+            activity: Show the activity screen once connected.
         """
         super().__init__()
         self.params = params
@@ -80,6 +83,7 @@ class PgConsoleApp(App[None]):
         self.password_query = password_query
         self.database: Database | None = None
         self.initial_table = table
+        self.initial_activity = activity
         self._typed_password: str | None = None
         self._rejected: PasswordSource | None = None
 
@@ -95,6 +99,7 @@ class PgConsoleApp(App[None]):
     def key_sections(self) -> list[KeySection]:
         """What the help screen lists: each screen's keys under its name."""
         # Screens loaded only when first used (they add to every start otherwise).
+        from pgconsole.screens.activity import ActivityScreen
         from pgconsole.screens.cell_editor import CellEditorScreen
         from pgconsole.screens.confirm import ChoiceScreen
         from pgconsole.screens.conflict import ConflictScreen
@@ -117,6 +122,7 @@ class PgConsoleApp(App[None]):
             ("Connection error", [ConnectionErrorScreen]),
             ("Password prompt", [PasswordScreen]),
             ("Questions", [ConfirmScreen, ChoiceScreen]),
+            ("Activity", [ActivityScreen]),
             ("Help", [HelpScreen]),
         ]
 
@@ -209,6 +215,9 @@ class PgConsoleApp(App[None]):
             self.offer_to_save(self._typed_password or "", self._rejected)
         self._typed_password = None
         self._rejected = None
+        if self.initial_activity:
+            self.initial_activity = False
+            self.action_activity()
 
     def warn_about_tls(self, state: TlsState) -> None:
         """Say loudly when a network session is unencrypted or its server unverified."""
@@ -308,6 +317,25 @@ class PgConsoleApp(App[None]):
         while isinstance(self.screen, ConnectionErrorScreen):
             self.pop_screen()
         self.start_connecting()
+
+    def action_activity(self, relation: str = "") -> None:
+        """The live activity screen (F3 again, or Esc, comes back)."""
+        from pgconsole.screens.activity import ActivityScreen  # loaded when first used
+
+        if isinstance(self.screen, ActivityScreen):
+            return
+        if self.database is None:
+            self.notify("Not connected yet.", severity="warning")
+            return
+        self.push_screen(
+            ActivityScreen(self.database, read_only=self.database.info.read_only, relation=relation)
+        )
+
+    def open_relation_by_oid(self, oid: int) -> None:
+        """Show a relation in the browser (from the activity screen)."""
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.main_screen.open_relation(oid)
 
     async def action_quit(self) -> None:
         """Close the pool (terminating what does not close in time), then exit.

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
+import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import asyncpg
+from asyncpg.connection import LoggedQuery
 from asyncpg.pool import PoolConnectionProxy
 
 from pgconsole.db.connect import Attempt, PgConsoleConnection, connect
@@ -20,6 +24,12 @@ from pgconsole.db.tls import TlsPlan, plan_tls
 
 Conn = asyncpg.Connection | PoolConnectionProxy
 """A connection, or the pool's proxy for one: both run queries the same way."""
+
+
+WAIT_SAMPLES = 1000
+"""Acquire waits kept for the percentiles."""
+_POOL_RESET = "SELECT pg_advisory_unlock_all();"
+"""How asyncpg's reset of a released connection starts (not a query of the app's)."""
 
 
 class TlsState(StrEnum):
@@ -110,17 +120,72 @@ def tls_state(plan: TlsPlan, encrypted: bool, *, socket: bool = False) -> TlsSta
     return TlsState.UNVERIFIED
 
 
+@dataclass
+class PoolMetrics:
+    """What the app's own pool has been doing: acquire waits, queries and errors."""
+
+    waiting: int = 0
+    """Acquirers waiting for a connection right now."""
+    waits: collections.deque[float] = field(
+        default_factory=lambda: collections.deque(maxlen=WAIT_SAMPLES)
+    )
+    """The latest acquire waits, in seconds."""
+    queries: int = 0
+    """Statements the pool's connections have run (cumulative)."""
+    errors: int = 0
+    """Of which failed (cumulative)."""
+
+    def wait_percentile(self, fraction: float) -> float | None:
+        """The acquire wait below which `fraction` of the latest acquires fell (None: none)."""
+        if not self.waits:
+            return None
+        ordered = sorted(self.waits)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+    def log_query(self, query: LoggedQuery) -> None:
+        """asyncpg query logger: count every statement and every failure (not the pool's
+        own reset on each release)."""
+        if query.query.startswith(_POOL_RESET):
+            return
+        self.queries += 1
+        if query.exception is not None:
+            self.errors += 1
+
+
+class MeasuredPool(asyncpg.Pool):
+    """An asyncpg pool that times how long each acquire waits for a connection.
+
+    Hooks `Pool._acquire`, which every `acquire()` (and `pool.fetch` & co.) goes through in
+    asyncpg 0.32; `tests/db/test_pool.py` checks that it still does.
+    """
+
+    metrics: PoolMetrics
+
+    async def _acquire(self, timeout: float | None) -> Any:  # noqa: ASYNC109 (asyncpg's signature)
+        metrics = self.metrics
+        started = time.perf_counter()
+        metrics.waiting += 1
+        try:
+            return await super()._acquire(timeout)  # type: ignore[misc]
+        finally:
+            metrics.waiting -= 1
+            metrics.waits.append(time.perf_counter() - started)
+
+
 class _Backends:
     """The server sessions the pool has opened, each as (pid, backend_start).
 
     backend_start tells a session of ours from a later one the server gave the same pid.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, metrics: PoolMetrics | None = None) -> None:
         self.seen: dict[int, datetime] = {}
+        self.metrics = metrics
 
     async def remember(self, conn: asyncpg.Connection) -> None:
-        """Pool `init` hook: record each new connection's backend."""
+        """Pool `init` hook: record each new connection's backend, and count its queries."""
+        if self.metrics is not None:
+            conn.add_query_logger(self.metrics.log_query)
         started = await conn.fetchval(
             "SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()"
         )
@@ -181,6 +246,35 @@ class Database:
         if self._params is not None:
             settings["application_name"] = self._params.application_name
         return settings
+
+    @property
+    def metrics(self) -> PoolMetrics:
+        """The pool's acquire waits, queries and errors (empty for a pool not of ours)."""
+        metrics = getattr(self.pool, "metrics", None)
+        if isinstance(metrics, PoolMetrics):
+            return metrics
+        return PoolMetrics()
+
+    async def dedicated(self) -> asyncpg.Connection:
+        """A connection of its own, outside the pool, with the pool's session settings.
+
+        For work that must never wait on the pool nor starve it (the activity screen).
+
+        Raises:
+            As `open_database`.
+        """
+        assert self._params is not None and self._session is not None
+        attempt = Attempt(
+            server_settings={} if self.pooler else self._session.server_settings(),
+            command_timeout=self._settings.command_timeout,
+            statement_cache_size=0 if self.pooler else 100,
+        )
+        conn = await connect(self._params, attempt)
+        # Remembered like the pool's, so that a close past its deadline ends it on the server.
+        self._backends.seen[conn.get_server_pid()] = await conn.fetchval(
+            "SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()"
+        )
+        return conn
 
     def stats(self) -> PoolStats:
         """The pool's current size and idle count (no round trip)."""
@@ -264,15 +358,22 @@ async def _open(
         command_timeout=settings.command_timeout,
         statement_cache_size=0 if settings.pooler else 100,
     )
-    backends = _Backends()
-    pool = await asyncpg.create_pool(
+    metrics = PoolMetrics()
+    backends = _Backends(metrics)
+    pool = MeasuredPool(
+        None,
         connect=functools.partial(connect, params, attempt, plan),
         connection_class=PgConsoleConnection,
+        record_class=asyncpg.Record,
         init=backends.remember,
         min_size=settings.min_size,
         max_size=settings.max_size,
+        max_queries=50000,
         max_inactive_connection_lifetime=settings.max_inactive_connection_lifetime,
+        loop=None,
     )
+    pool.metrics = metrics
+    await pool
     database = Database(
         pool, _UNKNOWN_INFO, settings, params=params, backends=backends, session=session
     )

@@ -95,6 +95,7 @@ class MainScreen(Screen[None]):
         Binding("ctrl+r", "rollback", "Roll back"),
         Binding("L", "sql_log", "SQL log"),
         Binding("A", "reapply", "Apply again", show=False),
+        Binding("W", "who", "Sessions on this table"),
     ]
 
     def __init__(self) -> None:
@@ -619,3 +620,9 @@ class MainScreen(Screen[None]):
         """Quit, once an open transaction is committed or rolled back (or stay)."""
         if await self.editor.settle():
             await self.app.action_quit()
+
+    def action_who(self) -> None:
+        """The activity screen, showing only sessions that mention or wait on this relation."""
+        if self._require_relation():
+            assert self.detail is not None
+            self.app.action_activity(self.detail.name)  # type: ignore[attr-defined]

@@ -112,3 +112,49 @@ async def test_require_encrypts_without_verifying(cluster: ThrowawayCluster, dat
         assert db.info.tls.protocol is not None
     finally:
         await db.close()
+
+
+async def test_the_pool_counts_queries_errors_and_acquire_waits(
+    cluster: ThrowawayCluster, database: str
+) -> None:
+    db = await open_database(
+        params_for(cluster, database), SessionSettings(), PoolSettings(min_size=1, max_size=1)
+    )
+    try:
+        metrics = db.metrics
+        queries, errors = metrics.queries, metrics.errors
+        await db.pool.fetchval("SELECT 1")
+        with pytest.raises(asyncpg.PostgresError):
+            await db.pool.fetchval("SELECT 1/0")
+        assert metrics.queries == queries + 2 and metrics.errors == errors + 1
+
+        holder = await db.pool.acquire()  # the only connection: the next acquire must wait
+        waiter = asyncio.ensure_future(db.pool.fetchval("SELECT 2"))
+        for _ in range(100):
+            if metrics.waiting:
+                break
+            await asyncio.sleep(0.01)
+        assert metrics.waiting == 1
+        await asyncio.sleep(0.2)
+        await db.pool.release(holder)
+        assert await waiter == 2
+        assert metrics.waiting == 0
+        slowest = metrics.wait_percentile(1.0)
+        assert slowest is not None and slowest >= 0.2
+        assert (metrics.wait_percentile(0.5) or 0) < slowest
+    finally:
+        await db.close()
+
+
+async def test_a_dedicated_connection_is_outside_the_pool_and_ended_with_it(
+    cluster: ThrowawayCluster, database: str
+) -> None:
+    db = await open_database(params_for(cluster, database), SessionSettings(), PoolSettings())
+    conn = await db.dedicated()
+    try:
+        assert await conn.fetchval("SHOW statement_timeout") == "30s"  # the session settings
+        assert db.stats().size == 1  # not one of the pool's
+        assert conn.get_server_pid() in db._backends.seen
+    finally:
+        await conn.close()
+        await db.close()

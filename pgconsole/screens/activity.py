@@ -1,0 +1,579 @@
+"""Live activity: pgconsole's own pool, the server's counters, the sessions and the lock tree.
+
+The screen samples on a connection of its own (never one of the pool's, so a busy browse or
+edit never delays it and it never starves them), at most three statements per refresh. Polls
+never overlap: sample, render, sleep. If the connection dies the screen says it is
+reconnecting and opens a new one at the next refresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import time
+from dataclasses import dataclass
+from typing import ClassVar
+
+import asyncpg
+from rich.text import Text
+from rich.tree import Tree
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.coordinate import Coordinate
+from textual.screen import Screen
+from textual.widgets import DataTable, Input, Static
+
+from pgconsole.db import stats
+from pgconsole.db.pool import Database
+from pgconsole.paths import STYLES
+from pgconsole.screens.confirm import ConfirmScreen
+from pgconsole.screens.value import ValueScreen
+from pgconsole.text import visible
+from pgconsole.widgets.key_bar import KeyBar
+from pgconsole.widgets.sparkline import duration, human, sparkline
+
+INTERVALS = (0.5, 1.0, 2.0, 5.0, 10.0)
+TREE_LINES = 200
+"""Sessions drawn in the lock tree at most (a queue of thousands would drown the screen)."""
+SPARK = 10
+"""Samples shown in each sparkline."""
+HISTORY = 120
+"""Samples kept for the sparklines (two minutes at one a second)."""
+LONG_QUERY_SECONDS = 60.0
+"""A query or transaction running this long is highlighted."""
+COLUMNS = (
+    ("pid", "pid"),
+    ("user", "user"),
+    ("state", "state"),
+    ("xact_age", "xact"),
+    ("query_age", "query age"),
+    ("wait", "wait"),
+    ("query", "query"),
+    ("database", "db"),
+    ("application", "app"),
+    ("client", "client"),
+    ("backend_type", "backend"),
+)
+"""The sessions table's columns, the ones that matter on call first (80 columns show them)."""
+SORTS = ("xact_age", "query_age", "pid", "state", "user", "database", "application")
+
+
+def one_line(text: str | None, limit: int = 200) -> str:
+    """A query on one line, control characters visible, cut to `limit`."""
+    if text is None:
+        return ""
+    return visible(" ".join(text.split()))[:limit]
+
+
+def session_cells(session: stats.Session) -> list[Text]:
+    """The table's cells for one session; long-running and idle-in-transaction marked."""
+    state = session.state or ""
+    style = ""
+    if state.startswith("idle in transaction"):
+        style = "bold yellow"
+    if (session.xact_age or 0) >= LONG_QUERY_SECONDS and state != "idle":
+        style = "bold red"
+    if session.blocked_by:
+        style = "bold magenta"
+    wait = ":".join(p for p in (session.wait_event_type, session.wait_event) if p)
+    values = [
+        str(session.pid) + (" *" if session.is_self else ""),
+        session.user or "",
+        state,
+        duration(session.xact_age),
+        duration(session.query_age),
+        wait,
+        "(this screen's sample)" if session.is_self else one_line(session.query, 120),
+        session.database or "",
+        session.application or "",
+        session.client or "",
+        session.backend_type or "",
+    ]
+    return [Text(visible(v), style=style if i in (0, 2) else "") for i, v in enumerate(values)]
+
+
+def sort_key(session: stats.Session, column: str) -> tuple[int, object]:
+    """Sessions with a value first (largest age first), then the rest by pid."""
+    value = getattr(session, column)
+    if value is None:
+        return (1, session.pid)
+    if column.endswith("_age"):
+        return (0, -float(value))
+    return (0, value)
+
+
+def lock_label(session: stats.Session) -> Text:
+    """`pid user: mode on relation, waiting 12s: query`."""
+    text = Text(f"{session.pid} ", style="bold")
+    text.append(visible(session.user or "?"))
+    if session.lock_mode:
+        text.append(f" wants {session.lock_mode}", style="magenta")
+        if session.lock_relation:
+            text.append(f" on {visible(session.lock_relation)}")
+    age = session.state_age if session.blocked_by else session.xact_age
+    text.append(f" · {duration(age)}", style="dim")
+    text.append(f" · {visible(session.state or '')}", style="dim")
+    query = one_line(session.query, 80)
+    if query:
+        text.append(f": {query}")
+    return text
+
+
+def lock_tree_text(roots: tuple[stats.LockNode, ...], limit: int = TREE_LINES) -> Tree | Text:
+    """The blocking chains as a tree, root blockers first, at most `limit` sessions drawn.
+
+    Built without recursion: a queue of a thousand sessions on one row is a chain that deep.
+    A session already drawn under another blocker is named again, not expanded again.
+    """
+    if not roots:
+        return Text("No session waits on another.", style="dim")
+    tree = Tree(Text("Blocking chains", style="bold"), guide_style="dim")
+    stack: list[tuple[Tree, stats.LockNode]] = [(tree, root) for root in reversed(roots)]
+    drawn = 0
+    while stack and drawn < limit:
+        branch, node = stack.pop()
+        if node.repeated:
+            branch.add(Text(f"{node.session.pid} (also under another blocker, see above)", "dim"))
+        else:
+            child = branch.add(lock_label(node.session))
+            stack.extend((child, below) for below in reversed(node.children))
+        drawn += 1
+    if stack:
+        tree.add(Text(f"… {len(stack)} more not drawn", style="yellow"))
+    return tree
+
+
+@dataclass
+class _History:
+    """The series behind the server panel's sparklines."""
+
+    values: dict[str, collections.deque[float | None]]
+
+    @classmethod
+    def empty(cls) -> _History:
+        return cls(collections.defaultdict(lambda: collections.deque(maxlen=HISTORY)))
+
+    def add(self, name: str, value: float | None) -> None:
+        self.values[name].append(value)
+
+    def line(self, name: str, width: int = 16) -> str:
+        return sparkline(self.values[name], width)
+
+
+class ActivityScreen(Screen[None]):
+    """What the database is doing right now, refreshed on its own connection."""
+
+    CSS_PATH = STYLES / "activity.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,f3", "close", "Back"),
+        Binding("space", "pause", "Pause"),
+        Binding("plus", "interval(1)", "Slower"),
+        Binding("minus", "interval(-1)", "Faster"),
+        Binding("I", "toggle_idle", "Idle sessions"),
+        Binding("o", "sort", "Sort"),
+        Binding("slash", "filter", "Filter"),
+        Binding("enter", "query", "Full query"),
+        Binding("c", "cancel", "Cancel query"),
+        Binding("T", "terminate", "Terminate"),
+        Binding("b", "root_blocker", "Root blocker"),
+        Binding("r", "waited_relation", "Open waited relation"),
+    ]
+
+    def __init__(self, database: Database, *, read_only: bool, relation: str = "") -> None:
+        """Args:
+        database: The app's pool (its numbers are shown; its connection settings reused).
+        read_only: Cancel and terminate are refused.
+        relation: Show only sessions on this relation (`schema.name`), if given.
+        """
+        super().__init__()
+        self.database = database
+        self.read_only = read_only
+        self.interval = 1.0
+        self.paused = False
+        self.show_idle = True
+        self.sort_column = SORTS[0]
+        self.text_filter = relation
+        self.sessions: dict[int, stats.Session] = {}
+        self.history = _History.empty()
+        self.previous: stats.ServerCounters | None = None
+        self.capabilities: stats.Capabilities | None = None
+        self.conn: asyncpg.Connection | None = None
+        self.last_refresh: float | None = None
+        self.state_text = "connecting…"
+        self._app_queries: tuple[float, int] | None = None
+        self.lock_roots: tuple[stats.LockNode, ...] = ()
+        self.samples = 0
+        """Samples shown so far (tests wait on it)."""
+        self.reconnects = 0
+        """Times the connection was lost and "reconnecting…" shown."""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="panels"):
+            yield Static(id="pool-panel")
+            yield Static(id="server-panel")
+        yield Input(placeholder="filter: text in any column (Enter applies)", id="activity-filter")
+        table: DataTable[Text] = DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
+        yield table
+        with VerticalScroll(id="locks"):
+            yield Static(id="lock-tree")
+        yield Static(id="activity-status")
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
+        filter_box = self.query_one("#activity-filter", Input)
+        filter_box.value = self.text_filter
+        filter_box.display = bool(self.text_filter)
+        table.focus()
+        self.poll()
+
+    async def on_unmount(self) -> None:
+        await self._drop_connection()
+
+    # -- polling -------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="activity", exit_on_error=False)
+    async def poll(self) -> None:
+        """Sample, render, sleep; reconnect when the connection is lost. Ends with the screen."""
+        while True:
+            if self.paused:
+                await asyncio.sleep(0.2)
+                continue
+            started = time.monotonic()
+            if self.conn is not None and self.conn.is_closed():
+                self.conn = None
+                self._lost("the connection was closed")
+            try:
+                if self.conn is None:
+                    self.conn = await self.database.dedicated()
+                    self.capabilities = await stats.read_capabilities(self.conn)
+                sample = await stats.sample(self.conn)
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+                await self._drop_connection()
+                self._lost(str(error).splitlines()[0] if str(error) else type(error).__name__)
+            else:
+                self.last_refresh = time.time()
+                self.state_text = ""
+                self.show_sample(sample)
+                self.samples += 1
+            elapsed = time.monotonic() - started
+            await asyncio.sleep(max(0.05, self.interval - elapsed))
+
+    def _lost(self, reason: str) -> None:
+        self.reconnects += 1
+        self.state_text = f"reconnecting… ({reason})"
+        self._show_status()
+
+    async def _drop_connection(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None and not conn.is_closed():
+            try:
+                await asyncio.wait_for(conn.close(), 2)
+            except Exception:
+                conn.terminate()
+
+    # -- rendering -----------------------------------------------------------------------------
+
+    def show_sample(self, sample: stats.Sample) -> None:
+        """Render one sample: panels, sessions (in place), lock tree, status."""
+        rates = stats.rates(self.previous, sample.server) if self.previous else None
+        self.previous = sample.server
+        self._record(sample.server, rates)
+        self.query_one("#server-panel", Static).update(self._server_text(sample.server, rates))
+        self.query_one("#pool-panel", Static).update(self._pool_text())
+        self.sessions = {s.pid: s for s in sample.sessions}
+        self._fill_table()
+        self.lock_roots = stats.lock_tree(sample.sessions)
+        self.query_one("#lock-tree", Static).update(lock_tree_text(self.lock_roots))
+        self._show_status(sample.queries)
+
+    def _record(self, server: stats.ServerCounters, rates: stats.ServerRates | None) -> None:
+        history = self.history
+        history.add("connections", float(sum(server.connections.values())))
+        if rates is not None:
+            history.add("commits", rates.commits)
+            history.add("rollbacks", rates.rollbacks)
+            history.add("cache", rates.cache_hit_ratio)
+            history.add("returned", rates.returned)
+            history.add("fetched", rates.fetched)
+            history.add("written", rates.inserted + rates.updated + rates.deleted)
+            history.add("temp", rates.temp_bytes)
+        history.add("oldest", server.oldest_xact_age)
+
+    def _server_text(self, server: stats.ServerCounters, rates: stats.ServerRates | None) -> Text:
+        h = self.history
+        states = server.connections
+        total = sum(states.values())
+        aborted = states.get("idle in transaction (aborted)", 0)
+        text = Text()
+        text.append("Server ", style="bold")
+        text.append(f"conn {total}/{server.max_connections} ")
+        text.append(h.line("connections", SPARK), style="cyan")
+        text.append(
+            f"\n  active {states.get('active', 0)} · idle {states.get('idle', 0)}"
+            f" · idle in tx {states.get('idle in transaction', 0) + aborted}\n"
+        )
+        if rates is None:
+            text.append("  rates from the next refresh…\n", style="dim")
+        else:
+            hit = "-" if rates.cache_hit_ratio is None else f"{rates.cache_hit_ratio:.1%}"
+            text.append(f"  commit/s {human(rates.commits):>5} ")
+            text.append(h.line("commits", SPARK), style="green")
+            text.append(f" rollback/s {human(rates.rollbacks)}\n")
+            text.append(f"  cache hit {hit:>6} ")
+            text.append(h.line("cache", SPARK), style="green")
+            text.append(f" temp/s {human(rates.temp_bytes, 'B')}\n")
+            text.append(f"  rows/s ret {human(rates.returned)} fetch {human(rates.fetched)} ")
+            text.append(h.line("returned", SPARK) + "\n", style="cyan")
+            written = rates.inserted + rates.updated + rates.deleted
+            text.append(
+                f"  written/s {human(written)} (ins {human(rates.inserted)}"
+                f" upd {human(rates.updated)} del {human(rates.deleted)}) "
+            )
+            text.append(h.line("written", SPARK) + "\n", style="cyan")
+        text.append(f"  oldest xact {duration(server.oldest_xact_age)} ")
+        text.append(h.line("oldest", SPARK), style="yellow")
+        text.append(f" xmin age {human(server.xmin_horizon_age)} · deadlocks {server.deadlocks}")
+        for replica in server.replication:
+            text.append(
+                f"\n  standby {visible(replica.name or replica.client or '?')}"
+                f" {visible(replica.state or '')}: replay lag {duration(replica.replay_lag)}"
+                f" ({human(replica.lag_bytes, 'B')})"
+            )
+        return text
+
+    def _pool_text(self) -> Text:
+        database = self.database
+        pool = database.stats()
+        metrics = database.metrics
+        now = time.monotonic()
+        qps: float | None = None
+        if self._app_queries is not None:
+            then, count = self._app_queries
+            if now > then:
+                qps = (metrics.queries - count) / (now - then)
+        self._app_queries = (now, metrics.queries)
+        p50, p95 = metrics.wait_percentile(0.5), metrics.wait_percentile(0.95)
+
+        def ms(value: float | None) -> str:
+            return "-" if value is None else f"{value * 1000:.1f}ms"
+
+        text = Text()
+        text.append("pgconsole pool\n", style="bold")
+        text.append(f"  size {pool.size} (min {pool.min_size}, max {pool.max_size})\n")
+        text.append(f"  in use {pool.in_use} · idle {pool.idle} · waiting {metrics.waiting}\n")
+        text.append(f"  acquire p50 {ms(p50)} p95 {ms(p95)}\n")
+        text.append(f"  queries/s {human(qps)} · errors {metrics.errors}\n")
+        text.append(f"  {database.info.tls.state.value}")
+        return text
+
+    def _visible_sessions(self) -> list[stats.Session]:
+        wanted = self.text_filter.lower()
+        rows = []
+        for session in self.sessions.values():
+            if not self.show_idle and session.state == "idle":
+                continue
+            if wanted and not any(
+                wanted in str(value).lower()
+                for value in (
+                    session.pid,
+                    session.user,
+                    session.database,
+                    session.application,
+                    session.client,
+                    session.state,
+                    session.query,
+                    session.lock_relation,
+                )
+                if value is not None
+            ):
+                continue
+            rows.append(session)
+        rows.sort(key=lambda s: sort_key(s, self.sort_column))
+        return rows
+
+    def _fill_table(self) -> None:
+        """Update rows in place (no flicker), keep the cursor on the same pid."""
+        table: DataTable[Text] = self.query_one(DataTable)
+        current = self.selected_pid()
+        rows = self._visible_sessions()
+        wanted = [str(s.pid) for s in rows]
+        with self.app.batch_update():
+            for gone in [k for k in table.rows if k.value not in wanted]:
+                table.remove_row(gone)
+            existing = {k.value for k in table.rows}
+            for session in rows:
+                key = str(session.pid)
+                cells = session_cells(session)
+                if key in existing:
+                    for (column, _label), cell in zip(COLUMNS, cells, strict=True):
+                        if table.get_cell(key, column) != cell:
+                            table.update_cell(key, column, cell)
+                else:
+                    table.add_row(*cells, key=key)
+            order = {key: i for i, key in enumerate(wanted)}
+            table.sort("pid", key=lambda pid: order.get(str(pid).split()[0], 0))
+            if current is not None and str(current) in order:
+                table.move_cursor(row=table.get_row_index(str(current)))
+
+    def _show_status(self, queries: int | None = None) -> None:
+        parts = []
+        if self.state_text:
+            parts.append(self.state_text)
+        if self.last_refresh is not None:
+            parts.append(
+                "refreshed " + time.strftime("%H:%M:%S", time.localtime(self.last_refresh))
+            )
+        parts.append("paused" if self.paused else f"every {self.interval:g} s")
+        if queries is not None:
+            parts.append(f"{queries} queries")
+        parts.append(f"sort {self.sort_column}")
+        if not self.show_idle:
+            parts.append("idle hidden")
+        if self.text_filter:
+            parts.append(f"filter {self.text_filter!r}")
+        text = Text(" · ".join(visible(p) for p in parts), style="dim")
+        if self.capabilities is not None:
+            for limit in self.capabilities.limits():
+                text.append("\n" + visible(limit), style="yellow")
+        self.query_one("#activity-status", Static).update(text)
+
+    # -- keys ----------------------------------------------------------------------------------
+
+    def selected_pid(self) -> int | None:
+        """The pid of the session under the cursor."""
+        table: DataTable[Text] = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        try:
+            key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key
+        except Exception:
+            return None
+        return int(str(key.value)) if key.value is not None else None
+
+    def selected(self) -> stats.Session | None:
+        """The session under the cursor."""
+        pid = self.selected_pid()
+        return None if pid is None else self.sessions.get(pid)
+
+    def action_close(self) -> None:
+        """Back to where F3 was pressed."""
+        self.app.pop_screen()
+
+    def action_pause(self) -> None:
+        """Stop (or resume) refreshing."""
+        self.paused = not self.paused
+        self._show_status()
+
+    def action_interval(self, step: int) -> None:
+        """A longer (+) or shorter (-) refresh interval, between 0.5 and 10 s."""
+        index = min(range(len(INTERVALS)), key=lambda i: abs(INTERVALS[i] - self.interval))
+        self.interval = INTERVALS[max(0, min(len(INTERVALS) - 1, index + step))]
+        self._show_status()
+
+    def action_toggle_idle(self) -> None:
+        """Show or hide idle sessions."""
+        self.show_idle = not self.show_idle
+        self._fill_table()
+        self._show_status()
+
+    def action_sort(self) -> None:
+        """Sort by the next column: transaction age, query age, pid, state, user, db, app."""
+        self.sort_column = SORTS[(SORTS.index(self.sort_column) + 1) % len(SORTS)]
+        self._fill_table()
+        self._show_status()
+
+    def action_filter(self) -> None:
+        """Type text to keep only the sessions that contain it (Enter applies, Esc clears)."""
+        box = self.query_one("#activity-filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Submitted, "#activity-filter")
+    def filter_submitted(self, event: Input.Submitted) -> None:
+        self.text_filter = event.value.strip()
+        event.input.display = bool(self.text_filter)
+        self.query_one(DataTable).focus()
+        self._fill_table()
+        self._show_status()
+
+    def action_query(self) -> None:
+        """The selected session's whole query."""
+        session = self.selected()
+        if session is not None:
+            self.app.push_screen(ValueScreen(f"pid {session.pid}", "query", session.query))
+
+    def action_root_blocker(self) -> None:
+        """Move the cursor to the session at the root of the selected one's blocking chain."""
+        session = self.selected()
+        seen: set[int] = set()
+        while session is not None and session.blocked_by and session.pid not in seen:
+            seen.add(session.pid)
+            session = self.sessions.get(session.blocked_by[0])
+        if session is None:
+            return
+        table: DataTable[Text] = self.query_one(DataTable)
+        try:
+            table.move_cursor(row=table.get_row_index(str(session.pid)))
+        except Exception:
+            self.notify(f"pid {session.pid} is filtered out", severity="warning")
+
+    def action_cancel(self) -> None:
+        """Cancel the selected session's query, after a confirmation."""
+        self._signal("cancel")
+
+    def action_terminate(self) -> None:
+        """Terminate the selected session, after a confirmation."""
+        self._signal("terminate")
+
+    def action_waited_relation(self) -> None:
+        """Open in the browser the relation the selected session waits on."""
+        session = self.selected()
+        if session is None or session.lock_relation_oid is None:
+            self.notify("The selected session does not wait on a relation.")
+            return
+        self.app.pop_screen()
+        self.app.call_later(self.app.open_relation_by_oid, session.lock_relation_oid)  # type: ignore[attr-defined]
+
+    @work(group="signal", exit_on_error=False)
+    async def _signal(self, how: str) -> None:
+        session = self.selected()
+        if session is None:
+            return
+        if self.read_only:
+            self.notify(f"Read-only mode: {how} is refused.", severity="warning")
+            return
+        if session.is_self:
+            self.notify("That is this screen's own connection.", severity="warning")
+            return
+        verb = "Cancel the query of" if how == "cancel" else "Terminate"
+        question = f"{verb} pid {session.pid} ({session.user or '?'})?"
+        if not await self.app.push_screen_wait(
+            ConfirmScreen(question, one_line(session.query, 600) or "(no query visible)")
+        ):
+            return
+        if self.conn is None:
+            self.notify("Not connected: try again after the next refresh.", severity="error")
+            return
+        action = stats.cancel_backend if how == "cancel" else stats.terminate_backend
+        try:
+            done = await action(self.conn, session.pid)
+        except asyncpg.InsufficientPrivilegeError as error:
+            self.notify(
+                f"Not allowed: {error}. Signalling another role's session needs "
+                "pg_signal_backend (and only a superuser may signal a superuser's).",
+                severity="error",
+                timeout=10,
+            )
+            return
+        except (asyncpg.PostgresError, OSError) as error:
+            self.notify(f"{how} failed: {error}", severity="error")
+            return
+        self.notify(
+            f"pid {session.pid}: {'signalled' if done else 'no such session any more'}",
+            severity="information" if done else "warning",
+        )

@@ -1,0 +1,218 @@
+"""The activity screen over a real server: sessions, the lock tree, signals, reconnecting."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+from textual.pilot import Pilot
+
+from pgconsole.app import PgConsoleApp
+from pgconsole.config import Settings
+from pgconsole.db.cluster import ThrowawayCluster
+from pgconsole.db.quoting import quote_ident
+from pgconsole.screens.activity import ActivityScreen
+from pgconsole.screens.confirm import ConfirmScreen
+from tests.conftest import admin_connect, params_for
+from tests.helpers.ui import shown, wait_until
+
+SIZE = (120, 40)
+
+
+def make_app(cluster: ThrowawayCluster, database: str, **settings: Any) -> PgConsoleApp:
+    return PgConsoleApp(
+        params_for(cluster, database), Settings(**settings), table="public.t", activity=True
+    )
+
+
+async def activity(pilot: Pilot[Any], app: PgConsoleApp, samples: int = 1) -> ActivityScreen:
+    await wait_until(pilot, lambda: isinstance(app.screen, ActivityScreen), "the screen")
+    screen = app.screen
+    assert isinstance(screen, ActivityScreen)
+    start = screen.samples
+    await wait_until(pilot, lambda: screen.samples >= start + samples, "a refresh")
+    return screen
+
+
+async def labelled(cluster: ThrowawayCluster, database: str, name: str) -> asyncpg.Connection:
+    return await asyncpg.connect(cluster.dsn(database), server_settings={"application_name": name})
+
+
+@pytest.fixture
+async def table_t(cluster: ThrowawayCluster, database: str) -> AsyncIterator[str]:
+    conn = await admin_connect(cluster, database)
+    try:
+        await conn.execute(
+            "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a');"
+            "CREATE TABLE u (id int PRIMARY KEY); INSERT INTO u VALUES (1);"
+        )
+    finally:
+        await conn.close()
+    yield database
+
+
+async def test_sessions_are_listed_and_idle_ones_can_be_hidden(
+    cluster: ThrowawayCluster, table_t: str
+) -> None:
+    idle = await labelled(cluster, table_t, "test-idle")
+    busy = await labelled(cluster, table_t, "test-intx")
+    await busy.execute("BEGIN; SELECT 1")
+    app = make_app(cluster, table_t)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await activity(pilot, app)
+            apps = {s.application: s for s in screen.sessions.values()}
+            assert apps["test-idle"].state == "idle"
+            assert apps["test-intx"].state == "idle in transaction"
+            shown_pids = {s.pid for s in screen._visible_sessions()}
+            assert idle.get_server_pid() in shown_pids
+            await pilot.press("I")  # hide idle sessions
+            shown_pids = {s.pid for s in screen._visible_sessions()}
+            assert idle.get_server_pid() not in shown_pids
+            assert busy.get_server_pid() in shown_pids
+            assert "Server" in shown(app, "#server-panel")
+            assert "pgconsole pool" in shown(app, "#pool-panel")
+    finally:
+        await idle.close()
+        await busy.close()
+
+
+async def test_a_lock_chain_appears_as_a_tree(cluster: ThrowawayCluster, table_t: str) -> None:
+    a, b, c, d = [await labelled(cluster, table_t, f"test-{n}") for n in "abcd"]
+    waits: list[asyncio.Future[object]] = []
+    try:
+        await a.execute("BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
+        await b.execute("BEGIN; LOCK TABLE u IN ACCESS EXCLUSIVE MODE")
+        waits.append(asyncio.ensure_future(b.execute("SELECT * FROM t")))  # B waits on A
+        waits.append(asyncio.ensure_future(c.execute("SELECT * FROM u")))  # C waits on B
+        waits.append(asyncio.ensure_future(d.execute("SELECT * FROM t")))  # D waits on A
+        app = make_app(cluster, table_t)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await activity(pilot, app)
+
+            def tree() -> list[tuple[int, list[tuple[int, list[int]]]]]:
+                return [
+                    (
+                        root.session.pid,
+                        sorted(
+                            (n.session.pid, [m.session.pid for m in n.children])
+                            for n in root.children
+                        ),
+                    )
+                    for root in screen.lock_roots
+                ]
+
+            pa, pb, pc, pd = (x.get_server_pid() for x in (a, b, c, d))
+            expected = [(pa, sorted([(pb, [pc]), (pd, [])]))]
+            await wait_until(pilot, lambda: tree() == expected, "the lock tree")
+            waiting = screen.sessions[pb]
+            assert waiting.lock_mode == "AccessShareLock" and "t" in (waiting.lock_relation or "")
+    finally:
+        await a.execute("ROLLBACK")
+        if waits:
+            await asyncio.wait_for(asyncio.gather(waits[0], return_exceptions=True), 10)
+        await b.execute("ROLLBACK")  # then C gets u
+        await asyncio.wait_for(asyncio.gather(*waits, return_exceptions=True), 10)
+        for conn in (a, b, c, d):
+            await conn.close()
+
+
+async def select_pid(pilot: Pilot[Any], screen: ActivityScreen, pid: int) -> None:
+    table = screen.query_one("#sessions")
+    await wait_until(pilot, lambda: pid in {s.pid for s in screen._visible_sessions()}, "row")
+    table.move_cursor(row=table.get_row_index(str(pid)))  # type: ignore[attr-defined]
+    await pilot.pause(0.05)
+    assert screen.selected_pid() == pid
+
+
+async def test_cancel_acts_on_the_selected_pid_and_read_only_refuses(
+    cluster: ThrowawayCluster, table_t: str
+) -> None:
+    sleeper = await labelled(cluster, table_t, "test-sleeper")
+    sleeping = asyncio.ensure_future(sleeper.execute("SELECT pg_sleep(30)"))
+    try:
+        app = make_app(cluster, table_t, read_only=True)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await activity(pilot, app)
+            await select_pid(pilot, screen, sleeper.get_server_pid())
+            await pilot.press("c")
+            await pilot.pause(0.3)
+            assert not isinstance(app.screen, ConfirmScreen)  # refused before asking
+            assert not sleeping.done()
+
+        app = make_app(cluster, table_t)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await activity(pilot, app)
+            await select_pid(pilot, screen, sleeper.get_server_pid())
+            await pilot.press("c")
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "confirm")
+            assert "pg_sleep" in shown(app, "#confirm-detail")
+            await pilot.press("y")
+            with pytest.raises(asyncpg.QueryCanceledError):
+                await asyncio.wait_for(sleeping, 10)
+    finally:
+        if not sleeping.done():
+            sleeping.cancel()
+        await sleeper.close()
+
+
+async def test_a_role_without_pg_monitor_sees_explanations_not_errors(
+    cluster: ThrowawayCluster, table_t: str
+) -> None:
+    role = f"watcher_{uuid.uuid4().hex[:8]}"
+    admin = await admin_connect(cluster, table_t)
+    await admin.execute(f"CREATE ROLE {quote_ident(role)} LOGIN PASSWORD 'secret-pw'")
+    other = await labelled(cluster, table_t, "test-other-role")
+    await other.execute("SELECT 'private query'")
+    try:
+        app = PgConsoleApp(
+            params_for(cluster, table_t, user=role, password="secret-pw"),
+            Settings(),
+            activity=True,
+        )
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await activity(pilot, app, samples=2)
+            status = shown(app, "#activity-status")
+            assert "pg_read_all_stats" in status or "pg_monitor" in status
+            theirs = screen.sessions[other.get_server_pid()]
+            # Hidden from this role (the server says so), and no crash on the NULL columns.
+            assert theirs.query in (None, "<insufficient privilege>")
+            assert theirs.state is None
+            assert "reconnecting" not in status
+    finally:
+        await other.close()
+        await admin.execute(f"DROP OWNED BY {quote_ident(role)}")
+        await admin.close()
+
+
+async def test_killing_the_screens_connection_reconnects_and_the_pool_is_unaffected(
+    cluster: ThrowawayCluster, table_t: str
+) -> None:
+    app = make_app(cluster, table_t)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await activity(pilot, app)
+        assert screen.conn is not None
+        own = screen.conn.get_server_pid()
+        assert app.database is not None
+        holders = app.database.pool._holders  # type: ignore[attr-defined]
+        pool_pids = {h._con.get_server_pid() for h in holders if h._con is not None}
+        admin = await admin_connect(cluster, table_t)
+        try:
+            await admin.execute("SELECT pg_terminate_backend($1)", own)
+        finally:
+            await admin.close()
+        await wait_until(
+            pilot,
+            lambda: screen.conn is not None and screen.conn.get_server_pid() != own,
+            "a new connection",
+        )
+        before = screen.samples
+        await wait_until(pilot, lambda: screen.samples > before, "a refresh after it")
+        assert screen.reconnects == 1  # "reconnecting…" was shown in between
+        assert own not in pool_pids
+        assert app.database is not None
+        assert await app.database.pool.fetchval("SELECT 42") == 42

@@ -20,10 +20,9 @@ from rich.tree import Tree
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
-from textual.coordinate import Coordinate
+from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from pgconsole.db import stats
 from pgconsole.db.pool import Database
@@ -32,6 +31,7 @@ from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.screens.value import ValueScreen
 from pgconsole.text import visible
 from pgconsole.widgets.key_bar import KeyBar
+from pgconsole.widgets.session_table import SessionRow, SessionTable
 from pgconsole.widgets.sparkline import duration, human, sparkline
 
 INTERVALS = (0.5, 1.0, 2.0, 5.0, 10.0)
@@ -43,20 +43,11 @@ HISTORY = 120
 """Samples kept for the sparklines (two minutes at one a second)."""
 LONG_QUERY_SECONDS = 60.0
 """A query or transaction running this long is highlighted."""
-COLUMNS = (
-    ("pid", "pid"),
-    ("user", "user"),
-    ("state", "state"),
-    ("xact_age", "xact"),
-    ("query_age", "query age"),
-    ("wait", "wait"),
-    ("query", "query"),
-    ("database", "db"),
-    ("application", "app"),
-    ("client", "client"),
-    ("backend_type", "backend"),
-)
-"""The sessions table's columns, the ones that matter on call first (80 columns show them)."""
+HEADERS = (
+    "pid", "user", "state", "xact", "query age", "wait", "db", "app", "client", "backend",
+    "query",
+)  # fmt: skip
+"""The sessions table's columns: what matters on call first; the query takes what is left."""
 SORTS = ("xact_age", "query_age", "pid", "state", "user", "database", "application")
 
 
@@ -67,31 +58,32 @@ def one_line(text: str | None, limit: int = 200) -> str:
     return visible(" ".join(text.split()))[:limit]
 
 
-def session_cells(session: stats.Session) -> list[Text]:
-    """The table's cells for one session; long-running and idle-in-transaction marked."""
+def session_row(session: stats.Session) -> SessionRow:
+    """The table's line for one session; waiting, long-running and idle in transaction marked."""
     state = session.state or ""
-    style = ""
+    mark = ""
     if state.startswith("idle in transaction"):
-        style = "bold yellow"
+        mark = "idle-tx"
     if (session.xact_age or 0) >= LONG_QUERY_SECONDS and state != "idle":
-        style = "bold red"
+        mark = "long"
     if session.blocked_by:
-        style = "bold magenta"
+        mark = "waiting"
     wait = ":".join(p for p in (session.wait_event_type, session.wait_event) if p)
-    values = [
+    query = "(this screen's sample)" if session.is_self else one_line(session.query, 300)
+    values = (
         str(session.pid) + (" *" if session.is_self else ""),
         session.user or "",
         state,
         duration(session.xact_age),
         duration(session.query_age),
         wait,
-        "(this screen's sample)" if session.is_self else one_line(session.query, 120),
         session.database or "",
         session.application or "",
         session.client or "",
         session.backend_type or "",
-    ]
-    return [Text(visible(v), style=style if i in (0, 2) else "") for i, v in enumerate(values)]
+        query,
+    )
+    return SessionRow(session.pid, tuple(visible(v) for v in values), mark)
 
 
 def sort_key(session: stats.Session, column: str) -> tuple[int, object]:
@@ -204,6 +196,7 @@ class ActivityScreen(Screen[None]):
         self.state_text = "connecting…"
         self._app_queries: tuple[float, int] | None = None
         self.lock_roots: tuple[stats.LockNode, ...] = ()
+        self._had_locks = True  # draw "no session waits" once
         self.samples = 0
         """Samples shown so far (tests wait on it)."""
         self.reconnects = 0
@@ -214,17 +207,13 @@ class ActivityScreen(Screen[None]):
             yield Static(id="pool-panel")
             yield Static(id="server-panel")
         yield Input(placeholder="filter: text in any column (Enter applies)", id="activity-filter")
-        table: DataTable[Text] = DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
-        yield table
-        with VerticalScroll(id="locks"):
-            yield Static(id="lock-tree")
+        yield SessionTable(HEADERS, id="sessions")
+        yield Static(id="lock-tree")
         yield Static(id="activity-status")
         yield KeyBar()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
+        table = self.query_one(SessionTable)
         filter_box = self.query_one("#activity-filter", Input)
         filter_box.value = self.text_filter
         filter_box.display = bool(self.text_filter)
@@ -283,13 +272,22 @@ class ActivityScreen(Screen[None]):
         rates = stats.rates(self.previous, sample.server) if self.previous else None
         self.previous = sample.server
         self._record(sample.server, rates)
-        self.query_one("#server-panel", Static).update(self._server_text(sample.server, rates))
-        self.query_one("#pool-panel", Static).update(self._pool_text())
+        # Every panel has a fixed height: an update repaints it, never lays the screen out.
+        self._update("#server-panel", self._server_text(sample.server, rates))
+        self._update("#pool-panel", self._pool_text())
         self.sessions = {s.pid: s for s in sample.sessions}
         self._fill_table()
         self.lock_roots = stats.lock_tree(sample.sessions)
-        self.query_one("#lock-tree", Static).update(lock_tree_text(self.lock_roots))
+        if self.lock_roots or self._had_locks:
+            self._update("#lock-tree", lock_tree_text(self.lock_roots, self._tree_lines()))
+        self._had_locks = bool(self.lock_roots)
         self._show_status(sample.queries)
+
+    def _update(self, selector: str, content: Text | Tree) -> None:
+        self.query_one(selector, Static).update(content, layout=False)
+
+    def _tree_lines(self) -> int:
+        return max(1, self.query_one("#lock-tree").size.height - 1)
 
     def _record(self, server: stats.ServerCounters, rates: stats.ServerRates | None) -> None:
         history = self.history
@@ -397,28 +395,8 @@ class ActivityScreen(Screen[None]):
         return rows
 
     def _fill_table(self) -> None:
-        """Update rows in place (no flicker), keep the cursor on the same pid."""
-        table: DataTable[Text] = self.query_one(DataTable)
-        current = self.selected_pid()
-        rows = self._visible_sessions()
-        wanted = [str(s.pid) for s in rows]
-        with self.app.batch_update():
-            for gone in [k for k in table.rows if k.value not in wanted]:
-                table.remove_row(gone)
-            existing = {k.value for k in table.rows}
-            for session in rows:
-                key = str(session.pid)
-                cells = session_cells(session)
-                if key in existing:
-                    for (column, _label), cell in zip(COLUMNS, cells, strict=True):
-                        if table.get_cell(key, column) != cell:
-                            table.update_cell(key, column, cell)
-                else:
-                    table.add_row(*cells, key=key)
-            order = {key: i for i, key in enumerate(wanted)}
-            table.sort("pid", key=lambda pid: order.get(str(pid).split()[0], 0))
-            if current is not None and str(current) in order:
-                table.move_cursor(row=table.get_row_index(str(current)))
+        """Redraw the sessions; the cursor stays on the same pid."""
+        self.query_one(SessionTable).show([session_row(s) for s in self._visible_sessions()])
 
     def _show_status(self, queries: int | None = None) -> None:
         parts = []
@@ -440,20 +418,13 @@ class ActivityScreen(Screen[None]):
         if self.capabilities is not None:
             for limit in self.capabilities.limits():
                 text.append("\n" + visible(limit), style="yellow")
-        self.query_one("#activity-status", Static).update(text)
+        self.query_one("#activity-status", Static).update(text, layout=False)
 
     # -- keys ----------------------------------------------------------------------------------
 
     def selected_pid(self) -> int | None:
         """The pid of the session under the cursor."""
-        table: DataTable[Text] = self.query_one(DataTable)
-        if not table.row_count:
-            return None
-        try:
-            key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key
-        except Exception:
-            return None
-        return int(str(key.value)) if key.value is not None else None
+        return self.query_one(SessionTable).selected_pid
 
     def selected(self) -> stats.Session | None:
         """The session under the cursor."""
@@ -497,7 +468,7 @@ class ActivityScreen(Screen[None]):
     def filter_submitted(self, event: Input.Submitted) -> None:
         self.text_filter = event.value.strip()
         event.input.display = bool(self.text_filter)
-        self.query_one(DataTable).focus()
+        self.query_one(SessionTable).focus()
         self._fill_table()
         self._show_status()
 
@@ -516,10 +487,7 @@ class ActivityScreen(Screen[None]):
             session = self.sessions.get(session.blocked_by[0])
         if session is None:
             return
-        table: DataTable[Text] = self.query_one(DataTable)
-        try:
-            table.move_cursor(row=table.get_row_index(str(session.pid)))
-        except Exception:
+        if not self.query_one(SessionTable).select_pid(session.pid):
             self.notify(f"pid {session.pid} is filtered out", severity="warning")
 
     def action_cancel(self) -> None:

@@ -36,6 +36,7 @@ class StatusBar(Horizontal):
         for name in ("version", "tls", "read-only", "pool", "tx"):
             self.query_one(f"#status-{name}").display = False
         self._tx_text: str | None = None
+        self._pool_text = ""
 
     def show_connecting(self, target: str, read_only: bool) -> None:
         """Show that a connection to `target` is being attempted."""
@@ -62,11 +63,13 @@ class StatusBar(Horizontal):
 
     def show_pool(self, stats: PoolStats) -> None:
         """Show the pool's size and how many connections are in use and idle."""
+        text = f" pool {stats.size}/{stats.max_size} {stats.in_use} used {stats.idle} idle "
         pool = self.query_one("#status-pool", Static)
-        pool.update(
-            Text(f" pool {stats.size}/{stats.max_size} {stats.in_use} used {stats.idle} idle ")
-        )
         pool.display = True
+        if text != self._pool_text:  # every second: only a change costs a repaint
+            # A new layout only when the badge's width changes.
+            pool.update(Text(text), layout=len(text) != len(self._pool_text))
+            self._pool_text = text
 
     def show_transaction(self, text: str | None) -> None:
         """Show the open edit transaction (`TX open 01:42 · 3 changes`), or hide the badge."""

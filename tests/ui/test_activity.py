@@ -17,6 +17,7 @@ from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.db.quoting import quote_ident
 from pgconsole.screens.activity import ActivityScreen
 from pgconsole.screens.confirm import ConfirmScreen
+from pgconsole.widgets.session_table import SessionTable
 from tests.conftest import admin_connect, params_for
 from tests.helpers.ui import shown, wait_until
 
@@ -122,9 +123,9 @@ async def test_a_lock_chain_appears_as_a_tree(cluster: ThrowawayCluster, table_t
 
 
 async def select_pid(pilot: Pilot[Any], screen: ActivityScreen, pid: int) -> None:
-    table = screen.query_one("#sessions")
-    await wait_until(pilot, lambda: pid in {s.pid for s in screen._visible_sessions()}, "row")
-    table.move_cursor(row=table.get_row_index(str(pid)))  # type: ignore[attr-defined]
+    table = screen.query_one(SessionTable)
+    await wait_until(pilot, lambda: pid in {r.pid for r in table.rows}, "its row")
+    assert table.select_pid(pid)
     await pilot.pause(0.05)
     assert screen.selected_pid() == pid
 

@@ -104,7 +104,9 @@ async def test_hanging_keyring_still_prompts_within_3_seconds(
         started = time.monotonic()
         async with app.run_test(size=SIZE) as pilot:
             await wait_until(pilot, lambda: isinstance(app.screen, PasswordScreen), "the prompt")
-            assert time.monotonic() - started < 3.8  # the keyring's 3 s box, plus the UI
+            # The keyring's 3 s box, plus starting the UI (a second or more on a loaded host).
+            elapsed = time.monotonic() - started
+            assert elapsed < 5.0, f"the prompt took {elapsed:.2f} s"
             await type_password(pilot, app, "first-password")
             await wait_until(pilot, lambda: app.database is not None, "a connection")
     finally:

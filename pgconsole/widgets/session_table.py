@@ -1,0 +1,161 @@
+"""The activity screen's sessions: a table drawn line by line, cheap to refresh every second.
+
+Textual's DataTable renders every visible cell again whenever one cell changes, and ages
+change every second: at one refresh a second that alone cost several percent of a core.
+This table formats only the lines on screen, from plain strings, and keeps the cursor on
+the same pid across refreshes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+MAX_WIDTH = 30
+"""Widest a column other than the last grows."""
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """One line: the session's pid, its cells (already made visible), and how to mark it."""
+
+    pid: int
+    cells: tuple[str, ...]
+    mark: str = ""
+    """"" or a component class suffix: `idle-tx`, `long`, `waiting`."""
+
+
+class SessionTable(ScrollView, can_focus=True):
+    """Sessions, one per line, a header, and a row cursor that follows its pid."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "sessiontable--header",
+        "sessiontable--cursor",
+        "sessiontable--idle-tx",
+        "sessiontable--long",
+        "sessiontable--waiting",
+    }
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down,j", "move(1)", "Down", show=False),
+        Binding("up,k", "move(-1)", "Up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("home", "edge(-1)", "First", show=False),
+        Binding("end", "edge(1)", "Last", show=False),
+    ]
+    DEFAULT_CSS = """
+    SessionTable { height: 1fr; }
+    SessionTable > .sessiontable--header { text-style: bold; background: $panel; }
+    SessionTable > .sessiontable--cursor { background: $accent; }
+    SessionTable > .sessiontable--idle-tx { color: $warning; }
+    SessionTable > .sessiontable--long { color: $error; text-style: bold; }
+    SessionTable > .sessiontable--waiting { color: $secondary; text-style: bold; }
+    """
+
+    def __init__(self, headers: Sequence[str], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.headers = tuple(headers)
+        self.rows: list[SessionRow] = []
+        self.widths = [len(h) for h in self.headers]
+        self.cursor = 0
+
+    # -- data --------------------------------------------------------------------------------
+
+    def show(self, rows: Sequence[SessionRow]) -> None:
+        """Replace the rows; the cursor stays on its pid when that pid is still there."""
+        pid = self.selected_pid
+        self.rows = list(rows)
+        widths = [len(h) for h in self.headers]
+        for row in self.rows:
+            for i, cell in enumerate(row.cells[:-1]):
+                widths[i] = max(widths[i], min(len(cell), MAX_WIDTH))
+        self.widths = widths
+        if pid is not None:
+            self.select_pid(pid)
+        self.cursor = max(0, min(self.cursor, len(self.rows) - 1))
+        self.virtual_size = Size(self.size.width, len(self.rows) + 1)
+        self.refresh()
+
+    @property
+    def selected_pid(self) -> int | None:
+        """The pid under the cursor."""
+        return self.rows[self.cursor].pid if self.rows else None
+
+    def select_pid(self, pid: int) -> bool:
+        """Put the cursor on `pid`; False when it is not listed."""
+        for index, row in enumerate(self.rows):
+            if row.pid == pid:
+                self._move_to(index)
+                return True
+        return False
+
+    # -- drawing -----------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.rich_style
+        if y == 0:
+            style = base + self.get_component_rich_style("sessiontable--header")
+            return self._strip(self.headers, style, width)
+        index = int(self.scroll_y) + y - 1
+        if index >= len(self.rows):
+            return Strip.blank(width, base)
+        row = self.rows[index]
+        style = base
+        if row.mark:
+            style = style + self.get_component_rich_style(f"sessiontable--{row.mark}")
+        if index == self.cursor and self.has_focus:
+            style = style + self.get_component_rich_style("sessiontable--cursor")
+        return self._strip(row.cells, style, width)
+
+    def _strip(self, cells: Sequence[str], style: Style, width: int) -> Strip:
+        parts = []
+        for i, cell in enumerate(cells):
+            if i < len(cells) - 1:
+                column = self.widths[i]
+                text = cell if len(cell) <= column else cell[: max(column - 1, 0)] + "…"
+                parts.append(text.ljust(column) + " ")
+            else:
+                parts.append(cell)
+        line = "".join(parts)[:width]
+        return Strip([Segment(line.ljust(width), style)], width)
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    # -- movement ----------------------------------------------------------------------------
+
+    def _move_to(self, index: int) -> None:
+        if not self.rows:
+            return
+        self.cursor = max(0, min(index, len(self.rows) - 1))
+        height = max(1, self.size.height - 1)
+        top = int(self.scroll_y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False)
+        self.refresh()
+
+    def action_move(self, delta: int) -> None:
+        """A row up or down."""
+        self._move_to(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        """A screenful up or down."""
+        self._move_to(self.cursor + direction * max(1, self.size.height - 1))
+
+    def action_edge(self, direction: int) -> None:
+        """First or last row."""
+        self._move_to(0 if direction < 0 else len(self.rows) - 1)

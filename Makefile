@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check lint types pytest setup postgres benchmark clean
+.PHONY: demo test check lint types pytest setup postgres benchmark benchmark-activity clean
 
 demo: setup
 	$(BIN)/pgconsole --demo
@@ -43,3 +43,6 @@ clean:
 
 benchmark: setup
 	$(BIN)/python -m benchmarks.browse
+
+benchmark-activity: setup
+	$(BIN)/python -m benchmarks.activity

@@ -48,7 +48,10 @@ HEADERS = (
     "query",
 )  # fmt: skip
 """The sessions table's columns: what matters on call first; the query takes what is left."""
-SORTS = ("xact_age", "query_age", "pid", "state", "user", "database", "application")
+SORTS = (
+    "xact_age", "query_age", "pid", "state", "user", "database", "application", "client",
+    "backend_type", "wait_event", "query",
+)  # fmt: skip
 
 
 def one_line(text: str | None, limit: int = 200) -> str:
@@ -453,7 +456,7 @@ class ActivityScreen(Screen[None]):
         self._show_status()
 
     def action_sort(self) -> None:
-        """Sort by the next column: transaction age, query age, pid, state, user, db, app."""
+        """Sort by the next column (ages longest first, the others in order)."""
         self.sort_column = SORTS[(SORTS.index(self.sort_column) + 1) % len(SORTS)]
         self._fill_table()
         self._show_status()

@@ -217,3 +217,32 @@ async def test_killing_the_screens_connection_reconnects_and_the_pool_is_unaffec
         assert own not in pool_pids
         assert app.database is not None
         assert await app.database.pool.fetchval("SELECT 42") == 42
+
+
+async def test_terminate_ends_the_selected_session_only(
+    cluster: ThrowawayCluster, table_t: str
+) -> None:
+    victim = await labelled(cluster, table_t, "test-victim")
+    bystander = await labelled(cluster, table_t, "test-bystander")
+    try:
+        app = make_app(cluster, table_t)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await activity(pilot, app)
+            await select_pid(pilot, screen, victim.get_server_pid())
+            await pilot.press("T")
+            await answer_yes(pilot, app)
+            await wait_until(
+                pilot, lambda: victim.get_server_pid() not in screen.sessions, "the session gone"
+            )
+        assert await bystander.fetchval("SELECT 1") == 1
+        with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, OSError)):
+            await victim.fetchval("SELECT 1")
+    finally:
+        await bystander.close()
+        if not victim.is_closed():
+            victim.terminate()
+
+
+async def answer_yes(pilot: Pilot[Any], app: PgConsoleApp) -> None:
+    await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+    await pilot.press("y")

@@ -37,8 +37,10 @@ from pgconsole.widgets.sparkline import duration, human, sparkline
 INTERVALS = (0.5, 1.0, 2.0, 5.0, 10.0)
 TREE_LINES = 200
 """Sessions drawn in the lock tree at most (a queue of thousands would drown the screen)."""
-SPARK = 10
+SPARK = 5
 """Samples shown in each sparkline."""
+FIGURE_WIDTH = 22
+"""Cells for one figure of the server panel: label, value and sparkline."""
 HISTORY = 120
 """Samples kept for the sparklines (two minutes at one a second)."""
 LONG_QUERY_SECONDS = 60.0
@@ -295,53 +297,65 @@ class ActivityScreen(Screen[None]):
     def _record(self, server: stats.ServerCounters, rates: stats.ServerRates | None) -> None:
         history = self.history
         history.add("connections", float(sum(server.connections.values())))
-        if rates is not None:
-            history.add("commits", rates.commits)
-            history.add("rollbacks", rates.rollbacks)
-            history.add("cache", rates.cache_hit_ratio)
-            history.add("returned", rates.returned)
-            history.add("fetched", rates.fetched)
-            history.add("written", rates.inserted + rates.updated + rates.deleted)
-            history.add("temp", rates.temp_bytes)
         history.add("oldest", server.oldest_xact_age)
+        history.add("xmin", None if server.xmin_horizon_age is None else server.xmin_horizon_age)
+        if rates is None:
+            return
+        for name, value in (
+            ("commits", rates.commits),
+            ("rollbacks", rates.rollbacks),
+            ("cache", rates.cache_hit_ratio),
+            ("returned", rates.returned),
+            ("fetched", rates.fetched),
+            ("inserted", rates.inserted),
+            ("updated", rates.updated),
+            ("deleted", rates.deleted),
+            ("temp", rates.temp_bytes),
+            ("deadlocks", rates.deadlocks),
+        ):
+            history.add(name, value)
 
     def _server_text(self, server: stats.ServerCounters, rates: stats.ServerRates | None) -> Text:
-        h = self.history
+        """Each figure as a number and a sparkline; two to a line when the panel is wide."""
         states = server.connections
         total = sum(states.values())
-        aborted = states.get("idle in transaction (aborted)", 0)
+        in_tx = states.get("idle in transaction", 0) + states.get(
+            "idle in transaction (aborted)", 0
+        )
         text = Text()
         text.append("Server ", style="bold")
-        text.append(f"conn {total}/{server.max_connections} ")
-        text.append(h.line("connections", SPARK), style="cyan")
         text.append(
-            f"\n  active {states.get('active', 0)} · idle {states.get('idle', 0)}"
-            f" · idle in tx {states.get('idle in transaction', 0) + aborted}\n"
+            f"{total}/{server.max_connections} · active {states.get('active', 0)}"
+            f" · idle {states.get('idle', 0)} · in tx {in_tx}\n"
         )
-        if rates is None:
-            text.append("  rates from the next refresh…\n", style="dim")
-        else:
-            hit = "-" if rates.cache_hit_ratio is None else f"{rates.cache_hit_ratio:.1%}"
-            text.append(f"  commit/s {human(rates.commits):>5} ")
-            text.append(h.line("commits", SPARK), style="green")
-            text.append(f" rollback/s {human(rates.rollbacks)}\n")
-            text.append(f"  cache hit {hit:>6} ")
-            text.append(h.line("cache", SPARK), style="green")
-            text.append(f" temp/s {human(rates.temp_bytes, 'B')}\n")
-            text.append(f"  rows/s ret {human(rates.returned)} fetch {human(rates.fetched)} ")
-            text.append(h.line("returned", SPARK) + "\n", style="cyan")
-            written = rates.inserted + rates.updated + rates.deleted
-            text.append(
-                f"  written/s {human(written)} (ins {human(rates.inserted)}"
-                f" upd {human(rates.updated)} del {human(rates.deleted)}) "
-            )
-            text.append(h.line("written", SPARK) + "\n", style="cyan")
-        text.append(f"  oldest xact {duration(server.oldest_xact_age)} ")
-        text.append(h.line("oldest", SPARK), style="yellow")
-        text.append(f" xmin age {human(server.xmin_horizon_age)} · deadlocks {server.deadlocks}")
+        hit = None if rates is None or rates.cache_hit_ratio is None else rates.cache_hit_ratio
+        figures: list[tuple[str, str, str]] = [
+            ("conns", str(total), "connections"),
+            ("commit/s", human(rates.commits if rates else None), "commits"),
+            ("rollbk/s", human(rates.rollbacks if rates else None), "rollbacks"),
+            ("cache hit", "-" if hit is None else f"{hit:.0%}", "cache"),
+            ("ret/s", human(rates.returned if rates else None), "returned"),
+            ("fetch/s", human(rates.fetched if rates else None), "fetched"),
+            ("ins/s", human(rates.inserted if rates else None), "inserted"),
+            ("upd/s", human(rates.updated if rates else None), "updated"),
+            ("del/s", human(rates.deleted if rates else None), "deleted"),
+            ("temp/s", human(rates.temp_bytes if rates else None, "B"), "temp"),
+            ("deadlocks", str(server.deadlocks), "deadlocks"),
+            ("oldest tx", duration(server.oldest_xact_age), "oldest"),
+            ("xmin age", human(server.xmin_horizon_age), "xmin"),
+        ]
+        width = self.query_one("#server-panel").content_region.width
+        per_line = 2 if width >= 2 * FIGURE_WIDTH else 1
+        for number, (label, value, series) in enumerate(figures):
+            cell = Text(f"{label:<9}{value:>6} ")
+            cell.append(self.history.line(series, SPARK), style="cyan")
+            cell.pad_right(FIGURE_WIDTH - cell.cell_len)  # a space before the next figure
+            text.append_text(cell)
+            if number % per_line == per_line - 1:
+                text.append("\n")
         for replica in server.replication:
             text.append(
-                f"\n  standby {visible(replica.name or replica.client or '?')}"
+                f"\nstandby {visible(replica.name or replica.client or '?')}"
                 f" {visible(replica.state or '')}: replay lag {duration(replica.replay_lag)}"
                 f" ({human(replica.lag_bytes, 'B')})"
             )

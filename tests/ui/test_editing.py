@@ -68,12 +68,19 @@ async def edit_cell(pilot: Pilot[Any], app: PgConsoleApp, text: str) -> CellEdit
     """F2 on the current cell, replace its text, ctrl+s; the editor (open or closing)."""
     await pilot.press("f2")
     await wait_until(pilot, lambda: isinstance(app.screen, CellEditorScreen), "the editor")
-    editor = app.screen
-    assert isinstance(editor, CellEditorScreen)
+    screen = app.screen
+    assert isinstance(screen, CellEditorScreen)
+    editor: CellEditorScreen = screen
     editor.query_one(TextArea).text = text
     await pilot.press("ctrl+s")
-    await wait_until(pilot, lambda: not editor.busy, "the save")
-    await pilot.pause(0.1)
+    # Saved (the editor closed) or refused (its error shown): the save may not have started
+    # when ctrl+s returns, so `busy` alone would race.
+    await wait_until(
+        pilot,
+        lambda: app.screen is not editor or editor_error(editor) not in ("", "saving…"),
+        "the save",
+    )
+    await pilot.pause(0.05)
     return editor
 
 

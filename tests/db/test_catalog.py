@@ -714,3 +714,23 @@ def test_catalog_lookups_without_a_server() -> None:
     assert RelationKind.TABLE.has_storage and not RelationKind.VIEW.has_storage
     with pytest.raises(ValueError, match="not a listed relation kind"):
         RelationKind.from_relkind("i")
+
+
+async def test_a_table_locked_access_exclusive_is_listed_without_waiting_for_it(
+    cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection
+) -> None:
+    await conn.execute(
+        "CREATE TABLE busy (id int PRIMARY KEY); CREATE TABLE calm (id int PRIMARY KEY);"
+        "INSERT INTO calm VALUES (1);"
+    )
+    holder = await admin_connect(cluster, database)
+    try:
+        await holder.execute("BEGIN; LOCK TABLE busy IN ACCESS EXCLUSIVE MODE")
+        # Waiting on the lock would outlast wait_for (lock_timeout is longer than its limit).
+        await conn.execute("SET lock_timeout = '30s'")
+        catalog = await asyncio.wait_for(load_catalog(conn), 10)
+        busy, calm = catalog.find("public", "busy"), catalog.find("public", "calm")
+        assert busy is not None and busy.total_bytes is None  # not measured: it is locked
+        assert calm is not None and calm.total_bytes is not None and calm.total_bytes > 0
+    finally:
+        await holder.close()

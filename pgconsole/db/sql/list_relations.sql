@@ -8,11 +8,20 @@
 -- call per partitioned table: the planner guesses 1000 rows for every such call, and the
 -- inflated cost switched JIT compilation on, which tripled the first run.
 --
--- pg_total_relation_size waits for a lock that a concurrent ALTER TABLE or VACUUM FULL holds:
--- the session's lock_timeout bounds that wait.
-WITH RECURSIVE rel AS MATERIALIZED (
+-- pg_total_relation_size opens the relation, so it waits behind an ACCESS EXCLUSIVE lock held
+-- or queued (ALTER TABLE, VACUUM FULL, TRUNCATE, LOCK TABLE) and the whole tree would fail on
+-- lock_timeout. Such relations are read from pg_locks first and listed without a size; a lock
+-- taken after that read is still bounded by lock_timeout.
+WITH RECURSIVE locked AS MATERIALIZED (
+    SELECT DISTINCT l.relation
+    FROM pg_locks AS l
+    WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock'
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+),
+rel AS MATERIALIZED (
     SELECT c.oid, n.nspname, c.relname, c.relkind, c.relowner, c.reltuples, c.relispartition,
-           CASE WHEN c.relkind IN ('r', 'm') THEN pg_total_relation_size(c.oid) END AS own_bytes
+           CASE WHEN c.relkind IN ('r', 'm') AND c.oid NOT IN (SELECT relation FROM locked)
+                THEN pg_total_relation_size(c.oid) END AS own_bytes
     FROM pg_class AS c
     JOIN pg_namespace AS n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')

@@ -164,7 +164,9 @@ class MainScreen(Screen[None]):
 
     def show_pool(self, stats: PoolStats) -> None:
         """Refresh the pool numbers in the status bar."""
-        self.query_one(StatusBar).show_pool(stats)
+        # From a timer: the screen may be composing or (as the app exits) already emptied.
+        for bar in self.query(StatusBar):
+            bar.show_pool(stats)
 
     def show_server(self, info: ServerInfo) -> None:
         """Refresh the server facts in the status bar."""
@@ -368,7 +370,8 @@ class MainScreen(Screen[None]):
 
     def show_transaction(self, text: str | None) -> None:
         """The edit transaction's badge in the status bar."""
-        self.query_one(StatusBar).show_transaction(text)
+        for bar in self.query(StatusBar):  # from a timer too, see show_pool
+            bar.show_transaction(text)
 
     def idle_in_transaction_seconds(self) -> float | None:
         """The session's idle_in_transaction_session_timeout, None when there is none."""

@@ -28,6 +28,7 @@ from pgconsole.db.catalog import (
 from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.db.quoting import qualified, quote_ident
 from tests.conftest import admin_connect
+from tests.helpers.queries import QueryCounter
 
 
 @pytest.fixture
@@ -45,26 +46,6 @@ async def oid_of(conn: asyncpg.Connection, schema: str, name: str) -> int:
     oid = await resolve_relation(conn, schema, name)
     assert oid is not None, f"{schema}.{name} not found"
     return oid
-
-
-class QueryCounter:
-    """Counts the statements a connection sends, through asyncpg's query logger."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.queries: list[str] = []
-        self._conn = conn
-
-    async def __aenter__(self) -> QueryCounter:
-        self._conn.add_query_logger(self._log)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        # asyncpg hands each record to the logger with call_soon: let the last one arrive.
-        await asyncio.sleep(0)
-        self._conn.remove_query_logger(self._log)
-
-    def _log(self, record: asyncpg.connection.LoggedQuery) -> None:
-        self.queries.append(record.query)
 
 
 # --- load_catalog ------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from pgconsole.db.stats import (
     terminate_backend,
 )
 from tests.conftest import admin_connect, params_for
+from tests.helpers.queries import QueryCounter
 
 WAIT = 10.0
 """Seconds any wait on the server (a lock, a state) may take before the test fails."""
@@ -52,26 +53,6 @@ COUNTERS = (
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-class QueryCounter:
-    """Counts the statements a connection sends, through asyncpg's query logger."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.queries: list[str] = []
-        self._conn = conn
-
-    async def __aenter__(self) -> QueryCounter:
-        self._conn.add_query_logger(self._log)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        # asyncpg hands each record to the logger with call_soon: let the last one arrive.
-        await asyncio.sleep(0)
-        self._conn.remove_query_logger(self._log)
-
-    def _log(self, record: asyncpg.connection.LoggedQuery) -> None:
-        self.queries.append(record.query)
 
 
 class Sessions:

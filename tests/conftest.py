@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -16,7 +17,8 @@ from keyring.backends.fail import Keyring as FailKeyring
 
 from pgconsole.config import Settings
 from pgconsole.db.cluster import ThrowawayCluster
-from pgconsole.db.params import ConnectParams, SslMode
+from pgconsole.db.params import ConnectParams, PoolSettings, SessionSettings, SslMode
+from pgconsole.db.pool import Database, open_database
 from pgconsole.db.quoting import quote_ident
 from tests.conftest_pgbouncer import pgbouncer
 
@@ -96,6 +98,34 @@ def params_for(cluster: ThrowawayCluster, database: str, **changes: object) -> C
         connect_timeout=5.0,
     )
     return replace(base, **changes)  # type: ignore[arg-type]
+
+
+@contextlib.asynccontextmanager
+async def open_pool(
+    cluster: ThrowawayCluster,
+    database: str,
+    session: SessionSettings | None = None,
+    *,
+    max_size: int = 4,
+) -> AsyncIterator[Database]:
+    """The app's pool on `database` (verify-full, as the app connects), closed on the way out."""
+    db = await open_database(
+        params_for(cluster, database), session or SessionSettings(), PoolSettings(max_size=max_size)
+    )
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+@pytest.fixture
+async def conn(cluster: ThrowawayCluster, database: str) -> AsyncIterator[asyncpg.Connection]:
+    """A superuser connection to the test's fresh database."""
+    connection = await admin_connect(cluster, database)
+    try:
+        yield connection
+    finally:
+        await connection.close()
 
 
 @pytest.fixture

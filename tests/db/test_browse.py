@@ -21,9 +21,8 @@ from pgconsole.db.browse import (
     Tracking,
 )
 from pgconsole.db.cluster import ThrowawayCluster
-from pgconsole.db.params import PoolSettings, SessionSettings
-from pgconsole.db.pool import Database, open_database
-from tests.conftest import admin_connect, params_for
+from pgconsole.db.pool import Database
+from tests.conftest import admin_connect, open_pool
 from tests.helpers.psql import psql_available, psql_rows
 
 pytestmark = pytest.mark.skipif(not psql_available(), reason="psql is not installed")
@@ -58,13 +57,8 @@ async def db(cluster: ThrowawayCluster, database: str) -> AsyncIterator[Database
         )
     finally:
         await conn.close()
-    database_ = await open_database(
-        params_for(cluster, database), SessionSettings(), PoolSettings(max_size=3)
-    )
-    try:
+    async with open_pool(cluster, database, max_size=3) as database_:
         yield database_
-    finally:
-        await database_.close()
 
 
 def spec(**changes: object) -> BrowseSpec:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -29,16 +28,6 @@ from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.db.quoting import qualified, quote_ident
 from tests.conftest import admin_connect
 from tests.helpers.queries import QueryCounter
-
-
-@pytest.fixture
-async def conn(cluster: ThrowawayCluster, database: str) -> AsyncIterator[asyncpg.Connection]:
-    """A superuser connection to the test's fresh database."""
-    connection = await admin_connect(cluster, database)
-    try:
-        yield connection
-    finally:
-        await connection.close()
 
 
 async def oid_of(conn: asyncpg.Connection, schema: str, name: str) -> int:

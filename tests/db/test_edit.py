@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Sequence
 
 import asyncpg
@@ -23,10 +22,10 @@ from pgconsole.db.edit import (
     read_edit_facts,
     tracking_for,
 )
-from pgconsole.db.params import PoolSettings, SessionSettings
-from pgconsole.db.pool import Database, open_database
+from pgconsole.db.params import SessionSettings
+from pgconsole.db.pool import Database
 from pgconsole.db.quoting import qualified, quote_ident
-from tests.conftest import admin_connect, params_for
+from tests.conftest import admin_connect, open_pool
 from tests.helpers.psql import psql_available, psql_rows
 
 pytestmark = pytest.mark.skipif(not psql_available(), reason="psql is not installed")
@@ -34,23 +33,9 @@ pytestmark = pytest.mark.skipif(not psql_available(), reason="psql is not instal
 # -- helpers -----------------------------------------------------------------------------------
 
 
-@contextlib.asynccontextmanager
-async def opened(
-    cluster: ThrowawayCluster, database: str, session: SessionSettings | None = None
-) -> AsyncIterator[Database]:
-    """The app's pool on `database`, closed on the way out."""
-    db = await open_database(
-        params_for(cluster, database), session or SessionSettings(), PoolSettings(max_size=4)
-    )
-    try:
-        yield db
-    finally:
-        await db.close()
-
-
 @pytest.fixture
 async def db(cluster: ThrowawayCluster, database: str) -> AsyncIterator[Database]:
-    async with opened(cluster, database) as database_:
+    async with open_pool(cluster, database) as database_:
         yield database_
 
 
@@ -669,7 +654,7 @@ async def test_change_with_nothing_to_change_is_refused(
 async def test_lock_timeout_names_the_blocker(cluster: ThrowawayCluster, database: str) -> None:
     await run_sql(cluster, database, SIMPLE)
     other = await admin_connect(cluster, database)
-    async with opened(cluster, database, SessionSettings(lock_timeout="300ms")) as db:
+    async with open_pool(cluster, database, SessionSettings(lock_timeout="300ms")) as db:
         assert db.info.lock_timeout == "300ms"
         spec = await load(db, "t")
         rows = await read_rows(db, spec)
@@ -794,7 +779,7 @@ async def test_commit_after_idle_in_transaction_timeout_is_transaction_lost(
     """The server itself ends a transaction left idle too long (the app's own setting)."""
     await run_sql(cluster, database, SIMPLE)
     session = SessionSettings(idle_in_transaction_session_timeout="300ms")
-    async with opened(cluster, database, session) as db:
+    async with open_pool(cluster, database, session) as db:
         spec = await load(db, "t")
         tx = EditTransaction(db, spec)
         await tx.update((await read_rows(db, spec))[0], {"v": "one"})

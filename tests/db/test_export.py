@@ -21,7 +21,7 @@ from pgconsole.db.export import ExportFormat, ExportResult, export
 from pgconsole.db.params import PoolSettings, SessionSettings
 from pgconsole.db.pool import Database, open_database
 from pgconsole.db.quoting import quote_ident
-from tests.conftest import admin_connect, params_for
+from tests.conftest import admin_connect, open_pool, params_for
 from tests.helpers.pgbouncer import ThrowawayPgBouncer
 
 HOSTILE: list[str | None] = [
@@ -120,13 +120,8 @@ async def db(cluster: ThrowawayCluster, database: str) -> AsyncIterator[Database
         )
     finally:
         await conn.close()
-    database_ = await open_database(
-        params_for(cluster, database), SessionSettings(), PoolSettings(max_size=3)
-    )
-    try:
+    async with open_pool(cluster, database, max_size=3) as database_:
         yield database_
-    finally:
-        await database_.close()
 
 
 async def make_big(cluster: ThrowawayCluster, database: str, rows: int) -> BrowseSpec:

@@ -31,7 +31,7 @@ from pgconsole.db.stats import (
     sample,
     terminate_backend,
 )
-from tests.conftest import admin_connect, params_for
+from tests.conftest import params_for
 from tests.helpers.queries import QueryCounter
 
 WAIT = 10.0
@@ -107,16 +107,6 @@ async def sessions(cluster: ThrowawayCluster, database: str) -> AsyncIterator[Se
         yield opened
     finally:
         await opened.close()
-
-
-@pytest.fixture
-async def conn(cluster: ThrowawayCluster, database: str) -> AsyncIterator[asyncpg.Connection]:
-    """The dashboard's connection: a superuser's, to the test's database."""
-    connection = await admin_connect(cluster, database)
-    try:
-        yield connection
-    finally:
-        await connection.close()
 
 
 @contextlib.asynccontextmanager

@@ -152,3 +152,17 @@ def classify(
         f"Could not connect to {where}: {error}",
         (target, ("Cause", type(error).__name__), *tls_rows),
     )
+
+
+def describe_error(error: BaseException) -> str:
+    """One readable line, then SQLSTATE, DETAIL and HINT when the server gave them."""
+    lines = [str(error).strip() or type(error).__name__]
+    if isinstance(error, asyncpg.PostgresError):
+        # str() appends the server's HINT to the message; it gets a line of its own below.
+        lines = [str(getattr(error, "message", "") or "").strip() or lines[0]]
+        lines.append(f"SQLSTATE {error.sqlstate}")
+        for label in ("detail", "hint"):
+            value = getattr(error, label, None)
+            if value:
+                lines.append(f"{label.upper()}: {value}")
+    return "\n".join(lines)

@@ -25,6 +25,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from pgconsole.db import stats
+from pgconsole.db.failures import describe_error
 from pgconsole.db.pool import Database
 from pgconsole.paths import STYLES
 from pgconsole.screens.confirm import ConfirmScreen
@@ -548,15 +549,21 @@ class ActivityScreen(Screen[None]):
         try:
             done = await action(self.conn, session.pid)
         except asyncpg.InsufficientPrivilegeError as error:
+            reason = visible(describe_error(error), keep_newlines=True)
             self.notify(
-                f"Not allowed: {error}. Signalling another role's session needs "
+                f"Not allowed: {reason}\nSignalling another role's session needs "
                 "pg_signal_backend (and only a superuser may signal a superuser's).",
                 severity="error",
                 timeout=10,
+                markup=False,  # the server's message is data, not markup
             )
             return
         except (asyncpg.PostgresError, OSError) as error:
-            self.notify(f"{how} failed: {error}", severity="error")
+            self.notify(
+                f"{how} failed: {visible(describe_error(error), keep_newlines=True)}",
+                severity="error",
+                markup=False,
+            )
             return
         self.notify(
             f"pid {session.pid}: {'signalled' if done else 'no such session any more'}",

@@ -30,6 +30,7 @@ from pgconsole.db.edit import (
     read_edit_facts,
     tracking_for,
 )
+from pgconsole.db.failures import describe_error
 from pgconsole.screens.confirm import ChoiceScreen, ConfirmScreen
 from pgconsole.widgets.grid import DataGrid
 
@@ -47,8 +48,6 @@ ROLLBACK_BEFORE_SECONDS = 3.0
 
 def edit_error(error: BaseException) -> str:
     """One readable line and the server's details; who blocked a lock wait, when known."""
-    from pgconsole.screens.main import describe_error
-
     text = describe_error(error)
     pids = blocking_pids(error)
     if pids:

@@ -28,6 +28,7 @@ from pgconsole.db.catalog import (
     parse_qualified_name,
     resolve_relation,
 )
+from pgconsole.db.failures import describe_error
 from pgconsole.db.filtering import caret_line, filter_position
 from pgconsole.db.params import PoolSettings, duration_seconds
 from pgconsole.db.pool import Database, PoolStats, ServerInfo
@@ -44,20 +45,6 @@ from pgconsole.widgets.schema_tree import SchemaTree, human_rows
 from pgconsole.widgets.status_bar import StatusBar
 
 PAGE_SIZE = 100
-
-
-def describe_error(error: BaseException) -> str:
-    """One readable line, then SQLSTATE, DETAIL and HINT when the server gave them."""
-    lines = [str(error).strip() or type(error).__name__]
-    if isinstance(error, asyncpg.PostgresError):
-        # str() appends the server's HINT to the message; it gets a line of its own below.
-        lines = [str(getattr(error, "message", "") or "").strip() or lines[0]]
-        lines.append(f"SQLSTATE {error.sqlstate}")
-        for label in ("detail", "hint"):
-            value = getattr(error, label, None)
-            if value:
-                lines.append(f"{label.upper()}: {value}")
-    return "\n".join(lines)
 
 
 def to_columns(detail: RelationDetail) -> tuple[Column, ...]:

@@ -54,12 +54,13 @@ IDLE_MARGIN_SECONDS = 0.05
 """How much earlier than `idle_seconds` an idle cursor is closed: room for a late timer."""
 
 
-_ALIAS = "_pgconsole_r"
+ALIAS = "_pgconsole_r"
+"""The browsed relation's alias in every statement (edits use it too)."""
 
 
 def _ref(column: str) -> str:
     """A column of the browsed relation, qualified so no output alias can capture it."""
-    return f"{_ALIAS}.{quote_ident(column)}"
+    return f"{ALIAS}.{quote_ident(column)}"
 
 
 def text_param(number: int, type_name: str) -> str:
@@ -280,13 +281,13 @@ def _tracking_list(spec: BrowseSpec) -> list[str]:
     if spec.tracking is Tracking.KEY:
         return [
             *(f"{_ref(k)}::text AS _i{i}" for i, k in enumerate(spec.key or ())),
-            f"{_ALIAS}.xmin::text AS _v",
+            f"{ALIAS}.xmin::text AS _v",
         ]
     if spec.tracking is Tracking.PHYSICAL:
         return [
-            f"{_ALIAS}.tableoid::text AS _i0",
-            f"{_ALIAS}.ctid::text AS _i1",
-            f"{_ALIAS}.xmin::text AS _v",
+            f"{ALIAS}.tableoid::text AS _i0",
+            f"{ALIAS}.ctid::text AS _i1",
+            f"{ALIAS}.xmin::text AS _v",
         ]
     if spec.tracking is Tracking.ROW:
         return [f"{row_digest()} AS _v"]
@@ -295,7 +296,7 @@ def _tracking_list(spec: BrowseSpec) -> list[str]:
 
 def row_digest() -> str:
     """An md5 of the browsed row's whole text (`ROW(alias.*)`: a column may bear the alias)."""
-    return f"md5(ROW({_ALIAS}.*)::text)"
+    return f"md5(ROW({ALIAS}.*)::text)"
 
 
 def ident_conditions(spec: BrowseSpec, row: Row, first_param: int) -> tuple[list[str], list[str]]:
@@ -308,7 +309,7 @@ def ident_conditions(spec: BrowseSpec, row: Row, first_param: int) -> tuple[list
     if spec.tracking is Tracking.KEY:
         names = [(_ref(k), spec.column(k).type) for k in spec.key or ()]
     elif spec.tracking is Tracking.PHYSICAL:
-        names = [(f"{_ALIAS}.tableoid", "oid"), (f"{_ALIAS}.ctid", "tid")]
+        names = [(f"{ALIAS}.tableoid", "oid"), (f"{ALIAS}.ctid", "tid")]
     else:
         return [], []
     conditions = [
@@ -356,7 +357,7 @@ def row_from_record(
 
 
 def _from_clause(spec: BrowseSpec) -> str:
-    return f"{qualified(spec.schema, spec.name)} AS {_ALIAS}"
+    return f"{qualified(spec.schema, spec.name)} AS {ALIAS}"
 
 
 def _conditions(

@@ -32,6 +32,7 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from pgconsole.db.browse import (
+    ALIAS,
     BrowseSpec,
     Row,
     Tracking,
@@ -45,7 +46,6 @@ from pgconsole.db.catalog import Identity, RelationDetail, RelationKind
 from pgconsole.db.pool import Database
 from pgconsole.db.quoting import qualified, quote_ident
 
-ALIAS = "_pgconsole_r"
 SAVEPOINT = "pgconsole_change"
 LOCK_WATCH_SECONDS = 0.2
 """How long an edit statement may wait before pgconsole looks up who blocks it."""

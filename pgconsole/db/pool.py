@@ -186,10 +186,13 @@ class _Backends:
         """Pool `init` hook: record each new connection's backend, and count its queries."""
         if self.metrics is not None:
             conn.add_query_logger(self.metrics.log_query)
-        started = await conn.fetchval(
+        await self.record(conn)
+
+    async def record(self, conn: asyncpg.Connection) -> None:
+        """Remember `conn`'s backend, so that a close past its deadline can end it."""
+        self.seen[conn.get_server_pid()] = await conn.fetchval(
             "SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()"
         )
-        self.seen[conn.get_server_pid()] = started
 
 
 class Database:
@@ -264,16 +267,8 @@ class Database:
             As `open_database`.
         """
         assert self._params is not None and self._session is not None
-        attempt = Attempt(
-            server_settings={} if self.pooler else self._session.server_settings(),
-            command_timeout=self._settings.command_timeout,
-            statement_cache_size=0 if self.pooler else 100,
-        )
-        conn = await connect(self._params, attempt)
-        # Remembered like the pool's, so that a close past its deadline ends it on the server.
-        self._backends.seen[conn.get_server_pid()] = await conn.fetchval(
-            "SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()"
-        )
+        conn = await connect(self._params, _attempt(self._session, self._settings))
+        await self._backends.record(conn)  # not counted in the pool's metrics
         return conn
 
     def stats(self) -> PoolStats:
@@ -322,6 +317,17 @@ async def apply_local_settings(conn: Conn, settings: dict[str, str]) -> None:
     await conn.execute(load_sql("set_local_settings.sql"), list(settings), list(settings.values()))
 
 
+def _attempt(session: SessionSettings, settings: PoolSettings) -> Attempt:
+    """How each connection is made: the pool's and a dedicated one alike."""
+    return Attempt(
+        # Behind a transaction pooler startup parameters are refused (pgbouncer: "unsupported
+        # startup parameter"), and prepared statements do not survive between transactions.
+        server_settings={} if settings.pooler else session.server_settings(),
+        command_timeout=settings.command_timeout,
+        statement_cache_size=0 if settings.pooler else 100,
+    )
+
+
 async def open_database(
     params: ConnectParams,
     session: SessionSettings,
@@ -351,13 +357,7 @@ async def _open(
     params: ConnectParams, session: SessionSettings, settings: PoolSettings
 ) -> Database:
     plan = plan_tls(params)
-    attempt = Attempt(
-        # Behind a transaction pooler startup parameters are refused (pgbouncer: "unsupported
-        # startup parameter"), and prepared statements do not survive between transactions.
-        server_settings={} if settings.pooler else session.server_settings(),
-        command_timeout=settings.command_timeout,
-        statement_cache_size=0 if settings.pooler else 100,
-    )
+    attempt = _attempt(session, settings)
     metrics = PoolMetrics()
     backends = _Backends(metrics)
     pool = MeasuredPool(

@@ -76,8 +76,6 @@ class EditController:
         """Changes of a transaction that ended without a commit, to apply again."""
         self.log: list[Statement] = []
         """Every statement sent for edits in this session, for the SQL log."""
-        self.idle_limit: float | None = None
-        self.warned = False
 
     # -- state -------------------------------------------------------------------------------
 
@@ -110,9 +108,10 @@ class EditController:
 
     def idle_left(self, now: float) -> float | None:
         """Seconds before pgconsole rolls back an idle transaction, or None (no limit)."""
-        if self.tx is None or self.tx.started_at is None or not self.idle_limit:
+        limit = self.screen.idle_in_transaction_seconds()
+        if self.tx is None or self.tx.started_at is None or not limit:
             return None
-        return self.tx.last_used + self.idle_limit - ROLLBACK_BEFORE_SECONDS - now
+        return self.tx.last_used + limit - ROLLBACK_BEFORE_SECONDS - now
 
     # -- guards ------------------------------------------------------------------------------
 
@@ -262,12 +261,9 @@ class EditController:
                 self._after_statement()
                 return edit_error(error)
             break
-        self.grid.replace_row(self.grid.rows[self._find(row)], new, {index})
+        self.grid.replace_row(row, new, {index})
         self._after_statement()
         return None
-
-    def _find(self, row: Row) -> int:
-        return next(i for i, r in enumerate(self.grid.rows) if r is row)
 
     def _show_theirs(self, row: Row, current: Row | None) -> None:
         if current is None:
@@ -496,8 +492,6 @@ class EditController:
         if self.tx is not None:
             self.log.extend(self.tx.statements)
             self.tx.statements.clear()
-            if self.idle_limit is None and self.screen.database is not None:
-                self.idle_limit = self.screen.idle_in_transaction_seconds()
         self.screen.show_transaction(self.status_text())
 
     def _statements(self) -> list[Statement]:

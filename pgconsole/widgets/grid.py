@@ -191,9 +191,7 @@ class DataGrid(ScrollView, can_focus=True):
     def _received(self, page: Page) -> None:
         self.pending = None
         self.rows_seen += len(page.rows)
-        for row in page.rows:
-            for i, value in enumerate(row.cells):
-                self.widths[i] = max(self.widths[i], min(len(cell_text(value)), MAX_WIDTH))
+        self._widen(page.rows)
         self._resize()
         self._keep_cursor_visible()
 
@@ -207,7 +205,8 @@ class DataGrid(ScrollView, can_focus=True):
         marks = self.changed.pop(row_identity(old), set())
         self.changed[row_identity(new)] = marks | changed
         self.rows[index] = new
-        self._widen(new)
+        self._widen([new])
+        self._resize()
 
     def insert_row(self, row: Row) -> None:
         """Show a new row under the cursor, every cell highlighted."""
@@ -215,7 +214,7 @@ class DataGrid(ScrollView, can_focus=True):
         self.rows.insert(at, row)
         self.changed[row_identity(row)] = set(range(len(self.columns)))
         self.cursor_row = at
-        self._widen(row)
+        self._widen([row])
         self._resize()
         self._keep_cursor_visible()
 
@@ -238,10 +237,11 @@ class DataGrid(ScrollView, can_focus=True):
     def _index_of(self, row: Row) -> int | None:
         return next((i for i, r in enumerate(self.rows) if r is row), None)
 
-    def _widen(self, row: Row) -> None:
-        for i, value in enumerate(row.cells):
-            self.widths[i] = max(self.widths[i], min(len(cell_text(value)), MAX_WIDTH))
-        self._resize()
+    def _widen(self, rows: Sequence[Row]) -> None:
+        """Grow the column widths to fit `rows` (up to MAX_WIDTH)."""
+        for row in rows:
+            for i, value in enumerate(row.cells):
+                self.widths[i] = max(self.widths[i], min(len(cell_text(value)), MAX_WIDTH))
 
     # -- geometry --------------------------------------------------------------------------
 

@@ -10,6 +10,12 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+from pgconsole.app import PgConsoleApp
+from pgconsole.config import Settings
+from pgconsole.db.cluster import ThrowawayCluster
+from pgconsole.widgets.grid import DataGrid
+from tests.conftest import params_for
+
 
 async def wait_until(
     pilot: Pilot[Any], predicate: Callable[[], bool], what: str, within: float = 15.0
@@ -30,3 +36,23 @@ def shown(app: App[Any], selector: str) -> str:
 def screen_text(app: App[Any]) -> str:
     """Everything the current screen's Statics show, one per line."""
     return "\n".join(str(widget.content) for widget in app.screen.query(Static) if widget.display)
+
+
+def app_for(
+    cluster: ThrowawayCluster,
+    database: str,
+    table: str | None = None,
+    *,
+    activity: bool = False,
+    **settings: Any,
+) -> PgConsoleApp:
+    """The app as `pgconsole CONNINFO [--table T] [--activity]` starts it, with `settings`."""
+    return PgConsoleApp(
+        params_for(cluster, database), Settings(**settings), table=table, activity=activity
+    )
+
+
+async def first_page(pilot: Pilot[Any], app: PgConsoleApp) -> DataGrid:
+    """The grid, once the opened relation's first page is in it."""
+    await wait_until(pilot, lambda: bool(app.main_screen.grid.rows), "the first page")
+    return app.main_screen.grid

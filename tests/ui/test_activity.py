@@ -19,15 +19,13 @@ from pgconsole.screens.activity import ActivityScreen
 from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.widgets.session_table import SessionTable
 from tests.conftest import admin_connect, params_for
-from tests.helpers.ui import shown, wait_until
+from tests.helpers.ui import app_for, shown, wait_until
 
 SIZE = (120, 40)
 
 
 def make_app(cluster: ThrowawayCluster, database: str, **settings: Any) -> PgConsoleApp:
-    return PgConsoleApp(
-        params_for(cluster, database), Settings(**settings), table="public.t", activity=True
-    )
+    return app_for(cluster, database, "public.t", activity=True, **settings)
 
 
 async def activity(pilot: Pilot[Any], app: PgConsoleApp, samples: int = 1) -> ActivityScreen:

@@ -16,16 +16,15 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from pgconsole.app import PgConsoleApp
-from pgconsole.config import Settings
 from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.db.quoting import qualified, quote_ident
 from pgconsole.screens.filter import FilterScreen
 from pgconsole.screens.main import MainScreen
 from pgconsole.screens.value import ValueScreen
 from pgconsole.widgets.grid import DataGrid
-from tests.conftest import admin_connect, params_for
+from tests.conftest import admin_connect
 from tests.helpers.psql import psql_available, psql_rows
-from tests.helpers.ui import shown, wait_until
+from tests.helpers.ui import app_for, first_page, shown, wait_until
 
 pytestmark = pytest.mark.skipif(not psql_available(), reason="psql is not installed")
 
@@ -70,17 +69,8 @@ async def filled(cluster: ThrowawayCluster, database: str) -> AsyncIterator[str]
     yield database
 
 
-def make_app(cluster: ThrowawayCluster, database: str, table: str, **settings: Any) -> PgConsoleApp:
-    return PgConsoleApp(params_for(cluster, database), Settings(**settings), table=table)
-
-
 def screen(app: PgConsoleApp) -> MainScreen:
     return app.main_screen
-
-
-async def opened(pilot: Pilot[Any], app: PgConsoleApp) -> DataGrid:
-    await wait_until(pilot, lambda: bool(screen(app).grid.rows), "the first page")
-    return screen(app).grid
 
 
 def window_matches(grid: DataGrid, expected: list[tuple[str | None, ...]]) -> bool:
@@ -102,9 +92,9 @@ SELECT = "SELECT id::text, n::text, w::text, v FROM t"
 
 async def test_paging_through_a_keyed_table(cluster: ThrowawayCluster, filled: str) -> None:
     expected = await psql_rows(cluster, filled, f"{SELECT} ORDER BY t.id")
-    app = make_app(cluster, filled, "public.t")
+    app = app_for(cluster, filled, "public.t")
     async with app.run_test(size=SIZE) as pilot:
-        grid = await opened(pilot, app)
+        grid = await first_page(pilot, app)
         assert grid.rows[0].cells == expected[0]
         seen = {grid.current_row.cells if grid.current_row else None}
         for _ in range(30):  # down through several page boundaries, fetching ahead
@@ -140,9 +130,9 @@ async def test_sorted_paging(
     cluster: ThrowawayCluster, filled: str, presses: tuple[str, ...], order_by: str
 ) -> None:
     expected = await psql_rows(cluster, filled, f"{SELECT} ORDER BY {order_by}")
-    app = make_app(cluster, filled, "public.t")
+    app = app_for(cluster, filled, "public.t")
     async with app.run_test(size=SIZE) as pilot:
-        grid = await opened(pilot, app)
+        grid = await first_page(pilot, app)
         for key in presses:
             await pilot.press(key)
             await pilot.pause(0.1)
@@ -160,9 +150,9 @@ async def test_sorted_paging(
 
 async def test_filtered_paging(cluster: ThrowawayCluster, filled: str) -> None:
     expected = await psql_rows(cluster, filled, f"{SELECT} WHERE (n > 500) ORDER BY t.id")
-    app = make_app(cluster, filled, "public.t")
+    app = app_for(cluster, filled, "public.t")
     async with app.run_test(size=SIZE) as pilot:
-        grid = await opened(pilot, app)
+        grid = await first_page(pilot, app)
         await pilot.press("w")
         await wait_until(pilot, lambda: isinstance(app.screen, FilterScreen), "the filter prompt")
         await pilot.press(*"n > 500", "enter")
@@ -178,9 +168,9 @@ async def test_table_without_key_streams_and_pages_back(
     cluster: ThrowawayCluster, filled: str
 ) -> None:
     expected = await psql_rows(cluster, filled, "SELECT a::text, b FROM heap")
-    app = make_app(cluster, filled, "public.heap")
+    app = app_for(cluster, filled, "public.heap")
     async with app.run_test(size=SIZE) as pilot:
-        grid = await opened(pilot, app)
+        grid = await first_page(pilot, app)
         for key in ["pagedown"] * 25 + ["pageup"] * 25:
             await pilot.press(key)
             await settle(pilot, app)
@@ -195,9 +185,9 @@ async def test_idle_cursor_is_closed_and_the_next_key_continues(
         "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgconsole'"
         " AND datname = $1 AND xact_start IS NOT NULL"
     )
-    app = make_app(cluster, filled, "public.heap", cursor_idle_seconds=2.0)
+    app = app_for(cluster, filled, "public.heap", cursor_idle_seconds=2.0)
     async with app.run_test(size=SIZE) as pilot:
-        grid = await opened(pilot, app)
+        grid = await first_page(pilot, app)
         for _ in range(10):
             await pilot.press("pagedown")
             await settle(pilot, app)
@@ -225,9 +215,9 @@ async def test_idle_cursor_is_closed_and_the_next_key_continues(
 async def test_hostile_identifiers_open_the_right_relation(
     cluster: ThrowawayCluster, filled: str, admin: asyncpg.Connection
 ) -> None:
-    app = make_app(cluster, filled, HOSTILE_ARG)
+    app = app_for(cluster, filled, HOSTILE_ARG)
     async with app.run_test(size=SIZE) as pilot:
-        grid = await opened(pilot, app)
+        grid = await first_page(pilot, app)
         assert [c.name for c in grid.columns] == ["select", "a b", "Ünïcode"]
         assert grid.rows[0].cells == ("1", "x", "ü")
         title = shown(app, "#relation-title")
@@ -243,9 +233,9 @@ async def test_hostile_identifiers_open_the_right_relation(
 async def test_markup_and_escapes_are_shown_literally(
     cluster: ThrowawayCluster, filled: str
 ) -> None:
-    app = make_app(cluster, filled, "public.markup")
+    app = app_for(cluster, filled, "public.markup")
     async with app.run_test(size=SIZE) as pilot:
-        grid = await opened(pilot, app)
+        grid = await first_page(pilot, app)
         lines = [grid.render_line(y).text for y in range(2, 2 + len(MARKUP))]
         assert "[red]x[/]" in lines[0]
         assert "[@click=app.quit]quit" in lines[1]
@@ -264,9 +254,9 @@ async def test_markup_and_escapes_are_shown_literally(
 async def test_filter_tricks_are_refused_before_reaching_the_server(
     cluster: ThrowawayCluster, filled: str, trick: str
 ) -> None:
-    app = make_app(cluster, filled, "public.t")
+    app = app_for(cluster, filled, "public.t")
     async with app.run_test(size=SIZE) as pilot:
-        grid = await opened(pilot, app)
+        grid = await first_page(pilot, app)
         first = grid.rows[0].cells
         await pilot.press("w")
         await wait_until(pilot, lambda: isinstance(app.screen, FilterScreen), "the filter prompt")
@@ -285,9 +275,9 @@ async def test_filter_tricks_are_refused_before_reaching_the_server(
 
 
 async def test_quick_filter_uses_the_cell_value(cluster: ThrowawayCluster, filled: str) -> None:
-    app = make_app(cluster, filled, "public.t")
+    app = app_for(cluster, filled, "public.t")
     async with app.run_test(size=SIZE) as pilot:
-        grid = await opened(pilot, app)
+        grid = await first_page(pilot, app)
         await pilot.press("down", "l", "equals_sign")
         value = (2 * 7919) % 1000
         await wait_until(
@@ -310,9 +300,9 @@ async def test_relation_details(cluster: ThrowawayCluster, filled: str) -> None:
         )
     finally:
         await conn.close()
-    app = make_app(cluster, filled, "public.t")
+    app = app_for(cluster, filled, "public.t")
     async with app.run_test(size=SIZE) as pilot:
-        await opened(pilot, app)
+        await first_page(pilot, app)
         await pilot.press("i")
         await wait_until(pilot, lambda: isinstance(app.screen, RelationScreen), "the details")
         console = Console(width=120, record=True, file=io.StringIO())
@@ -326,9 +316,9 @@ async def test_relation_details(cluster: ThrowawayCluster, filled: str) -> None:
 
 
 async def test_exact_count_only_when_asked(cluster: ThrowawayCluster, filled: str) -> None:
-    app = make_app(cluster, filled, "public.t")
+    app = app_for(cluster, filled, "public.t")
     async with app.run_test(size=SIZE) as pilot:
-        await opened(pilot, app)
+        await first_page(pilot, app)
         assert "exactly" not in shown(app, "#message")
         await pilot.press("c")
         await wait_until(pilot, lambda: f"exactly {ROWS:,} rows" in shown(app, "#message"), "count")
@@ -346,9 +336,9 @@ async def test_export_from_the_grid(cluster: ThrowawayCluster, filled: str, tmp_
     from pgconsole.screens.export import ExportScreen
 
     target = tmp_path / "t.csv"
-    app = make_app(cluster, filled, "public.t")
+    app = app_for(cluster, filled, "public.t")
     async with app.run_test(size=SIZE) as pilot:
-        await opened(pilot, app)
+        await first_page(pilot, app)
         await pilot.press("e")
         await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen), "the export dialog")
         field = app.screen.query_one("#export-path", Input)

@@ -11,7 +11,6 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static, TextArea
 
 from pgconsole.app import PgConsoleApp
-from pgconsole.config import Settings
 from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.screens.cell_editor import CellEditorScreen
 from pgconsole.screens.confirm import ChoiceScreen, ConfirmScreen
@@ -19,9 +18,9 @@ from pgconsole.screens.conflict import ConflictScreen
 from pgconsole.screens.insert import InsertScreen
 from pgconsole.screens.main import MainScreen
 from pgconsole.widgets.grid import DataGrid
-from tests.conftest import admin_connect, params_for
+from tests.conftest import admin_connect
 from tests.helpers.psql import psql_available, psql_rows
-from tests.helpers.ui import shown, wait_until
+from tests.helpers.ui import app_for, first_page, shown, wait_until
 
 pytestmark = pytest.mark.skipif(not psql_available(), reason="psql is not installed")
 
@@ -46,10 +45,6 @@ async def shop(cluster: ThrowawayCluster, database: str) -> AsyncIterator[str]:
     yield database
 
 
-def make_app(cluster: ThrowawayCluster, database: str, table: str, **settings: Any) -> PgConsoleApp:
-    return PgConsoleApp(params_for(cluster, database), Settings(**settings), table=table)
-
-
 def editor_error(editor: CellEditorScreen) -> str:
     return str(editor.query_one("#editor-error", Static).content)
 
@@ -59,9 +54,9 @@ def main(app: PgConsoleApp) -> MainScreen:
 
 
 async def opened(pilot: Pilot[Any], app: PgConsoleApp) -> DataGrid:
-    await wait_until(pilot, lambda: bool(main(app).grid.rows), "the first page")
-    main(app).grid.focus()
-    return main(app).grid
+    grid = await first_page(pilot, app)
+    grid.focus()
+    return grid
 
 
 async def edit_cell(pilot: Pilot[Any], app: PgConsoleApp, text: str) -> CellEditorScreen:
@@ -98,7 +93,7 @@ async def items(cluster: ThrowawayCluster, database: str) -> list[tuple[str | No
 
 async def test_edit_commit_and_rollback(cluster: ThrowawayCluster, shop: str) -> None:
     before = await items(cluster, shop)
-    app = make_app(cluster, shop, "public.item")
+    app = app_for(cluster, shop, "public.item")
     async with app.run_test(size=SIZE) as pilot:
         grid = await opened(pilot, app)
         await pilot.press("l")  # name
@@ -127,7 +122,7 @@ async def test_a_bad_value_keeps_the_editor_and_changes_nothing(
     cluster: ThrowawayCluster, shop: str
 ) -> None:
     before = await items(cluster, shop)
-    app = make_app(cluster, shop, "public.item")
+    app = app_for(cluster, shop, "public.item")
     async with app.run_test(size=SIZE) as pilot:
         await opened(pilot, app)
         await pilot.press("l", "l")  # qty, an integer
@@ -146,7 +141,7 @@ async def test_a_bad_value_keeps_the_editor_and_changes_nothing(
 async def test_a_lost_update_shows_the_conflict_and_waits_for_the_user(
     cluster: ThrowawayCluster, shop: str
 ) -> None:
-    app = make_app(cluster, shop, "public.item")
+    app = app_for(cluster, shop, "public.item")
     async with app.run_test(size=SIZE) as pilot:
         await opened(pilot, app)
         other = await admin_connect(cluster, shop)
@@ -177,7 +172,7 @@ async def test_a_lost_update_shows_the_conflict_and_waits_for_the_user(
 
 
 async def test_insert_and_delete(cluster: ThrowawayCluster, shop: str) -> None:
-    app = make_app(cluster, shop, "public.item")
+    app = app_for(cluster, shop, "public.item")
     async with app.run_test(size=SIZE) as pilot:
         grid = await opened(pilot, app)
         await pilot.press("a")
@@ -207,7 +202,7 @@ async def test_insert_and_delete(cluster: ThrowawayCluster, shop: str) -> None:
 
 
 async def test_read_only_mode_refuses_every_edit(cluster: ThrowawayCluster, shop: str) -> None:
-    app = make_app(cluster, shop, "public.item", read_only=True)
+    app = app_for(cluster, shop, "public.item", read_only=True)
     async with app.run_test(size=SIZE) as pilot:
         await opened(pilot, app)
         for key in ("f2", "a", "D"):
@@ -220,7 +215,7 @@ async def test_read_only_mode_refuses_every_edit(cluster: ThrowawayCluster, shop
 async def test_keyless_table_is_read_only_until_the_user_opts_in(
     cluster: ThrowawayCluster, shop: str
 ) -> None:
-    app = make_app(cluster, shop, "public.bare")
+    app = app_for(cluster, shop, "public.bare")
     async with app.run_test(size=SIZE) as pilot:
         grid = await opened(pilot, app)
         await pilot.press("f2")
@@ -240,7 +235,7 @@ async def test_keyless_table_is_read_only_until_the_user_opts_in(
 
 async def test_quitting_with_an_open_transaction_asks(cluster: ThrowawayCluster, shop: str) -> None:
     before = await items(cluster, shop)
-    app = make_app(cluster, shop, "public.item")
+    app = app_for(cluster, shop, "public.item")
     async with app.run_test(size=SIZE) as pilot:
         await opened(pilot, app)
         await pilot.press("l")
@@ -265,7 +260,7 @@ async def test_a_terminated_session_loses_nothing_that_was_committed_and_can_app
     cluster: ThrowawayCluster, shop: str
 ) -> None:
     before = await items(cluster, shop)
-    app = make_app(cluster, shop, "public.item")
+    app = app_for(cluster, shop, "public.item")
     async with app.run_test(size=SIZE) as pilot:
         await opened(pilot, app)
         await pilot.press("l")
@@ -299,7 +294,7 @@ async def test_an_idle_transaction_is_rolled_back_before_the_server_ends_it(
     cluster: ThrowawayCluster, shop: str
 ) -> None:
     before = await items(cluster, shop)
-    app = make_app(cluster, shop, "public.item", idle_in_transaction_session_timeout="5s")
+    app = app_for(cluster, shop, "public.item", idle_in_transaction_session_timeout="5s")
     async with app.run_test(size=SIZE) as pilot:
         await opened(pilot, app)
         await pilot.press("l")
@@ -329,7 +324,7 @@ async def test_a_server_restart_mid_transaction() -> None:
             )
         finally:
             await admin.close()
-        app = make_app(server, "postgres", "public.item")
+        app = app_for(server, "postgres", "public.item")
         async with app.run_test(size=SIZE) as pilot:
             await opened(pilot, app)
             await pilot.press("l")
@@ -381,7 +376,7 @@ async def test_every_editable_kind_commits_and_rolls_back(
     finally:
         await conn.close()
     before = await psql_rows(cluster, database, check)
-    app = make_app(cluster, database, f"public.{relation}")
+    app = app_for(cluster, database, f"public.{relation}")
     async with app.run_test(size=SIZE) as pilot:
         grid = await opened(pilot, app)
         await wait_until(pilot, lambda: grid.rows[0].version is not None, "tracked rows")
@@ -409,7 +404,7 @@ async def test_every_editable_kind_commits_and_rolls_back(
 async def test_a_row_deleted_by_someone_else_is_a_conflict(
     cluster: ThrowawayCluster, shop: str
 ) -> None:
-    app = make_app(cluster, shop, "public.item")
+    app = app_for(cluster, shop, "public.item")
     async with app.run_test(size=SIZE) as pilot:
         grid = await opened(pilot, app)
         other = await admin_connect(cluster, shop)

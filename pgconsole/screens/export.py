@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState
 
 from pgconsole.db.browse import BrowseSpec
 from pgconsole.db.export import ExportFormat, export
+from pgconsole.db.failures import describe_error
 from pgconsole.db.pool import Database
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
@@ -109,7 +110,7 @@ class ExportScreen(ModalScreen[None]):
         try:
             result = await export(self.database, self.spec, path, fmt, progress=progress)
         except (asyncpg.PostgresError, OSError, FileExistsError) as error:
-            self.say(f"Export failed, nothing written: {error}", "red")
+            self.say(f"Export failed, nothing written: {describe_error(error)}", "red")
             return
         seconds = time.monotonic() - started
         bar.update(total=max(result.rows, 1), progress=result.rows)

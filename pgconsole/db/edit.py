@@ -230,6 +230,17 @@ def _gone(conn: PoolConnectionProxy) -> bool:
         return True
 
 
+def _lost_reason(error: BaseException) -> str:
+    """What ended the session, in the server's words when it gave any.
+
+    When the socket closed under it, asyncpg only says the proxy "has been released back to the
+    pool", which tells a DBA nothing.
+    """
+    if _is_lost(error):
+        return str(error) or type(error).__name__
+    return "the session ended on the server (the connection is closed)"
+
+
 def blocking_pids(error: BaseException) -> list[int]:
     """The pids a lock timeout waited on, when pgconsole saw them."""
     pids: list[int] = getattr(error, BLOCKERS_ATTRIBUTE, [])
@@ -367,7 +378,7 @@ class EditTransaction:
             lost = _is_lost(error) or _gone(conn)
             await self._discard()
             if lost:
-                raise TransactionLost(str(error)) from error
+                raise TransactionLost(_lost_reason(error)) from error
             raise
         self._log("COMMIT", (), status)
         if status != "COMMIT":  # an aborted transaction ends in ROLLBACK, whatever was asked
@@ -451,7 +462,7 @@ class EditTransaction:
         except BaseException as error:
             await self.database.pool.release(conn)
             if _is_lost(error):
-                raise TransactionLost(str(error)) from error
+                raise TransactionLost(_lost_reason(error)) from error
             raise
         self._conn = conn
         self.started_at = self.last_used = time.monotonic()
@@ -494,7 +505,7 @@ class EditTransaction:
                 raise
             if _is_lost(error) or _gone(conn):
                 await self._discard()
-                raise TransactionLost(str(error)) from error
+                raise TransactionLost(_lost_reason(error)) from error
             raise
         finally:
             self.last_used = time.monotonic()

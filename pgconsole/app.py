@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
@@ -9,6 +10,7 @@ import asyncpg
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.screen import Screen
 
 from pgconsole.config import Settings
@@ -303,7 +305,9 @@ class PgConsoleApp(App[None]):
     def refresh_pool_stats(self) -> None:
         """Update the pool numbers in the status bar (no round trip to the server)."""
         if self.database is not None and not self.database.closed:
-            self.main_screen.show_pool(self.database.stats())
+            # An app timer: it can fire while the app exits and the screens' widgets are gone.
+            with contextlib.suppress(NoMatches):
+                self.main_screen.show_pool(self.database.stats())
 
     # -- actions ---------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
@@ -14,6 +15,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Input, Static
@@ -118,7 +120,8 @@ class MainScreen(Screen[None]):
 
     async def tick_transaction(self) -> None:
         """The transaction's age and idle countdown (no I/O unless a rollback is due)."""
-        await self.editor.tick()
+        with contextlib.suppress(NoMatches):  # a tick while the app exits and empties the DOM
+            await self.editor.tick()
 
     @property
     def grid(self) -> DataGrid:
@@ -151,9 +154,7 @@ class MainScreen(Screen[None]):
 
     def show_pool(self, stats: PoolStats) -> None:
         """Refresh the pool numbers in the status bar."""
-        # From a timer: the screen may be composing or (as the app exits) already emptied.
-        for bar in self.query(StatusBar):
-            bar.show_pool(stats)
+        self.query_one(StatusBar).show_pool(stats)
 
     def show_server(self, info: ServerInfo) -> None:
         """Refresh the server facts in the status bar."""
@@ -357,8 +358,7 @@ class MainScreen(Screen[None]):
 
     def show_transaction(self, text: str | None) -> None:
         """The edit transaction's badge in the status bar."""
-        for bar in self.query(StatusBar):  # from a timer too, see show_pool
-            bar.show_transaction(text)
+        self.query_one(StatusBar).show_transaction(text)
 
     def idle_in_transaction_seconds(self) -> float | None:
         """The session's idle_in_transaction_session_timeout, None when there is none."""

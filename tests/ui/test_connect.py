@@ -19,6 +19,7 @@ from pgconsole.db.params import ConnectParams
 from pgconsole.db.quoting import quote_ident
 from pgconsole.screens.connection_error import ConnectionErrorScreen
 from pgconsole.screens.main import MainScreen
+from pgconsole.widgets.status_bar import StatusBar
 from tests.conftest import params_for
 from tests.helpers.proxy import ProxyMode, TcpProxy
 from tests.helpers.ui import shown, wait_until
@@ -209,3 +210,17 @@ async def test_tls_failure_then_retry(
         "TLS: the server's certificate could not be verified",
         fix,
     )
+
+
+async def test_timers_firing_while_the_app_exits_do_not_raise(
+    cluster: ThrowawayCluster, database: str
+) -> None:
+    """The pool refresh and the transaction tick run on timers that can fire after exit has
+    started emptying the DOM (seen in CI as NoMatches for the status bar)."""
+    app = PgConsoleApp(params_for(cluster, database), Settings())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: connected(app), "a connection")
+        await app.main_screen.query_one(StatusBar).remove_children()  # as during teardown
+        app.refresh_pool_stats()
+        await app.main_screen.tick_transaction()
+        assert app.is_running

@@ -4,6 +4,9 @@ and `pgconsole doctor [CONNINFO] [--profile NAME] [--config PATH]`."""
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -140,13 +143,38 @@ def run_app(
     activity: bool = False,
 ) -> int:
     """Run the TUI until the user quits."""
-    from pgconsole.app import PgConsoleApp  # Textual loads only when a UI is wanted
+    return asyncio.run(_run_app(params, settings, password_query, table, activity))
 
-    app = PgConsoleApp(
-        params, settings, password_query=password_query, table=table, activity=activity
+
+async def _run_app(
+    params: ConnectParams,
+    settings: Settings,
+    password_query: PasswordQuery | None,
+    table: str | None,
+    activity: bool,
+) -> int:
+    from pgconsole.db.opening import open_early
+
+    # Connect (and read the first page of --table) while Textual is imported in a thread:
+    # the handshake and the queries wait on the network, the imports on the interpreter.
+    opening = asyncio.create_task(open_early(params, settings, password_query, table))
+    app_module = await asyncio.to_thread(importlib.import_module, "pgconsole.app")
+    app = app_module.PgConsoleApp(
+        params,
+        settings,
+        password_query=password_query,
+        table=table,
+        activity=activity,
+        opening=opening,
     )
-    app.run()
-    return app.return_code or 0
+    try:
+        await app.run_async()
+    finally:
+        if app.opening is not None:  # the app ended before taking it
+            opening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await (await opening).discard()
+    return int(app.return_code or 0)
 
 
 def run_demo(settings: Settings, table: str | None = None, *, activity: bool = False) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
@@ -15,19 +16,17 @@ from textual.screen import Screen
 
 from pgconsole.config import Settings
 from pgconsole.db.failures import classify, password_failure
+from pgconsole.db.opening import Opening, open_session
 from pgconsole.db.params import ConnectParams
 from pgconsole.db.passwords import (
     KEYRING_SERVICE,
     STORED,
-    PasswordChoice,
-    PasswordCommandError,
     PasswordQuery,
     PasswordSource,
-    find_password,
     keyring_save,
     keyring_usable,
 )
-from pgconsole.db.pool import Database, TlsState, open_database
+from pgconsole.db.pool import Database, TlsState
 from pgconsole.messages import Connected, ConnectFailed, PasswordNeeded, RetryRequested
 from pgconsole.paths import STYLES
 from pgconsole.screens.confirm import ConfirmScreen
@@ -68,8 +67,9 @@ class PgConsoleApp(App[None]):
         password_query: PasswordQuery | None = None,
         table: str | None = None,
         activity: bool = False,
+        opening: asyncio.Task[Opening] | None = None,
     ) -> None:
-        """Create the app; nothing connects until it is mounted.
+        """Create the app; it connects as it loads, unless `opening` already does.
 
         Args:
             params: Where to connect (a password in it is used as given).
@@ -78,6 +78,8 @@ class PgConsoleApp(App[None]):
                 one, `params.password` is all there is.
             table: A relation to open once connected (`schema.name`, quoted parts allowed).
             activity: Show the activity screen once connected.
+            opening: The first attempt, started before the app (see `pgconsole.db.opening`);
+                the app awaits it and owns what it opened.
         """
         super().__init__()
         self.params = params
@@ -86,6 +88,7 @@ class PgConsoleApp(App[None]):
         self.database: Database | None = None
         self.initial_table = table
         self.initial_activity = activity
+        self.opening = opening
         self._typed_password: str | None = None
         self._rejected: PasswordSource | None = None
 
@@ -154,42 +157,39 @@ class PgConsoleApp(App[None]):
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def connect(self) -> None:
-        """Find the password, open the pool; post `Connected`, `PasswordNeeded` or a failure."""
+        """Find the password, open the pool; post `Connected`, `PasswordNeeded` or a failure.
+
+        The first attempt may have started before the app existed (`opening`): it is awaited
+        instead of starting another.
+        """
         await self.close_database()
-        try:
-            choice = await self.choose_password()
-        except PasswordCommandError as error:
+        early, self.opening = self.opening, None
+        self.report(await (early if early is not None else self.attempt()))
+
+    async def attempt(self) -> Opening:
+        """One attempt with the password just typed, else the first source that has one."""
+        return await open_session(
+            self.params, self.settings, self.password_query, self._typed_password
+        )
+
+    def report(self, opening: Opening) -> None:
+        """Turn how an attempt ended into the message the app acts on."""
+        choice, error = opening.choice, opening.error
+        if choice is None:  # the password command failed
             self.post_message(ConnectFailed(password_failure(str(error), self.params)))
             return
         for notice in choice.notices:
             self.notify(visible(notice), severity="warning", timeout=10, markup=False)
-        try:
-            database = await self.open_database(self.params.with_password(choice.password))
-        except Exception as error:  # every failure becomes a screen, never a traceback
-            if isinstance(error, asyncpg.InvalidPasswordError) and (
-                choice.source in STORED or choice.source is PasswordSource.PROMPT
-            ):
-                self.post_message(PasswordNeeded(choice))
-            else:
-                failure = classify(error, self.params, password_from=choice.described)
-                self.post_message(ConnectFailed(failure))
+        if opening.database is not None:
+            self.post_message(Connected(opening.database, choice, opening))
+        elif isinstance(error, asyncpg.InvalidPasswordError) and (
+            choice.source in STORED or choice.source is PasswordSource.PROMPT
+        ):
+            self.post_message(PasswordNeeded(choice))
         else:
-            self.post_message(Connected(database, choice))
-
-    async def choose_password(self) -> PasswordChoice:
-        """The password to try: the one just typed, else the first source that has one."""
-        if self._typed_password is not None:
-            return PasswordChoice(self._typed_password, PasswordSource.PROMPT)
-        if self.password_query is None:
-            source = (
-                PasswordSource.NONE if self.params.password is None else PasswordSource.CONNINFO
-            )
-            return PasswordChoice(self.params.password, source)
-        return await find_password(self.password_query)
-
-    async def open_database(self, params: ConnectParams) -> Database:
-        """Open the pool with the app's settings."""
-        return await open_database(params, self.settings.session(), self.settings.pool())
+            assert error is not None
+            failure = classify(error, self.params, password_from=choice.described)
+            self.post_message(ConnectFailed(failure))
 
     async def close_database(self) -> None:
         """Close the pool, if open, within the pool's close deadline."""
@@ -203,7 +203,7 @@ class PgConsoleApp(App[None]):
         self.database = event.database
         while isinstance(self.screen, ConnectionErrorScreen):
             self.pop_screen()
-        self.main_screen.show_connected(event.database, self.settings.pool())
+        self.main_screen.show_connected(event.database, self.settings.pool(), event.opening)
         self.refresh_pool_stats()
         self.warn_about_tls(event.database.info.tls.state)
         if event.database.pooler_detected:

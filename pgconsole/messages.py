@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from pgconsole.db.failures import ConnectFailure
+from pgconsole.db.opening import Opening
 from pgconsole.db.passwords import PasswordChoice
 from pgconsole.db.pool import Database
 
@@ -17,6 +18,8 @@ class Connected(Message):
 
     database: Database
     password: PasswordChoice
+    opening: Opening | None = None
+    """The whole attempt, with the `--table` first page when it was read with the pool."""
 
 
 @dataclass

@@ -20,18 +20,17 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Input, Static
 
-from pgconsole.db.browse import BrowseSpec, Column, Pager, Row, Sort, count_rows
+from pgconsole.db.browse import BrowseSpec, Column, Page, Pager, Row, Sort, count_rows
 from pgconsole.db.catalog import (
     Catalog,
     RelationDetail,
     RelationInfo,
     describe_relation,
     load_catalog,
-    parse_qualified_name,
-    resolve_relation,
 )
 from pgconsole.db.failures import describe_error
 from pgconsole.db.filtering import caret_line, filter_position
+from pgconsole.db.opening import PAGE_SIZE, Opening, browse_spec, find_relation
 from pgconsole.db.params import PoolSettings, duration_seconds
 from pgconsole.db.pool import Database, PoolStats, ServerInfo
 from pgconsole.paths import STYLES
@@ -45,18 +44,6 @@ from pgconsole.widgets.key_bar import KeyBar
 from pgconsole.widgets.overview import SessionOverview
 from pgconsole.widgets.schema_tree import SchemaTree, human_rows
 from pgconsole.widgets.status_bar import StatusBar
-
-PAGE_SIZE = 100
-
-
-def to_columns(detail: RelationDetail) -> tuple[Column, ...]:
-    """The grid's columns for a described relation."""
-    return tuple(
-        Column(
-            c.name, c.type, numeric=c.category == "N", not_null=c.not_null, base_type=c.base_type
-        )
-        for c in detail.columns
-    )
 
 
 class MainScreen(Screen[None]):
@@ -97,6 +84,8 @@ class MainScreen(Screen[None]):
         self.pager: Pager | None = None
         self.idle_seconds = 5.0
         self.initial_table: str | None = None
+        self._start_failed = False
+        """`--table` could not be opened: the message line keeps saying why."""
         self._idle_timer: Timer | None = None
         self._message_height = 0
         self.editor = EditController(self)
@@ -140,17 +129,31 @@ class MainScreen(Screen[None]):
         self._title(Text(f"not connected to {visible(target)}"))
         self.query_one(StatusBar).show_failed(target)
 
-    def show_connected(self, database: Database, pool: PoolSettings) -> None:
-        """Show the session and load the schema tree."""
+    def show_connected(
+        self, database: Database, pool: PoolSettings, opening: Opening | None = None
+    ) -> None:
+        """Show the session, the `--table` relation if one was named, then the schema tree.
+
+        The relation's first page may have been read with the pool (`opening.first`).
+        """
         self.database = database
         self.query_one(SessionOverview).show(database.info, pool)
         self.query_one(StatusBar).show_server(database.info)
         self._title(Text(visible(database.info.target), style="bold"))
-        if self.initial_table:
-            table, self.initial_table = self.initial_table, None
+        table, self.initial_table = self.initial_table, None
+        if table and opening is not None and opening.first is not None:
+            first = opening.first
+            self._set_relation(first.detail, first.spec)
+            self.pager = first.pager
+            self._show_relation_title()
+            self._arm_idle_close()
+            self._show_first(first.page)
+        elif table and opening is not None and opening.first_error is not None:
+            self._table_failed(table, opening.first_error)
+        elif table:
             self.open_named(table, then_tree=True)
-        else:
-            self.load_tree()
+            return
+        self.load_tree()
 
     def show_pool(self, stats: PoolStats) -> None:
         """Refresh the pool numbers in the status bar."""
@@ -180,7 +183,11 @@ class MainScreen(Screen[None]):
 
     @work(exclusive=True, group="catalog", exit_on_error=False)
     async def load_tree(self) -> None:
-        """Load every schema and relation in one catalog query, then fill the tree."""
+        """Load every schema and relation in one catalog query, then fill the tree.
+
+        With no relation open, the message line then counts them, unless it explains why
+        `--table` could not be opened.
+        """
         if self.database is None:
             return
         try:
@@ -193,7 +200,7 @@ class MainScreen(Screen[None]):
         if self.spec is not None and self.detail is not None:
             self.query_one(SchemaTree).select_relation(self.detail.oid)
             self._show_relation_title()  # the estimate comes with the catalog
-        else:
+        elif not self._start_failed:
             relations, schemas = len(self.catalog.relations), len(self.catalog.schemas)
             self.say(f"{relations:,} relations in {schemas} schemas")
 
@@ -292,21 +299,15 @@ class MainScreen(Screen[None]):
         if self.database is None:
             return
         try:
-            schema, name = parse_qualified_name(text)
-        except ValueError as error:
-            self.say(f"--table {text}: {error}", error=True)
-            return
-        try:
-            async with self.database.session(readonly=True) as conn:
-                oid = await resolve_relation(conn, schema, name)
-                detail = None if oid is None else await describe_relation(conn, oid)
-        except (asyncpg.PostgresError, OSError, LookupError) as error:
-            self.say(f"--table {text}: " + describe_error(error), error=True)
-            return
-        if detail is None:
-            self.say(f"--table {text}: no such table or view", error=True)
+            detail = await find_relation(self.database, text)
+        except LookupError as error:
+            self._table_failed(text, str(error))
             return
         await self._show_relation(detail)
+
+    def _table_failed(self, text: str, reason: str) -> None:
+        self._start_failed = True
+        self.say(f"--table {text}: {reason}", error=True)
 
     @work(exclusive=True, group="open", exit_on_error=False)
     async def open_relation(self, oid: int) -> None:
@@ -326,15 +327,16 @@ class MainScreen(Screen[None]):
         if changing and not await self.editor.settle():  # commit, roll back or stay
             return
         await self._close_pager()
+        self._set_relation(detail, browse_spec(detail, physical=detail.oid in self.editor.physical))
+        await self._reload()
+
+    def _set_relation(self, detail: RelationDetail, spec: BrowseSpec) -> None:
         self.detail = detail
         self.editor.relation_changed()
-        self.spec = self.editor.with_tracking(
-            BrowseSpec(detail.schema, detail.name, to_columns(detail), key=detail.key), detail
-        )
-        self.grid.set_columns(self.spec.columns, detail.key or ())
+        self.spec = spec
+        self.grid.set_columns(spec.columns, detail.key or ())
         self.query_one(ContentSwitcher).current = "grid"
         self.grid.focus()
-        await self._reload()
 
     async def _close_pager(self) -> None:
         if self.pager is not None:
@@ -387,6 +389,9 @@ class MainScreen(Screen[None]):
             return
         finally:
             self._arm_idle_close()
+        self._show_first(page)
+
+    def _show_first(self, page: Page) -> None:
         self.grid.show_page(page)
         self.say(self._position_text())
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 import asyncpg
 import pytest
 
-from pgconsole.db.browse import BrowseSpec, Column, Pager, Row, Tracking
+from pgconsole.db.browse import BrowseSpec, Pager, Row, Tracking
 from pgconsole.db.catalog import RelationDetail, describe_relation
 from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.db.edit import (
@@ -22,6 +22,7 @@ from pgconsole.db.edit import (
     read_edit_facts,
     tracking_for,
 )
+from pgconsole.db.opening import browse_spec
 from pgconsole.db.params import SessionSettings
 from pgconsole.db.pool import Database
 from pgconsole.db.quoting import qualified, quote_ident
@@ -55,25 +56,8 @@ async def describe(db: Database, relation: str) -> RelationDetail:
         return await describe_relation(conn, oid)
 
 
-def spec_for(detail: RelationDetail, *, physical: bool = False) -> BrowseSpec:
-    """The BrowseSpec the app builds (screens.main.to_columns, without importing textual)."""
-    columns = tuple(
-        Column(
-            c.name, c.type, numeric=c.category == "N", not_null=c.not_null, base_type=c.base_type
-        )
-        for c in detail.columns
-    )
-    return BrowseSpec(
-        detail.schema,
-        detail.name,
-        columns,
-        key=detail.key,
-        tracking=tracking_for(detail, physical=physical),
-    )
-
-
 async def load(db: Database, relation: str, *, physical: bool = False) -> BrowseSpec:
-    return spec_for(await describe(db, relation), physical=physical)
+    return browse_spec(await describe(db, relation), physical=physical)
 
 
 async def read_rows(db: Database, spec: BrowseSpec) -> list[Row]:
@@ -174,7 +158,7 @@ async def test_composite_key(
     )
     detail = await describe(db, "t")
     assert detail.key == ("a", "b") and detail.key_source == source
-    spec = spec_for(detail)
+    spec = browse_spec(detail)
     rows = await read_rows(db, spec)
     assert [r.ident for r in rows] == [("1", "x"), ("1", "y")]
     tx = EditTransaction(db, spec)
@@ -211,7 +195,7 @@ async def test_keyless_table_is_read_only_unless_physical(
     physical = plan_edits(detail, physical=True)
     assert physical.editable and physical.tracking is Tracking.PHYSICAL
 
-    spec = spec_for(detail, physical=True)
+    spec = browse_spec(detail, physical=True)
     rows = await read_rows(db, spec)
     same = [r for r in rows if r.cells == ("same", "1")]
     assert len(same) == 3 and len({r.ident for r in same}) == 3  # told apart by ctid
@@ -253,7 +237,7 @@ async def test_updatable_view(cluster: ThrowawayCluster, database: str, db: Data
     plan = plan_edits(detail, physical=False, view_updatable=updatable, updatable_columns=columns)
     assert plan.editable and plan.column_reasons == {}
 
-    spec = spec_for(detail)
+    spec = browse_spec(detail)
     rows = await read_rows(db, spec)
     assert [r.cells for r in rows] == [("1", "one"), ("2", "two")]
     assert all(r.ident == () and r.version for r in rows)
@@ -917,7 +901,7 @@ async def test_generated_and_identity_always_columns(
     assert plan.column_reason("total") is not None
     assert "generated" in (plan.column_reason("total") or "")
     assert plan.column_reason("price") is None and plan.column_reason("note") is None
-    spec = spec_for(detail)
+    spec = browse_spec(detail)
     tx = EditTransaction(db, spec)
     inserted = await tx.insert({"price": "2.5", "qty": "4", "id": DEFAULT, "total": DEFAULT})
     assert inserted.cells == ("2", "2.5", "4", "10.0", None)

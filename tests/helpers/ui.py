@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +14,7 @@ from textual.widgets import Static
 from pgconsole.app import PgConsoleApp
 from pgconsole.config import Settings
 from pgconsole.db.cluster import ThrowawayCluster
+from pgconsole.db.opening import open_early
 from pgconsole.widgets.grid import DataGrid
 from tests.conftest import params_for
 
@@ -44,12 +46,18 @@ def app_for(
     table: str | None = None,
     *,
     activity: bool = False,
+    early: bool = True,
     **settings: Any,
 ) -> PgConsoleApp:
-    """The app as `pgconsole CONNINFO [--table T] [--activity]` starts it, with `settings`."""
-    return PgConsoleApp(
-        params_for(cluster, database), Settings(**settings), table=table, activity=activity
-    )
+    """The app as `pgconsole CONNINFO [--table T] [--activity]` starts it, with `settings`.
+
+    As there, the pool and the table's first page are opened before the app exists, unless
+    `early` is false: then the app connects and opens the table itself (as after a password
+    prompt).
+    """
+    params, chosen = params_for(cluster, database), Settings(**settings)
+    opening = asyncio.create_task(open_early(params, chosen, None, table)) if early else None
+    return PgConsoleApp(params, chosen, table=table, activity=activity, opening=opening)
 
 
 async def first_page(pilot: Pilot[Any], app: PgConsoleApp) -> DataGrid:

@@ -212,10 +212,11 @@ async def test_idle_cursor_is_closed_and_the_next_key_continues(
         assert after.ordinal > before.ordinal
 
 
+@pytest.mark.parametrize("early", [True, False], ids=["opened-before-the-app", "by-the-app"])
 async def test_hostile_identifiers_open_the_right_relation(
-    cluster: ThrowawayCluster, filled: str, admin: asyncpg.Connection
+    cluster: ThrowawayCluster, filled: str, admin: asyncpg.Connection, early: bool
 ) -> None:
-    app = app_for(cluster, filled, HOSTILE_ARG)
+    app = app_for(cluster, filled, HOSTILE_ARG, early=early)
     async with app.run_test(size=SIZE) as pilot:
         grid = await first_page(pilot, app)
         assert [c.name for c in grid.columns] == ["select", "a b", "Ünïcode"]
@@ -228,6 +229,19 @@ async def test_hostile_identifiers_open_the_right_relation(
         assert await conn.fetchval("SELECT count(*) FROM victim") == 1
     finally:
         await conn.close()
+
+
+@pytest.mark.parametrize("early", [True, False], ids=["opened-before-the-app", "by-the-app"])
+async def test_a_missing_table_is_named_and_the_tree_still_loads(
+    cluster: ThrowawayCluster, filled: str, early: bool
+) -> None:
+    app = app_for(cluster, filled, 'public."T"', early=early)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.main_screen
+        await wait_until(pilot, lambda: screen.catalog is not None, "the schema tree")
+        assert shown(app, "#message") == '--table public."T": no such table or view'
+        assert not screen.grid.rows
+        assert screen.pager is None
 
 
 async def test_markup_and_escapes_are_shown_literally(

@@ -11,7 +11,9 @@ from textual.pilot import Pilot
 from pgconsole.app import PgConsoleApp
 from pgconsole.config import Settings
 from pgconsole.db.failures import ConnectFailure, FailureKind
+from pgconsole.db.opening import Opening
 from pgconsole.db.params import ConnectParams, PoolSettings, SslMode
+from pgconsole.db.passwords import PasswordChoice, PasswordSource
 from pgconsole.db.pool import Database, PoolStats, ServerInfo, TlsInfo, TlsState
 
 SnapCompare = Callable[..., bool]
@@ -51,8 +53,8 @@ class FrozenDatabase(Database):
 
 
 class ConnectedHarness(PgConsoleApp):
-    async def open_database(self, params: ConnectParams) -> Database:
-        return FrozenDatabase()
+    async def attempt(self) -> Opening:
+        return Opening(PasswordChoice(None, PasswordSource.NONE), FrozenDatabase())
 
 
 class FailingHarness(PgConsoleApp):
@@ -60,7 +62,7 @@ class FailingHarness(PgConsoleApp):
         super().__init__(PARAMS, Settings(read_only=True))
         self.failure = failure
 
-    async def open_database(self, params: ConnectParams) -> Database:
+    async def attempt(self) -> Opening:
         raise RuntimeError("never called")
 
     def connect(self) -> Any:

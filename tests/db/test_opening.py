@@ -1,0 +1,48 @@
+"""Opening before the UI: the pool and the `--table` first page, each failure returned."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from pgconsole.config import Settings
+from pgconsole.db.cluster import ThrowawayCluster
+from pgconsole.db.opening import open_early
+from pgconsole.db.passwords import PasswordSource
+from tests.conftest import params_for
+
+APP_SESSIONS = (
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()"
+)
+
+
+async def test_the_first_page_comes_with_the_pool(
+    cluster: ThrowawayCluster, conn: asyncpg.Connection, database: str
+) -> None:
+    await conn.execute("CREATE TABLE t (id int PRIMARY KEY, v text)")
+    await conn.execute("INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 250) g")
+    opening = await open_early(params_for(cluster, database), Settings(), None, "public.t")
+    try:
+        assert opening.error is None and opening.first_error is None
+        assert opening.choice is not None and opening.choice.source is PasswordSource.CONNINFO
+        assert opening.first is not None
+        assert opening.first.detail.name == "t" and opening.first.spec.key == ("id",)
+        assert [row.cells[0] for row in opening.first.page.rows] == [str(n) for n in range(1, 101)]
+    finally:
+        await opening.discard()
+    assert opening.database is not None and opening.database.pool.is_closing()
+    assert await conn.fetchval(APP_SESSIONS, database) == 0
+
+
+async def test_failures_are_returned_not_raised(
+    cluster: ThrowawayCluster, conn: asyncpg.Connection, database: str
+) -> None:
+    missing = await open_early(params_for(cluster, database), Settings(), None, "public.nope")
+    try:
+        assert missing.database is not None and missing.first is None
+        assert missing.first_error == "no such table or view"
+    finally:
+        await missing.discard()
+    wrong = params_for(cluster, database, password="not the password")
+    refused = await open_early(wrong, Settings(), None, "public.nope")
+    assert refused.database is None and refused.first is None
+    assert isinstance(refused.error, asyncpg.InvalidPasswordError)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Iterable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import asyncpg
 from textual import on, work
@@ -41,6 +41,9 @@ from pgconsole.text import visible
 from pgconsole.widgets.grid import DataGrid
 from pgconsole.widgets.schema_tree import SchemaTree
 
+if TYPE_CHECKING:
+    from pgconsole.screens.console import ConsoleScreen
+
 POOL_REFRESH_SECONDS = 1.0
 
 
@@ -52,6 +55,7 @@ class PgConsoleApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark,f1", "help", "Help"),
         Binding("f3", "activity", "Activity"),
+        Binding("f4", "console", "SQL console"),
         Binding("q", "quit", "Quit"),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
     ]
@@ -89,6 +93,8 @@ class PgConsoleApp(App[None]):
         self.initial_table = table
         self.initial_activity = activity
         self.opening = opening
+        self.sql_console: ConsoleScreen | None = None
+        """The SQL console, kept (text, results, session) while the pool it uses lives."""
         self._typed_password: str | None = None
         self._rejected: PasswordSource | None = None
 
@@ -108,9 +114,13 @@ class PgConsoleApp(App[None]):
         from pgconsole.screens.cell_editor import CellEditorScreen
         from pgconsole.screens.confirm import ChoiceScreen
         from pgconsole.screens.conflict import ConflictScreen
+        from pgconsole.screens.console import ConsoleScreen
+        from pgconsole.screens.explain import ExplainScreen
         from pgconsole.screens.export import ExportScreen
+        from pgconsole.screens.history import HistoryScreen
         from pgconsole.screens.insert import InsertScreen
         from pgconsole.screens.sql_log import SqlLogScreen
+        from pgconsole.widgets.sql_editor import SqlEditor
 
         return [
             ("Everywhere", [PgConsoleApp]),
@@ -128,6 +138,9 @@ class PgConsoleApp(App[None]):
             ("Password prompt", [PasswordScreen]),
             ("Questions", [ConfirmScreen, ChoiceScreen]),
             ("Activity", [ActivityScreen]),
+            ("SQL console", [ConsoleScreen, SqlEditor]),
+            ("Plan", [ExplainScreen]),
+            ("History", [HistoryScreen]),
             ("Help", [HelpScreen]),
         ]
 
@@ -194,8 +207,20 @@ class PgConsoleApp(App[None]):
     async def close_database(self) -> None:
         """Close the pool, if open, within the pool's close deadline."""
         database, self.database = self.database, None
+        await self._drop_console()
         if database is not None:
             await database.close()
+
+    async def _drop_console(self) -> None:
+        """Close the console's connection and forget it (its pool is going away)."""
+        console, self.sql_console = self.sql_console, None
+        if console is None:
+            return
+        await console.session.close()
+        if console in self.screen_stack:
+            return  # the app is exiting with the console on screen
+        with contextlib.suppress(KeyError):
+            self.uninstall_screen(console)
 
     @on(Connected)
     def show_connected(self, event: Connected) -> None:
@@ -335,6 +360,22 @@ class PgConsoleApp(App[None]):
             ActivityScreen(self.database, read_only=self.database.info.read_only, relation=relation)
         )
 
+    def action_console(self) -> None:
+        """The SQL console (F4 again goes back; its text and session are kept)."""
+        from pgconsole.screens.console import ConsoleScreen  # loaded when first used
+
+        if isinstance(self.screen, ConsoleScreen):
+            return
+        if self.database is None:
+            self.notify("Not connected yet.", severity="warning")
+            return
+        if self.sql_console is None:
+            self.sql_console = ConsoleScreen(
+                self.database, read_only=self.database.info.read_only, target=self.params.target
+            )
+            self.install_screen(self.sql_console, "console")
+        self.push_screen(self.sql_console)
+
     def open_relation_by_oid(self, oid: int) -> None:
         """Show a relation in the browser (from the activity screen)."""
         while len(self.screen_stack) > 1:
@@ -349,9 +390,23 @@ class PgConsoleApp(App[None]):
         if self.main_screen.editor.is_open:
             self.main_screen.quit_when_settled()
             return
+        if self.sql_console is not None and self.sql_console.session.in_transaction:
+            self.push_screen(
+                ConfirmScreen(
+                    "The SQL console has a transaction open. Quitting rolls it back. Quit?"
+                ),
+                self._quit_if_confirmed,
+            )
+            return
         self.workers.cancel_group(self, "connect")
         await self.close_database()
         self.exit()
+
+    async def _quit_if_confirmed(self, yes: bool | None) -> None:
+        if yes:
+            self.workers.cancel_group(self, "connect")
+            await self.close_database()
+            self.exit()
 
     async def on_unmount(self) -> None:
         # Whatever way the app ends, no pgconsole backend may outlive it.

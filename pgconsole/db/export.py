@@ -43,7 +43,7 @@ from typing import BinaryIO, TypeVar
 from pgconsole.db.browse import BrowseSpec, Cells, select_sql
 from pgconsole.db.pool import Conn, Database, apply_local_settings
 
-__all__ = ["ExportFormat", "ExportResult", "Progress", "export"]
+__all__ = ["ExportFormat", "ExportResult", "ExportSource", "Progress", "export", "query_source"]
 
 Progress = Callable[[int, int | None], None]
 """`progress(bytes_written, estimated_rows)`: called after each chunk from the server.
@@ -80,6 +80,38 @@ class ExportFormat(StrEnum):
 
 
 @dataclass(frozen=True)
+class ExportSource:
+    """What an export copies: the same rows as a CSV SELECT and as a JSON Lines SELECT."""
+
+    label: str
+    """What the rows are, for people: `public.orders`, or a console statement's first words."""
+    csv: str
+    """Each column typed, under its own name (COPY prints PostgreSQL's text output)."""
+    json: str
+    """One text column: each row as a JSON object on one line."""
+
+
+def spec_source(spec: BrowseSpec) -> ExportSource:
+    """The grid's rows: its columns, filter, quick filters and order (values inlined: COPY
+    takes no `$n` parameters, so quick-filter values are written as escaped literals)."""
+    csv, _ = select_sql(spec, Cells.TYPED, inline_values=True)
+    json, _ = select_sql(spec, Cells.JSON, inline_values=True)
+    return ExportSource(f"{spec.schema}.{spec.name}", csv, json)
+
+
+def query_source(statement: str, label: str) -> ExportSource:
+    """A console query's rows, run again (READ ONLY) for the file.
+
+    The line breaks keep a trailing `--` comment from swallowing the closing parenthesis.
+    """
+    subquery = f"(\n{statement}\n) AS _pgconsole_q"
+    row = "row_to_json(_pgconsole_q.*)::text"
+    # As for Cells.JSON: a raw line break in JSON can only be white space between tokens.
+    json = f"SELECT replace(replace({row}, E'\\n', ' '), E'\\r', ' ') FROM {subquery}"
+    return ExportSource(label, f"SELECT * FROM {subquery}", json)
+
+
+@dataclass(frozen=True)
 class ExportResult:
     """A finished export."""
 
@@ -95,7 +127,7 @@ class ExportResult:
 
 async def export(
     database: Database,
-    spec: BrowseSpec,
+    spec: BrowseSpec | ExportSource,
     path: Path,
     fmt: ExportFormat,
     *,
@@ -114,7 +146,8 @@ async def export(
 
     Args:
         database: The open pool.
-        spec: The relation, columns, filter, quick filters and order, as the grid has them.
+        spec: The relation, columns, filter, quick filters and order, as the grid has them;
+            or the SELECTs of a console query (`query_source`).
         path: The file to write. Its directory must exist.
         fmt: CSV or JSON Lines.
         progress: Called after each chunk with the bytes so far and the planner's estimate
@@ -134,9 +167,8 @@ async def export(
         asyncio.CancelledError: The task was cancelled; nothing is left behind.
     """
     started = time.monotonic()
-    cells = Cells.TYPED if fmt is ExportFormat.CSV else Cells.JSON
-    # COPY takes no `$n` parameters, so quick-filter values are inlined as escaped literals.
-    query, _ = select_sql(spec, cells, inline_values=True)
+    source = spec if isinstance(spec, ExportSource) else spec_source(spec)
+    query = source.csv if fmt is ExportFormat.CSV else source.json
 
     part = _PartFile(path.with_name(path.name + ".part"))
     written = 0

@@ -1,4 +1,5 @@
-"""Export the open relation (filtered and sorted as shown) with COPY, with progress and cancel."""
+"""Export the open relation (filtered and sorted as shown), or a console query's result, with
+COPY, with progress and cancel."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from textual.widgets import Input, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from pgconsole.db.browse import BrowseSpec
-from pgconsole.db.export import ExportFormat, export
+from pgconsole.db.export import ExportFormat, ExportSource, export, spec_source
 from pgconsole.db.failures import describe_error
 from pgconsole.db.pool import Database
 from pgconsole.paths import STYLES
@@ -43,22 +44,38 @@ class ExportScreen(ModalScreen[None]):
         Binding("escape", "cancel", "Cancel / close"),
     ]
 
-    def __init__(self, database: Database, spec: BrowseSpec, estimated_rows: int | None) -> None:
+    def __init__(
+        self,
+        database: Database,
+        spec: BrowseSpec | ExportSource,
+        estimated_rows: int | None,
+        *,
+        file_stem: str | None = None,
+    ) -> None:
+        """Args:
+        database: The pool (the export runs on a connection of its own, READ ONLY).
+        spec: The grid's relation and view of it, or a console query (`query_source`).
+        estimated_rows: The planner's estimate, if known.
+        file_stem: The suggested file name without suffix (default: the source's label).
+        """
         super().__init__()
         self.database = database
-        self.spec = spec
+        self.source = spec if isinstance(spec, ExportSource) else spec_source(spec)
+        self.file_stem = file_stem or self.source.label
+        self.note = (
+            "the statement runs again, READ ONLY. .csv or .jsonl"
+            if isinstance(spec, ExportSource)
+            else "as shown: same columns, filter and order. .csv or .jsonl"
+        )
         self.estimated_rows = estimated_rows
         self.running: Worker[None] | None = None
 
     def compose(self) -> ComposeResult:
-        default = Path.cwd() / f"{self.spec.schema}.{self.spec.name}.csv"
+        # A name from the database may hold a slash: it must not pick the directory.
+        default = Path.cwd() / f"{self.file_stem.replace('/', '_')}.csv"
         with Vertical(id="export-box"):
-            yield Static(
-                Text(f"Export {visible(self.spec.schema)}.{visible(self.spec.name)}", style="bold")
-            )
-            yield Static(
-                Text("as shown: same columns, filter and order. .csv or .jsonl", style="dim")
-            )
+            yield Static(Text(f"Export {visible(self.source.label)}", style="bold"))
+            yield Static(Text(self.note, style="dim"))
             yield Input(str(default), id="export-path")
             # No total: COPY streams without counting rows until it ends (indeterminate bar).
             yield ProgressBar(total=None, show_eta=False, id="export-progress")
@@ -108,7 +125,7 @@ class ExportScreen(ModalScreen[None]):
 
         self.say("starting…")
         try:
-            result = await export(self.database, self.spec, path, fmt, progress=progress)
+            result = await export(self.database, self.source, path, fmt, progress=progress)
         except (asyncpg.PostgresError, OSError, FileExistsError) as error:
             self.say(f"Export failed, nothing written: {describe_error(error)}", "red")
             return

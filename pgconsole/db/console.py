@@ -1,0 +1,591 @@
+"""The SQL console's session: statements typed by the user, run one at a time on a connection of
+its own, with results that stream and transactions that stay visible.
+
+- **One connection, the user's session.** The console runs on `Database.dedicated()`, outside
+  the pool: what the user sets (`SET search_path`, temporary tables, an open `BEGIN`) stays
+  for the next statement, as in psql, and a long statement never starves the browser's pool.
+- **Queries stream.** A statement that returns rows and can be a subquery (`Kind.QUERY`) runs
+  as `DECLARE … SCROLL CURSOR` over `SELECT left(col::text, CELL_LIMIT + 1), … FROM (<it>)`:
+  pages are fetched on demand, cells cut server-side, so a result of any size costs the same
+  memory as a page. Outside a transaction of the user's, the cursor lives in a short
+  transaction of ours that ends after `idle_seconds` without a page request, or as soon as
+  another statement needs the connection; the next page request opens it again at the same
+  position in a READ ONLY transaction (the statement runs again: a writing function fails
+  rather than writing twice). Inside the user's transaction, the cursor lives in it.
+- **Everything else** runs through the extended protocol (one statement per message: a second
+  statement smuggled after a `;` is refused by the server) and reports its command tag.
+  Other statements returning rows (`… RETURNING`, `SHOW`, `EXPLAIN`, `FETCH`) are read
+  through a portal, at most `MAX_OTHER_ROWS` of them.
+- **Read-only mode** is enforced three times: `read_only_refusal` turns away escapes before
+  anything runs, every statement outside the user's transaction runs inside `BEGIN READ
+  ONLY`, and a transaction the user begins is made `READ ONLY` straight away (the session's
+  `default_transaction_read_only` is on too).
+- **Cancel** asks the server to cancel the console's backend (`pg_cancel_backend` from a pool
+  connection): the statement fails with "canceling statement due to user request" and the
+  connection stays usable. The server's `statement_timeout` applies to every statement.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+from asyncpg.prepared_stmt import PreparedStatement
+
+from pgconsole.db.browse import CELL_LIMIT, Column, Page, Row
+from pgconsole.db.explain import Plan, explain
+from pgconsole.db.pool import Database
+from pgconsole.db.quoting import quote_ident
+from pgconsole.db.sqlfiles import load_sql
+from pgconsole.db.sqltext import Kind, Statement, kind, read_only_refusal
+
+MAX_OTHER_ROWS = 1000
+"""Rows kept from a statement that returns rows but cannot stream (`… RETURNING`, `SHOW`)."""
+NO_CLIENT_TIMEOUT = 100 * 365 * 24 * 3600.0
+"""asyncpg reads a timeout of None as the connection's command_timeout, a safety net that
+would cut a long maintenance statement short. The server's statement_timeout governs the
+console, and the user can cancel."""
+NUMERIC_TYPES = frozenset({"int2", "int4", "int8", "float4", "float8", "numeric", "money", "oid"})
+"""Types whose cells are right-aligned."""
+COUNTED_TAGS = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE", "SELECT", "COPY", "MOVE", "FETCH"})
+"""Command tags that end with a row count."""
+WRITING_KEYWORDS = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE", "WITH"})
+"""Statements whose returned rows (RETURNING) are read through `returning_query`."""
+SETTINGS_KEYWORDS = frozenset({"SET", "RESET", "DISCARD"})
+"""Statements after which the shown statement_timeout is read again."""
+
+
+class ConsoleRefused(Exception):
+    """A statement was not run: read-only mode, or the console is busy or closed."""
+
+
+@dataclass(frozen=True)
+class Waiter:
+    """A session waiting on a lock the console's transaction holds."""
+
+    pid: int
+    user: str
+    application: str
+    waiting_seconds: float
+    query: str
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one statement did."""
+
+    statement: Statement
+    tag: str
+    """The command tag as the server sent it (`UPDATE 3`, `CREATE TABLE`), or for a streamed
+    query `SELECT`."""
+    elapsed_ms: float
+    """From sending the statement to its first page (queries) or its end (the rest)."""
+    rows_affected: int | None = None
+    """The count in the tag (`INSERT 0 5` → 5), when the tag has one."""
+    columns: tuple[Column, ...] = ()
+    page: Page | None = None
+    """The first page of a query, or the rows another statement returned."""
+    pager: ResultPager | None = None
+    """Further pages of a query."""
+    truncated: bool = False
+    """More rows than `MAX_OTHER_ROWS` came back; only those were kept."""
+
+
+def rows_in_tag(tag: str) -> int | None:
+    """The row count at the end of a command tag, when the command reports one."""
+    words = tag.split()
+    if len(words) >= 2 and words[0] in COUNTED_TAGS and words[-1].isdigit():
+        return int(words[-1])
+    return None
+
+
+def result_columns(prepared: PreparedStatement) -> tuple[Column, ...]:
+    """The grid's columns for a prepared statement's result."""
+    return tuple(
+        Column(a.name, a.type.name, numeric=a.type.name in NUMERIC_TYPES)
+        for a in prepared.get_attributes()
+    )
+
+
+def wrapped_query(statement: str, width: int) -> str:
+    """The user's query as a subquery whose `width` columns come back as cut text.
+
+    The columns are renamed positionally (`AS q(_c0, _c1, …)`): a result may hold two columns
+    of the same name, or none at all (`?column?`). The line breaks keep a trailing `--`
+    comment in the statement from swallowing the closing parenthesis.
+    """
+    names = [f"_c{i}" for i in range(width)]
+    cells = ", ".join(f"left(q.{quote_ident(n)}::text, {CELL_LIMIT + 1})" for n in names)
+    aliases = ", ".join(quote_ident(n) for n in names)
+    return f"SELECT {cells} FROM (\n{statement}\n) AS q({aliases})"
+
+
+def returning_query(statement: str, width: int) -> str:
+    """A writing statement's RETURNING rows as cut text, each with the total count of rows.
+
+    A data-modifying WITH runs to completion whatever the outer query reads, so the count is
+    the statement's row count even when only the first rows are fetched.
+    """
+    names = [f"_c{i}" for i in range(width)]
+    cells = ", ".join(f"left(q.{quote_ident(n)}::text, {CELL_LIMIT + 1})" for n in names)
+    aliases = ", ".join(quote_ident(n) for n in names)
+    return f"WITH q({aliases}) AS (\n{statement}\n) SELECT {cells}, count(*) OVER () FROM q"
+
+
+@dataclass
+class ConsoleSession:
+    """The console's connection, its transaction state and its open results."""
+
+    database: Database
+    read_only: bool
+    page_size: int = 100
+    idle_seconds: float = 5.0
+    conn: asyncpg.Connection | None = None
+    pid: int | None = None
+    """The console's backend, for cancelling and for the lock waiters."""
+    statement_timeout: str = ""
+    """The session's statement_timeout as the server shows it (`30s`, `0`)."""
+    tx_started_at: float | None = None
+    """When the user's transaction began (`time.monotonic()`), None outside one."""
+    tx_last_used: float = 0.0
+    tx_statements: int = 0
+    """Statements run inside the user's transaction."""
+    aborted: bool = False
+    """The user's transaction failed: only ROLLBACK (or ROLLBACK TO a savepoint) helps."""
+    generation: int = 0
+    """Bumped whenever a transaction of the user's ends: cursors declared in it are gone."""
+    running: bool = False
+    """A statement is on the server right now (cancel applies)."""
+    _owner: ResultPager | None = None
+    """The result whose cursor holds a transaction of ours."""
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _cursors: int = 0
+
+    # -- connection ----------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Connect (once) and read the backend pid and the statement timeout."""
+        if self.conn is not None and not self.conn.is_closed():
+            return
+        self.conn = await self.database.dedicated()
+        self.pid = self.conn.get_server_pid()
+        await self._read_settings()
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether the user has a transaction open (ours for a cursor do not count)."""
+        return self.tx_started_at is not None
+
+    async def close(self) -> None:
+        """Close the connection; an open transaction of the user's is rolled back by the server."""
+        conn, self.conn = self.conn, None
+        self._owner = None
+        if conn is not None and not conn.is_closed():
+            try:
+                await asyncio.wait_for(conn.close(), 5)
+            except (TimeoutError, OSError, asyncpg.PostgresError):
+                conn.terminate()
+
+    # -- statements ----------------------------------------------------------------------------
+
+    def refusal(self, statements: Sequence[Statement]) -> str | None:
+        """Why `statements` may not run in this session (read-only mode), or None."""
+        return read_only_refusal(statements) if self.read_only else None
+
+    async def run(self, statement: Statement) -> Result:
+        """Run one statement.
+
+        Raises:
+            ConsoleRefused: Read-only mode refuses it.
+            asyncpg.PostgresError: The server refused it or it failed (cancelled, timed out).
+            OSError, asyncpg.InterfaceError: The connection was lost.
+        """
+        why = self.refusal([statement])
+        if why is not None:
+            raise ConsoleRefused(why)
+        async with self._lock:
+            conn = await self._connection()
+            await self._release_owner()
+            was_in = conn.is_in_transaction()
+            started = time.perf_counter()
+            self.running = True
+            try:
+                result = await self._run(conn, statement, started)
+            except BaseException:
+                self._after(conn, statement, was_in, failed=True)
+                raise
+            finally:
+                self.running = False
+            self._after(conn, statement, was_in, failed=False)
+            if statement.keyword in SETTINGS_KEYWORDS:
+                with contextlib.suppress(asyncpg.PostgresError):
+                    await self._read_settings()
+            return result
+
+    async def explain(self, statement: Statement, *, analyze: bool) -> Plan:
+        """The plan of `statement` (see `pgconsole.db.explain.explain`): with `analyze` it runs,
+        inside a transaction or savepoint that is rolled back.
+
+        Raises:
+            ConsoleRefused, asyncpg.PostgresError: As `run`.
+        """
+        why = self.refusal([statement])
+        if why is not None:
+            raise ConsoleRefused(why)
+        async with self._lock:
+            conn = await self._connection()
+            await self._release_owner()
+            was_in = conn.is_in_transaction()
+            self.running = True
+            try:
+                if was_in or not self.read_only:
+                    return await explain(
+                        conn, statement.text, analyze=analyze, in_transaction=was_in
+                    )
+                # Read-only mode whatever the session settings say (a pooler drops them).
+                transaction = conn.transaction(readonly=True)
+                await transaction.start()
+                try:
+                    return await explain(conn, statement.text, analyze=analyze, in_transaction=True)
+                finally:
+                    with contextlib.suppress(asyncpg.PostgresError, OSError):
+                        await transaction.rollback()
+            finally:
+                self.running = False
+
+    async def cancel(self) -> bool:
+        """Ask the server to cancel the running statement; True if a statement was signalled."""
+        if not self.running or self.pid is None:
+            return False
+        async with self.database.session() as conn:
+            signalled: bool = await conn.fetchval("SELECT pg_cancel_backend($1)", self.pid)
+        return signalled
+
+    async def rollback(self) -> None:
+        """Roll back the user's transaction (before the server's idle limit would end it)."""
+        async with self._lock:
+            conn = await self._connection()
+            was_in = conn.is_in_transaction()
+            await conn.execute("ROLLBACK")
+            self._after(conn, Statement("ROLLBACK", 0, 8), was_in, failed=False)
+
+    async def close_if_idle(self) -> bool:
+        """End our cursor's transaction once `idle_seconds` passed without a page; True if so."""
+        owner = self._owner
+        if owner is None or self._lock.locked():
+            return False
+        if time.monotonic() - owner.last_used < self.idle_seconds:
+            return False
+        async with self._lock:
+            await self._release_owner()
+        return True
+
+    @property
+    def idle_deadline(self) -> float | None:
+        """When our cursor's transaction is due to end (`time.monotonic()`), None if none."""
+        owner = self._owner
+        return None if owner is None else owner.last_used + self.idle_seconds
+
+    @property
+    def holds_transaction(self) -> bool:
+        """Whether a transaction of ours (a cursor's) is open right now."""
+        return self._owner is not None
+
+    async def waiters(self) -> list[Waiter]:
+        """Sessions waiting on the console's locks (asked through the pool)."""
+        if self.pid is None:
+            return []
+        async with self.database.session(readonly=True) as conn:
+            records = await conn.fetch(load_sql("list_console_waiters.sql"), self.pid)
+        return [Waiter(*r) for r in records]
+
+    # -- inside the lock -----------------------------------------------------------------------
+
+    async def _connection(self) -> asyncpg.Connection:
+        if self.conn is None or self.conn.is_closed():
+            lost = self.conn is not None
+            self.tx_started_at = None
+            self.aborted = False
+            self._owner = None
+            if lost:
+                self.generation += 1
+            await self.open()
+        assert self.conn is not None
+        return self.conn
+
+    async def _read_settings(self) -> None:
+        assert self.conn is not None
+        self.statement_timeout = await self.conn.fetchval(
+            "SELECT current_setting('statement_timeout')"
+        )
+
+    def _after(
+        self, conn: asyncpg.Connection, statement: Statement, was_in: bool, *, failed: bool
+    ) -> None:
+        """Follow the user's transaction: begun, used, failed, ended."""
+        now = time.monotonic()
+        # A transaction of ours (a cursor's) is not the user's.
+        now_in = not conn.is_closed() and conn.is_in_transaction() and self._owner is None
+        if now_in and not was_in:
+            self.tx_started_at, self.tx_statements, self.aborted = now, 0, False
+        if now_in:
+            self.tx_statements += 1
+            self.tx_last_used = now
+            if failed:
+                self.aborted = True
+            elif statement.keyword == "ROLLBACK":  # ROLLBACK TO SAVEPOINT recovers
+                self.aborted = False
+        elif was_in or self.tx_started_at is not None:
+            self.tx_started_at, self.aborted = None, False
+            self.generation += 1
+
+    async def _run(self, conn: asyncpg.Connection, statement: Statement, started: float) -> Result:
+        what = kind(statement)
+        if what is Kind.BEGIN:
+            tag = await self._plain(conn, statement.text)
+            if self.read_only:
+                await conn.execute("SET TRANSACTION READ ONLY")
+            return Result(statement, tag, _ms(started))
+        if what is Kind.QUERY:
+            return await self._query(conn, statement, started)
+        if what is Kind.END or conn.is_in_transaction():
+            return await self._other(conn, statement, started)
+        if self.read_only:
+            async with conn.transaction(readonly=True):
+                return await self._other(conn, statement, started)
+        return await self._other(conn, statement, started)
+
+    async def _plain(self, conn: asyncpg.Connection, sql: str) -> str:
+        prepared = await conn.prepare(sql, timeout=NO_CLIENT_TIMEOUT)
+        await prepared.fetch(timeout=NO_CLIENT_TIMEOUT)
+        return prepared.get_statusmsg() or ""
+
+    async def _other(
+        self, conn: asyncpg.Connection, statement: Statement, started: float
+    ) -> Result:
+        prepared = await conn.prepare(statement.text, timeout=NO_CLIENT_TIMEOUT)
+        columns = result_columns(prepared)
+        if not columns or statement.keyword == "CALL":
+            # No rows, or a procedure's single row of OUT parameters (CALL must stay outside a
+            # transaction block of ours: the procedure may COMMIT).
+            fetched = await prepared.fetch(timeout=NO_CLIENT_TIMEOUT)
+            tag = prepared.get_statusmsg() or ""
+            page = _text_page(fetched) if columns else None
+            return Result(statement, tag, _ms(started), rows_in_tag(tag), columns, page)
+        counted = statement.keyword in WRITING_KEYWORDS
+        if counted:
+            # Cells as text (what the grid shows for a query), and the count of all rows even
+            # when only the first MAX_OTHER_ROWS are read.
+            prepared = await conn.prepare(
+                returning_query(statement.text, len(columns)), timeout=NO_CLIENT_TIMEOUT
+            )
+        records: list[Any]
+        if conn.is_in_transaction():
+            records = await self._portal(prepared)
+        else:
+            async with conn.transaction():
+                records = await self._portal(prepared)
+        truncated = len(records) > MAX_OTHER_ROWS
+        if counted:
+            count: int | None = records[0][-1] if records else 0
+            records = [tuple(r)[:-1] for r in records]
+        else:
+            count = None if truncated else len(records)
+        verb = "INSERT 0" if statement.keyword == "INSERT" else statement.keyword
+        tag = verb + ("" if count is None else f" {count}")
+        page = _text_page(records[:MAX_OTHER_ROWS])
+        return Result(statement, tag, _ms(started), count, columns, page, truncated=truncated)
+
+    async def _portal(self, prepared: PreparedStatement) -> list[Any]:
+        cursor = await prepared.cursor(timeout=NO_CLIENT_TIMEOUT)
+        records: list[Any] = await cursor.fetch(MAX_OTHER_ROWS + 1)
+        return records
+
+    async def _query(
+        self, conn: asyncpg.Connection, statement: Statement, started: float
+    ) -> Result:
+        if not conn.is_in_transaction():
+            # Prepared inside the transaction the cursor will use, so that read-only mode
+            # applies to planning a function call as well.
+            transaction = conn.transaction(readonly=self.read_only)
+            await transaction.start()
+        else:
+            transaction = None
+        try:
+            prepared = await conn.prepare(statement.text, timeout=NO_CLIENT_TIMEOUT)
+            columns = result_columns(prepared)
+            self._cursors += 1
+            pager = ResultPager(self, statement, columns, f"pgconsole_q{self._cursors}")
+            await pager.declare(conn, reopening=False)
+        except BaseException:
+            if transaction is not None:
+                with contextlib.suppress(asyncpg.PostgresError, OSError):
+                    await transaction.rollback()
+            raise
+        try:
+            page = await pager.fetch(conn, 0)
+        except BaseException:
+            if transaction is not None:
+                pager.open = False
+                with contextlib.suppress(asyncpg.PostgresError, OSError):
+                    await transaction.rollback()
+            raise
+        if transaction is not None:
+            pager.transaction = transaction
+            self._owner = pager
+        return Result(statement, "SELECT", _ms(started), None, columns, page, pager)
+
+    async def _release_owner(self) -> None:
+        """End the transaction a cursor of ours holds: the connection is wanted."""
+        owner, self._owner = self._owner, None
+        if owner is None:
+            return
+        transaction, owner.transaction = owner.transaction, None
+        owner.open = False
+        if transaction is not None:
+            # Commit: a first run keeps what a function in the query did, as it would in psql.
+            with contextlib.suppress(asyncpg.PostgresError, OSError):
+                await transaction.commit()
+
+    async def _claim(self, pager: ResultPager) -> asyncpg.Connection:
+        """The connection with `pager`'s cursor open on it, declared again if it was closed."""
+        conn = await self._connection()
+        if pager.open and (pager.transaction is not None or pager.generation == self.generation):
+            return conn
+        if self._owner is not pager:
+            await self._release_owner()
+        if conn.is_in_transaction():
+            await pager.declare(conn, reopening=True)
+        else:
+            transaction = conn.transaction(readonly=True)
+            await transaction.start()
+            try:
+                await pager.declare(conn, reopening=True)
+            except BaseException:
+                with contextlib.suppress(asyncpg.PostgresError, OSError):
+                    await transaction.rollback()
+                raise
+            pager.transaction = transaction
+            self._owner = pager
+        return conn
+
+
+@dataclass(eq=False)
+class ResultPager:
+    """Pages of one query's result, through a SCROLL cursor on the console's connection.
+
+    Speaks the browse `Pager`'s language (`first`, `after`, `before`, `last`), so the grid
+    pages a console result exactly as it pages a relation.
+    """
+
+    session: ConsoleSession
+    statement: Statement
+    columns: tuple[Column, ...]
+    name: str
+    open: bool = False
+    transaction: Any = None
+    """Our transaction holding the cursor, None when the cursor lives in the user's."""
+    generation: int = 0
+    position: int = 0
+    """Rows before the cursor's next row."""
+    total: int | None = None
+    """The number of rows, once known (the end was reached)."""
+    last_used: float = field(default_factory=time.monotonic)
+
+    @property
+    def page_size(self) -> int:
+        """Rows per page."""
+        return self.session.page_size
+
+    async def declare(self, conn: asyncpg.Connection, *, reopening: bool) -> None:
+        """DECLARE the cursor in the connection's current transaction."""
+        select = wrapped_query(self.statement.text, len(self.columns))
+        # fetch() uses the extended protocol: one statement, whatever the text holds.
+        await conn.fetch(
+            f"DECLARE {self.name} SCROLL CURSOR FOR {select}", timeout=NO_CLIENT_TIMEOUT
+        )
+        self.open = True
+        self.generation = self.session.generation
+        if reopening and self.position:
+            await conn.execute(f"MOVE ABSOLUTE {int(self.position)} IN {self.name}")
+
+    async def fetch(self, conn: asyncpg.Connection, start: int, limit: int | None = None) -> Page:
+        """Rows `start` … `start + limit - 1` (0-based)."""
+        limit = self.page_size if limit is None else limit
+        if start != self.position:
+            await conn.execute(f"MOVE ABSOLUTE {int(start)} IN {self.name}")
+        records = await conn.fetch(
+            f"FETCH FORWARD {int(limit) + 1} FROM {self.name}", timeout=NO_CLIENT_TIMEOUT
+        )
+        self.position = start + len(records)
+        self.last_used = time.monotonic()
+        if len(records) <= limit:
+            self.total = start + len(records)
+        rows = tuple(Row(cells=tuple(r), ordinal=start + i) for i, r in enumerate(records[:limit]))
+        return Page(rows, more_before=start > 0, more_after=len(records) > limit)
+
+    async def first(self) -> Page:
+        """The first page."""
+        return await self._page(0)
+
+    async def after(self, row: Row) -> Page:
+        """The page that follows `row`."""
+        assert row.ordinal is not None
+        return await self._page(row.ordinal + 1)
+
+    async def before(self, row: Row) -> Page:
+        """The page that ends just before `row`."""
+        assert row.ordinal is not None
+        start = max(0, row.ordinal - self.page_size)
+        page = await self._page(start, row.ordinal - start)
+        return Page(page.rows, more_before=page.more_before, more_after=True)
+
+    async def last(self) -> Page:
+        """The last page (the cursor runs to the end: the total becomes known)."""
+        async with self.session._lock:
+            conn = await self.session._claim(self)
+            try:
+                moved = await conn.execute(f"MOVE FORWARD ALL IN {self.name}")
+                self.total = self.position + int(moved.split()[-1])
+                self.position = self.total
+                return await self.fetch(conn, max(0, self.total - self.page_size))
+            except BaseException:
+                await self._failed()
+                raise
+
+    async def _page(self, start: int, limit: int | None = None) -> Page:
+        async with self.session._lock:
+            conn = await self.session._claim(self)
+            try:
+                return await self.fetch(conn, start, limit)
+            except BaseException:
+                await self._failed()
+                raise
+
+    async def _failed(self) -> None:
+        """A failed FETCH aborted our transaction: end it (the next page declares again)."""
+        if self.session._owner is self:
+            await self.session._release_owner()
+
+
+def _text_page(records: Sequence[Any]) -> Page:
+    """Rows returned by a statement that does not stream, as text cells."""
+    rows = tuple(
+        Row(cells=tuple(None if v is None else _cell(v) for v in r), ordinal=i)
+        for i, r in enumerate(records)
+    )
+    return Page(rows, more_before=False, more_after=False)
+
+
+def _cell(value: Any) -> str:
+    text = value if isinstance(value, str) else str(value)
+    return text[: CELL_LIMIT + 1]
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000

@@ -1,0 +1,686 @@
+"""The SQL console: an editor, the results of what it ran, and the session's transaction.
+
+F5 runs the statement under the cursor (or the selection), F6 every statement in the editor,
+one at a time, stopping at the first failure. A query's rows stream into the browser's grid
+through a cursor (`pgconsole.db.console`); every other statement reports its command tag.
+The status line shows the statement timeout and, while the user's transaction is open, its
+age, its statements, the idle countdown and the sessions waiting on its locks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, ClassVar
+
+import asyncpg
+from rich.cells import cell_len
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
+
+from pgconsole.db.completion import (
+    Candidate,
+    CompletionCatalog,
+    complete,
+    load_completion_catalog,
+)
+from pgconsole.db.console import ConsoleRefused, ConsoleSession, Result, Waiter
+from pgconsole.db.export import query_source
+from pgconsole.db.failures import describe_error
+from pgconsole.db.history import Entry, History, HistoryError, default_history_path
+from pgconsole.db.params import duration_seconds
+from pgconsole.db.pool import Database
+from pgconsole.db.sqltext import Statement, may_write, split_statements, statement_at
+from pgconsole.paths import STYLES
+from pgconsole.screens.editing import ROLLBACK_BEFORE_SECONDS, WARN_BEFORE_SECONDS, clock
+from pgconsole.text import visible
+from pgconsole.widgets.grid import DataGrid
+from pgconsole.widgets.key_bar import KeyBar
+from pgconsole.widgets.sql_editor import SqlEditor
+
+if TYPE_CHECKING:
+    from pgconsole.db.browse import Row
+
+DDL_KEYWORDS = frozenset({"CREATE", "ALTER", "DROP", "COMMENT", "IMPORT"})
+"""Statements after which the completion catalog is read again."""
+WAITERS_SHOWN = 3
+"""Waiting sessions named in the status line (the rest are counted)."""
+
+
+def first_line(sql: str, width: int = 60) -> str:
+    """The statement's first words on one line, cut to `width` characters."""
+    line = " ".join(sql.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def result_line(result: Result) -> str:
+    """`UPDATE 3 · 4.1 ms`, or for a query `SELECT · 100+ rows · first page 3.2 ms`."""
+    if result.pager is not None:
+        total = result.pager.total
+        rows = f"{total:,} rows" if total is not None else "more rows: page down or End"
+        return f"{result.tag} · {rows} · first page in {_ms(result.elapsed_ms)}"
+    text = f"{result.tag} · {_ms(result.elapsed_ms)}"
+    if result.truncated:
+        text += f" · first {len(result.page.rows) if result.page else 0:,} rows kept"
+    return text
+
+
+def waiters_text(waiters: list[Waiter]) -> str:
+    """`blocks pid 123 (alice, 12 s), pid 456 … and 2 more`."""
+    named = ", ".join(
+        f"pid {w.pid} ({w.user or '?'}, {int(w.waiting_seconds)} s)"
+        for w in waiters[:WAITERS_SHOWN]
+    )
+    more = len(waiters) - WAITERS_SHOWN
+    return f"blocks {named}" + (f" and {more} more" if more > 0 else "")
+
+
+def _ms(value: float) -> str:
+    return f"{value:,.1f} ms" if value < 10_000 else f"{value / 1000:,.1f} s"
+
+
+@dataclass
+class _Shown:
+    """One statement of the last run, as the results list shows it."""
+
+    statement: Statement
+    result: Result | None
+    error: str | None
+
+
+class ConsoleScreen(Screen[None]):
+    """Type SQL, run it, page its rows, explain it; the transaction always in sight."""
+
+    CSS_PATH = STYLES / "console.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f5", "run", "Run"),
+        Binding("f6", "run_all", "Run all"),
+        Binding("f7", "explain", "Explain"),
+        Binding("f8,shift+f7", "explain_analyze", "Analyze"),
+        Binding("ctrl+c", "cancel", "Cancel", priority=True),
+        Binding("f9,ctrl+r", "history", "History"),
+        Binding("e", "export", "Export"),
+        Binding("escape", "to_editor", "Editor", show=False),
+        Binding("f4", "close", "Browser"),
+    ]
+
+    def __init__(self, database: Database, *, read_only: bool, target: str) -> None:
+        """Args:
+        database: The app's pool: the console opens a connection of its own beside it.
+        read_only: Every statement runs READ ONLY; escapes are refused.
+        target: `user@host:port/db`, kept with each history entry.
+        """
+        super().__init__()
+        self.database = database
+        self.target = target
+        self.session = ConsoleSession(database, read_only=read_only)
+        self.history = History(default_history_path())
+        self._history_failed = False
+        self.catalog: CompletionCatalog | None = None
+        self.shown: list[_Shown] = []
+        self.current: Result | None = None
+        self.running: Worker[None] | None = None
+        self.running_since: float | None = None
+        self.running_text = ""
+        self.waiters: list[Waiter] = []
+        self._idle_timer: Timer | None = None
+        self._message_height = 0
+        self.idle_in_transaction: float | None = None
+        """The session's idle_in_transaction_session_timeout in seconds, None for none."""
+
+    def compose(self) -> ComposeResult:
+        yield SqlEditor(id="console-editor")
+        yield Static(id="console-message")
+        yield OptionList(id="console-results")
+        yield DataGrid(id="console-grid")
+        yield Static(id="console-status")
+        yield KeyBar()
+
+    @property
+    def editor(self) -> SqlEditor:
+        """The SQL editor."""
+        return self.query_one(SqlEditor)
+
+    @property
+    def grid(self) -> DataGrid:
+        """The result grid."""
+        return self.query_one("#console-grid", DataGrid)
+
+    def on_mount(self) -> None:
+        settings = getattr(self.app, "settings", None)
+        if settings is not None:
+            self.session.idle_seconds = settings.cursor_idle_seconds
+            with contextlib.suppress(ValueError):
+                self.idle_in_transaction = (
+                    duration_seconds(settings.idle_in_transaction_session_timeout) or None
+                )
+        self.query_one("#console-results", OptionList).display = False
+        self.grid.display = False
+        self.editor.completer = self._complete
+        self.editor.focus()
+        self.say("F5 runs the statement under the cursor, F6 all of them. F4 goes back.")
+        self.set_interval(1.0, self.tick)
+        self.connect()
+
+    async def on_unmount(self) -> None:
+        await self.session.close()
+
+    # -- connection and catalog ----------------------------------------------------------------
+
+    @work(exclusive=True, group="console-connect", exit_on_error=False)
+    async def connect(self) -> None:
+        """Open the console's connection, then read the completion catalog."""
+        try:
+            await self.session.open()
+        except (asyncpg.PostgresError, OSError, TimeoutError) as error:
+            self.say("Could not open the console's connection: " + describe_error(error), True)
+            return
+        self.show_status()
+        await self.load_catalog()
+
+    async def load_catalog(self) -> None:
+        """(Re)read what completion offers, through the pool."""
+        try:
+            async with self.database.session(readonly=True) as conn:
+                self.catalog = await load_completion_catalog(conn)
+        except (asyncpg.PostgresError, OSError) as error:
+            self.notify(
+                "Completion is off: " + describe_error(error), severity="warning", markup=False
+            )
+
+    def _complete(self, text: str, offset: int) -> list[Candidate]:
+        if self.catalog is None:
+            return []
+        return list(complete(self.catalog, text, offset))
+
+    # -- messages and status -------------------------------------------------------------------
+
+    def say(self, text: str, error: bool = False) -> None:
+        """A line (or a few) between the editor and the results; database text literal."""
+        message = self.query_one("#console-message", Static)
+        shown = visible(text, keep_newlines=True)
+        width = max(1, message.content_region.width)
+        height = sum(max(1, -(-cell_len(line) // width)) for line in shown.split("\n"))
+        message.update(
+            Text(shown, style="red" if error else ""), layout=height != self._message_height
+        )
+        self._message_height = height
+
+    def show_status(self) -> None:
+        """Timeout, mode, and the user's transaction with its waiters."""
+        session = self.session
+        parts: list[Text] = []
+        if session.read_only:
+            parts.append(Text(" READ ONLY ", style="bold black on yellow"))
+        timeout = session.statement_timeout or "…"
+        parts.append(Text(f" timeout {visible(timeout)} ", style="dim"))
+        if self.running_since is not None:
+            elapsed = time.monotonic() - self.running_since
+            parts.append(Text(f" running {elapsed:.0f} s · ctrl+c cancels ", style="bold cyan"))
+        tx = self.transaction_text()
+        if tx is not None:
+            style = "bold white on red" if session.aborted or self.waiters else "bold black on cyan"
+            parts.append(Text(f" {tx} ", style=style))
+        elif session.holds_transaction:
+            parts.append(Text(" cursor open ", style="dim"))
+        status = Text()
+        for part in parts:
+            status.append_text(part)
+            status.append(" ")
+        with contextlib.suppress(NoMatches):
+            self.query_one("#console-status", Static).update(status)
+
+    def transaction_text(self) -> str | None:
+        """`TX open 01:42 · 3 statements · idle: rolled back in 20 s · blocks pid 123 (…)`."""
+        session = self.session
+        if session.tx_started_at is None:
+            return None
+        now = time.monotonic()
+        state = "TX failed: ROLLBACK needed" if session.aborted else "TX open"
+        text = f"{state} {clock(now - session.tx_started_at)} · {session.tx_statements} statements"
+        left = self.idle_left(now)
+        if left is not None and left <= WARN_BEFORE_SECONDS:
+            text += f" · idle: rolled back in {max(0, int(left))} s"
+        if self.waiters:
+            text += " · " + visible(waiters_text(self.waiters))
+        return text
+
+    def idle_left(self, now: float) -> float | None:
+        """Seconds before pgconsole rolls back the user's idle transaction, or None."""
+        if self.session.tx_started_at is None or not self.idle_in_transaction:
+            return None
+        if self.running_since is not None:
+            return None
+        limit = self.idle_in_transaction - ROLLBACK_BEFORE_SECONDS
+        return self.session.tx_last_used + limit - now
+
+    async def tick(self) -> None:
+        """Every second: the status line, the waiters, and the idle rollback when due."""
+        with contextlib.suppress(NoMatches):
+            left = self.idle_left(time.monotonic())
+            if left is not None and left <= 0 and self.running_since is None:
+                await self._idle_rollback()
+            if self.session.in_transaction and self.running_since is None:
+                self.poll_waiters()
+            elif self.waiters and not self.session.in_transaction:
+                self.waiters = []
+            self.show_status()
+
+    async def _idle_rollback(self) -> None:
+        count = self.session.tx_statements
+        try:
+            await self.session.rollback()
+        except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError) as error:
+            self.say(
+                "The idle transaction could not be rolled back: " + describe_error(error), True
+            )
+            return
+        self.waiters = []
+        self.notify(
+            f"The console's transaction sat idle too long and was rolled back ({count} "
+            "statements) before the server's idle_in_transaction_session_timeout.",
+            severity="warning",
+            timeout=30,
+        )
+
+    @work(exclusive=True, group="console-waiters", exit_on_error=False)
+    async def poll_waiters(self) -> None:
+        """Who waits on the console's locks (through the pool, never the console's connection)."""
+        try:
+            self.waiters = await self.session.waiters()
+        except (asyncpg.PostgresError, OSError):
+            self.waiters = []
+
+    # -- running -------------------------------------------------------------------------------
+
+    def _busy(self) -> bool:
+        if self.running is not None and self.running.state is WorkerState.RUNNING:
+            self.notify("A statement is running: ctrl+c cancels it.", severity="warning")
+            return True
+        return False
+
+    def _statement_here(self) -> list[Statement]:
+        """The selection's statements, else the statement under the cursor."""
+        editor = self.editor
+        text = editor.text
+        selection = editor.selected_text
+        if selection.strip():
+            start = _offset(text, editor.selection.start, editor.selection.end)
+            return [
+                Statement(s.text, s.start + start, s.end + start)
+                for s in split_statements(selection)
+            ]
+        offset = _offset(text, editor.cursor_location)
+        here = statement_at(text, offset)
+        return [] if here is None else [here]
+
+    def action_run(self) -> None:
+        """Run the statement under the cursor, or the selected statements."""
+        if self._busy():
+            return
+        statements = self._statement_here()
+        if not statements:
+            self.say("Nothing to run: type a statement (F5 runs the one under the cursor).")
+            return
+        self.running = self.run_statements(statements)
+
+    def action_run_all(self) -> None:
+        """Run every statement in the editor, one at a time, stopping at the first failure."""
+        if self._busy():
+            return
+        statements = split_statements(self.editor.text)
+        if not statements:
+            self.say("Nothing to run: the editor holds no statement.")
+            return
+        self.running = self.run_statements(statements)
+
+    @work(exclusive=True, group="console-run", exit_on_error=False)
+    async def run_statements(self, statements: list[Statement]) -> None:
+        """Run `statements` in order; show each result; stop at the first failure."""
+        why = self.session.refusal(statements)
+        if why is not None:
+            self.say("Refused (read-only mode), nothing was run: " + why, True)
+            return
+        self.shown = []
+        self._show_list()
+        for number, statement in enumerate(statements, 1):
+            self._start_running(statement, number, len(statements))
+            started = time.perf_counter()
+            try:
+                result = await self.session.run(statement)
+            except ConsoleRefused as error:
+                self._failed(statement, f"Refused: {error}", started)
+                break
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+                self._failed(statement, self._error_text(statement, error), started)
+                self._point_at(statement, error)
+                break
+            finally:
+                self._stop_running()
+            self._remember(statement, True, result.elapsed_ms)
+            self.shown.append(_Shown(statement, result, None))
+            self._show_list()
+            self.show_result(result)
+            if statement.keyword in DDL_KEYWORDS or (
+                statement.keyword in {"COMMIT", "END"} and self.catalog is not None
+            ):
+                self.refresh_catalog()
+        if len(self.shown) > 1 and all(s.error is None for s in self.shown):
+            self.say(
+                f"{len(self.shown)} statements ran. " + result_line(self.shown[-1].result)  # type: ignore[arg-type]
+            )
+        self.show_status()
+
+    @work(exclusive=True, group="console-catalog", exit_on_error=False)
+    async def refresh_catalog(self) -> None:
+        """The schema changed: completion reads the catalog again."""
+        await self.load_catalog()
+
+    def _start_running(self, statement: Statement, number: int, count: int) -> None:
+        self.running_since = time.monotonic()
+        of = f" ({number} of {count})" if count > 1 else ""
+        self.say(f"Running{of}: {first_line(statement.text)} … ctrl+c cancels")
+        self.show_status()
+
+    def _stop_running(self) -> None:
+        self.running_since = None
+        self._arm_idle_close()
+
+    def _failed(self, statement: Statement, text: str, started: float) -> None:
+        elapsed = (time.perf_counter() - started) * 1000
+        self._remember(statement, False, elapsed)
+        self.shown.append(_Shown(statement, None, text))
+        self._show_list()
+        self.say(text, True)
+
+    def _error_text(self, statement: Statement, error: BaseException) -> str:
+        text = describe_error(error)
+        conn = self.session.conn
+        if conn is None or conn.is_closed():
+            return (
+                f"The console's connection was lost: {text}\nAn open transaction ended "
+                "without a commit. The next statement opens a new connection."
+            )
+        if isinstance(error, asyncpg.QueryCanceledError) and "user request" in str(error):
+            text = "Cancelled: " + text
+        elif isinstance(error, asyncpg.QueryCanceledError):
+            text += f" (statement_timeout is {self.session.statement_timeout})"
+        if self.session.in_transaction:
+            text += "\nThe transaction is aborted: ROLLBACK (or ROLLBACK TO a savepoint) to go on."
+        return text
+
+    def _point_at(self, statement: Statement, error: BaseException) -> None:
+        """Put the editor's cursor where the server says the error is."""
+        position = getattr(error, "position", None)
+        if not position:
+            return
+        with contextlib.suppress(ValueError):
+            offset = statement.start + int(position) - 1
+            if statement.start <= offset <= statement.end:
+                self.editor.cursor_location = _location(self.editor.text, offset)
+
+    def _remember(self, statement: Statement, ok: bool, elapsed_ms: float) -> None:
+        entry = Entry(datetime.now(UTC), self.target, statement.text, ok, elapsed_ms)
+        try:
+            self.history.append(entry)
+        except HistoryError as error:
+            if not self._history_failed:
+                self._history_failed = True
+                self.notify(f"History is not saved: {error}", severity="warning", markup=False)
+
+    # -- results -------------------------------------------------------------------------------
+
+    def _show_list(self) -> None:
+        results = self.query_one("#console-results", OptionList)
+        results.clear_options()
+        for shown in self.shown:
+            if shown.error is not None:
+                mark, style, tail = "✗", "red", shown.error.split("\n", 1)[0]
+            else:
+                assert shown.result is not None
+                mark, style, tail = "✓", "green", result_line(shown.result)
+            label = Text.assemble(
+                (mark + " ", style),
+                visible(first_line(shown.statement.text, 30)),
+                "  ",
+                (visible(tail), "dim"),
+            )
+            results.add_option(Option(label))
+        results.display = len(self.shown) > 1
+        if self.shown:
+            results.highlighted = len(self.shown) - 1
+
+    @on(OptionList.OptionSelected, "#console-results")
+    @on(OptionList.OptionHighlighted, "#console-results")
+    def result_chosen(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_index >= len(self.shown):
+            return
+        shown = self.shown[event.option_index]
+        if shown.result is not None and shown.result is not self.current:
+            self.show_result(shown.result)
+        elif shown.error is not None:
+            self.say(shown.error, True)
+
+    def show_result(self, result: Result) -> None:
+        """Put a result in the grid (rows) or the message line (a tag)."""
+        self.current = result
+        grid = self.grid
+        if result.columns and result.page is not None:
+            grid.display = True
+            grid.set_columns(result.columns)
+            grid.show_page(result.page)
+        else:
+            grid.display = False
+        self.say(result_line(result))
+
+    @on(DataGrid.RowsWanted, "#console-grid")
+    def rows_wanted(self, event: DataGrid.RowsWanted) -> None:
+        event.stop()
+        if self.current is None or self.current.pager is None:
+            event.grid.pending = None
+            return
+        if self.running is not None and self.running.state is WorkerState.RUNNING:
+            event.grid.pending = None
+            return
+        self.fetch(self.current, event.want, event.row)
+
+    @work(exclusive=True, group="console-fetch", exit_on_error=False)
+    async def fetch(self, result: Result, want: str, row: Row | None) -> None:
+        """The page the grid asked for, from the result's cursor."""
+        pager = result.pager
+        assert pager is not None
+        grid = self.grid
+        try:
+            if want == "first":
+                grid.show_page(await pager.first())
+            elif want == "last":
+                grid.show_page(await pager.last(), at_end=True)
+            elif want == "after" and row is not None:
+                grid.add_after(await pager.after(row))
+            elif want == "before" and row is not None:
+                grid.add_before(await pager.before(row))
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+            grid.pending = None
+            self.say(describe_error(error), True)
+            return
+        finally:
+            self._arm_idle_close()
+        if result is self.current:
+            self.say(result_line(result) + self._position_text())
+
+    def _position_text(self) -> str:
+        row = self.grid.current_row
+        if row is None or row.ordinal is None:
+            return ""
+        return f" · row {row.ordinal + 1:,} · {len(self.grid.rows)} in memory"
+
+    @on(DataGrid.CellOpened, "#console-grid")
+    def cell_opened(self, event: DataGrid.CellOpened) -> None:
+        from pgconsole.screens.value import ValueScreen  # loaded when first used
+
+        event.stop()
+        index = event.grid.columns.index(event.column)
+        value = event.row.cells[index]
+        if event.row.truncated(index):
+            self.notify(
+                "Console results keep the first 200 characters of each value: "
+                "select the column alone, or substr() of it, to read more.",
+                severity="warning",
+            )
+        self.app.push_screen(ValueScreen(event.column.name, event.column.type, value))
+
+    def _arm_idle_close(self, at_least: float = 0.0) -> None:
+        """One timer, at our cursor transaction's idle deadline."""
+        if self._idle_timer is not None:
+            self._idle_timer.stop()
+            self._idle_timer = None
+        deadline = self.session.idle_deadline
+        if deadline is not None:
+            delay = max(at_least, deadline - time.monotonic())
+            self._idle_timer = self.set_timer(delay, self.close_idle_cursor)
+
+    async def close_idle_cursor(self) -> None:
+        """No snapshot of ours stays open while the user looks away."""
+        self._idle_timer = None
+        if await self.session.close_if_idle():
+            self.show_status()
+        elif self.session.holds_transaction:
+            self._arm_idle_close(at_least=0.05)
+
+    # -- other keys ----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel":
+            return self.running_since is not None
+        if action == "export":
+            focused = self.focused is self.grid if self.is_mounted else False
+            has_rows = self.current is not None and self.current.pager is not None
+            return True if focused and has_rows else None
+        return True
+
+    async def action_cancel(self) -> None:
+        """Cancel the running statement on the server; the connection stays usable."""
+        try:
+            signalled = await self.session.cancel()
+        except (asyncpg.PostgresError, OSError) as error:
+            self.say("Could not cancel: " + describe_error(error), True)
+            return
+        if signalled:
+            self.say("Cancelling…")
+
+    def action_to_editor(self) -> None:
+        """Back to the editor."""
+        self.editor.focus()
+
+    def action_close(self) -> None:
+        """Back to the browser (the console keeps its text, results and session)."""
+        self.app.pop_screen()
+
+    def action_history(self) -> None:
+        """Search the statements run before; Enter puts one in the editor."""
+        from pgconsole.screens.history import HistoryScreen  # loaded when first used
+
+        def recall(sql: str | None) -> None:
+            if sql:
+                self.editor.text = sql
+                self.editor.focus()
+
+        self.app.push_screen(HistoryScreen(self.history, self.target), recall)
+
+    def action_export(self) -> None:
+        """Export the current query's rows (the statement runs again, READ ONLY)."""
+        from pgconsole.screens.export import ExportScreen  # loaded when first used
+
+        result = self.current
+        if result is None or result.pager is None:
+            self.say("Run a query first: its rows can be exported.")
+            return
+        source = query_source(result.statement.text, first_line(result.statement.text, 40))
+        self.app.push_screen(ExportScreen(self.database, source, None, file_stem="result"))
+
+    def action_explain(self) -> None:
+        """The plan of the statement under the cursor, as a tree."""
+        self._explain(analyze=False)
+
+    def action_explain_analyze(self) -> None:
+        """Run the statement under the cursor with EXPLAIN ANALYZE (rolled back), as a tree."""
+        self._explain(analyze=True)
+
+    def _explain(self, *, analyze: bool) -> None:
+        if self._busy():
+            return
+        statements = self._statement_here()
+        if len(statements) != 1:
+            self.say("EXPLAIN takes one statement: put the cursor in it (or select only it).")
+            return
+        statement = statements[0]
+        if analyze and may_write(statement):
+            from pgconsole.screens.confirm import ConfirmScreen
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.running = self.explain(statement, analyze=True)
+
+            self.app.push_screen(
+                ConfirmScreen(
+                    "EXPLAIN ANALYZE runs this statement. It may change data: it runs inside a "
+                    "transaction (or savepoint) that is rolled back. Go on?"
+                ),
+                answered,
+            )
+            return
+        self.running = self.explain(statement, analyze=analyze)
+
+    @work(exclusive=True, group="console-run", exit_on_error=False)
+    async def explain(self, statement: Statement, *, analyze: bool) -> None:
+        """Ask for the plan; show it as a tree."""
+        from pgconsole.screens.explain import ExplainScreen  # loaded when first used
+
+        self._start_running(statement, 1, 1)
+        started = time.perf_counter()
+        try:
+            plan = await self.session.explain(statement, analyze=analyze)
+        except ConsoleRefused as error:
+            self.say(f"Refused: {error}", True)
+            return
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+            self.say(self._error_text(statement, error), True)
+            self._point_at(statement, error)
+            return
+        finally:
+            self._stop_running()
+            self.show_status()
+        word = "EXPLAIN ANALYZE" if analyze else "EXPLAIN"
+        self._remember(Statement(f"{word} {statement.text}", 0, 0), True, _elapsed(started))
+        self.say(f"{word} · {_ms(_elapsed(started))}")
+        self.app.push_screen(ExplainScreen(plan, statement.text))
+
+
+def _elapsed(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def _offset(text: str, *locations: tuple[int, int]) -> int:
+    """The smallest character offset in `text` of the (row, column) locations."""
+    lines = text.split("\n")
+    offsets = []
+    for row, column in locations:
+        offsets.append(sum(len(line) + 1 for line in lines[:row]) + column)
+    return min(offsets)
+
+
+def _location(text: str, offset: int) -> tuple[int, int]:
+    """The (row, column) of a character offset in `text`."""
+    before = text[:offset]
+    row = before.count("\n")
+    return row, offset - (before.rfind("\n") + 1)

@@ -1,0 +1,186 @@
+"""The console's editor: a TextArea with SQL highlighting and a completion menu.
+
+ctrl+space (terminals send it as ctrl+@) opens the menu at the cursor; typing keeps filtering
+it; ↑↓ choose, Enter or Tab insert, Esc closes it and only it. A single candidate is inserted
+at once. The candidates come from `completer(text, offset)`, set by the screen: the widget
+itself never touches the database, so typing never waits on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import ClassVar
+
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.widgets import OptionList, TextArea
+from textual.widgets.option_list import Option
+
+from pgconsole.db.completion import Candidate
+from pgconsole.db.sqltext import word_at
+from pgconsole.text import visible
+
+Completer = Callable[[str, int], Sequence[Candidate]]
+MENU_LINES = 8
+
+
+class CompletionMenu(OptionList):
+    """The candidates, drawn over the screen under the cursor."""
+
+    DEFAULT_CSS = """
+    CompletionMenu {
+        overlay: screen;
+        position: absolute;
+        constrain: inside inflect;
+        width: auto;
+        min-width: 20;
+        max-width: 60;
+        height: auto;
+        max-height: 8;
+        border: none;
+        padding: 0;
+        background: $panel;
+    }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(id="completion-menu")
+        self.can_focus = False
+        self.candidates: list[Candidate] = []
+
+    def show(self, candidates: Sequence[Candidate]) -> None:
+        """Replace the options with `candidates`, the first highlighted."""
+        self.candidates = list(candidates)
+        self.clear_options()
+        self.add_options(
+            [
+                Option(Text.assemble(visible(c.label), "  ", (visible(c.detail), "dim")))
+                for c in self.candidates
+            ]
+        )
+        self.highlighted = 0 if self.candidates else None
+
+
+class SqlEditor(TextArea):
+    """SQL in, with highlighting (tree-sitter's SQL grammar, when installed) and completion."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+space,ctrl+@", "complete", "Complete"),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(
+            id=id,
+            soft_wrap=False,
+            show_line_numbers=True,
+            tab_behavior="focus",
+        )
+        self.completer: Completer | None = None
+        self.menu: CompletionMenu | None = None
+
+    def on_mount(self) -> None:
+        # Without tree-sitter the text stays plain: the console works the same.
+        if "sql" in self.available_languages:
+            self.language = "sql"
+
+    # -- completion ------------------------------------------------------------------------
+
+    @property
+    def menu_open(self) -> bool:
+        """Whether the completion menu is on screen."""
+        return self.menu is not None and self.menu.is_attached
+
+    def _offset(self) -> int:
+        row, column = self.cursor_location
+        lines = self.text.split("\n")
+        return sum(len(line) + 1 for line in lines[:row]) + column
+
+    def _candidates(self) -> list[Candidate]:
+        if self.completer is None:
+            return []
+        return list(self.completer(self.text, self._offset()))
+
+    def action_complete(self) -> None:
+        """Open the menu (or insert the only candidate)."""
+        candidates = self._candidates()
+        if not candidates:
+            self.close_menu()
+            self.notify("Nothing to complete here.", timeout=2)
+            return
+        if len(candidates) == 1:
+            self.close_menu()
+            self._insert(candidates[0])
+            return
+        if self.menu is None:
+            self.menu = CompletionMenu()
+        if not self.menu.is_attached:
+            self.screen.mount(self.menu)
+        self.menu.show(candidates)
+        self._place_menu()
+
+    def _place_menu(self) -> None:
+        if self.menu is None:
+            return
+        prefix, _qualifier, _start = word_at(self.text, self._offset())
+        x, y = self.cursor_screen_offset
+        self.menu.styles.offset = (max(0, x - len(prefix)), y + 1)
+
+    def close_menu(self) -> None:
+        """Take the menu off the screen (the text stays as it is)."""
+        if self.menu is not None and self.menu.is_attached:
+            self.menu.remove()
+
+    def _refilter(self) -> None:
+        if not self.menu_open:
+            return
+        candidates = self._candidates()
+        if not candidates:
+            self.close_menu()
+            return
+        assert self.menu is not None
+        self.menu.show(candidates)
+        self._place_menu()
+
+    def _insert(self, candidate: Candidate) -> None:
+        offset = self._offset()
+        _prefix, _qualifier, start = word_at(self.text, offset)
+        before = self.text[:start]
+        begin = (before.count("\n"), start - (before.rfind("\n") + 1))
+        self.replace(candidate.text, begin, self.cursor_location, maintain_selection_offset=False)
+
+    def _accept(self) -> None:
+        assert self.menu is not None
+        index = self.menu.highlighted
+        chosen = self.menu.candidates[index] if index is not None else None
+        self.close_menu()
+        if chosen is not None:
+            self._insert(chosen)
+
+    async def _on_key(self, event: events.Key) -> None:
+        if self.menu_open:
+            assert self.menu is not None
+            handled = True
+            if event.key == "down":
+                self.menu.action_cursor_down()
+            elif event.key == "up":
+                self.menu.action_cursor_up()
+            elif event.key in ("enter", "tab"):
+                self._accept()
+            elif event.key == "escape":
+                self.close_menu()
+            else:
+                handled = False
+            if handled:
+                event.stop()
+                event.prevent_default()
+                return
+        await super()._on_key(event)
+
+    def on_text_area_changed(self, _event: TextArea.Changed) -> None:
+        """Typing (or deleting) with the menu open filters it again."""
+        if self.menu_open:
+            self.call_after_refresh(self._refilter)
+
+    def on_blur(self, _event: events.Blur) -> None:
+        self.close_menu()

@@ -1,0 +1,409 @@
+"""The SQL console over a real server, driven by keys at 80x24: streaming, tags, scripts,
+cancel, EXPLAIN, read-only mode, completion, transactions and history."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import OptionList, Static, Tree
+
+from pgconsole.app import PgConsoleApp
+from pgconsole.db.cluster import ThrowawayCluster
+from pgconsole.db.demo import seed
+from pgconsole.db.quoting import quote_ident
+from pgconsole.screens.confirm import ConfirmScreen
+from pgconsole.screens.console import ConsoleScreen
+from pgconsole.screens.explain import ExplainScreen
+from pgconsole.screens.history import HistoryScreen
+from tests.conftest import admin_connect
+from tests.helpers.ui import app_for, wait_until
+
+SIZE = (80, 24)
+DEMO = "console_demo"
+
+
+def rss_bytes() -> int:
+    """Resident set size of this process, from /proc/self/statm."""
+    resident = int(Path("/proc/self/statm").read_text().split()[1])
+    return resident * os.sysconf("SC_PAGE_SIZE")
+
+
+def _run(coro: Any) -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(coro)
+    finally:
+        loop.close()
+
+
+@pytest.fixture(scope="module")
+def demo(cluster: ThrowawayCluster) -> Iterator[str]:
+    """The demo database (1,000,000 rows in shop.events), shared by this module's tests."""
+
+    async def create() -> None:
+        admin = await admin_connect(cluster)
+        try:
+            await admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(DEMO)} WITH (FORCE)")
+            await admin.execute(f"CREATE DATABASE {quote_ident(DEMO)}")
+        finally:
+            await admin.close()
+        conn = await admin_connect(cluster, DEMO)
+        try:
+            await seed(conn)
+        finally:
+            await conn.close()
+
+    async def drop() -> None:
+        admin = await admin_connect(cluster)
+        try:
+            await admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(DEMO)} WITH (FORCE)")
+        finally:
+            await admin.close()
+
+    _run(create())
+    yield DEMO
+    _run(drop())
+
+
+@pytest.fixture
+async def people(cluster: ThrowawayCluster, database: str) -> AsyncIterator[str]:
+    conn = await admin_connect(cluster, database)
+    try:
+        await conn.execute(
+            """
+            CREATE TABLE people (id int PRIMARY KEY, name text NOT NULL, age int);
+            INSERT INTO people SELECT g, 'person ' || g, 20 + g % 50
+              FROM generate_series(1, 3000) g;
+            CREATE TABLE pets (id int PRIMARY KEY, owner int REFERENCES people, kind text);
+            INSERT INTO pets SELECT g, 1 + g % 3000, 'cat' FROM generate_series(1, 6000) g;
+            ANALYZE people; ANALYZE pets;
+            """
+        )
+    finally:
+        await conn.close()
+    yield database
+
+
+async def open_console(pilot: Pilot[Any], app: PgConsoleApp) -> ConsoleScreen:
+    """F4 once connected; the console's own connection open."""
+    await wait_until(pilot, lambda: app.database is not None, "the pool")
+    await pilot.press("f4")
+    await wait_until(pilot, lambda: isinstance(app.screen, ConsoleScreen), "the console")
+    console = app.screen
+    assert isinstance(console, ConsoleScreen)
+    await wait_until(pilot, lambda: console.session.pid is not None, "the console's connection")
+    return console
+
+
+async def run(pilot: Pilot[Any], console: ConsoleScreen, sql: str, key: str = "f5") -> None:
+    """Put `sql` in the editor, the cursor at its end, press `key`, wait for the run to end."""
+    console.editor.text = sql
+    console.editor.move_cursor(console.editor.document.end)
+    console.editor.focus()
+    await pilot.press(key)
+    await wait_until(pilot, lambda: console.running is not None, "the run to start")
+    worker = console.running
+    assert worker is not None
+    await wait_until(pilot, lambda: worker.is_finished, "the run to end", within=30)
+    await pilot.pause()
+
+
+def message(console: ConsoleScreen) -> str:
+    return str(console.query_one("#console-message", Static).content)
+
+
+def status(console: ConsoleScreen) -> str:
+    return str(console.query_one("#console-status", Static).content)
+
+
+@pytest.mark.slow
+async def test_a_select_over_a_million_rows_pages_in_flat_memory(
+    cluster: ThrowawayCluster, demo: str
+) -> None:
+    app = app_for(cluster, demo)
+    async with app.run_test(size=SIZE) as pilot:
+        console = await open_console(pilot, app)
+        started = time.monotonic()
+        await run(pilot, console, "SELECT * FROM shop.events ORDER BY id")
+        assert time.monotonic() - started < 5  # the first page, not a million rows
+        grid = console.grid
+        assert grid.display and len(grid.rows) == 100
+        assert grid.rows[0].cells[0] == "1"
+        assert "SELECT" in message(console) and "first page in" in message(console)
+        grid.focus()
+        for _ in range(30):  # warm up: every allocation of a first pass is made
+            await pilot.press("pagedown")
+        await wait_until(pilot, lambda: grid.pending is None, "pages")
+        before = rss_bytes()
+        seen = grid.rows_seen
+        for _ in range(600):
+            await pilot.press("pagedown")
+        await wait_until(pilot, lambda: grid.pending is None, "pages")
+        assert grid.rows_seen - seen >= 5000  # thousands of rows went through the grid
+        assert len(grid.rows) <= grid.max_rows
+        assert rss_bytes() - before < 20 << 20
+        row = grid.current_row
+        assert row is not None and row.ordinal is not None and row.ordinal > 5000
+        assert row.cells[0] == str(row.ordinal + 1)  # ids are 1..1,000,000 in order
+        await pilot.press("end")
+        await wait_until(
+            pilot,
+            lambda: bool(grid.rows) and grid.rows[-1].cells[0] == "1000000",
+            "the last row",
+            within=30,
+        )
+        assert "1,000,000 rows" in message(console)
+
+
+async def test_dml_tags_and_a_script_reporting_each_statement(
+    cluster: ThrowawayCluster, people: str
+) -> None:
+    app = app_for(cluster, people)
+    async with app.run_test(size=SIZE) as pilot:
+        console = await open_console(pilot, app)
+        await run(pilot, console, "UPDATE people SET age = age + 1 WHERE id <= 7")
+        assert "UPDATE 7" in message(console)
+        assert not console.grid.display
+        script = (
+            "CREATE TABLE notes (id int, body text);\n"
+            "INSERT INTO notes VALUES (1, '[red]x[/]'), (2, 'b');\n"
+            "DELETE FROM notes WHERE id = 2;\n"
+            "SELECT * FROM notes;"
+        )
+        await run(pilot, console, script, key="f6")
+        results = console.query_one("#console-results", OptionList)
+        assert results.display and results.option_count == 4
+        lines = [str(results.get_option_at_index(i).prompt) for i in range(4)]
+        assert "CREATE TABLE" in lines[0]
+        assert "INSERT 0 2" in lines[1]
+        assert "DELETE 1" in lines[2]
+        assert "SELECT" in lines[3]
+        assert console.grid.rows[0].cells == ("1", "[red]x[/]")  # markup is data
+        # A failure stops the script and says where.
+        await run(pilot, console, "SELECT 1;\nSELEC 2;\nSELECT 3;", key="f6")
+        assert results.option_count == 2
+        assert "42601" in message(console) and "syntax error" in message(console)
+        assert console.editor.cursor_location == (1, 0)  # the server's error position
+    conn = await admin_connect(cluster, people)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM people WHERE age > 20 + id % 50") == 7
+    finally:
+        await conn.close()
+
+
+async def test_the_cancel_key_ends_a_statement_on_the_server_within_a_second(
+    cluster: ThrowawayCluster, people: str
+) -> None:
+    app = app_for(cluster, people)
+    conn = await admin_connect(cluster, people)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            console = await open_console(pilot, app)
+            pid = console.session.pid
+            console.editor.text = "SELECT pg_sleep(60)"
+            await pilot.press("f5")
+
+            async def state() -> str | None:
+                value: str | None = await conn.fetchval(
+                    "SELECT state FROM pg_stat_activity WHERE pid = $1", pid
+                )
+                return value
+
+            deadline = time.monotonic() + 10
+            while await state() != "active":
+                assert time.monotonic() < deadline
+                await pilot.pause(0.05)
+            assert "running" in status(console)
+            pressed = time.monotonic()
+            await pilot.press("ctrl+c")
+            while await state() != "idle":
+                assert time.monotonic() - pressed < 1.0, "still running a second after ctrl+c"
+                await pilot.pause(0.02)
+            worker = console.running
+            assert worker is not None
+            await wait_until(pilot, lambda: worker.is_finished, "the run to end")
+            assert "Cancelled" in message(console) and "57014" in message(console)
+            await run(pilot, console, "SELECT 'next one'")
+            assert console.grid.rows[0].cells == ("next one",)
+    finally:
+        await conn.close()
+
+
+async def test_explain_and_explain_analyze_trees(cluster: ThrowawayCluster, people: str) -> None:
+    app = app_for(cluster, people)
+    async with app.run_test(size=SIZE) as pilot:
+        console = await open_console(pilot, app)
+        console.editor.text = (
+            "SELECT p.name, count(*) FROM people p JOIN pets t ON t.owner = p.id GROUP BY p.name"
+        )
+        await pilot.press("f7")
+        await wait_until(pilot, lambda: isinstance(app.screen, ExplainScreen), "the plan")
+        labels = _tree_labels(app)
+        assert any("Join" in label for label in labels), labels
+        assert any("people" in label for label in labels) and any(
+            "pets" in label for label in labels
+        )
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is console, "back to the console")
+
+        console.editor.text = "UPDATE people SET age = 0"
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, ExplainScreen), "the analysed plan")
+        labels = _tree_labels(app)
+        assert any("Update" in label for label in labels), labels
+        assert any("actual" in label for label in labels), labels
+        await pilot.press("escape")
+    conn = await admin_connect(cluster, people)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM people WHERE age = 0") == 0
+    finally:
+        await conn.close()
+
+
+def _tree_labels(app: PgConsoleApp) -> list[str]:
+    tree = app.screen.query_one(Tree)
+    labels: list[str] = []
+
+    def walk(node: Any) -> None:
+        labels.append(str(node.label))
+        for child in node.children:
+            walk(child)
+
+    walk(tree.root)
+    return labels
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "COMMIT; DELETE FROM people",
+        "SET TRANSACTION READ WRITE; DELETE FROM people",
+        "BEGIN READ WRITE; DELETE FROM people; COMMIT",
+        "SET default_transaction_read_only = off; DELETE FROM people",
+        "SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE",
+    ],
+)
+async def test_read_only_escapes_are_refused_and_nothing_changes(
+    cluster: ThrowawayCluster, people: str, script: str
+) -> None:
+    app = app_for(cluster, people, read_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        console = await open_console(pilot, app)
+        await run(pilot, console, script, key="f6")
+        assert "Refused" in message(console) and "read-only" in message(console)
+        await run(pilot, console, "DELETE FROM people")
+        assert "25006" in message(console)  # read_only_sql_transaction
+        assert "READ ONLY" in status(console)
+    conn = await admin_connect(cluster, people)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM people") == 3000
+    finally:
+        await conn.close()
+
+
+async def test_completion_offers_a_column_of_the_table_in_from(
+    cluster: ThrowawayCluster, people: str
+) -> None:
+    app = app_for(cluster, people)
+    async with app.run_test(size=SIZE) as pilot:
+        console = await open_console(pilot, app)
+        await wait_until(pilot, lambda: console.catalog is not None, "the completion catalog")
+        editor = console.editor
+        editor.text = "SELECT na FROM people"
+        editor.move_cursor((0, len("SELECT na")))
+        editor.focus()
+        await pilot.press("ctrl+space")
+        await pilot.pause()
+        assert editor.text == "SELECT name FROM people"  # one candidate: inserted at once
+
+
+async def test_a_transaction_shows_its_age_and_who_waits_on_it(
+    cluster: ThrowawayCluster, people: str
+) -> None:
+    app = app_for(cluster, people)
+    conn = await admin_connect(cluster, people)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            console = await open_console(pilot, app)
+            await run(pilot, console, "BEGIN")
+            await run(pilot, console, "UPDATE people SET age = 1 WHERE id = 1")
+            await wait_until(pilot, lambda: "TX open" in status(console), "the TX badge")
+            assert "2 statements" in status(console)
+            blocked = asyncio.create_task(conn.execute("UPDATE people SET age = 2 WHERE id = 1"))
+            await wait_until(
+                pilot,
+                lambda: f"blocks pid {conn.get_server_pid()}" in status(console),
+                "the waiter in the status line",
+            )
+            await run(pilot, console, "ROLLBACK")
+            await blocked
+            await wait_until(pilot, lambda: "TX open" not in status(console), "no badge")
+            # Quitting with a transaction open asks first.
+            await run(pilot, console, "BEGIN")
+            await pilot.press("ctrl+q")
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+            await pilot.press("n")
+            assert console.session.in_transaction
+        assert await conn.fetchval("SELECT age FROM people WHERE id = 1") == 2
+    finally:
+        await conn.close()
+
+
+async def test_history_keeps_what_ran_and_recalls_it(
+    cluster: ThrowawayCluster, people: str
+) -> None:
+    app = app_for(cluster, people)
+    async with app.run_test(size=SIZE) as pilot:
+        console = await open_console(pilot, app)
+        await run(pilot, console, "SELECT 'first'")
+        await run(pilot, console, "SELECT 'second'\n  FROM people LIMIT 1")
+        console.editor.text = ""
+        await pilot.press("f9")
+        await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen), "the history")
+        for key in "first":
+            await pilot.press(key)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen is console, "back to the console")
+        assert console.editor.text == "SELECT 'first'"
+
+
+async def test_f4_goes_back_and_the_console_keeps_its_text(
+    cluster: ThrowawayCluster, people: str
+) -> None:
+    app = app_for(cluster, people)
+    async with app.run_test(size=SIZE) as pilot:
+        console = await open_console(pilot, app)
+        console.editor.text = "SELECT 1"
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: app.screen is app.main_screen, "the browser")
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: app.screen is console, "the console again")
+        assert console.editor.text == "SELECT 1"
+
+
+async def test_a_connection_error_message_is_readable(
+    cluster: ThrowawayCluster, people: str
+) -> None:
+    app = app_for(cluster, people)
+    async with app.run_test(size=SIZE) as pilot:
+        console = await open_console(pilot, app)
+        pid = console.session.pid
+        conn = await admin_connect(cluster, people)
+        try:
+            await conn.execute("SELECT pg_terminate_backend($1)", pid)
+        finally:
+            await conn.close()
+        await run(pilot, console, "SELECT 1")
+        assert message(console)  # a message, no traceback, the app runs on
+        await run(pilot, console, "SELECT 2")  # a new connection
+        assert console.grid.rows[0].cells == ("2",)
+        assert console.session.pid != pid

@@ -103,12 +103,13 @@ class ConsoleScreen(Screen[None]):
 
     CSS_PATH = STYLES / "console.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f5", "run", "Run"),
-        Binding("f6", "run_all", "Run all"),
-        Binding("f7", "explain", "Explain"),
-        Binding("f8,shift+f7", "explain_analyze", "Analyze"),
+        # Priority: the text area takes F6 (select line) and F7 (select all) for itself.
+        Binding("f5", "run", "Run", priority=True),
+        Binding("f6", "run_all", "Run all", priority=True),
+        Binding("f7", "explain", "Explain", priority=True),
+        Binding("f8,shift+f7", "explain_analyze", "Analyze", priority=True),
         Binding("ctrl+c", "cancel", "Cancel", priority=True),
-        Binding("f9,ctrl+r", "history", "History"),
+        Binding("f9,ctrl+r", "history", "History", priority=True),
         Binding("e", "export", "Export"),
         Binding("escape", "to_editor", "Editor", show=False),
         Binding("f4", "close", "Browser"),
@@ -575,7 +576,7 @@ class ConsoleScreen(Screen[None]):
         except (asyncpg.PostgresError, OSError) as error:
             self.say("Could not cancel: " + describe_error(error), True)
             return
-        if signalled:
+        if signalled and self.running_since is not None:
             self.say("Cancelling…")
 
     def action_to_editor(self) -> None:

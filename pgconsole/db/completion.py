@@ -361,7 +361,7 @@ def complete(
     catalog: CompletionCatalog, text: str, offset: int, limit: int = 50
 ) -> list[Candidate]:
     """Candidates for the word at `offset` of the editor's `text`, best first."""
-    prefix, qualifier, _start = word_at(text, offset)
+    prefix, qualifier, start = word_at(text, offset)
     if prefix == "" and qualifier is None:
         before = text[:offset]
         if not before or not (before[-1].isspace() or before[-1] in "(,"):
@@ -379,6 +379,10 @@ def complete(
             candidates.extend(_relations_in(catalog, qualifier))
             candidates.extend(_functions_in(catalog, qualifier))
         return _matching(candidates, prefix)[:limit]
+    keywords = [Candidate(k, k, "keyword", "") for k in KEYWORDS]
+    if statement is None or not text[statement.start : start].strip():
+        # The statement's first word: a command.
+        candidates.extend(keywords)
     for schema, name, _alias in named:
         key = _resolve(catalog, schema, name)
         if key is not None:
@@ -387,7 +391,7 @@ def complete(
         candidates.extend(_relations_in(catalog, schema))
     candidates.extend(Candidate(sql_name(s), s, "schema", "schema") for s in catalog.schemas)
     candidates.extend(_functions_in(catalog, None))
-    candidates.extend(Candidate(k, k, "keyword", "") for k in KEYWORDS)
+    candidates.extend(keywords)
     if not prefix:
         return candidates[:limit]
     return _matching(candidates, prefix)[:limit]

@@ -50,7 +50,11 @@ def default_history_path(environ: Mapping[str, str] = os.environ) -> Path:
 
 
 _SECRET_LEAD = re.compile(r"^(password|passwd|pwd)$", re.IGNORECASE)
-_CONNINFO_SECRET = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s']+)", re.IGNORECASE)
+_CONNINFO_SECRET = re.compile(
+    # Inside a SQL literal a quoted conninfo value has its quotes doubled: ''se cret''.
+    r"(password\s*=\s*)(''(?:[^']|'''')*(?:''|$)|'(?:[^'\\]|\\.)*'|[^\s']+)",
+    re.IGNORECASE,
+)
 
 
 def redact_passwords(sql: str) -> str:

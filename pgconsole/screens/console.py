@@ -67,7 +67,11 @@ def result_line(result: Result) -> str:
     """`UPDATE 3 · 4.1 ms`, or for a query `SELECT · 100+ rows · first page 3.2 ms`."""
     if result.pager is not None:
         total = result.pager.total
-        rows = f"{total:,} rows" if total is not None else "more rows: page down or End"
+        rows = (
+            f"{total:,} row{'' if total == 1 else 's'}"
+            if total is not None
+            else "more rows: page down or End"
+        )
         return f"{result.tag} · {rows} · first page in {_ms(result.elapsed_ms)}"
     text = f"{result.tag} · {_ms(result.elapsed_ms)}"
     if result.truncated:

@@ -9,7 +9,7 @@ from typing import Any
 
 from textual.app import App
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import Static, Tree
 
 from pgconsole.app import PgConsoleApp
 from pgconsole.config import Settings
@@ -33,6 +33,20 @@ async def wait_until(
 def shown(app: App[Any], selector: str) -> str:
     """The plain text a Static on the current screen shows."""
     return str(app.screen.query_one(selector, Static).content)
+
+
+def tree_labels(app: App[Any]) -> list[str]:
+    """Every label of the current screen's Tree, depth first."""
+    tree = app.screen.query_one(Tree)
+    labels: list[str] = []
+
+    def walk(node: Any) -> None:
+        labels.append(str(node.label))
+        for child in node.children:
+            walk(child)
+
+    walk(tree.root)
+    return labels
 
 
 def screen_text(app: App[Any]) -> str:

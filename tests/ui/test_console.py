@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import OptionList, Static, Tree
+from textual.widgets import OptionList, Static
 
 from pgconsole.app import PgConsoleApp
 from pgconsole.db.cluster import ThrowawayCluster
@@ -24,7 +24,7 @@ from pgconsole.screens.explain import ExplainScreen
 from pgconsole.screens.history import HistoryScreen
 from pgconsole.widgets.sql_editor import CompletionMenu
 from tests.conftest import admin_connect
-from tests.helpers.ui import app_for, wait_until
+from tests.helpers.ui import app_for, tree_labels, wait_until
 
 SIZE = (80, 24)
 DEMO = "console_demo"
@@ -247,7 +247,7 @@ async def test_explain_and_explain_analyze_trees(cluster: ThrowawayCluster, peop
         )
         await pilot.press("f7")
         await wait_until(pilot, lambda: isinstance(app.screen, ExplainScreen), "the plan")
-        labels = _tree_labels(app)
+        labels = tree_labels(app)
         assert any("Join" in label for label in labels), labels
         assert any("people" in label for label in labels) and any(
             "pets" in label for label in labels
@@ -260,7 +260,7 @@ async def test_explain_and_explain_analyze_trees(cluster: ThrowawayCluster, peop
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
         await pilot.press("y")
         await wait_until(pilot, lambda: isinstance(app.screen, ExplainScreen), "the analysed plan")
-        labels = _tree_labels(app)
+        labels = tree_labels(app)
         assert any("Update" in label for label in labels), labels
         assert any("actual" in label for label in labels), labels
         await pilot.press("escape")
@@ -269,19 +269,6 @@ async def test_explain_and_explain_analyze_trees(cluster: ThrowawayCluster, peop
         assert await conn.fetchval("SELECT count(*) FROM people WHERE age = 0") == 0
     finally:
         await conn.close()
-
-
-def _tree_labels(app: PgConsoleApp) -> list[str]:
-    tree = app.screen.query_one(Tree)
-    labels: list[str] = []
-
-    def walk(node: Any) -> None:
-        labels.append(str(node.label))
-        for child in node.children:
-            walk(child)
-
-    walk(tree.root)
-    return labels
 
 
 @pytest.mark.parametrize(
@@ -425,3 +412,48 @@ async def test_a_connection_error_message_is_readable(
         await run(pilot, console, "SELECT 2")  # a new connection
         assert console.grid.rows[0].cells == ("2",)
         assert console.session.pid != pid
+
+
+async def test_no_transaction_is_left_open_while_the_user_looks_away(
+    cluster: ThrowawayCluster, people: str
+) -> None:
+    app = app_for(
+        cluster,
+        people,
+        cursor_idle_seconds=0.5,
+        idle_in_transaction_session_timeout="5s",
+    )
+    conn = await admin_connect(cluster, people)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            console = await open_console(pilot, app)
+            pid = console.session.pid
+
+            async def state() -> str | None:
+                value: str | None = await conn.fetchval(
+                    "SELECT state FROM pg_stat_activity WHERE pid = $1", pid
+                )
+                return value
+
+            # A query's cursor: our short transaction ends once idle, paging goes on after.
+            await run(pilot, console, "SELECT id FROM people ORDER BY id")
+            assert await state() == "idle in transaction"
+            await pilot.pause(0.8)
+            assert await state() == "idle"
+            console.grid.focus()
+            await pilot.press("end")
+            await wait_until(
+                pilot, lambda: console.grid.rows[-1].cells == ("3000",), "the last row"
+            )
+            # The user's own transaction: rolled back 3 s before the server's 5 s limit.
+            await run(pilot, console, "BEGIN")
+            await run(pilot, console, "UPDATE people SET age = 0")
+            assert await state() == "idle in transaction"
+            await wait_until(
+                pilot, lambda: not console.session.in_transaction, "the idle rollback", within=6
+            )
+            assert await state() == "idle"
+            assert any("rolled back" in str(n.message) for n in app._notifications)
+        assert await conn.fetchval("SELECT count(*) FROM people WHERE age = 0") == 0
+    finally:
+        await conn.close()

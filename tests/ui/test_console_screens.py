@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.app import App, ComposeResult
-from textual.widgets import OptionList, Tree
+from textual.widgets import OptionList
 
 from pgconsole.db.completion import Candidate
 from pgconsole.db.explain import parse_plan
@@ -15,6 +15,7 @@ from pgconsole.db.history import Entry, History
 from pgconsole.screens.explain import ExplainScreen
 from pgconsole.screens.history import HistoryScreen
 from pgconsole.widgets.sql_editor import CompletionMenu, SqlEditor
+from tests.helpers.ui import tree_labels
 
 SIZE = (80, 24)
 
@@ -59,32 +60,19 @@ class Harness(App[None]):
         self.result: Any = "unset"
 
 
-def tree_lines(app: App[Any]) -> list[str]:
-    tree = app.screen.query_one(Tree)
-    lines: list[str] = []
-
-    def walk(node: Any) -> None:
-        lines.append(str(node.label))
-        for child in node.children:
-            walk(child)
-
-    walk(tree.root)
-    return lines
-
-
 async def test_the_plan_tree_shows_names_literally_and_marks_the_hot_node() -> None:
     app = Harness()
     async with app.run_test(size=SIZE) as pilot:
         app.push_screen(ExplainScreen(parse_plan(PLAN), "SELECT * FROM x"), app_result(app))
         await pilot.pause()
-        lines = tree_lines(app)
+        lines = tree_labels(app)
         scan = next(line for line in lines if "Seq Scan" in line)
         assert "on [red]hot[/]" in scan  # markup is data
         assert scan.startswith("▲")  # 18 of 20 ms: the hot node
         assert "≠ estimate" in next(line for line in lines if "Nested Loop" in line)
         assert any("Filter: (note = '␛[2J')" in line for line in lines)  # escape made visible
         await pilot.press("d")
-        assert not any("Filter" in line for line in tree_lines(app))
+        assert not any("Filter" in line for line in tree_labels(app))
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, ExplainScreen)

@@ -163,6 +163,10 @@ class DataGrid(ScrollView, can_focus=True):
         self.scroll_to(y=max(0, self.cursor_row - self._body_height() + 1), animate=False)
         if not at_end:
             self.scroll_to(y=0, animate=False)
+        else:
+            # The new widths may add a horizontal scrollbar, one body line less: look again
+            # once the layout knows.
+            self.call_after_refresh(self._keep_cursor_visible)
 
     def add_after(self, page: Page) -> None:
         """Append the page that follows the window, dropping rows from the top."""

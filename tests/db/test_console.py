@@ -4,13 +4,16 @@ read-only mode."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+from pathlib import Path
 
 import asyncpg
 import pytest
 
 from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.db.console import ConsoleRefused, ConsoleSession, returning_query, wrapped_query
+from pgconsole.db.export import ExportFormat, export, query_source
 from pgconsole.db.params import SessionSettings
 from pgconsole.db.sqltext import Statement, split_statements
 from tests.conftest import open_pool
@@ -350,3 +353,23 @@ async def test_explain_analyze_of_an_update_changes_nothing(
 def test_wrappers_keep_a_trailing_comment_inside_its_line() -> None:
     assert wrapped_query("SELECT 1 -- c", 1).endswith('\n) AS q("_c0")')
     assert "\n) SELECT" in returning_query("DELETE FROM t RETURNING id -- c", 1)
+
+
+async def test_a_query_exports_with_copy(
+    cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection, tmp_path: Path
+) -> None:
+    await conn.execute(
+        "CREATE TABLE t (id int, note text);"
+        "INSERT INTO t VALUES (1, 'a,b'), (2, E'line\\nbreak'), (3, NULL)"
+    )
+    source = query_source("SELECT id, note FROM t WHERE id < 3 ORDER BY id -- trailing", "q")
+    async with open_pool(cluster, database) as db:
+        csv_result = await export(db, source, tmp_path / "q.csv", ExportFormat.CSV)
+        json_result = await export(db, source, tmp_path / "q.jsonl", ExportFormat.JSON)
+    assert csv_result.rows == 2 and json_result.rows == 2
+    assert (tmp_path / "q.csv").read_text() == 'id,note\n1,"a,b"\n2,"line\nbreak"\n'
+    lines = (tmp_path / "q.jsonl").read_text().splitlines()
+    assert [json.loads(line) for line in lines] == [
+        {"id": 1, "note": "a,b"},
+        {"id": 2, "note": "line\nbreak"},
+    ]

@@ -373,7 +373,8 @@ class PgConsoleApp(App[None]):
             self.sql_console = ConsoleScreen(
                 self.database, read_only=self.database.info.read_only, target=self.params.target
             )
-            self.install_screen(self.sql_console, "console")
+            # One name per console: a console left on screen by a reconnect stays installed.
+            self.install_screen(self.sql_console, f"console-{id(self.sql_console)}")
         self.push_screen(self.sql_console)
 
     def open_relation_by_oid(self, oid: int) -> None:

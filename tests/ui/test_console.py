@@ -457,3 +457,26 @@ async def test_no_transaction_is_left_open_while_the_user_looks_away(
         assert await conn.fetchval("SELECT count(*) FROM people WHERE age = 0") == 0
     finally:
         await conn.close()
+
+
+async def test_a_reconnect_gives_the_console_a_new_session(
+    cluster: ThrowawayCluster, people: str
+) -> None:
+    app = app_for(cluster, people)
+    async with app.run_test(size=SIZE) as pilot:
+        first = await open_console(pilot, app)
+        old_pid = first.session.pid
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: app.screen is app.main_screen, "the browser")
+        old_database = app.database
+        app.action_reconnect()
+        await wait_until(
+            pilot,
+            lambda: app.database is not None and app.database is not old_database,
+            "the new pool",
+        )
+        assert first.session.conn is None  # the old console's connection was closed
+        second = await open_console(pilot, app)
+        assert second is not first and second.session.pid != old_pid
+        await run(pilot, second, "SELECT 'new session'")
+        assert second.grid.rows[0].cells == ("new session",)

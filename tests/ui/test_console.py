@@ -255,6 +255,15 @@ async def test_explain_and_explain_analyze_trees(cluster: ThrowawayCluster, peop
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is console, "back to the console")
 
+        # EXPLAIN ANALYZE of the join: a read, so no question; actual times in the tree.
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, ExplainScreen), "the analysis")
+        labels = tree_labels(app)
+        assert any("Join" in label and "actual" in label for label in labels), labels
+        assert any(label.startswith("▲") for label in labels), labels  # the hottest node
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is console, "back to the console")
+
         console.editor.text = "UPDATE people SET age = 0"
         await pilot.press("f8")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")

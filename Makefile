@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check lint types pytest setup postgres benchmark benchmark-activity clean
+.PHONY: demo test check lint types pytest setup postgres benchmark benchmark-activity benchmark-console clean
 
 demo: setup
 	$(BIN)/pgconsole --demo
@@ -46,3 +46,6 @@ benchmark: setup
 
 benchmark-activity: setup
 	$(BIN)/python -m benchmarks.activity
+
+benchmark-console: setup
+	$(BIN)/python -m benchmarks.console

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import asyncpg
+from textual.widgets import Static
 
 from benchmarks.browse import hermetic_home, machine, progress
 from benchmarks.data import ROWS_PER_SCALE, Target, admin_connect, create_database, load_pgbench
@@ -36,6 +37,11 @@ from pgconsole.screens.console import ConsoleScreen
 QUERY = "SELECT * FROM pgbench_accounts"
 RESULTS = Path(__file__).parent / "results" / "console-latest.md"
 Samples = dict[str, list[float]]
+NOTE = (
+    "End: the console's cursor returns each cell as text cut to 201 characters "
+    "(`left(col::text, 201)` around the user's query), so running it to the end converts "
+    "every row's values to text on the server; raw asyncpg's `MOVE FORWARD ALL` skips that."
+)
 
 
 async def measure_raw(target: Target, password: str, repeat: int, total: int) -> Samples:
@@ -123,7 +129,11 @@ async def measure_console(target: Target, password: str, repeat: int, total: int
                 await _reaches(admin, pid, "active")
                 sent = app.send_key("ctrl+c")
                 server_idle = asyncio.create_task(_reaches(admin, pid, "idle"))
-                shown = await painted(app, lambda: "Cancelled" in _message(console))
+                try:
+                    shown = await painted(app, lambda: "Cancelled" in _message(console))
+                except TimeoutError:
+                    shown_text = _message(console)
+                    raise RuntimeError(f"no 'Cancelled' on screen: {shown_text!r}") from None
                 out.setdefault("cancel", []).append(shown - sent)
                 out.setdefault("cancel_server", []).append(await server_idle - sent)
                 await pilot.pause(0.3)
@@ -133,7 +143,7 @@ async def measure_console(target: Target, password: str, repeat: int, total: int
 
 
 def _message(console: ConsoleScreen) -> str:
-    return str(console.query_one("#console-message").render())
+    return str(console.query_one("#console-message", Static).content)
 
 
 OPS = (
@@ -201,6 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"- repeats: {args.repeat}\n"
         f"- command: `python -m benchmarks.console --scale {args.scale} --repeat {args.repeat}`\n\n"
         + "\n".join(lines)
+        + "\n\n"
+        + NOTE
         + "\n\n## Every sample\n\n"
         + "\n".join(spread)
         + "\n"

@@ -111,6 +111,14 @@ class MainScreen(Screen[None]):
         """The transaction's age and idle countdown (no I/O unless a rollback is due)."""
         with contextlib.suppress(NoMatches):  # a tick while the app exits and empties the DOM
             await self.editor.tick()
+            if self.editor.status_text() is None:
+                self.show_transaction(self._console_transaction())
+
+    def _console_transaction(self) -> str | None:
+        """The SQL console's open transaction, so that it stays in sight from the browser."""
+        console = getattr(self.app, "sql_console", None)
+        text = console.transaction_text() if console is not None else None
+        return None if text is None else f"SQL console (F4): {text}"
 
     @property
     def grid(self) -> DataGrid:

@@ -489,3 +489,24 @@ async def test_a_reconnect_gives_the_console_a_new_session(
         assert second is not first and second.session.pid != old_pid
         await run(pilot, second, "SELECT 'new session'")
         assert second.grid.rows[0].cells == ("new session",)
+
+
+async def test_the_browser_shows_the_consoles_open_transaction_and_its_idle_end(
+    cluster: ThrowawayCluster, people: str
+) -> None:
+    app = app_for(cluster, people, idle_in_transaction_session_timeout="5s")
+    async with app.run_test(size=SIZE) as pilot:
+        console = await open_console(pilot, app)
+        await run(pilot, console, "BEGIN")
+        await run(pilot, console, "UPDATE people SET age = 0 WHERE id = 1")
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: app.screen is app.main_screen, "the browser")
+        badge = app.main_screen.query_one("#status-tx", Static)
+        await wait_until(
+            pilot, lambda: "SQL console (F4): TX open" in str(badge.content), "the console's TX"
+        )
+        # The console's idle rollback runs while the browser is on screen.
+        await wait_until(
+            pilot, lambda: not console.session.in_transaction, "the idle rollback", within=6
+        )
+        await wait_until(pilot, lambda: not badge.display, "the badge gone")

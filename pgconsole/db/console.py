@@ -5,7 +5,7 @@ its own, with results that stream and transactions that stay visible.
   the pool: what the user sets (`SET search_path`, temporary tables, an open `BEGIN`) stays
   for the next statement, as in psql, and a long statement never starves the browser's pool.
 - **Queries stream.** A statement that returns rows and can be a subquery (`Kind.QUERY`) runs
-  as `DECLARE … SCROLL CURSOR` over `SELECT left(col::text, CELL_LIMIT + 1), … FROM (<it>)`:
+  as `DECLARE … SCROLL CURSOR` over `SELECT left(col::text, VALUE_LIMIT + 1), … FROM (<it>)`:
   pages are fetched on demand, cells cut server-side, so a result of any size costs the same
   memory as a page. Outside a transaction of the user's, the cursor lives in a short
   transaction of ours that ends after `idle_seconds` without a page request, or as soon as
@@ -37,13 +37,19 @@ from typing import Any
 import asyncpg
 from asyncpg.prepared_stmt import PreparedStatement
 
-from pgconsole.db.browse import CELL_LIMIT, Column, Page, Row
+from pgconsole.db.browse import Column, Page, Row
 from pgconsole.db.explain import Plan, explain
 from pgconsole.db.pool import Database
 from pgconsole.db.quoting import quote_ident
 from pgconsole.db.sqlfiles import load_sql
 from pgconsole.db.sqltext import Kind, Statement, kind, read_only_refusal
 
+VALUE_LIMIT = 2000
+"""Characters of each value a console result keeps. The browser keeps 200 and fetches a whole
+value by the row's key on Enter; a query's rows have no key to be found again by, so each
+value comes with enough of itself for Enter to show a JSON document or a long text whole in
+the usual case (the grid still draws a column's width). Memory stays bounded: at most the
+grid's window of rows times this per column."""
 MAX_OTHER_ROWS = 1000
 """Rows kept from a statement that returns rows but cannot stream (`… RETURNING`, `SHOW`)."""
 NO_CLIENT_TIMEOUT = 100 * 365 * 24 * 3600.0
@@ -120,7 +126,7 @@ def wrapped_query(statement: str, width: int) -> str:
     comment in the statement from swallowing the closing parenthesis.
     """
     names = [f"_c{i}" for i in range(width)]
-    cells = ", ".join(f"left(q.{quote_ident(n)}::text, {CELL_LIMIT + 1})" for n in names)
+    cells = ", ".join(f"left(q.{quote_ident(n)}::text, {VALUE_LIMIT + 1})" for n in names)
     aliases = ", ".join(quote_ident(n) for n in names)
     return f"SELECT {cells} FROM (\n{statement}\n) AS q({aliases})"
 
@@ -132,7 +138,7 @@ def returning_query(statement: str, width: int) -> str:
     the statement's row count even when only the first rows are fetched.
     """
     names = [f"_c{i}" for i in range(width)]
-    cells = ", ".join(f"left(q.{quote_ident(n)}::text, {CELL_LIMIT + 1})" for n in names)
+    cells = ", ".join(f"left(q.{quote_ident(n)}::text, {VALUE_LIMIT + 1})" for n in names)
     aliases = ", ".join(quote_ident(n) for n in names)
     return f"WITH q({aliases}) AS (\n{statement}\n) SELECT {cells}, count(*) OVER () FROM q"
 
@@ -584,7 +590,7 @@ def _text_page(records: Sequence[Any]) -> Page:
 
 def _cell(value: Any) -> str:
     text = value if isinstance(value, str) else str(value)
-    return text[: CELL_LIMIT + 1]
+    return text[: VALUE_LIMIT + 1]
 
 
 def _ms(started: float) -> float:

@@ -34,7 +34,7 @@ from pgconsole.db.completion import (
     complete,
     load_completion_catalog,
 )
-from pgconsole.db.console import ConsoleRefused, ConsoleSession, Result, Waiter
+from pgconsole.db.console import VALUE_LIMIT, ConsoleRefused, ConsoleSession, Result, Waiter
 from pgconsole.db.export import query_source
 from pgconsole.db.failures import describe_error
 from pgconsole.db.history import Entry, History, HistoryError, default_history_path
@@ -536,10 +536,11 @@ class ConsoleScreen(Screen[None]):
         event.stop()
         index = event.grid.columns.index(event.column)
         value = event.row.cells[index]
-        if event.row.truncated(index):
+        if value is not None and len(value) > VALUE_LIMIT:
+            value = value[:VALUE_LIMIT]
             self.notify(
-                "Console results keep the first 200 characters of each value: "
-                "select the column alone, or substr() of it, to read more.",
+                f"Console results keep the first {VALUE_LIMIT:,} characters of each value: "
+                "select substr() of it to read further.",
                 severity="warning",
             )
         self.app.push_screen(ValueScreen(event.column.name, event.column.type, value))

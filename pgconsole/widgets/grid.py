@@ -30,11 +30,15 @@ FETCH_MARGIN = 50
 """Rows from the window's edge at which the next page is asked for."""
 
 
-def cell_text(value: str | None) -> str:
-    """One line of a cell: NULL marker, or the value with control characters made visible."""
+def cell_text(value: str | None, limit: int | None = None) -> str:
+    """One line of a cell: NULL marker, or the value with control characters made visible.
+
+    With `limit`, only that many characters of the value are looked at: a column is never
+    drawn wider than MAX_WIDTH, and a console value may hold thousands.
+    """
     if value is None:
         return NULL_TEXT
-    return visible(value)
+    return visible(value if limit is None else value[:limit])
 
 
 def fit(text: str, width: int, right: bool) -> str:
@@ -245,7 +249,8 @@ class DataGrid(ScrollView, can_focus=True):
         """Grow the column widths to fit `rows` (up to MAX_WIDTH)."""
         for row in rows:
             for i, value in enumerate(row.cells):
-                self.widths[i] = max(self.widths[i], min(len(cell_text(value)), MAX_WIDTH))
+                shown = len(cell_text(value, MAX_WIDTH + 1))
+                self.widths[i] = max(self.widths[i], min(shown, MAX_WIDTH))
 
     # -- geometry --------------------------------------------------------------------------
 
@@ -348,7 +353,7 @@ class DataGrid(ScrollView, can_focus=True):
                 style = style + paint.changed
             if on_cursor_row and i == self.cursor_column:
                 style = style + cursor_style
-            text = fit(cell_text(value), width, column.numeric and value is not None)
+            text = fit(cell_text(value, width + 1), width, column.numeric and value is not None)
             if row.truncated(i) and not text.endswith("…"):
                 text = text[:-1] + "…"
             segments.append(Segment(text, style))

@@ -16,12 +16,14 @@ from textual.widgets import OptionList, Static
 
 from pgconsole.app import PgConsoleApp
 from pgconsole.db.cluster import ThrowawayCluster
+from pgconsole.db.console import VALUE_LIMIT
 from pgconsole.db.demo import seed
 from pgconsole.db.quoting import quote_ident
 from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.screens.console import ConsoleScreen
 from pgconsole.screens.explain import ExplainScreen
 from pgconsole.screens.history import HistoryScreen
+from pgconsole.screens.value import ValueScreen
 from pgconsole.widgets.sql_editor import CompletionMenu
 from tests.conftest import admin_connect
 from tests.helpers.ui import app_for, tree_labels, wait_until
@@ -510,3 +512,20 @@ async def test_the_browser_shows_the_consoles_open_transaction_and_its_idle_end(
             pilot, lambda: not console.session.in_transaction, "the idle rollback", within=6
         )
         await wait_until(pilot, lambda: not badge.display, "the badge gone")
+
+
+async def test_enter_shows_a_long_value_whole(cluster: ThrowawayCluster, people: str) -> None:
+    app = app_for(cluster, people)
+    async with app.run_test(size=SIZE) as pilot:
+        console = await open_console(pilot, app)
+        await run(pilot, console, "SELECT repeat('x', 1500) AS long, repeat('y', 2500) AS longer")
+        console.grid.focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ValueScreen), "the value")
+        assert isinstance(app.screen, ValueScreen) and app.screen.value == "x" * 1500
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is console, "back")
+        await pilot.press("right", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ValueScreen), "the value")
+        assert isinstance(app.screen, ValueScreen) and app.screen.value == "y" * VALUE_LIMIT
+        assert any("first 2,000 characters" in str(n.message) for n in app._notifications)

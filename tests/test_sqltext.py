@@ -9,6 +9,7 @@ import pytest
 from pgconsole.db.sqltext import (
     Kind,
     TokenKind,
+    console_refusal,
     kind,
     may_write,
     read_only_refusal,
@@ -236,3 +237,10 @@ def test_relations_named(sql: str, expected: list[tuple[str | None, str, str | N
 )
 def test_word_at(text: str, expected: tuple[str, str | None, int]) -> None:
     assert word_at(text, len(text)) == expected
+
+
+def test_copy_with_the_client_is_refused_in_every_mode() -> None:
+    assert console_refusal(split_statements("SELECT 1; COPY t FROM STDIN")) is not None
+    assert console_refusal(split_statements("COPY t TO STDOUT")) is not None
+    assert console_refusal(split_statements("COPY t FROM '/srv/file.csv'")) is None
+    assert console_refusal(split_statements("SELECT 'COPY t FROM STDIN'")) is None

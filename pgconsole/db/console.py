@@ -42,7 +42,7 @@ from pgconsole.db.explain import Plan, explain
 from pgconsole.db.pool import Database
 from pgconsole.db.quoting import quote_ident
 from pgconsole.db.sqlfiles import load_sql
-from pgconsole.db.sqltext import Kind, Statement, kind, read_only_refusal
+from pgconsole.db.sqltext import Kind, Statement, console_refusal, kind, read_only_refusal
 
 VALUE_LIMIT = 2000
 """Characters of each value a console result keeps. The browser keeps 200 and fetches a whole
@@ -200,8 +200,12 @@ class ConsoleSession:
     # -- statements ----------------------------------------------------------------------------
 
     def refusal(self, statements: Sequence[Statement]) -> str | None:
-        """Why `statements` may not run in this session (read-only mode), or None."""
-        return read_only_refusal(statements) if self.read_only else None
+        """Why `statements` may not run in this session (read-only mode, COPY with the
+        client), or None."""
+        why = console_refusal(statements)
+        if why is None and self.read_only:
+            why = read_only_refusal(statements)
+        return why
 
     async def run(self, statement: Statement) -> Result:
         """Run one statement.

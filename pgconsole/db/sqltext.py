@@ -358,6 +358,25 @@ def read_only_refusal(statements: Sequence[Statement]) -> str | None:
     return None
 
 
+def console_refusal(statements: Sequence[Statement]) -> str | None:
+    """Why the console cannot run these statements in any mode, or None.
+
+    `COPY … FROM STDIN` would wait for data the console has no way to send (and hold the
+    session until cancelled); `COPY … TO STDOUT` would print rows nowhere.
+    """
+    for number, statement in enumerate(statements, 1):
+        found = _significant(tokens(statement.text))
+        words = _upper_words(found)
+        if not words or words[0] != "COPY":
+            continue
+        where = f"statement {number} ({_short(statement.text)})"
+        if "STDIN" in words:
+            return f"{where}: COPY … FROM STDIN needs a client file (psql's \\copy)."
+        if "STDOUT" in words:
+            return f"{where}: COPY … TO STDOUT prints nowhere here; run the query and press e."
+    return None
+
+
 def _short(text: str, width: int = 40) -> str:
     line = " ".join(text.split())
     return line if len(line) <= width else line[: width - 1] + "…"

@@ -354,7 +354,8 @@ class ConsoleScreen(Screen[None]):
         """Run `statements` in order; show each result; stop at the first failure."""
         why = self.session.refusal(statements)
         if why is not None:
-            self.say("Refused (read-only mode), nothing was run: " + why, True)
+            mode = " (read-only mode)" if self.session.read_only else ""
+            self.say(f"Refused{mode}, nothing was run: " + why, True)
             return
         self.shown = []
         self._show_list()

@@ -373,3 +373,27 @@ async def test_a_query_exports_with_copy(
         {"id": 1, "note": "a,b"},
         {"id": 2, "note": "line\nbreak"},
     ]
+
+
+async def test_copy_with_the_client_is_refused_and_the_session_goes_on(
+    cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection
+) -> None:
+    await conn.execute("CREATE TABLE t (a int)")
+    async with open_pool(cluster, database) as db:
+        session = ConsoleSession(db, read_only=False)
+        try:
+            for sql in ("COPY t FROM STDIN", "copy t (a) from stdin with (format csv)"):
+                with pytest.raises(ConsoleRefused, match="STDIN"):
+                    await asyncio.wait_for(session.run(one(sql)), 5)
+            with pytest.raises(ConsoleRefused, match="STDOUT"):
+                await session.run(one("COPY (SELECT 1) TO STDOUT"))
+            for sql, tag in (
+                ("PREPARE p AS SELECT 1", "PREPARE"),
+                ("LISTEN x", "LISTEN"),
+                ("SELECT 1 INTO t2", "SELECT 1"),
+            ):
+                assert (await asyncio.wait_for(session.run(one(sql)), 5)).tag == tag
+            executed = await session.run(one("EXECUTE p"))
+            assert executed.page is not None and executed.page.rows[0].cells == ("1",)
+        finally:
+            await session.close()

@@ -31,7 +31,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import asyncpg
@@ -100,6 +100,8 @@ class Result:
     """Further pages of a query."""
     truncated: bool = False
     """More rows than `MAX_OTHER_ROWS` came back; only those were kept."""
+    notices: tuple[str, ...] = ()
+    """What the server said along the way (RAISE NOTICE, warnings), as psql prints it."""
 
 
 def rows_in_tag(tag: str) -> int | None:
@@ -167,6 +169,8 @@ class ConsoleSession:
     """Bumped whenever a transaction of the user's ends: cursors declared in it are gone."""
     running: bool = False
     """A statement is on the server right now (cancel applies)."""
+    notices: list[str] = field(default_factory=list)
+    """What the server said while the last statement ran (also when it failed)."""
     _owner: ResultPager | None = None
     """The result whose cursor holds a transaction of ours."""
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -179,6 +183,7 @@ class ConsoleSession:
         if self.conn is not None and not self.conn.is_closed():
             return
         self.conn = await self.database.dedicated()
+        self.conn.add_log_listener(self._heard)
         self.pid = self.conn.get_server_pid()
         await self._read_settings()
 
@@ -207,6 +212,11 @@ class ConsoleSession:
             why = read_only_refusal(statements)
         return why
 
+    def _heard(self, _conn: object, message: asyncpg.PostgresLogMessage) -> None:
+        severity = getattr(message, "severity", None) or "NOTICE"
+        text = getattr(message, "message", None) or str(message)
+        self.notices.append(f"{severity}: {text}")
+
     async def run(self, statement: Statement) -> Result:
         """Run one statement.
 
@@ -224,8 +234,11 @@ class ConsoleSession:
             was_in = conn.is_in_transaction()
             started = time.perf_counter()
             self.running = True
+            self.notices = []
             try:
                 result = await self._run(conn, statement, started)
+                await asyncio.sleep(0)  # log listeners are called soon after each message
+                result = replace(result, notices=tuple(self.notices))
             except BaseException:
                 self._after(conn, statement, was_in, failed=True)
                 raise

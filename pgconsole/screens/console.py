@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
@@ -77,6 +78,13 @@ def result_line(result: Result) -> str:
     if result.truncated:
         text += f" · first {len(result.page.rows) if result.page else 0:,} rows kept"
     return text
+
+
+def notices_text(notices: Sequence[str], shown: int = 4) -> str:
+    """The server's notices, one per line after the result (the first few, then a count)."""
+    lines = "".join(f"\n{notice}" for notice in notices[:shown])
+    more = len(notices) - shown
+    return lines + (f"\n… and {more} more" if more > 0 else "")
 
 
 def waiters_text(waiters: list[Waiter]) -> str:
@@ -403,6 +411,7 @@ class ConsoleScreen(Screen[None]):
         self._arm_idle_close()
 
     def _failed(self, statement: Statement, text: str, started: float) -> None:
+        text += notices_text(self.session.notices)
         elapsed = (time.perf_counter() - started) * 1000
         self._remember(statement, False, elapsed)
         self.shown.append(_Shown(statement, None, text))
@@ -487,7 +496,7 @@ class ConsoleScreen(Screen[None]):
             grid.show_page(result.page)
         else:
             grid.display = False
-        self.say(result_line(result))
+        self.say(result_line(result) + notices_text(result.notices))
 
     @on(DataGrid.RowsWanted, "#console-grid")
     def rows_wanted(self, event: DataGrid.RowsWanted) -> None:

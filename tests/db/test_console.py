@@ -397,3 +397,25 @@ async def test_copy_with_the_client_is_refused_and_the_session_goes_on(
             assert executed.page is not None and executed.page.rows[0].cells == ("1",)
         finally:
             await session.close()
+
+
+async def test_the_servers_notices_come_with_the_result(
+    cluster: ThrowawayCluster, database: str
+) -> None:
+    async with open_pool(cluster, database) as db:
+        session = ConsoleSession(db, read_only=False)
+        try:
+            result = await session.run(
+                one("DO $$ BEGIN RAISE NOTICE 'hello %', 1; RAISE NOTICE '[red]x[/]'; END $$")
+            )
+            assert result.tag == "DO"
+            assert result.notices == ("NOTICE: hello 1", "NOTICE: [red]x[/]")
+            committed = await session.run(one("COMMIT"))
+            assert committed.notices == ("WARNING: there is no transaction in progress",)
+            with pytest.raises(asyncpg.RaiseError):
+                await session.run(
+                    one("DO $$ BEGIN RAISE NOTICE 'before'; RAISE EXCEPTION 'boom'; END $$")
+                )
+            assert session.notices == ["NOTICE: before"]
+        finally:
+            await session.close()

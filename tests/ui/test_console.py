@@ -529,3 +529,12 @@ async def test_enter_shows_a_long_value_whole(cluster: ThrowawayCluster, people:
         await wait_until(pilot, lambda: isinstance(app.screen, ValueScreen), "the value")
         assert isinstance(app.screen, ValueScreen) and app.screen.value == "y" * VALUE_LIMIT
         assert any("first 2,000 characters" in str(n.message) for n in app._notifications)
+
+
+async def test_notices_are_shown_literally(cluster: ThrowawayCluster, people: str) -> None:
+    app = app_for(cluster, people)
+    async with app.run_test(size=SIZE) as pilot:
+        console = await open_console(pilot, app)
+        await run(pilot, console, "DO $$ BEGIN RAISE NOTICE '[red]x[/] %', 42; END $$")
+        assert "DO" in message(console)
+        assert "NOTICE: [red]x[/] 42" in message(console)

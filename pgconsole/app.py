@@ -329,8 +329,9 @@ class PgConsoleApp(App[None]):
 
     def refresh_pool_stats(self) -> None:
         """Update the pool numbers in the status bar (no round trip to the server)."""
-        if self.database is not None and not self.database.closed:
-            # An app timer: it can fire while the app exits and the screens' widgets are gone.
+        if self.database is not None and not self.database.closed and self.screen_stack:
+            # An app timer: it can fire while the app exits and the screens' widgets (or the
+            # screens themselves) are gone.
             with contextlib.suppress(NoMatches):
                 self.main_screen.show_pool(self.database.stats())
 

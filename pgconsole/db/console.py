@@ -276,7 +276,7 @@ class ConsoleSession:
                 try:
                     return await explain(conn, statement.text, analyze=analyze, in_transaction=True)
                 finally:
-                    with contextlib.suppress(asyncpg.PostgresError, OSError):
+                    with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
                         await transaction.rollback()
             finally:
                 self.running = False
@@ -447,7 +447,7 @@ class ConsoleSession:
             await pager.declare(conn, reopening=False)
         except BaseException:
             if transaction is not None:
-                with contextlib.suppress(asyncpg.PostgresError, OSError):
+                with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
                     await transaction.rollback()
             raise
         try:
@@ -455,7 +455,7 @@ class ConsoleSession:
         except BaseException:
             if transaction is not None:
                 pager.open = False
-                with contextlib.suppress(asyncpg.PostgresError, OSError):
+                with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
                     await transaction.rollback()
             raise
         if transaction is not None:
@@ -472,7 +472,7 @@ class ConsoleSession:
         owner.open = False
         if transaction is not None:
             # Commit: a first run keeps what a function in the query did, as it would in psql.
-            with contextlib.suppress(asyncpg.PostgresError, OSError):
+            with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
                 await transaction.commit()
 
     async def _claim(self, pager: ResultPager) -> asyncpg.Connection:
@@ -490,7 +490,7 @@ class ConsoleSession:
             try:
                 await pager.declare(conn, reopening=True)
             except BaseException:
-                with contextlib.suppress(asyncpg.PostgresError, OSError):
+                with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
                     await transaction.rollback()
                 raise
             pager.transaction = transaction

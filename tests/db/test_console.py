@@ -419,3 +419,23 @@ async def test_the_servers_notices_come_with_the_result(
             assert session.notices == ["NOTICE: before"]
         finally:
             await session.close()
+
+
+async def test_a_lost_connection_under_an_idle_cursor_is_no_error(
+    cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection
+) -> None:
+    async with open_pool(cluster, database) as db:
+        session = ConsoleSession(db, read_only=False, idle_seconds=0.1)
+        try:
+            result = await session.run(one("SELECT g FROM generate_series(1, 500) g"))
+            assert session.holds_transaction and result.pager is not None
+            await conn.execute("SELECT pg_terminate_backend($1)", session.pid)
+            await asyncio.sleep(0.3)
+            assert await session.close_if_idle()  # the timer's call: no exception
+            again = await session.run(one("SELECT 'new connection'"))
+            assert again.page is not None and again.page.rows[0].cells == ("new connection",)
+            assert result.page is not None
+            page = await result.pager.after(result.page.rows[-1])  # declared again
+            assert page.rows[0].cells == ("101",)
+        finally:
+            await session.close()

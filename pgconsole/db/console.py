@@ -66,6 +66,11 @@ SETTINGS_KEYWORDS = frozenset({"SET", "RESET", "DISCARD"})
 """Statements after which the shown statement_timeout is read again."""
 
 
+_CLEANUP_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+"""What ending a transaction of ours may raise when the connection is already gone: ignored,
+the transaction is over either way."""
+
+
 class ConsoleRefused(Exception):
     """A statement was not run: read-only mode, or the console is busy or closed."""
 
@@ -276,7 +281,7 @@ class ConsoleSession:
                 try:
                     return await explain(conn, statement.text, analyze=analyze, in_transaction=True)
                 finally:
-                    with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                    with contextlib.suppress(*_CLEANUP_ERRORS):
                         await transaction.rollback()
             finally:
                 self.running = False
@@ -447,7 +452,7 @@ class ConsoleSession:
             await pager.declare(conn, reopening=False)
         except BaseException:
             if transaction is not None:
-                with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                with contextlib.suppress(*_CLEANUP_ERRORS):
                     await transaction.rollback()
             raise
         try:
@@ -455,7 +460,7 @@ class ConsoleSession:
         except BaseException:
             if transaction is not None:
                 pager.open = False
-                with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                with contextlib.suppress(*_CLEANUP_ERRORS):
                     await transaction.rollback()
             raise
         if transaction is not None:
@@ -472,7 +477,7 @@ class ConsoleSession:
         owner.open = False
         if transaction is not None:
             # Commit: a first run keeps what a function in the query did, as it would in psql.
-            with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+            with contextlib.suppress(*_CLEANUP_ERRORS):
                 await transaction.commit()
 
     async def _claim(self, pager: ResultPager) -> asyncpg.Connection:
@@ -490,7 +495,7 @@ class ConsoleSession:
             try:
                 await pager.declare(conn, reopening=True)
             except BaseException:
-                with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                with contextlib.suppress(*_CLEANUP_ERRORS):
                     await transaction.rollback()
                 raise
             pager.transaction = transaction

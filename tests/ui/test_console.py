@@ -431,8 +431,9 @@ async def test_no_transaction_is_left_open_while_the_user_looks_away(
     app = app_for(
         cluster,
         people,
-        cursor_idle_seconds=0.5,
-        idle_in_transaction_session_timeout="5s",
+        # Long enough that a loaded machine does not close the cursor before the first check.
+        cursor_idle_seconds=2.0,
+        idle_in_transaction_session_timeout="6s",
     )
     conn = await admin_connect(cluster, people)
     try:
@@ -449,19 +450,19 @@ async def test_no_transaction_is_left_open_while_the_user_looks_away(
             # A query's cursor: our short transaction ends once idle, paging goes on after.
             await run(pilot, console, "SELECT id FROM people ORDER BY id")
             assert await state() == "idle in transaction"
-            await pilot.pause(0.8)
+            await pilot.pause(2.5)
             assert await state() == "idle"
             console.grid.focus()
             await pilot.press("end")
             await wait_until(
                 pilot, lambda: console.grid.rows[-1].cells == ("3000",), "the last row"
             )
-            # The user's own transaction: rolled back 3 s before the server's 5 s limit.
+            # The user's own transaction: rolled back 3 s before the server's 6 s limit.
             await run(pilot, console, "BEGIN")
             await run(pilot, console, "UPDATE people SET age = 0")
             assert await state() == "idle in transaction"
             await wait_until(
-                pilot, lambda: not console.session.in_transaction, "the idle rollback", within=6
+                pilot, lambda: not console.session.in_transaction, "the idle rollback", within=8
             )
             assert await state() == "idle"
             assert any("rolled back" in str(n.message) for n in app._notifications)

@@ -32,6 +32,7 @@ from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.screens.value import ValueScreen
 from pgconsole.text import visible
 from pgconsole.widgets.key_bar import KeyBar
+from pgconsole.widgets.ordered_keys import OrderedInput
 from pgconsole.widgets.session_table import SessionRow, SessionTable
 from pgconsole.widgets.sparkline import duration, human, sparkline
 
@@ -212,7 +213,9 @@ class ActivityScreen(Screen[None]):
         with Horizontal(id="panels"):
             yield Static(id="pool-panel")
             yield Static(id="server-panel")
-        yield Input(placeholder="filter: text in any column (Enter applies)", id="activity-filter")
+        yield OrderedInput(
+            placeholder="filter: text in any column (Enter applies)", id="activity-filter"
+        )
         yield SessionTable(HEADERS, id="sessions")
         yield Static(id="lock-tree")
         yield Static(id="activity-status")

@@ -21,6 +21,7 @@ from textual.widgets import Static, TextArea
 from pgconsole.db.edit import DEFAULT, Value
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
+from pgconsole.widgets.ordered_keys import OrderedTextArea
 
 Save = Callable[[Value], Awaitable[str | None]]
 """Applies a value; returns None when it was saved, else the error to show."""
@@ -75,7 +76,7 @@ class CellEditorScreen(ModalScreen[bool]):
             )
             if self.note:
                 yield Static(Text(visible(self.note), style="dim"), id="editor-note")
-            yield TextArea(
+            yield OrderedTextArea(
                 self.value or "", id="editor-text", soft_wrap=True, tab_behavior="indent"
             )
             yield Static(id="editor-error")

@@ -23,6 +23,7 @@ from pgconsole.db.failures import describe_error
 from pgconsole.db.pool import Database
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
+from pgconsole.widgets.ordered_keys import OrderedInput
 from pgconsole.widgets.schema_tree import human_size
 
 
@@ -76,7 +77,7 @@ class ExportScreen(ModalScreen[None]):
         with Vertical(id="export-box"):
             yield Static(Text(f"Export {visible(self.source.label)}", style="bold"))
             yield Static(Text(self.note, style="dim"))
-            yield Input(str(default), id="export-path")
+            yield OrderedInput(str(default), id="export-path")
             # No total: COPY streams without counting rows until it ends (indeterminate bar).
             yield ProgressBar(total=None, show_eta=False, id="export-progress")
             yield Static(id="export-status")

@@ -15,6 +15,7 @@ from textual.widgets import Input, Static
 from pgconsole.db.filtering import FilterError, caret_line, check_filter
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
+from pgconsole.widgets.ordered_keys import OrderedInput
 
 
 class FilterScreen(ModalScreen[str | None]):
@@ -34,7 +35,7 @@ class FilterScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="filter-box"):
             yield Static(Text(f"WHERE … on {visible(self.relation)}", style="bold"))
-            yield Input(
+            yield OrderedInput(
                 self.current, placeholder="status = 'open' AND total > 100", id="filter-input"
             )
             yield Static(

@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 from pgconsole.db.history import Entry, History
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
+from pgconsole.widgets.ordered_keys import OrderedInput
 
 SHOWN = 200
 """Entries listed at most (the newest matches)."""
@@ -59,7 +60,9 @@ class HistoryScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="history-box"):
-            yield Input(placeholder="search history (every word must appear)", id="history-search")
+            yield OrderedInput(
+                placeholder="search history (every word must appear)", id="history-search"
+            )
             yield OptionList(id="history-list")
             yield Static(id="history-hint")
 

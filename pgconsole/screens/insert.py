@@ -21,6 +21,7 @@ from pgconsole.db.catalog import RelationDetail
 from pgconsole.db.edit import DEFAULT, EditPlan, Value
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
+from pgconsole.widgets.ordered_keys import OrderedInput
 
 NULL_MARK = "\\N"
 """Typed alone in a field, it means NULL (as in COPY's text format)."""
@@ -69,7 +70,7 @@ class InsertScreen(ModalScreen[bool]):
                 for number, column in enumerate(self.columns):
                     with Horizontal(classes="insert-row"):
                         yield Static(Text(visible(column.name)), classes="insert-label")
-                        yield Input(
+                        yield OrderedInput(
                             placeholder=visible(column.default or column.type)[:60],
                             id=f"field-{number}",
                         )

@@ -41,6 +41,7 @@ from pgconsole.screens.value import ValueScreen
 from pgconsole.text import visible
 from pgconsole.widgets.grid import DataGrid
 from pgconsole.widgets.key_bar import KeyBar
+from pgconsole.widgets.ordered_keys import OrderedInput
 from pgconsole.widgets.overview import SessionOverview
 from pgconsole.widgets.schema_tree import SchemaTree, human_rows
 from pgconsole.widgets.status_bar import StatusBar
@@ -93,7 +94,7 @@ class MainScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
             with Vertical(id="left"):
-                yield Input(placeholder="/ find table", id="tree-filter")
+                yield OrderedInput(placeholder="/ find table", id="tree-filter")
                 yield SchemaTree(id="tree")
             with Vertical(id="right"):
                 yield Static(Text("connecting…"), id="relation-title")

@@ -14,6 +14,7 @@ from textual.widgets import Input, Static
 
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
+from pgconsole.widgets.ordered_keys import OrderedInput
 
 
 class PasswordScreen(ModalScreen[str | None]):
@@ -33,7 +34,7 @@ class PasswordScreen(ModalScreen[str | None]):
         with Vertical(id="password-box"):
             yield Static(Text(f"Password for {visible(self.target)}", style="bold"))
             yield Static(Text(visible(self.reason)), id="password-reason")
-            yield Input(password=True, placeholder="password", id="password-input")
+            yield OrderedInput(password=True, placeholder="password", id="password-input")
             yield Static(
                 Text.assemble(("Enter", "bold"), " connects · ", ("Esc", "bold"), " cancels"),
                 id="password-keys",

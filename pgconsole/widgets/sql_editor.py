@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 from pgconsole.db.completion import Candidate
 from pgconsole.db.sqltext import word_at
 from pgconsole.text import visible
+from pgconsole.widgets.ordered_keys import OrderedTextArea
 
 Completer = Callable[[str, int], Sequence[Candidate]]
 MENU_LINES = 8
@@ -62,7 +63,7 @@ class CompletionMenu(OptionList):
         self.highlighted = 0 if self.candidates else None
 
 
-class SqlEditor(TextArea):
+class SqlEditor(OrderedTextArea):
     """SQL in, with highlighting (tree-sitter's SQL grammar, when installed) and completion."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

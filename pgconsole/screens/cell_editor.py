@@ -21,7 +21,7 @@ from textual.widgets import Static, TextArea
 from pgconsole.db.edit import DEFAULT, Value
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
-from pgconsole.widgets.ordered_keys import OrderedTextArea
+from pgconsole.widgets.ordered_keys import OrderedTextArea, after_typed_keys
 
 Save = Callable[[Value], Awaitable[str | None]]
 """Applies a value; returns None when it was saved, else the error to show."""
@@ -106,8 +106,9 @@ class CellEditorScreen(ModalScreen[bool]):
         return self.query_one(TextArea).text
 
     def action_save(self) -> None:
-        """Save the typed text (cast on the server to the column's type)."""
-        self.apply(self.typed)
+        """Save the typed text (cast on the server to the column's type), once every key
+        typed before ctrl+s is in it."""
+        after_typed_keys(self, lambda: self.apply(self.typed))
 
     def action_set_null(self) -> None:
         """Save NULL (the typed text stays, should the server refuse)."""

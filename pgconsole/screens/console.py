@@ -47,6 +47,7 @@ from pgconsole.screens.editing import ROLLBACK_BEFORE_SECONDS, WARN_BEFORE_SECON
 from pgconsole.text import visible
 from pgconsole.widgets.grid import DataGrid
 from pgconsole.widgets.key_bar import KeyBar
+from pgconsole.widgets.ordered_keys import after_typed_keys
 from pgconsole.widgets.sql_editor import SqlEditor
 
 if TYPE_CHECKING:
@@ -339,6 +340,13 @@ class ConsoleScreen(Screen[None]):
 
     def action_run(self) -> None:
         """Run the statement under the cursor, or the selected statements."""
+        after_typed_keys(self, self._run_here)
+
+    def action_run_all(self) -> None:
+        """Run every statement in the editor, one at a time, stopping at the first failure."""
+        after_typed_keys(self, self._run_all)
+
+    def _run_here(self) -> None:
         if self._busy():
             return
         statements = self._statement_here()
@@ -347,8 +355,7 @@ class ConsoleScreen(Screen[None]):
             return
         self.running = self.run_statements(statements)
 
-    def action_run_all(self) -> None:
-        """Run every statement in the editor, one at a time, stopping at the first failure."""
+    def _run_all(self) -> None:
         if self._busy():
             return
         statements = split_statements(self.editor.text)
@@ -626,11 +633,11 @@ class ConsoleScreen(Screen[None]):
 
     def action_explain(self) -> None:
         """The plan of the statement under the cursor, as a tree."""
-        self._explain(analyze=False)
+        after_typed_keys(self, lambda: self._explain(analyze=False))
 
     def action_explain_analyze(self) -> None:
         """Run the statement under the cursor with EXPLAIN ANALYZE (rolled back), as a tree."""
-        self._explain(analyze=True)
+        after_typed_keys(self, lambda: self._explain(analyze=True))
 
     def _explain(self, *, analyze: bool) -> None:
         if self._busy():

@@ -21,7 +21,7 @@ from pgconsole.db.catalog import RelationDetail
 from pgconsole.db.edit import DEFAULT, EditPlan, Value
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
-from pgconsole.widgets.ordered_keys import OrderedInput
+from pgconsole.widgets.ordered_keys import OrderedInput, after_typed_keys
 
 NULL_MARK = "\\N"
 """Typed alone in a field, it means NULL (as in COPY's text format)."""
@@ -93,8 +93,8 @@ class InsertScreen(ModalScreen[bool]):
         }
 
     def action_save(self) -> None:
-        """Insert the row."""
-        self.apply(self.values())
+        """Insert the row, once every key typed before ctrl+s is in its field."""
+        after_typed_keys(self, lambda: self.apply(self.values()))
 
     def action_cancel(self) -> None:
         """Close without inserting."""

@@ -10,13 +10,21 @@ production, a keystroke applied in the wrong place is lost data.
 
 These widgets run their own bindings for a key at once, in the same handler that inserts
 characters, so the order is the order typed. Bindings of the screen and the app still run as
-Textual runs them; priority bindings (F5 and the like) were already run before the key
-reached the widget.
+Textual runs them.
+
+Priority bindings have the opposite problem: the app runs them as soon as it reads their key,
+ahead of the keys before them still queued for the focused widget, so `42` then ctrl+s in one
+read would save the text as it was before `42`, and Up then F5 would run the statement the
+cursor was leaving. An action that reads what was typed goes through `after_typed_keys`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from textual import events
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
 
@@ -38,6 +46,15 @@ async def run_own_binding(widget: Widget, event: events.Key) -> bool:
             event.prevent_default()
             return True
     return False
+
+
+def after_typed_keys(screen: Screen[Any], callback: Callable[[], object]) -> None:
+    """Call `callback` once the focused widget has handled every key already sent to it.
+
+    For priority bindings that read the text or the cursor (run, save): queued behind the
+    keys typed before them, they see what was typed.
+    """
+    (screen.focused or screen).call_later(callback)
 
 
 class OrderedInput(Input):

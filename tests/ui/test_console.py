@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import OptionList, Static
 
@@ -539,3 +540,20 @@ async def test_notices_are_shown_literally(cluster: ThrowawayCluster, people: st
         await run(pilot, console, "DO $$ BEGIN RAISE NOTICE '[red]x[/] %', 42; END $$")
         assert "DO" in message(console)
         assert "NOTICE: [red]x[/] 42" in message(console)
+
+
+async def test_up_then_f5_in_one_burst_runs_the_statement_moved_to(
+    cluster: ThrowawayCluster, people: str
+) -> None:
+    app = app_for(cluster, people)
+    async with app.run_test(size=SIZE) as pilot:
+        console = await open_console(pilot, app)
+        console.editor.text = "SELECT 'first';\nSELECT 'second';"
+        console.editor.move_cursor(console.editor.document.end)
+        console.editor.focus()
+        await pilot.pause()
+        # Both keys in one read, as over a slow SSH link: F5 is a priority binding.
+        for name in ("up", "f5"):
+            app.post_message(events.Key(name, None))
+        await wait_until(pilot, lambda: console.current is not None, "the result")
+        assert console.grid.rows[0].cells == ("first",)

@@ -8,8 +8,11 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.widget import Widget
 
+from pgconsole.db.edit import Value
+from pgconsole.screens.cell_editor import CellEditorScreen
 from pgconsole.widgets.ordered_keys import OrderedInput, OrderedTextArea
 from pgconsole.widgets.sql_editor import SqlEditor
+from tests.helpers.ui import wait_until
 
 
 class Harness(App[None]):
@@ -25,11 +28,11 @@ class Harness(App[None]):
 
 
 def key(name: str) -> events.Key:
-    character = {"backspace": "\x7f", "enter": "\r", "ctrl+e": "\x05"}.get(name)
+    character = {"backspace": "\x7f", "enter": "\r", "ctrl+e": "\x05", "ctrl+s": "\x13"}.get(name)
     return events.Key(name, name if len(name) == 1 else character)
 
 
-async def burst(app: Harness, keys: list[str]) -> None:
+async def burst(app: App[None], keys: list[str]) -> None:
     """Post every key at once, as the terminal driver does with the bytes of one read."""
     for name in keys:
         app.post_message(key(name))
@@ -55,3 +58,20 @@ async def test_an_input_applies_a_burst_in_order() -> None:
         await burst(app, ["a", "b", "c", "backspace", "d", "left", "left", "x"])
         await pilot.pause(0.2)
         assert line.value == "axbd"
+
+
+async def test_ctrl_s_saves_what_was_typed_before_it_in_the_same_burst() -> None:
+    saved: list[Value] = []
+
+    async def save(value: Value) -> str | None:
+        saved.append(value)
+        return None
+
+    app = App[None]()
+    async with app.run_test() as pilot:
+        await app.push_screen(CellEditorScreen("age of people", "integer", "1", save))
+        await pilot.pause()
+        # The old value is selected: typing replaces it.
+        await burst(app, ["4", "2", "ctrl+s"])
+        await wait_until(pilot, lambda: bool(saved), "the save")
+        assert saved == ["42"]

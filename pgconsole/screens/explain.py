@@ -30,37 +30,37 @@ def misestimated(node: PlanNode) -> bool:
 
 
 def node_label(node: PlanNode, plan: Plan, hot: bool) -> Text:
-    """One node's line: summary, cost and rows, actual figures, self time, buffers."""
+    """One node's line. At 80 columns the line is wider than the screen (→ scrolls), so what a
+    DBA reads first comes first: the node, with ANALYZE its own time and share, the actual
+    figures, buffers, a misestimate; the planner's cost and rows last."""
     label = Text()
     if hot:
         label.append("▲ ", style="bold red")
     label.append(visible(node.summary), style="bold")
-    label.append(
-        f"  cost={node.startup_cost:.2f}..{node.total_cost:.2f} rows={node.plan_rows:,.0f}",
-        style="dim",
-    )
-    if plan.analyzed:
-        if node.actual_total_ms is None:
-            label.append("  never executed", style="yellow")
-        else:
-            label.append(
-                f"  actual {node.actual_startup_ms or 0:.3f}..{node.actual_total_ms:.3f} ms"
-                f" rows={node.actual_rows or 0:,.0f} loops={node.loops or 0}"
-            )
-        if node.self_ms is not None:
-            total = plan.execution_ms or plan.root.actual_total_ms or 0.0
-            share = f" ({node.self_ms / total:.0%})" if total else ""
-            label.append(f"  self {node.self_ms:.3f} ms{share}", style="bold red" if hot else "")
-        if node.shared_hit is not None or node.shared_read is not None:
-            label.append(
-                f"  hit={node.shared_hit or 0:,} read={node.shared_read or 0:,}", style="cyan"
-            )
-            if node.shared_dirtied:
-                label.append(f" dirtied={node.shared_dirtied:,}", style="cyan")
-        if misestimated(node):
-            label.append("  ≠ estimate 10x+", style="bold yellow")
-    elif hot:
-        label.append(f"  self cost {node.self_cost:.2f}", style="bold red")
+    cost = f"  cost={node.startup_cost:.2f}..{node.total_cost:.2f} rows={node.plan_rows:,.0f}"
+    if not plan.analyzed:
+        if hot:
+            label.append(f"  self cost {node.self_cost:.2f}", style="bold red")
+        label.append(cost, style="dim")
+        return label
+    if node.self_ms is not None:
+        total = plan.execution_ms or plan.root.actual_total_ms or 0.0
+        share = f" ({node.self_ms / total:.0%})" if total else ""
+        label.append(f"  self {node.self_ms:.3f} ms{share}", style="bold red" if hot else "")
+    if node.actual_total_ms is None:
+        label.append("  never executed", style="yellow")
+    else:
+        label.append(
+            f"  actual {node.actual_startup_ms or 0:.3f}..{node.actual_total_ms:.3f} ms"
+            f" rows={node.actual_rows or 0:,.0f} loops={node.loops or 0}"
+        )
+    if misestimated(node):
+        label.append("  ≠ estimate 10x+", style="bold yellow")
+    if node.shared_hit is not None or node.shared_read is not None:
+        label.append(f"  hit={node.shared_hit or 0:,} read={node.shared_read or 0:,}", style="cyan")
+        if node.shared_dirtied:
+            label.append(f" dirtied={node.shared_dirtied:,}", style="cyan")
+    label.append(cost, style="dim")
     return label
 
 

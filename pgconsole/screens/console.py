@@ -374,6 +374,9 @@ class ConsoleScreen(Screen[None]):
             return
         self.shown = []
         self._show_list()
+        # The last run's rows go: under a new statement's error they would pass for its own.
+        self.current = None
+        self.grid.display = False
         for number, statement in enumerate(statements, 1):
             self._start_running(statement, number, len(statements))
             started = time.perf_counter()
@@ -491,6 +494,8 @@ class ConsoleScreen(Screen[None]):
         if shown.result is not None and shown.result is not self.current:
             self.show_result(shown.result)
         elif shown.error is not None:
+            self.current = None
+            self.grid.display = False
             self.say(shown.error, True)
 
     def show_result(self, result: Result) -> None:

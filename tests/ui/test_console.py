@@ -196,6 +196,12 @@ async def test_dml_tags_and_a_script_reporting_each_statement(
         assert results.option_count == 2
         assert "42601" in message(console) and "syntax error" in message(console)
         assert console.editor.cursor_location == (1, 0)  # the server's error position
+        assert not console.grid.display  # SELECT 1's rows are not shown under the error
+        # A failed statement after a query: the query's rows go.
+        await run(pilot, console, "SELECT * FROM people")
+        assert console.grid.display
+        await run(pilot, console, "SELECT nonsense FROM people")
+        assert "42703" in message(console) and not console.grid.display
     conn = await admin_connect(cluster, people)
     try:
         assert await conn.fetchval("SELECT count(*) FROM people WHERE age > 20 + id % 50") == 7

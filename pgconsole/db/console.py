@@ -466,6 +466,10 @@ class ConsoleSession:
         if transaction is not None:
             pager.transaction = transaction
             self._owner = pager
+            if not page.more_after:
+                # The whole result is in the first page: nothing to hold a snapshot for (a
+                # page asked for again declares the cursor again).
+                await self._release_owner()
         return Result(statement, "SELECT", _ms(started), None, columns, page, pager)
 
     async def _release_owner(self) -> None:

@@ -81,6 +81,27 @@ async def test_a_cursor_of_ours_ends_its_transaction_when_idle_and_reopens_at_th
             await session.close()
 
 
+async def test_a_result_that_fits_in_its_first_page_holds_no_transaction(
+    cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection
+) -> None:
+    async with open_pool(cluster, database) as db:
+        session = ConsoleSession(db, read_only=False, idle_seconds=60)
+        try:
+            result = await session.run(one("SELECT g FROM generate_series(1, 100) g"))
+            assert result.page is not None and len(result.page.rows) == 100
+            assert not result.page.more_after
+            assert result.pager is not None and result.pager.total == 100
+            assert not session.holds_transaction
+            assert session.pid is not None
+            assert await backend_state(conn, session.pid) == "idle"
+            # One row more than a page: the cursor's transaction stays for the next page.
+            await session.run(one("SELECT g FROM generate_series(1, 101) g"))
+            assert session.holds_transaction
+            assert await backend_state(conn, session.pid) == "idle in transaction"
+        finally:
+            await session.close()
+
+
 async def test_statements_report_their_tags_and_rows(
     cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection
 ) -> None:

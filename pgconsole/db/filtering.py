@@ -34,6 +34,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 
+from pgconsole.db.sqltext import block_comment_end
+
 __all__ = [
     "PG_WHITESPACE",
     "FilterError",
@@ -198,9 +200,11 @@ def tokenize(text: str, *, standard_conforming_strings: bool = True) -> Iterator
         continued, newline_seen = None, False
 
         if text.startswith("/*", i):
-            end = _block_comment_end(text, i)
-            yield Token(TokenKind.COMMENT, i, text[i:end])
-            i = end
+            closed = block_comment_end(text, i)
+            if closed is None:
+                raise FilterError("unterminated comment: /* is never closed by */", i + 1)
+            yield Token(TokenKind.COMMENT, i, text[i:closed])
+            i = closed
         elif char == "'":
             end = _string_end(text, i, plain, opened_at=i)
             yield Token(TokenKind.STRING, i, text[i:end])
@@ -260,27 +264,6 @@ def _line_end(text: str, start: int) -> int:
     """Where a `--` comment stops: at the next newline, or the end of the text."""
     ends = [found for newline in _NEWLINES if (found := text.find(newline, start)) != -1]
     return min(ends, default=len(text))
-
-
-def _block_comment_end(text: str, start: int) -> int:
-    """The offset just past the `*/` closing the comment opened at `start`.
-
-    PostgreSQL nests block comments: `/* a /* b */ c */` is one comment.
-    """
-    depth = 0
-    i = start
-    while i < len(text):
-        if text.startswith("/*", i):
-            depth += 1
-            i += 2
-        elif text.startswith("*/", i):
-            depth -= 1
-            i += 2
-            if depth == 0:
-                return i
-        else:
-            i += 1
-    raise FilterError("unterminated comment: /* is never closed by */", start + 1)
 
 
 def _string_end(text: str, quote: int, quoting: _Quoting, *, opened_at: int) -> int:

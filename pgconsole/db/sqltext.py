@@ -99,7 +99,8 @@ def tokens(text: str) -> list[Token]:
         group = match.lastgroup
         end = match.end()
         if group == "block":
-            end = _block_comment_end(text, position)
+            closed = block_comment_end(text, position)
+            end = size if closed is None else closed
             append(Token(TokenKind.COMMENT, text[position:end], position, end))
         elif group == "dollar":
             close = text.find(match.group(), end)
@@ -111,8 +112,9 @@ def tokens(text: str) -> list[Token]:
     return found
 
 
-def _block_comment_end(text: str, start: int) -> int:
-    """Where the (nested) block comment starting at `start` ends; the text's end if it does not."""
+def block_comment_end(text: str, start: int) -> int | None:
+    """The offset just past the `*/` closing the block comment opened at `start`, or None when
+    it is never closed. PostgreSQL nests them: `/* a /* b */ c */` is one comment."""
     depth, position = 0, start
     while position < len(text):
         if text.startswith("/*", position):
@@ -125,7 +127,7 @@ def _block_comment_end(text: str, start: int) -> int:
                 return position
         else:
             position += 1
-    return len(text)
+    return None
 
 
 def _significant(found: Sequence[Token]) -> list[Token]:

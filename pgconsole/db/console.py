@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -230,15 +230,8 @@ class ConsoleSession:
             asyncpg.PostgresError: The server refused it or it failed (cancelled, timed out).
             OSError, asyncpg.InterfaceError: The connection was lost.
         """
-        why = self.refusal([statement])
-        if why is not None:
-            raise ConsoleRefused(why)
-        async with self._lock:
-            conn = await self._connection()
-            await self._release_owner()
-            was_in = conn.is_in_transaction()
+        async with self._turn(statement) as (conn, was_in):
             started = time.perf_counter()
-            self.running = True
             self.notices = []
             try:
                 result = await self._run(conn, statement, started)
@@ -247,8 +240,6 @@ class ConsoleSession:
             except BaseException:
                 self._after(conn, statement, was_in, failed=True)
                 raise
-            finally:
-                self.running = False
             self._after(conn, statement, was_in, failed=False)
             if statement.keyword in SETTINGS_KEYWORDS:
                 with contextlib.suppress(asyncpg.PostgresError):
@@ -262,27 +253,32 @@ class ConsoleSession:
         Raises:
             ConsoleRefused, asyncpg.PostgresError: As `run`.
         """
+        async with self._turn(statement) as (conn, was_in):
+            if was_in or not self.read_only:
+                return await explain(conn, statement.text, analyze=analyze, in_transaction=was_in)
+            # Read-only mode whatever the session settings say (a pooler drops them).
+            transaction = conn.transaction(readonly=True)
+            await transaction.start()
+            try:
+                return await explain(conn, statement.text, analyze=analyze, in_transaction=True)
+            finally:
+                with contextlib.suppress(*_CLEANUP_ERRORS):
+                    await transaction.rollback()
+
+    @contextlib.asynccontextmanager
+    async def _turn(self, statement: Statement) -> AsyncIterator[tuple[asyncpg.Connection, bool]]:
+        """The connection for one statement of the user's, and whether the user's transaction
+        was open before it: refused first if it may not run, then the session's lock held,
+        a cursor of ours ended, and `running` set while it runs (cancel applies)."""
         why = self.refusal([statement])
         if why is not None:
             raise ConsoleRefused(why)
         async with self._lock:
             conn = await self._connection()
             await self._release_owner()
-            was_in = conn.is_in_transaction()
             self.running = True
             try:
-                if was_in or not self.read_only:
-                    return await explain(
-                        conn, statement.text, analyze=analyze, in_transaction=was_in
-                    )
-                # Read-only mode whatever the session settings say (a pooler drops them).
-                transaction = conn.transaction(readonly=True)
-                await transaction.start()
-                try:
-                    return await explain(conn, statement.text, analyze=analyze, in_transaction=True)
-                finally:
-                    with contextlib.suppress(*_CLEANUP_ERRORS):
-                        await transaction.rollback()
+                yield conn, conn.is_in_transaction()
             finally:
                 self.running = False
 

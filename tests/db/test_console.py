@@ -4,8 +4,10 @@ read-only mode."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -26,6 +28,24 @@ def one(sql: str) -> Statement:
     return statements[0]
 
 
+@contextlib.asynccontextmanager
+async def console_session(
+    cluster: ThrowawayCluster,
+    database: str,
+    *,
+    read_only: bool,
+    pool_session: SessionSettings | None = None,
+    idle_seconds: float = 5.0,
+) -> AsyncIterator[ConsoleSession]:
+    """A console session beside the app's pool on `database`, both closed on the way out."""
+    async with open_pool(cluster, database, pool_session) as db:
+        session = ConsoleSession(db, read_only=read_only, idle_seconds=idle_seconds)
+        try:
+            yield session
+        finally:
+            await session.close()
+
+
 async def backend_state(conn: asyncpg.Connection, pid: int) -> str | None:
     state: str | None = await conn.fetchval(
         "SELECT state FROM pg_stat_activity WHERE pid = $1", pid
@@ -36,229 +56,189 @@ async def backend_state(conn: asyncpg.Connection, pid: int) -> str | None:
 async def test_a_query_streams_page_by_page_in_the_servers_order(
     cluster: ThrowawayCluster, database: str
 ) -> None:
-    async with open_pool(cluster, database) as db:
-        session = ConsoleSession(db, read_only=False)
-        try:
-            result = await session.run(
-                one("SELECT g, g * 2 AS double FROM generate_series(1, 250000) g")
-            )
-            assert result.tag == "SELECT"
-            assert [c.name for c in result.columns] == ["g", "double"]
-            assert result.columns[0].numeric
-            assert result.page is not None and result.pager is not None
-            assert [r.cells for r in result.page.rows[:2]] == [("1", "2"), ("2", "4")]
-            assert len(result.page.rows) == 100 and result.page.more_after
-            second = await result.pager.after(result.page.rows[-1])
-            assert second.rows[0].cells == ("101", "202")
-            last = await result.pager.last()
-            assert last.rows[-1].cells == ("250000", "500000")
-            assert not last.more_after and result.pager.total == 250000
-            back = await result.pager.before(last.rows[0])
-            assert back.rows[-1].cells[0] == str(250000 - 100)
-        finally:
-            await session.close()
+    async with console_session(cluster, database, read_only=False) as session:
+        result = await session.run(
+            one("SELECT g, g * 2 AS double FROM generate_series(1, 250000) g")
+        )
+        assert result.tag == "SELECT"
+        assert [c.name for c in result.columns] == ["g", "double"]
+        assert result.columns[0].numeric
+        assert result.page is not None and result.pager is not None
+        assert [r.cells for r in result.page.rows[:2]] == [("1", "2"), ("2", "4")]
+        assert len(result.page.rows) == 100 and result.page.more_after
+        second = await result.pager.after(result.page.rows[-1])
+        assert second.rows[0].cells == ("101", "202")
+        last = await result.pager.last()
+        assert last.rows[-1].cells == ("250000", "500000")
+        assert not last.more_after and result.pager.total == 250000
+        back = await result.pager.before(last.rows[0])
+        assert back.rows[-1].cells[0] == str(250000 - 100)
 
 
 async def test_a_cursor_of_ours_ends_its_transaction_when_idle_and_reopens_at_the_same_row(
     cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection
 ) -> None:
-    async with open_pool(cluster, database) as db:
-        session = ConsoleSession(db, read_only=False, idle_seconds=0.2)
-        try:
-            result = await session.run(one("SELECT g FROM generate_series(1, 1000) g ORDER BY g"))
-            assert result.pager is not None and result.page is not None
-            assert session.pid is not None
-            assert await backend_state(conn, session.pid) == "idle in transaction"
-            await asyncio.sleep(0.3)
-            assert await session.close_if_idle()
-            assert not session.holds_transaction
-            assert await backend_state(conn, session.pid) == "idle"
-            page = await result.pager.after(result.page.rows[-1])
-            assert page.rows[0].cells == ("101",)
-            # Reopened READ ONLY: the query ran again, and a writing function could not.
-            assert session.holds_transaction
-        finally:
-            await session.close()
+    async with console_session(cluster, database, read_only=False, idle_seconds=0.2) as session:
+        result = await session.run(one("SELECT g FROM generate_series(1, 1000) g ORDER BY g"))
+        assert result.pager is not None and result.page is not None
+        assert session.pid is not None
+        assert await backend_state(conn, session.pid) == "idle in transaction"
+        await asyncio.sleep(0.3)
+        assert await session.close_if_idle()
+        assert not session.holds_transaction
+        assert await backend_state(conn, session.pid) == "idle"
+        page = await result.pager.after(result.page.rows[-1])
+        assert page.rows[0].cells == ("101",)
+        # Reopened READ ONLY: the query ran again, and a writing function could not.
+        assert session.holds_transaction
 
 
 async def test_a_result_that_fits_in_its_first_page_holds_no_transaction(
     cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection
 ) -> None:
-    async with open_pool(cluster, database) as db:
-        session = ConsoleSession(db, read_only=False, idle_seconds=60)
-        try:
-            result = await session.run(one("SELECT g FROM generate_series(1, 100) g"))
-            assert result.page is not None and len(result.page.rows) == 100
-            assert not result.page.more_after
-            assert result.pager is not None and result.pager.total == 100
-            assert not session.holds_transaction
-            assert session.pid is not None
-            assert await backend_state(conn, session.pid) == "idle"
-            # One row more than a page: the cursor's transaction stays for the next page.
-            await session.run(one("SELECT g FROM generate_series(1, 101) g"))
-            assert session.holds_transaction
-            assert await backend_state(conn, session.pid) == "idle in transaction"
-        finally:
-            await session.close()
+    async with console_session(cluster, database, read_only=False, idle_seconds=60) as session:
+        result = await session.run(one("SELECT g FROM generate_series(1, 100) g"))
+        assert result.page is not None and len(result.page.rows) == 100
+        assert not result.page.more_after
+        assert result.pager is not None and result.pager.total == 100
+        assert not session.holds_transaction
+        assert session.pid is not None
+        assert await backend_state(conn, session.pid) == "idle"
+        # One row more than a page: the cursor's transaction stays for the next page.
+        await session.run(one("SELECT g FROM generate_series(1, 101) g"))
+        assert session.holds_transaction
+        assert await backend_state(conn, session.pid) == "idle in transaction"
 
 
 async def test_statements_report_their_tags_and_rows(
     cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection
 ) -> None:
     await conn.execute("CREATE TABLE t (id int PRIMARY KEY, flag boolean, note text)")
-    async with open_pool(cluster, database) as db:
-        session = ConsoleSession(db, read_only=False)
-        try:
-            inserted = await session.run(
-                one("INSERT INTO t SELECT g, g % 2 = 0, 'n' || g FROM generate_series(1, 5) g")
-            )
-            assert inserted.tag == "INSERT 0 5" and inserted.rows_affected == 5
-            assert inserted.page is None
-            updated = await session.run(one("UPDATE t SET note = 'x' WHERE id <= 3"))
-            assert updated.tag == "UPDATE 3" and updated.rows_affected == 3
-            returned = await session.run(one("DELETE FROM t WHERE id > 3 RETURNING id, flag"))
-            assert returned.rows_affected == 2 and returned.tag == "DELETE 2"
-            assert returned.page is not None
-            # Text made by the server (`::text`, as the grid shows it), not Python's True/False.
-            assert sorted(r.cells for r in returned.page.rows) == [("4", "true"), ("5", "false")]
-            shown = await session.run(one("SHOW statement_timeout"))
-            assert shown.page is not None and shown.page.rows[0].cells == ("30s",)
-            created = await session.run(one("CREATE INDEX t_note ON t (note)"))
-            assert created.tag == "CREATE INDEX"
-            vacuumed = await session.run(one("VACUUM t"))  # cannot run inside a transaction
-            assert vacuumed.tag == "VACUUM"
-            assert await conn.fetchval("SELECT count(*) FROM t") == 3
-        finally:
-            await session.close()
+    async with console_session(cluster, database, read_only=False) as session:
+        inserted = await session.run(
+            one("INSERT INTO t SELECT g, g % 2 = 0, 'n' || g FROM generate_series(1, 5) g")
+        )
+        assert inserted.tag == "INSERT 0 5" and inserted.rows_affected == 5
+        assert inserted.page is None
+        updated = await session.run(one("UPDATE t SET note = 'x' WHERE id <= 3"))
+        assert updated.tag == "UPDATE 3" and updated.rows_affected == 3
+        returned = await session.run(one("DELETE FROM t WHERE id > 3 RETURNING id, flag"))
+        assert returned.rows_affected == 2 and returned.tag == "DELETE 2"
+        assert returned.page is not None
+        # Text made by the server (`::text`, as the grid shows it), not Python's True/False.
+        assert sorted(r.cells for r in returned.page.rows) == [("4", "true"), ("5", "false")]
+        shown = await session.run(one("SHOW statement_timeout"))
+        assert shown.page is not None and shown.page.rows[0].cells == ("30s",)
+        created = await session.run(one("CREATE INDEX t_note ON t (note)"))
+        assert created.tag == "CREATE INDEX"
+        vacuumed = await session.run(one("VACUUM t"))  # cannot run inside a transaction
+        assert vacuumed.tag == "VACUUM"
+        assert await conn.fetchval("SELECT count(*) FROM t") == 3
 
 
 async def test_a_users_transaction_is_followed_and_its_waiters_are_named(
     cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection
 ) -> None:
     await conn.execute("CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 0)")
-    async with open_pool(cluster, database) as db:
-        session = ConsoleSession(db, read_only=False)
-        try:
-            await session.run(one("BEGIN"))
-            assert session.in_transaction and session.tx_statements == 1
-            await session.run(one("UPDATE t SET v = 1 WHERE id = 1"))
-            assert session.tx_statements == 2
-            # Another session now waits on the row lock.
-            blocked = asyncio.create_task(conn.execute("UPDATE t SET v = 2 WHERE id = 1"))
-            deadline = time.monotonic() + 5
+    async with console_session(cluster, database, read_only=False) as session:
+        await session.run(one("BEGIN"))
+        assert session.in_transaction and session.tx_statements == 1
+        await session.run(one("UPDATE t SET v = 1 WHERE id = 1"))
+        assert session.tx_statements == 2
+        # Another session now waits on the row lock.
+        blocked = asyncio.create_task(conn.execute("UPDATE t SET v = 2 WHERE id = 1"))
+        deadline = time.monotonic() + 5
+        waiters = await session.waiters()
+        while not waiters and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
             waiters = await session.waiters()
-            while not waiters and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
-                waiters = await session.waiters()
-            assert [w.pid for w in waiters] == [conn.get_server_pid()]
-            assert "UPDATE t SET v = 2" in waiters[0].query
-            generation = session.generation
-            await session.run(one("ROLLBACK"))
-            await blocked
-            assert not session.in_transaction and session.generation == generation + 1
-            assert await conn.fetchval("SELECT v FROM t") == 2  # ours was rolled back
-        finally:
-            await session.close()
+        assert [w.pid for w in waiters] == [conn.get_server_pid()]
+        assert "UPDATE t SET v = 2" in waiters[0].query
+        generation = session.generation
+        await session.run(one("ROLLBACK"))
+        await blocked
+        assert not session.in_transaction and session.generation == generation + 1
+        assert await conn.fetchval("SELECT v FROM t") == 2  # ours was rolled back
 
 
 async def test_a_failed_statement_aborts_the_users_transaction_until_rollback(
     cluster: ThrowawayCluster, database: str
 ) -> None:
-    async with open_pool(cluster, database) as db:
-        session = ConsoleSession(db, read_only=False)
-        try:
-            await session.run(one("BEGIN"))
-            with pytest.raises(asyncpg.DivisionByZeroError):
-                await session.run(one("SELECT 1 / 0"))
-            assert session.aborted and session.in_transaction
-            with pytest.raises(asyncpg.InFailedSQLTransactionError):
-                await session.run(one("SELECT 1"))
-            await session.run(one("ROLLBACK"))
-            assert not session.aborted and not session.in_transaction
-            result = await session.run(one("SELECT 42"))
-            assert result.page is not None and result.page.rows[0].cells == ("42",)
-        finally:
-            await session.close()
+    async with console_session(cluster, database, read_only=False) as session:
+        await session.run(one("BEGIN"))
+        with pytest.raises(asyncpg.DivisionByZeroError):
+            await session.run(one("SELECT 1 / 0"))
+        assert session.aborted and session.in_transaction
+        with pytest.raises(asyncpg.InFailedSQLTransactionError):
+            await session.run(one("SELECT 1"))
+        await session.run(one("ROLLBACK"))
+        assert not session.aborted and not session.in_transaction
+        result = await session.run(one("SELECT 42"))
+        assert result.page is not None and result.page.rows[0].cells == ("42",)
 
 
 async def test_a_cursor_in_the_users_transaction_is_declared_again_after_it_ends(
     cluster: ThrowawayCluster, database: str
 ) -> None:
-    async with open_pool(cluster, database) as db:
-        session = ConsoleSession(db, read_only=False)
-        try:
-            await session.run(one("BEGIN"))
-            result = await session.run(one("SELECT g FROM generate_series(1, 500) g"))
-            assert result.pager is not None and result.page is not None
-            assert not session.holds_transaction  # the cursor lives in the user's
-            await session.run(one("COMMIT"))
-            page = await result.pager.after(result.page.rows[-1])
-            assert page.rows[0].cells == ("101",)
-        finally:
-            await session.close()
+    async with console_session(cluster, database, read_only=False) as session:
+        await session.run(one("BEGIN"))
+        result = await session.run(one("SELECT g FROM generate_series(1, 500) g"))
+        assert result.pager is not None and result.page is not None
+        assert not session.holds_transaction  # the cursor lives in the user's
+        await session.run(one("COMMIT"))
+        page = await result.pager.after(result.page.rows[-1])
+        assert page.rows[0].cells == ("101",)
 
 
 async def test_cancel_ends_the_statement_on_the_server_and_the_session_goes_on(
     cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection
 ) -> None:
-    async with open_pool(cluster, database) as db:
-        session = ConsoleSession(db, read_only=False)
-        try:
-            await session.open()
-            running = asyncio.create_task(session.run(one("SELECT pg_sleep(60)")))
-            deadline = time.monotonic() + 5
-            while await backend_state(conn, session.pid or 0) != "active":
-                assert time.monotonic() < deadline, "pg_sleep never started"
-                await asyncio.sleep(0.02)
-            asked = time.monotonic()
-            assert await session.cancel()
-            with pytest.raises(asyncpg.QueryCanceledError, match="user request"):
-                await asyncio.wait_for(running, 5)
-            assert time.monotonic() - asked < 1.0
-            assert await backend_state(conn, session.pid or 0) == "idle"
-            result = await session.run(one("SELECT 'still here'"))
-            assert result.page is not None and result.page.rows[0].cells == ("still here",)
-            assert not await session.cancel()  # nothing runs
-        finally:
-            await session.close()
+    async with console_session(cluster, database, read_only=False) as session:
+        await session.open()
+        running = asyncio.create_task(session.run(one("SELECT pg_sleep(60)")))
+        deadline = time.monotonic() + 5
+        while await backend_state(conn, session.pid or 0) != "active":
+            assert time.monotonic() < deadline, "pg_sleep never started"
+            await asyncio.sleep(0.02)
+        asked = time.monotonic()
+        assert await session.cancel()
+        with pytest.raises(asyncpg.QueryCanceledError, match="user request"):
+            await asyncio.wait_for(running, 5)
+        assert time.monotonic() - asked < 1.0
+        assert await backend_state(conn, session.pid or 0) == "idle"
+        result = await session.run(one("SELECT 'still here'"))
+        assert result.page is not None and result.page.rows[0].cells == ("still here",)
+        assert not await session.cancel()  # nothing runs
 
 
 async def test_the_statement_timeout_applies_and_is_shown(
     cluster: ThrowawayCluster, database: str
 ) -> None:
-    async with open_pool(cluster, database) as db:
-        session = ConsoleSession(db, read_only=False)
-        try:
-            await session.open()
-            assert session.statement_timeout == "30s"
-            await session.run(one("SET statement_timeout = '150ms'"))
-            assert session.statement_timeout == "150ms"
-            with pytest.raises(asyncpg.QueryCanceledError, match="statement timeout"):
-                await session.run(one("SELECT pg_sleep(2)"))
-        finally:
-            await session.close()
+    async with console_session(cluster, database, read_only=False) as session:
+        await session.open()
+        assert session.statement_timeout == "30s"
+        await session.run(one("SET statement_timeout = '150ms'"))
+        assert session.statement_timeout == "150ms"
+        with pytest.raises(asyncpg.QueryCanceledError, match="statement timeout"):
+            await session.run(one("SELECT pg_sleep(2)"))
 
 
 async def test_a_second_statement_never_rides_along(
     cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection
 ) -> None:
     await conn.execute("CREATE TABLE keep (id int)")
-    async with open_pool(cluster, database) as db:
-        session = ConsoleSession(db, read_only=False)
-        try:
-            for sql in (
-                "SELECT 1; DROP TABLE keep",
-                "SELECT 1) AS q(_c0); DROP TABLE keep; SELECT * FROM (SELECT 1",
-                "UPDATE keep SET id = 1; DROP TABLE keep",
-            ):
-                with pytest.raises(asyncpg.PostgresError):
-                    await session.run(Statement(sql, 0, len(sql)))
-            assert await conn.fetchval("SELECT to_regclass('keep') IS NOT NULL")
-            # A trailing comment does not swallow the wrapper's closing parenthesis.
-            result = await session.run(Statement("SELECT 7 -- the answer", 0, 22))
-            assert result.page is not None and result.page.rows[0].cells == ("7",)
-        finally:
-            await session.close()
+    async with console_session(cluster, database, read_only=False) as session:
+        for sql in (
+            "SELECT 1; DROP TABLE keep",
+            "SELECT 1) AS q(_c0); DROP TABLE keep; SELECT * FROM (SELECT 1",
+            "UPDATE keep SET id = 1; DROP TABLE keep",
+        ):
+            with pytest.raises(asyncpg.PostgresError):
+                await session.run(Statement(sql, 0, len(sql)))
+        assert await conn.fetchval("SELECT to_regclass('keep') IS NOT NULL")
+        # A trailing comment does not swallow the wrapper's closing parenthesis.
+        result = await session.run(Statement("SELECT 7 -- the answer", 0, 22))
+        assert result.page is not None and result.page.rows[0].cells == ("7",)
 
 
 async def test_a_procedure_that_commits_can_be_called(
@@ -269,14 +249,10 @@ async def test_a_procedure_that_commits_can_be_called(
         "CREATE PROCEDURE p(INOUT done int) LANGUAGE plpgsql AS $$"
         " BEGIN INSERT INTO log VALUES (1); COMMIT; done := 1; END $$"
     )
-    async with open_pool(cluster, database) as db:
-        session = ConsoleSession(db, read_only=False)
-        try:
-            result = await session.run(one("CALL p(NULL)"))
-            assert result.page is not None and result.page.rows[0].cells == ("1",)
-            assert await conn.fetchval("SELECT count(*) FROM log") == 1
-        finally:
-            await session.close()
+    async with console_session(cluster, database, read_only=False) as session:
+        result = await session.run(one("CALL p(NULL)"))
+        assert result.page is not None and result.page.rows[0].cells == ("1",)
+        assert await conn.fetchval("SELECT count(*) FROM log") == 1
 
 
 READ_ONLY_ESCAPES = [
@@ -296,22 +272,20 @@ async def test_read_only_mode_refuses_escapes(
     cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection, sql: str
 ) -> None:
     await conn.execute("CREATE TABLE t (id int); INSERT INTO t VALUES (1)")
-    async with open_pool(cluster, database, SessionSettings(read_only=True)) as db:
-        session = ConsoleSession(db, read_only=True)
-        try:
-            with pytest.raises(ConsoleRefused):
-                await session.run(one(sql))
-            assert session.refusal(split_statements(f"COMMIT; {sql}")) is not None
-            assert session.refusal(split_statements("COMMIT; DELETE FROM t")) is not None
-            with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
-                await session.run(one("DELETE FROM t"))
-            await session.run(one("BEGIN"))
-            with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
-                await session.run(one("DELETE FROM t"))
-            await session.run(one("ROLLBACK"))
-            assert await conn.fetchval("SELECT count(*) FROM t") == 1
-        finally:
-            await session.close()
+    async with console_session(
+        cluster, database, read_only=True, pool_session=SessionSettings(read_only=True)
+    ) as session:
+        with pytest.raises(ConsoleRefused):
+            await session.run(one(sql))
+        assert session.refusal(split_statements(f"COMMIT; {sql}")) is not None
+        assert session.refusal(split_statements("COMMIT; DELETE FROM t")) is not None
+        with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
+            await session.run(one("DELETE FROM t"))
+        await session.run(one("BEGIN"))
+        with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
+            await session.run(one("DELETE FROM t"))
+        await session.run(one("ROLLBACK"))
+        assert await conn.fetchval("SELECT count(*) FROM t") == 1
 
 
 async def test_read_only_mode_holds_without_the_session_setting(
@@ -319,25 +293,23 @@ async def test_read_only_mode_holds_without_the_session_setting(
 ) -> None:
     """Behind a pooler the session settings are not sent: the console's own READ ONLY holds."""
     await conn.execute("CREATE TABLE t (id int); INSERT INTO t VALUES (1)")
-    async with open_pool(cluster, database) as db:  # default_transaction_read_only off
-        session = ConsoleSession(db, read_only=True)
-        try:
-            for sql in ("DELETE FROM t", "INSERT INTO t VALUES (2) RETURNING id"):
-                with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
-                    await session.run(one(sql))
-            await session.run(one("BEGIN"))
+    async with console_session(
+        cluster, database, read_only=True
+    ) as session:  # default_transaction_read_only off
+        for sql in ("DELETE FROM t", "INSERT INTO t VALUES (2) RETURNING id"):
             with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
-                await session.run(one("UPDATE t SET id = 3"))
-            await session.run(one("ROLLBACK"))
-            plan_error = None
-            try:
-                await session.explain(one("DELETE FROM t"), analyze=True)
-            except asyncpg.ReadOnlySQLTransactionError as error:
-                plan_error = error
-            assert plan_error is not None
-            assert await conn.fetchval("SELECT count(*) FROM t") == 1
-        finally:
-            await session.close()
+                await session.run(one(sql))
+        await session.run(one("BEGIN"))
+        with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
+            await session.run(one("UPDATE t SET id = 3"))
+        await session.run(one("ROLLBACK"))
+        plan_error = None
+        try:
+            await session.explain(one("DELETE FROM t"), analyze=True)
+        except asyncpg.ReadOnlySQLTransactionError as error:
+            plan_error = error
+        assert plan_error is not None
+        assert await conn.fetchval("SELECT count(*) FROM t") == 1
 
 
 async def test_explain_analyze_of_an_update_changes_nothing(
@@ -349,26 +321,22 @@ async def test_explain_analyze_of_an_update_changes_nothing(
         "INSERT INTO a SELECT g, 0 FROM generate_series(1, 2000) g;"
         "INSERT INTO b SELECT g, g FROM generate_series(1, 2000) g; ANALYZE a; ANALYZE b"
     )
-    async with open_pool(cluster, database) as db:
-        session = ConsoleSession(db, read_only=False)
-        try:
-            plan = await session.explain(
-                one("SELECT * FROM a JOIN b ON b.a_id = a.id WHERE a.v = 0"), analyze=False
-            )
-            assert "Join" in plan.root.node_type or plan.root.children
-            analysed = await session.explain(one("UPDATE a SET v = v + 1"), analyze=True)
-            assert analysed.analyzed and analysed.rolled_back
-            assert await conn.fetchval("SELECT sum(v) FROM a") == 0
-            # Inside the user's transaction too, which stays usable.
-            await session.run(one("BEGIN"))
-            await session.run(one("UPDATE a SET v = 5 WHERE id = 1"))
-            await session.explain(one("UPDATE a SET v = v + 1"), analyze=True)
-            check = await session.run(one("SELECT sum(v) FROM a"))
-            assert check.page is not None and check.page.rows[0].cells == ("5",)
-            await session.run(one("ROLLBACK"))
-            assert await conn.fetchval("SELECT sum(v) FROM a") == 0
-        finally:
-            await session.close()
+    async with console_session(cluster, database, read_only=False) as session:
+        plan = await session.explain(
+            one("SELECT * FROM a JOIN b ON b.a_id = a.id WHERE a.v = 0"), analyze=False
+        )
+        assert "Join" in plan.root.node_type or plan.root.children
+        analysed = await session.explain(one("UPDATE a SET v = v + 1"), analyze=True)
+        assert analysed.analyzed and analysed.rolled_back
+        assert await conn.fetchval("SELECT sum(v) FROM a") == 0
+        # Inside the user's transaction too, which stays usable.
+        await session.run(one("BEGIN"))
+        await session.run(one("UPDATE a SET v = 5 WHERE id = 1"))
+        await session.explain(one("UPDATE a SET v = v + 1"), analyze=True)
+        check = await session.run(one("SELECT sum(v) FROM a"))
+        assert check.page is not None and check.page.rows[0].cells == ("5",)
+        await session.run(one("ROLLBACK"))
+        assert await conn.fetchval("SELECT sum(v) FROM a") == 0
 
 
 def test_wrappers_keep_a_trailing_comment_inside_its_line() -> None:
@@ -400,63 +368,51 @@ async def test_copy_with_the_client_is_refused_and_the_session_goes_on(
     cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection
 ) -> None:
     await conn.execute("CREATE TABLE t (a int)")
-    async with open_pool(cluster, database) as db:
-        session = ConsoleSession(db, read_only=False)
-        try:
-            for sql in ("COPY t FROM STDIN", "copy t (a) from stdin with (format csv)"):
-                with pytest.raises(ConsoleRefused, match="STDIN"):
-                    await asyncio.wait_for(session.run(one(sql)), 5)
-            with pytest.raises(ConsoleRefused, match="STDOUT"):
-                await session.run(one("COPY (SELECT 1) TO STDOUT"))
-            for sql, tag in (
-                ("PREPARE p AS SELECT 1", "PREPARE"),
-                ("LISTEN x", "LISTEN"),
-                ("SELECT 1 INTO t2", "SELECT 1"),
-            ):
-                assert (await asyncio.wait_for(session.run(one(sql)), 5)).tag == tag
-            executed = await session.run(one("EXECUTE p"))
-            assert executed.page is not None and executed.page.rows[0].cells == ("1",)
-        finally:
-            await session.close()
+    async with console_session(cluster, database, read_only=False) as session:
+        for sql in ("COPY t FROM STDIN", "copy t (a) from stdin with (format csv)"):
+            with pytest.raises(ConsoleRefused, match="STDIN"):
+                await asyncio.wait_for(session.run(one(sql)), 5)
+        with pytest.raises(ConsoleRefused, match="STDOUT"):
+            await session.run(one("COPY (SELECT 1) TO STDOUT"))
+        for sql, tag in (
+            ("PREPARE p AS SELECT 1", "PREPARE"),
+            ("LISTEN x", "LISTEN"),
+            ("SELECT 1 INTO t2", "SELECT 1"),
+        ):
+            assert (await asyncio.wait_for(session.run(one(sql)), 5)).tag == tag
+        executed = await session.run(one("EXECUTE p"))
+        assert executed.page is not None and executed.page.rows[0].cells == ("1",)
 
 
 async def test_the_servers_notices_come_with_the_result(
     cluster: ThrowawayCluster, database: str
 ) -> None:
-    async with open_pool(cluster, database) as db:
-        session = ConsoleSession(db, read_only=False)
-        try:
-            result = await session.run(
-                one("DO $$ BEGIN RAISE NOTICE 'hello %', 1; RAISE NOTICE '[red]x[/]'; END $$")
+    async with console_session(cluster, database, read_only=False) as session:
+        result = await session.run(
+            one("DO $$ BEGIN RAISE NOTICE 'hello %', 1; RAISE NOTICE '[red]x[/]'; END $$")
+        )
+        assert result.tag == "DO"
+        assert result.notices == ("NOTICE: hello 1", "NOTICE: [red]x[/]")
+        committed = await session.run(one("COMMIT"))
+        assert committed.notices == ("WARNING: there is no transaction in progress",)
+        with pytest.raises(asyncpg.RaiseError):
+            await session.run(
+                one("DO $$ BEGIN RAISE NOTICE 'before'; RAISE EXCEPTION 'boom'; END $$")
             )
-            assert result.tag == "DO"
-            assert result.notices == ("NOTICE: hello 1", "NOTICE: [red]x[/]")
-            committed = await session.run(one("COMMIT"))
-            assert committed.notices == ("WARNING: there is no transaction in progress",)
-            with pytest.raises(asyncpg.RaiseError):
-                await session.run(
-                    one("DO $$ BEGIN RAISE NOTICE 'before'; RAISE EXCEPTION 'boom'; END $$")
-                )
-            assert session.notices == ["NOTICE: before"]
-        finally:
-            await session.close()
+        assert session.notices == ["NOTICE: before"]
 
 
 async def test_a_lost_connection_under_an_idle_cursor_is_no_error(
     cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection
 ) -> None:
-    async with open_pool(cluster, database) as db:
-        session = ConsoleSession(db, read_only=False, idle_seconds=0.1)
-        try:
-            result = await session.run(one("SELECT g FROM generate_series(1, 500) g"))
-            assert session.holds_transaction and result.pager is not None
-            await conn.execute("SELECT pg_terminate_backend($1)", session.pid)
-            await asyncio.sleep(0.3)
-            assert await session.close_if_idle()  # the timer's call: no exception
-            again = await session.run(one("SELECT 'new connection'"))
-            assert again.page is not None and again.page.rows[0].cells == ("new connection",)
-            assert result.page is not None
-            page = await result.pager.after(result.page.rows[-1])  # declared again
-            assert page.rows[0].cells == ("101",)
-        finally:
-            await session.close()
+    async with console_session(cluster, database, read_only=False, idle_seconds=0.1) as session:
+        result = await session.run(one("SELECT g FROM generate_series(1, 500) g"))
+        assert session.holds_transaction and result.pager is not None
+        await conn.execute("SELECT pg_terminate_backend($1)", session.pid)
+        await asyncio.sleep(0.3)
+        assert await session.close_if_idle()  # the timer's call: no exception
+        again = await session.run(one("SELECT 'new connection'"))
+        assert again.page is not None and again.page.rows[0].cells == ("new connection",)
+        assert result.page is not None
+        page = await result.pager.after(result.page.rows[-1])  # declared again
+        assert page.rows[0].cells == ("101",)

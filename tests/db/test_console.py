@@ -19,6 +19,7 @@ from pgconsole.db.export import ExportFormat, export, query_source
 from pgconsole.db.params import SessionSettings
 from pgconsole.db.sqltext import Statement, split_statements
 from tests.conftest import open_pool
+from tests.helpers.queries import backend_state
 
 
 def one(sql: str) -> Statement:
@@ -44,13 +45,6 @@ async def console_session(
             yield session
         finally:
             await session.close()
-
-
-async def backend_state(conn: asyncpg.Connection, pid: int) -> str | None:
-    state: str | None = await conn.fetchval(
-        "SELECT state FROM pg_stat_activity WHERE pid = $1", pid
-    )
-    return state
 
 
 async def test_a_query_streams_page_by_page_in_the_servers_order(

@@ -1,4 +1,4 @@
-"""Counting the statements a connection sends (asyncpg's query logger)."""
+"""Asking the server about connections: the statements one sends, the state of a backend."""
 
 from __future__ import annotations
 
@@ -25,3 +25,11 @@ class QueryCounter:
 
     def _log(self, record: asyncpg.connection.LoggedQuery) -> None:
         self.queries.append(record.query)
+
+
+async def backend_state(conn: asyncpg.Connection, pid: int | None) -> str | None:
+    """`pg_stat_activity.state` of backend `pid` ('active', 'idle in transaction', …)."""
+    state: str | None = await conn.fetchval(
+        "SELECT state FROM pg_stat_activity WHERE pid = $1", pid
+    )
+    return state

@@ -32,7 +32,8 @@ def connected(app: PgConsoleApp) -> bool:
 
 
 def failed(app: PgConsoleApp) -> bool:
-    return isinstance(app.screen, ConnectionErrorScreen)
+    """The error screen is up, its lines composed (pushed is not yet mounted)."""
+    return isinstance(app.screen, ConnectionErrorScreen) and app.screen.is_mounted
 
 
 async def test_connects_over_verified_tls(

@@ -27,6 +27,7 @@ from pgconsole.screens.history import HistoryScreen
 from pgconsole.screens.value import ValueScreen
 from pgconsole.widgets.sql_editor import CompletionMenu
 from tests.conftest import admin_connect
+from tests.helpers.queries import backend_state
 from tests.helpers.ui import app_for, tree_labels, wait_until
 
 SIZE = (80, 24)
@@ -223,20 +224,14 @@ async def test_the_cancel_key_ends_a_statement_on_the_server_within_a_second(
             console.editor.text = "SELECT pg_sleep(60)"
             await pilot.press("f5")
 
-            async def state() -> str | None:
-                value: str | None = await conn.fetchval(
-                    "SELECT state FROM pg_stat_activity WHERE pid = $1", pid
-                )
-                return value
-
             deadline = time.monotonic() + 10
-            while await state() != "active":
+            while await backend_state(conn, pid) != "active":
                 assert time.monotonic() < deadline
                 await pilot.pause(0.05)
             assert "running" in status(console)
             pressed = time.monotonic()
             await pilot.press("ctrl+c")
-            while await state() != "idle":
+            while await backend_state(conn, pid) != "idle":
                 assert time.monotonic() - pressed < 1.0, "still running a second after ctrl+c"
                 await pilot.pause(0.02)
             worker = console.running
@@ -450,17 +445,11 @@ async def test_no_transaction_is_left_open_while_the_user_looks_away(
             console = await open_console(pilot, app)
             pid = console.session.pid
 
-            async def state() -> str | None:
-                value: str | None = await conn.fetchval(
-                    "SELECT state FROM pg_stat_activity WHERE pid = $1", pid
-                )
-                return value
-
             # A query's cursor: our short transaction ends once idle, paging goes on after.
             await run(pilot, console, "SELECT id FROM people ORDER BY id")
-            assert await state() == "idle in transaction"
+            assert await backend_state(conn, pid) == "idle in transaction"
             await pilot.pause(2.5)
-            assert await state() == "idle"
+            assert await backend_state(conn, pid) == "idle"
             console.grid.focus()
             await pilot.press("end")
             await wait_until(
@@ -469,11 +458,11 @@ async def test_no_transaction_is_left_open_while_the_user_looks_away(
             # The user's own transaction: rolled back 3 s before the server's 6 s limit.
             await run(pilot, console, "BEGIN")
             await run(pilot, console, "UPDATE people SET age = 0")
-            assert await state() == "idle in transaction"
+            assert await backend_state(conn, pid) == "idle in transaction"
             await wait_until(
                 pilot, lambda: not console.session.in_transaction, "the idle rollback", within=8
             )
-            assert await state() == "idle"
+            assert await backend_state(conn, pid) == "idle"
             assert any("rolled back" in str(n.message) for n in app._notifications)
         assert await conn.fetchval("SELECT count(*) FROM people WHERE age = 0") == 0
     finally:

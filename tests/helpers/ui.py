@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from textual.app import App
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Static, Tree
 
 from pgconsole.app import PgConsoleApp
@@ -17,6 +18,8 @@ from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.db.opening import open_early
 from pgconsole.widgets.grid import DataGrid
 from tests.conftest import params_for
+
+ScreenT = TypeVar("ScreenT", bound=Screen[Any])
 
 
 async def wait_until(
@@ -28,6 +31,19 @@ async def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {within} s waiting for {what}")
         await pilot.pause(0.05)
+
+
+async def wait_for_screen(
+    pilot: Pilot[Any], app: App[Any], kind: type[ScreenT], what: str, within: float = 15.0
+) -> ScreenT:
+    """Let the app run until its screen is a `kind`, mounted (a pushed screen is on the stack
+    before its widgets are composed); return it."""
+    await wait_until(
+        pilot, lambda: isinstance(app.screen, kind) and app.screen.is_mounted, what, within
+    )
+    screen = app.screen
+    assert isinstance(screen, kind)
+    return screen
 
 
 def shown(app: App[Any], selector: str) -> str:

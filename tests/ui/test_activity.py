@@ -19,7 +19,7 @@ from pgconsole.screens.activity import ActivityScreen
 from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.widgets.session_table import SessionTable
 from tests.conftest import admin_connect, params_for
-from tests.helpers.ui import app_for, shown, wait_until
+from tests.helpers.ui import app_for, shown, wait_for_screen, wait_until
 
 SIZE = (120, 40)
 
@@ -29,7 +29,7 @@ def make_app(cluster: ThrowawayCluster, database: str, **settings: Any) -> PgCon
 
 
 async def activity(pilot: Pilot[Any], app: PgConsoleApp, samples: int = 1) -> ActivityScreen:
-    await wait_until(pilot, lambda: isinstance(app.screen, ActivityScreen), "the screen")
+    await wait_for_screen(pilot, app, ActivityScreen, "the screen")
     screen = app.screen
     assert isinstance(screen, ActivityScreen)
     start = screen.samples
@@ -148,7 +148,7 @@ async def test_cancel_acts_on_the_selected_pid_and_read_only_refuses(
             screen = await activity(pilot, app)
             await select_pid(pilot, screen, sleeper.get_server_pid())
             await pilot.press("c")
-            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "confirm")
+            await wait_for_screen(pilot, app, ConfirmScreen, "confirm")
             assert "pg_sleep" in shown(app, "#confirm-detail")
             await pilot.press("y")
             with pytest.raises(asyncpg.QueryCanceledError):
@@ -242,5 +242,5 @@ async def test_terminate_ends_the_selected_session_only(
 
 
 async def answer_yes(pilot: Pilot[Any], app: PgConsoleApp) -> None:
-    await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+    await wait_for_screen(pilot, app, ConfirmScreen, "the confirmation")
     await pilot.press("y")

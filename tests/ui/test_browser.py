@@ -24,7 +24,7 @@ from pgconsole.screens.value import ValueScreen
 from pgconsole.widgets.grid import DataGrid
 from tests.conftest import admin_connect
 from tests.helpers.psql import psql_available, psql_rows
-from tests.helpers.ui import app_for, first_page, shown, wait_until
+from tests.helpers.ui import app_for, first_page, shown, wait_for_screen, wait_until
 
 pytestmark = pytest.mark.skipif(not psql_available(), reason="psql is not installed")
 
@@ -154,7 +154,7 @@ async def test_filtered_paging(cluster: ThrowawayCluster, filled: str) -> None:
     async with app.run_test(size=SIZE) as pilot:
         grid = await first_page(pilot, app)
         await pilot.press("w")
-        await wait_until(pilot, lambda: isinstance(app.screen, FilterScreen), "the filter prompt")
+        await wait_for_screen(pilot, app, FilterScreen, "the filter prompt")
         await pilot.press(*"n > 500", "enter")
         await wait_until(pilot, lambda: grid.rows[0].cells == expected[0], "the filtered page")
         for _ in range(20):
@@ -257,7 +257,7 @@ async def test_markup_and_escapes_are_shown_literally(
         assert "bell\u2407" in lines[3]
         assert "NULL" not in lines[4]  # an empty string is not NULL
         await pilot.press("down", "l", "enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ValueScreen), "the value view")
+        await wait_for_screen(pilot, app, ValueScreen, "the value view")
         assert shown(app, "#value-text") == "[@click=app.quit]quit"
         await pilot.press("escape")
         await pilot.pause(0.2)
@@ -273,7 +273,7 @@ async def test_filter_tricks_are_refused_before_reaching_the_server(
         grid = await first_page(pilot, app)
         first = grid.rows[0].cells
         await pilot.press("w")
-        await wait_until(pilot, lambda: isinstance(app.screen, FilterScreen), "the filter prompt")
+        await wait_for_screen(pilot, app, FilterScreen, "the filter prompt")
         await pilot.press(*trick, "enter")
         await pilot.pause(0.3)
         assert isinstance(app.screen, FilterScreen)  # still asking: nothing was run
@@ -318,7 +318,7 @@ async def test_relation_details(cluster: ThrowawayCluster, filled: str) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await first_page(pilot, app)
         await pilot.press("i")
-        await wait_until(pilot, lambda: isinstance(app.screen, RelationScreen), "the details")
+        await wait_for_screen(pilot, app, RelationScreen, "the details")
         console = Console(width=120, record=True, file=io.StringIO())
         for widget in app.screen.query(".relation-table"):
             console.print(widget.content)  # type: ignore[attr-defined]
@@ -326,7 +326,7 @@ async def test_relation_details(cluster: ThrowawayCluster, filled: str) -> None:
         for expected in ("Columns", "t_n", "t_pkey", "Referenced by", "child", "cascade"):
             assert expected in texts, expected
         await pilot.press("escape")
-        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "the grid")
+        await wait_for_screen(pilot, app, MainScreen, "the grid")
 
 
 async def test_exact_count_only_when_asked(cluster: ThrowawayCluster, filled: str) -> None:
@@ -337,7 +337,7 @@ async def test_exact_count_only_when_asked(cluster: ThrowawayCluster, filled: st
         await pilot.press("c")
         await wait_until(pilot, lambda: f"exactly {ROWS:,} rows" in shown(app, "#message"), "count")
         await pilot.press("w")
-        await wait_until(pilot, lambda: isinstance(app.screen, FilterScreen), "the filter prompt")
+        await wait_for_screen(pilot, app, FilterScreen, "the filter prompt")
         await pilot.press(*"id <= 10", "enter")
         await wait_until(pilot, lambda: len(screen(app).grid.rows) == 10, "the filtered page")
         await pilot.press("c")
@@ -354,14 +354,14 @@ async def test_export_from_the_grid(cluster: ThrowawayCluster, filled: str, tmp_
     async with app.run_test(size=SIZE) as pilot:
         await first_page(pilot, app)
         await pilot.press("e")
-        await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen), "the export dialog")
+        await wait_for_screen(pilot, app, ExportScreen, "the export dialog")
         field = app.screen.query_one("#export-path", Input)
         field.value = str(target)
         await pilot.press("enter")
         await wait_until(pilot, lambda: "Exported" in shown(app, "#export-status"), "the export")
         assert f"Exported {ROWS:,} rows" in shown(app, "#export-status")
         await pilot.press("escape")
-        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "the grid")
+        await wait_for_screen(pilot, app, MainScreen, "the grid")
     with target.open(newline="") as handle:
         rows = list(csv.reader(handle))
     assert rows[0] == ["id", "n", "w", "v"]

@@ -28,7 +28,7 @@ from pgconsole.screens.value import ValueScreen
 from pgconsole.widgets.sql_editor import CompletionMenu
 from tests.conftest import admin_connect
 from tests.helpers.queries import backend_state
-from tests.helpers.ui import app_for, tree_labels, wait_until
+from tests.helpers.ui import app_for, tree_labels, wait_for_screen, wait_until
 
 SIZE = (80, 24)
 DEMO = "console_demo"
@@ -100,7 +100,7 @@ async def open_console(pilot: Pilot[Any], app: PgConsoleApp) -> ConsoleScreen:
     """F4 once connected; the console's own connection open."""
     await wait_until(pilot, lambda: app.database is not None, "the pool")
     await pilot.press("f4")
-    await wait_until(pilot, lambda: isinstance(app.screen, ConsoleScreen), "the console")
+    await wait_for_screen(pilot, app, ConsoleScreen, "the console")
     console = app.screen
     assert isinstance(console, ConsoleScreen)
     await wait_until(pilot, lambda: console.session.pid is not None, "the console's connection")
@@ -252,7 +252,7 @@ async def test_explain_and_explain_analyze_trees(cluster: ThrowawayCluster, peop
             "SELECT p.name, count(*) FROM people p JOIN pets t ON t.owner = p.id GROUP BY p.name"
         )
         await pilot.press("f7")
-        await wait_until(pilot, lambda: isinstance(app.screen, ExplainScreen), "the plan")
+        await wait_for_screen(pilot, app, ExplainScreen, "the plan")
         labels = tree_labels(app)
         assert any("Join" in label for label in labels), labels
         assert any("people" in label for label in labels) and any(
@@ -263,7 +263,7 @@ async def test_explain_and_explain_analyze_trees(cluster: ThrowawayCluster, peop
 
         # EXPLAIN ANALYZE of the join: a read, so no question; actual times in the tree.
         await pilot.press("f8")
-        await wait_until(pilot, lambda: isinstance(app.screen, ExplainScreen), "the analysis")
+        await wait_for_screen(pilot, app, ExplainScreen, "the analysis")
         labels = tree_labels(app)
         assert any("Join" in label and "actual" in label for label in labels), labels
         assert any(label.startswith("▲") for label in labels), labels  # the hottest node
@@ -272,9 +272,9 @@ async def test_explain_and_explain_analyze_trees(cluster: ThrowawayCluster, peop
 
         console.editor.text = "UPDATE people SET age = 0"
         await pilot.press("f8")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await wait_for_screen(pilot, app, ConfirmScreen, "the question")
         await pilot.press("y")
-        await wait_until(pilot, lambda: isinstance(app.screen, ExplainScreen), "the analysed plan")
+        await wait_for_screen(pilot, app, ExplainScreen, "the analysed plan")
         labels = tree_labels(app)
         assert any("Update" in label for label in labels), labels
         assert any("actual" in label for label in labels), labels
@@ -370,7 +370,7 @@ async def test_a_transaction_shows_its_age_and_who_waits_on_it(
             # Quitting with a transaction open asks first.
             await run(pilot, console, "BEGIN")
             await pilot.press("ctrl+q")
-            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+            await wait_for_screen(pilot, app, ConfirmScreen, "the question")
             await pilot.press("n")
             assert console.session.in_transaction
         assert await conn.fetchval("SELECT age FROM people WHERE id = 1") == 2
@@ -388,7 +388,7 @@ async def test_history_keeps_what_ran_and_recalls_it(
         await run(pilot, console, "SELECT 'second'\n  FROM people LIMIT 1")
         console.editor.text = ""
         await pilot.press("f9")
-        await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen), "the history")
+        await wait_for_screen(pilot, app, HistoryScreen, "the history")
         for key in "first":
             await pilot.press(key)
         await pilot.press("enter")
@@ -520,12 +520,12 @@ async def test_enter_shows_a_long_value_whole(cluster: ThrowawayCluster, people:
         await run(pilot, console, "SELECT repeat('x', 1500) AS long, repeat('y', 2500) AS longer")
         console.grid.focus()
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ValueScreen), "the value")
+        await wait_for_screen(pilot, app, ValueScreen, "the value")
         assert isinstance(app.screen, ValueScreen) and app.screen.value == "x" * 1500
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is console, "back")
         await pilot.press("right", "enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ValueScreen), "the value")
+        await wait_for_screen(pilot, app, ValueScreen, "the value")
         assert isinstance(app.screen, ValueScreen) and app.screen.value == "y" * VALUE_LIMIT
         assert any("first 2,000 characters" in str(n.message) for n in app._notifications)
 

@@ -20,7 +20,7 @@ from pgconsole.screens.main import MainScreen
 from pgconsole.widgets.grid import DataGrid
 from tests.conftest import admin_connect
 from tests.helpers.psql import psql_available, psql_rows
-from tests.helpers.ui import app_for, first_page, shown, wait_until
+from tests.helpers.ui import app_for, first_page, shown, wait_for_screen, wait_until
 
 pytestmark = pytest.mark.skipif(not psql_available(), reason="psql is not installed")
 
@@ -62,7 +62,7 @@ async def opened(pilot: Pilot[Any], app: PgConsoleApp) -> DataGrid:
 async def edit_cell(pilot: Pilot[Any], app: PgConsoleApp, text: str) -> CellEditorScreen:
     """F2 on the current cell, replace its text, ctrl+s; the editor (open or closing)."""
     await pilot.press("f2")
-    await wait_until(pilot, lambda: isinstance(app.screen, CellEditorScreen), "the editor")
+    await wait_for_screen(pilot, app, CellEditorScreen, "the editor")
     screen = app.screen
     assert isinstance(screen, CellEditorScreen)
     editor: CellEditorScreen = screen
@@ -80,7 +80,7 @@ async def edit_cell(pilot: Pilot[Any], app: PgConsoleApp, text: str) -> CellEdit
 
 
 async def answer(pilot: Pilot[Any], app: PgConsoleApp, screen_type: type, key: str) -> None:
-    await wait_until(pilot, lambda: isinstance(app.screen, screen_type), screen_type.__name__)
+    await wait_for_screen(pilot, app, screen_type, screen_type.__name__)
     await pilot.press(key)
     await wait_until(pilot, lambda: not isinstance(app.screen, screen_type), "the answer")
 
@@ -150,12 +150,12 @@ async def test_a_lost_update_shows_the_conflict_and_waits_for_the_user(
         finally:
             await other.close()
         await pilot.press("l", "f2")
-        await wait_until(pilot, lambda: isinstance(app.screen, CellEditorScreen), "the editor")
+        await wait_for_screen(pilot, app, CellEditorScreen, "the editor")
         editor = app.screen
         assert isinstance(editor, CellEditorScreen)
         editor.query_one(TextArea).text = "mine"
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConflictScreen), "the conflict")
+        await wait_for_screen(pilot, app, ConflictScreen, "the conflict")
         conflict = app.screen
         assert isinstance(conflict, ConflictScreen)
         assert conflict.conflict.current is not None
@@ -176,7 +176,7 @@ async def test_insert_and_delete(cluster: ThrowawayCluster, shop: str) -> None:
     async with app.run_test(size=SIZE) as pilot:
         grid = await opened(pilot, app)
         await pilot.press("a")
-        await wait_until(pilot, lambda: isinstance(app.screen, InsertScreen), "the form")
+        await wait_for_screen(pilot, app, InsertScreen, "the form")
         form = app.screen
         assert isinstance(form, InsertScreen)
         fields = list(form.query(Input))
@@ -241,9 +241,9 @@ async def test_quitting_with_an_open_transaction_asks(cluster: ThrowawayCluster,
         await pilot.press("l")
         await edit_cell(pilot, app, "unsaved")
         await pilot.press("q")
-        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen), "the question")
+        await wait_for_screen(pilot, app, ChoiceScreen, "the question")
         await pilot.press("escape")  # stay
-        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "back")
+        await wait_for_screen(pilot, app, MainScreen, "back")
         assert main(app).editor.is_open
         await pilot.press("q")
         await answer(pilot, app, ChoiceScreen, "r")  # roll back, then quit
@@ -413,12 +413,12 @@ async def test_a_row_deleted_by_someone_else_is_a_conflict(
         finally:
             await other.close()
         await pilot.press("l", "f2")
-        await wait_until(pilot, lambda: isinstance(app.screen, CellEditorScreen), "the editor")
+        await wait_for_screen(pilot, app, CellEditorScreen, "the editor")
         editor = app.screen
         assert isinstance(editor, CellEditorScreen)
         editor.query_one(TextArea).text = "mine"
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConflictScreen), "the conflict")
+        await wait_for_screen(pilot, app, ConflictScreen, "the conflict")
         conflict = app.screen
         assert isinstance(conflict, ConflictScreen) and conflict.conflict.current is None
         await pilot.press("o")  # nothing to overwrite: the view stays
@@ -428,7 +428,7 @@ async def test_a_row_deleted_by_someone_else_is_a_conflict(
         await wait_until(pilot, lambda: app.screen is editor, "back in the editor")
         assert editor.typed == "mine"
         await pilot.press("escape")
-        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "the grid")
+        await wait_for_screen(pilot, app, MainScreen, "the grid")
         assert grid.rows[0].cells[0] == "2"
         await pilot.press("ctrl+r")
         await answer(pilot, app, ConfirmScreen, "y")

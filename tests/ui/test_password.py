@@ -22,7 +22,7 @@ from pgconsole.screens.main import MainScreen
 from pgconsole.screens.password import PasswordScreen
 from tests.conftest import params_for
 from tests.helpers.keyrings import HangingKeyring, MemoryKeyring
-from tests.helpers.ui import shown, wait_until
+from tests.helpers.ui import shown, wait_for_screen, wait_until
 
 SIZE = (80, 24)
 
@@ -82,7 +82,7 @@ async def test_no_keyring_prompts_in_the_tui_within_3_seconds(
     app = make_app(cluster, role, hermetic_environment)
     started = time.monotonic()
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, PasswordScreen), "the prompt")
+        await wait_for_screen(pilot, app, PasswordScreen, "the prompt")
         assert time.monotonic() - started < 3.0
         assert "The server asks for a password." in shown(app, "#password-reason")
         await type_password(pilot, app, "first-password")
@@ -103,7 +103,7 @@ async def test_hanging_keyring_still_prompts_within_3_seconds(
     try:
         started = time.monotonic()
         async with app.run_test(size=SIZE) as pilot:
-            await wait_until(pilot, lambda: isinstance(app.screen, PasswordScreen), "the prompt")
+            await wait_for_screen(pilot, app, PasswordScreen, "the prompt")
             # The keyring's 3 s box, plus starting the UI (a second or more on a loaded host).
             elapsed = time.monotonic() - started
             assert elapsed < 5.0, f"the prompt took {elapsed:.2f} s"
@@ -118,7 +118,7 @@ async def test_wrong_typed_password_asks_again_and_esc_shows_the_error(
 ) -> None:
     app = make_app(cluster, role, hermetic_environment)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, PasswordScreen), "the prompt")
+        await wait_for_screen(pilot, app, PasswordScreen, "the prompt")
         await type_password(pilot, app, "wrong")
         await wait_until(
             pilot,
@@ -129,9 +129,7 @@ async def test_wrong_typed_password_asks_again_and_esc_shows_the_error(
             "a second prompt",
         )
         await pilot.press("escape")
-        await wait_until(
-            pilot, lambda: isinstance(app.screen, ConnectionErrorScreen), "the error screen"
-        )
+        await wait_for_screen(pilot, app, ConnectionErrorScreen, "the error screen")
         assert "no password given" in shown(app, "#failure-summary")
         assert app.is_running
 
@@ -146,9 +144,9 @@ async def test_keyring_save_reuse_and_rotation(
     # First run: prompt, then an offer to save, accepted.
     app = make_app(cluster, role, hermetic_environment)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, PasswordScreen), "the prompt")
+        await wait_for_screen(pilot, app, PasswordScreen, "the prompt")
         await type_password(pilot, app, "first-password")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the save offer")
+        await wait_for_screen(pilot, app, ConfirmScreen, "the save offer")
         assert "Save this password in the keyring?" in shown(app, "#confirm-question")
         await pilot.press("y")
         await wait_until(pilot, lambda: backend.store.get(key) == "first-password", "saving")
@@ -165,10 +163,10 @@ async def test_keyring_save_reuse_and_rotation(
     await set_password(admin, role, "second-password")
     app = make_app(cluster, role, hermetic_environment)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, PasswordScreen), "the prompt")
+        await wait_for_screen(pilot, app, PasswordScreen, "the prompt")
         assert "stored in the keyring was rejected" in shown(app, "#password-reason")
         await type_password(pilot, app, "second-password")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the update offer")
+        await wait_for_screen(pilot, app, ConfirmScreen, "the update offer")
         assert "Update the password stored in the keyring?" in shown(app, "#confirm-question")
         await pilot.press("y")
         await wait_until(pilot, lambda: backend.store.get(key) == "second-password", "update")
@@ -182,9 +180,9 @@ async def test_declined_save_stores_nothing(
     keyring.set_keyring(backend)
     app = make_app(cluster, role, hermetic_environment)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, PasswordScreen), "the prompt")
+        await wait_for_screen(pilot, app, PasswordScreen, "the prompt")
         await type_password(pilot, app, "first-password")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the save offer")
+        await wait_for_screen(pilot, app, ConfirmScreen, "the save offer")
         await pilot.press("n")
         await wait_until(pilot, lambda: connected(app), "the main screen")
     assert backend.store == {}
@@ -198,7 +196,7 @@ async def test_rejected_pgpass_password_leads_to_the_prompt(
     pgpass.chmod(0o600)
     app = make_app(cluster, role, hermetic_environment)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, PasswordScreen), "the prompt")
+        await wait_for_screen(pilot, app, PasswordScreen, "the prompt")
         assert f"The password from {pgpass} was rejected." in shown(app, "#password-reason")
         await type_password(pilot, app, "first-password")
         await wait_until(pilot, lambda: connected(app), "a connection")
@@ -213,9 +211,7 @@ async def test_explicit_wrong_password_is_an_error_screen_naming_its_source(
     monkeypatch.setenv("PGPASSWORD", "not-it")
     app = make_app(cluster, role, hermetic_environment)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(
-            pilot, lambda: isinstance(app.screen, ConnectionErrorScreen), "the error screen"
-        )
+        await wait_for_screen(pilot, app, ConnectionErrorScreen, "the error screen")
         details = shown(app, "#failure-details")
         assert "Password from $PGPASSWORD" in details
         assert "not-it" not in details + shown(app, "#failure-summary")

@@ -13,7 +13,7 @@ from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.screens.help import HelpScreen
 from pgconsole.screens.main import MainScreen
 from tests.conftest import params_for, pgconsole_backends, settled_backends
-from tests.helpers.ui import shown, wait_until
+from tests.helpers.ui import shown, wait_for_screen, wait_until
 
 SIZE = (80, 24)
 
@@ -61,12 +61,12 @@ async def test_help_lists_every_key_and_closes(
     async with app.run_test(size=SIZE) as pilot:
         for key in ("question_mark", "f1"):
             await pilot.press(key)
-            await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+            await wait_for_screen(pilot, app, HelpScreen, "help")
             keys = shown(app, "#help-keys")
             for expected in ("?  F1", "Help", "Quit", "Ctrl+q", "r ", "Retry", "Close help"):
                 assert expected in keys
             await pilot.press("escape")
-            await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "help closed")
+            await wait_for_screen(pilot, app, MainScreen, "help closed")
         assert app.is_running
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 
 import asyncpg
@@ -219,13 +218,10 @@ async def test_three_thousand_tables_in_two_queries_under_two_seconds(
         """
     )
     async with QueryCounter(conn) as counter:
-        started = time.perf_counter()
         catalog = await load_catalog(conn)
-        elapsed = time.perf_counter() - started
-    assert len(counter.queries) == 2
+    assert len(counter.queries) == 2  # however many tables (its speed: benchmarks/)
     assert len([s for s in catalog.schemas if s.name.startswith("schema_")]) == 30
     assert len(catalog.relations) == 3000
-    assert elapsed < 2.0, f"load_catalog took {elapsed:.3f}s for 3,000 tables"
 
 
 # --- describe_relation -------------------------------------------------------------------

@@ -55,6 +55,8 @@ if TYPE_CHECKING:
 
 DDL_KEYWORDS = frozenset({"CREATE", "ALTER", "DROP", "COMMENT", "IMPORT"})
 """Statements after which the completion catalog is read again."""
+CATALOG_FRESH_SECONDS = 10.0
+"""Coming back to the console, completion keeps a catalog read this recently."""
 WAITERS_SHOWN = 3
 """Waiting sessions named in the status line (the rest are counted)."""
 
@@ -141,6 +143,7 @@ class ConsoleScreen(Screen[None]):
         self.history = History(default_history_path())
         self._history_failed = False
         self.catalog: CompletionCatalog | None = None
+        self._catalog_read_at: float | None = None
         self.shown: list[_Shown] = []
         self.current: Result | None = None
         self.running: Worker[None] | None = None
@@ -189,6 +192,15 @@ class ConsoleScreen(Screen[None]):
     async def on_unmount(self) -> None:
         await self.session.close()
 
+    def on_screen_resume(self) -> None:
+        # Back from the browser (F4) or a modal: the schema may have changed meanwhile, by
+        # another session too. Completion reads the catalog again (four queries, in the
+        # background) when its copy is older than CATALOG_FRESH_SECONDS. The first resume
+        # comes with the mount, which reads it anyway.
+        read_at = self._catalog_read_at
+        if read_at is not None and time.monotonic() - read_at > CATALOG_FRESH_SECONDS:
+            self.refresh_catalog()
+
     # -- connection and catalog ----------------------------------------------------------------
 
     @work(exclusive=True, group="console-connect", exit_on_error=False)
@@ -207,6 +219,7 @@ class ConsoleScreen(Screen[None]):
         try:
             async with self.database.session(readonly=True) as conn:
                 self.catalog = await load_completion_catalog(conn)
+            self._catalog_read_at = time.monotonic()
         except (asyncpg.PostgresError, OSError) as error:
             self.notify(
                 "Completion is off: " + describe_error(error), severity="warning", markup=False

@@ -20,6 +20,7 @@ from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.db.console import VALUE_LIMIT
 from pgconsole.db.demo import seed
 from pgconsole.db.quoting import quote_ident
+from pgconsole.screens import console as console_screen
 from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.screens.console import ConsoleScreen
 from pgconsole.screens.explain import ExplainScreen
@@ -344,6 +345,32 @@ async def test_completion_offers_a_column_of_the_table_in_from(
         assert all("ag" in c.label.lower() for c in menu.candidates)
         await pilot.press("escape")
         assert not editor.menu_open and editor.text == "SELECT ag FROM people"
+
+
+async def test_completion_learns_a_table_another_session_created(
+    cluster: ThrowawayCluster, people: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(console_screen, "CATALOG_FRESH_SECONDS", 0.0)
+    app = app_for(cluster, people)
+    async with app.run_test(size=SIZE) as pilot:
+        console = await open_console(pilot, app)
+        await wait_until(pilot, lambda: console.catalog is not None, "the completion catalog")
+        first = console.catalog
+
+        def relations() -> list[str]:
+            return [c.label for c in console._complete("SELECT * FROM late", 18)]
+
+        assert "late_table" not in relations()
+        conn = await admin_connect(cluster, people)
+        try:
+            await conn.execute("CREATE TABLE late_table (id int)")
+        finally:
+            await conn.close()
+        await pilot.press("f4")  # to the browser and back
+        await wait_until(pilot, lambda: app.screen is not console, "the browser")
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: console.catalog is not first, "the catalog read again")
+        assert "late_table" in relations()
 
 
 async def test_a_transaction_shows_its_age_and_who_waits_on_it(

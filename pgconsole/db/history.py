@@ -55,15 +55,17 @@ _CONNINFO_SECRET = re.compile(
     r"(password\s*=\s*)(''(?:[^']|'''')*(?:''|$)|'(?:[^'\\]|\\.)*'|[^\s']+)",
     re.IGNORECASE,
 )
+_URI_SECRET = re.compile(r"(postgres(?:ql)?://[^:/@\s']*:)([^@\s']*)(@)", re.IGNORECASE)
+"""`postgresql://user:secret@host` inside a literal (dblink, postgres_fdw, subscriptions)."""
 
 
 def redact_passwords(sql: str) -> str:
     """`sql` with each password replaced by `'***'`.
 
     The literal after the word PASSWORD (roles), after `password` in an OPTIONS list (user
-    mappings, servers), and `password=…` inside any literal (connection strings for dblink or
-    postgres_fdw). Literals are found by the lexer, so a quote inside a password cannot leak
-    its tail.
+    mappings, servers), and `password=…` or the password of a `postgresql://user:…@` URI inside
+    any literal (connection strings for dblink, postgres_fdw or CREATE SUBSCRIPTION). Literals
+    are found by the lexer, so a quote inside a password cannot leak its tail.
     """
     found = tokens(sql)
     pieces: list[str] = []
@@ -73,8 +75,10 @@ def redact_passwords(sql: str) -> str:
         if token.kind is TokenKind.STRING:
             if _SECRET_LEAD.match(previous_word):
                 text = REDACTED
-            elif "password" in text.lower():
-                text = _CONNINFO_SECRET.sub(r"\g<1>***", text)
+            else:
+                if "password" in text.lower():
+                    text = _CONNINFO_SECRET.sub(r"\g<1>***", text)
+                text = _URI_SECRET.sub(r"\g<1>***\g<3>", text)
         pieces.append(text)
         if token.kind is TokenKind.WORD:
             previous_word = token.text

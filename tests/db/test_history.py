@@ -94,6 +94,11 @@ def test_search_needs_every_word(tmp_path: Path) -> None:
         ),
         ("SELECT dblink_connect('host=h password=conn-secret dbname=d')", "conn-secret"),
         ("SELECT dblink_connect('host=h password = ''q-secret'' dbname=d')", "q-secret"),
+        ("SELECT dblink_connect('postgresql://u:uri-secret@h/d')", "uri-secret"),
+        (
+            "CREATE SUBSCRIPTION s CONNECTION 'postgres://rep:sub-secret@primary/db' PUBLICATION p",
+            "sub-secret",
+        ),
     ],
 )
 def test_passwords_never_reach_the_file(tmp_path: Path, sql: str, secret: str) -> None:

@@ -481,22 +481,17 @@ class ConsoleScreen(Screen[None]):
     def _show_list(self) -> None:
         results = self.query_one("#console-results", OptionList)
         results.clear_options()
-        for shown in self.shown:
-            if shown.error is not None:
-                mark, style, tail = "✗", "red", shown.error.split("\n", 1)[0]
-            else:
-                assert shown.result is not None
-                mark, style, tail = "✓", "green", result_line(shown.result)
-            label = Text.assemble(
-                (mark + " ", style),
-                visible(first_line(shown.statement.text, 30)),
-                "  ",
-                (visible(tail), "dim"),
-            )
-            results.add_option(Option(label))
+        results.add_options([Option(_list_label(shown)) for shown in self.shown])
         results.display = len(self.shown) > 1
         if self.shown:
             results.highlighted = len(self.shown) - 1
+
+    def _relabel(self, result: Result) -> None:
+        """The list's line of `result` again (its row count became known)."""
+        results = self.query_one("#console-results", OptionList)
+        for index, shown in enumerate(self.shown):
+            if shown.result is result and index < results.option_count:
+                results.replace_option_prompt_at_index(index, _list_label(shown))
 
     @on(OptionList.OptionSelected, "#console-results")
     @on(OptionList.OptionHighlighted, "#console-results")
@@ -557,6 +552,7 @@ class ConsoleScreen(Screen[None]):
             self._arm_idle_close()
         if result is self.current:
             self.say(result_line(result) + self._position_text())
+        self._relabel(result)
 
     def _position_text(self) -> str:
         row = self.grid.current_row
@@ -705,6 +701,21 @@ class ConsoleScreen(Screen[None]):
         self._remember(Statement(f"{word} {statement.text}", 0, 0), True, _elapsed(started))
         self.say(f"{word} · {_ms(_elapsed(started))}")
         self.app.push_screen(ExplainScreen(plan, statement.text))
+
+
+def _list_label(shown: _Shown) -> Text:
+    """`✓ SELECT * FROM t  SELECT · 500 rows · …` or `✗ … the error's first line`."""
+    if shown.error is not None:
+        mark, style, tail = "✗", "red", shown.error.split("\n", 1)[0]
+    else:
+        assert shown.result is not None
+        mark, style, tail = "✓", "green", result_line(shown.result)
+    return Text.assemble(
+        (mark + " ", style),
+        visible(first_line(shown.statement.text, 30)),
+        "  ",
+        (visible(tail), "dim"),
+    )
 
 
 def _elapsed(started: float) -> float:

@@ -201,6 +201,15 @@ async def test_dml_tags_and_a_script_reporting_each_statement(
         assert "42601" in message(console) and "syntax error" in message(console)
         assert console.editor.cursor_location == (1, 0)  # the server's error position
         assert not console.grid.display  # SELECT 1's rows are not shown under the error
+        # The list learns a query's row count once the grid has reached its end.
+        await run(pilot, console, "SELECT 1;\nSELECT g FROM generate_series(1, 250) g;", key="f6")
+        assert "more rows" in str(results.get_option_at_index(1).prompt)
+        console.grid.focus()
+        await pilot.press("end")
+        await wait_until(pilot, lambda: console.grid.rows[-1].cells == ("250",), "the end")
+        await wait_until(
+            pilot, lambda: "250 rows" in str(results.get_option_at_index(1).prompt), "the count"
+        )
         # A failed statement after a query: the query's rows go.
         await run(pilot, console, "SELECT * FROM people")
         assert console.grid.display

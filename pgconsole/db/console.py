@@ -63,10 +63,17 @@ COUNTED_TAGS = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE", "SELECT", "COPY
 WRITING_KEYWORDS = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE", "WITH"})
 """Statements whose returned rows (RETURNING) are read through `returning_query`."""
 SETTINGS_KEYWORDS = frozenset({"SET", "RESET", "DISCARD"})
+EXPORT_SAVEPOINT = "pgconsole_export"
+"""The savepoint an export runs under inside the user's transaction."""
 """Statements after which the shown statement_timeout is read again."""
 
 
-_CLEANUP_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+_CLEANUP_ERRORS = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # "another operation is in progress"
+    OSError,
+)
 """What ending a transaction of ours may raise when the connection is already gone: ignored,
 the transaction is over either way."""
 
@@ -281,6 +288,54 @@ class ConsoleSession:
                 yield conn, conn.is_in_transaction()
             finally:
                 self.running = False
+
+    @contextlib.asynccontextmanager
+    async def session(self, *, readonly: bool = False) -> AsyncIterator[asyncpg.Connection]:
+        """The console's connection for work the user did not type (an export of a result),
+        as `Database.session` gives a pool connection: it sees what the user's statements see
+        (search_path, temporary tables, the open transaction's own changes) and keeps nothing.
+
+        Inside the user's transaction it runs under a savepoint that is rolled back afterwards,
+        `SET LOCAL` included; outside, in a transaction of its own that is rolled back. Either
+        way READ ONLY when `readonly` or in read-only mode.
+
+        Raises:
+            asyncpg.PostgresError: The user's transaction is aborted (no savepoint can start).
+        """
+        readonly = readonly or self.read_only
+        async with self._lock:
+            conn = await self._connection()
+            await self._release_owner()
+            in_users = conn.is_in_transaction()
+            if in_users:
+                # The user's BEGIN was sent as SQL: asyncpg's transaction() refuses to nest.
+                await conn.execute(f"SAVEPOINT {EXPORT_SAVEPOINT}")
+            else:
+                await conn.execute("BEGIN READ ONLY" if readonly else "BEGIN")
+            self.running = True
+            try:
+                if readonly and in_users:
+                    # Allowed inside a savepoint, and undone with it.
+                    await conn.execute("SET LOCAL transaction_read_only = on")
+                yield conn
+            finally:
+                self.running = False
+                ends = (
+                    [
+                        f"ROLLBACK TO SAVEPOINT {EXPORT_SAVEPOINT}",
+                        f"RELEASE SAVEPOINT {EXPORT_SAVEPOINT}",
+                    ]
+                    if in_users
+                    else ["ROLLBACK"]
+                )
+                try:
+                    for sql in ends:
+                        await conn.execute(sql)
+                except _CLEANUP_ERRORS:
+                    # The connection is gone, or stuck after a COPY cut short on the client
+                    # (`cancel` stops one on the server and leaves the connection usable):
+                    # close it, so the next statement starts on a new one.
+                    conn.terminate()
 
     async def cancel(self) -> bool:
         """Ask the server to cancel the running statement; True if a statement was signalled."""

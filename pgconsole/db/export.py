@@ -35,15 +35,24 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import BinaryIO, Protocol, TypeVar
 
 from pgconsole.db.browse import BrowseSpec, Cells, select_sql
-from pgconsole.db.pool import Conn, Database, apply_local_settings
+from pgconsole.db.pool import Conn, apply_local_settings
 
-__all__ = ["ExportFormat", "ExportResult", "ExportSource", "Progress", "export", "query_source"]
+__all__ = [
+    "ExportFormat",
+    "ExportResult",
+    "ExportSource",
+    "Progress",
+    "Sessions",
+    "export",
+    "query_source",
+]
 
 Progress = Callable[[int, int | None], None]
 """`progress(bytes_written, estimated_rows)`: called after each chunk from the server.
@@ -63,6 +72,15 @@ _JSON_DELIMITER = "\x1f"
 would be quoted), a control character for the same reason."""
 
 _T = TypeVar("_T")
+
+
+class Sessions(Protocol):
+    """Where an export runs: `Database` (a pool connection), or the console's session, whose
+    connection sees the console's search_path, temporary tables and open transaction."""
+
+    def session(self, *, readonly: bool = False) -> AbstractAsyncContextManager[Conn]:
+        """A connection inside a transaction (or savepoint) of its own."""
+        ...
 
 
 class ExportFormat(StrEnum):
@@ -126,7 +144,7 @@ class ExportResult:
 
 
 async def export(
-    database: Database,
+    database: Sessions,
     spec: BrowseSpec | ExportSource,
     path: Path,
     fmt: ExportFormat,
@@ -145,7 +163,7 @@ async def export(
     rows may be sensitive. A file it replaces (`overwrite`) ends up with that mode too.
 
     Args:
-        database: The open pool.
+        database: The open pool, or the console's session (`ConsoleSession.session`).
         spec: The relation, columns, filter, quick filters and order, as the grid has them;
             or the SELECTs of a console query (`query_source`).
         path: The file to write. Its directory must exist.

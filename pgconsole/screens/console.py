@@ -643,7 +643,11 @@ class ConsoleScreen(Screen[None]):
             self.say("Run a query first: its rows can be exported.")
             return
         source = query_source(result.statement.text, first_line(result.statement.text, 40))
-        self.app.push_screen(ExportScreen(self.database, source, None, file_stem="result"))
+        # On the console's own session: the query means what it meant when it ran (its
+        # search_path, temporary tables, the open transaction's changes).
+        self.app.push_screen(
+            ExportScreen(self.session, source, None, file_stem="result", cancel=self.session.cancel)
+        )
 
     def action_explain(self) -> None:
         """The plan of the statement under the cursor, as a tree."""

@@ -4,6 +4,7 @@ COPY, with progress and cancel."""
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import ClassVar
 
@@ -18,9 +19,8 @@ from textual.widgets import Input, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from pgconsole.db.browse import BrowseSpec
-from pgconsole.db.export import ExportFormat, ExportSource, export, spec_source
+from pgconsole.db.export import ExportFormat, ExportSource, Sessions, export, spec_source
 from pgconsole.db.failures import describe_error
-from pgconsole.db.pool import Database
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
 from pgconsole.widgets.ordered_keys import OrderedInput
@@ -47,29 +47,36 @@ class ExportScreen(ModalScreen[None]):
 
     def __init__(
         self,
-        database: Database,
+        database: Sessions,
         spec: BrowseSpec | ExportSource,
         estimated_rows: int | None,
         *,
         file_stem: str | None = None,
+        cancel: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         """Args:
-        database: The pool (the export runs on a connection of its own, READ ONLY).
+        database: The pool (the export runs on a connection of its own, READ ONLY), or the
+            console's session for a console query (it runs there, READ ONLY, rolled back).
         spec: The grid's relation and view of it, or a console query (`query_source`).
         estimated_rows: The planner's estimate, if known.
         file_stem: The suggested file name without suffix (default: the source's label).
+        cancel: Stops the running COPY on the server, for a connection that must stay usable
+            (the console's session); by default Esc cancels the task and the pool drops the
+            connection.
         """
         super().__init__()
         self.database = database
         self.source = spec if isinstance(spec, ExportSource) else spec_source(spec)
         self.file_stem = file_stem or self.source.label
         self.note = (
-            "the statement runs again, READ ONLY. .csv or .jsonl"
+            "the statement runs again in the console's session, READ ONLY. .csv or .jsonl"
             if isinstance(spec, ExportSource)
             else "as shown: same columns, filter and order. .csv or .jsonl"
         )
         self.estimated_rows = estimated_rows
         self.running: Worker[None] | None = None
+        self.cancel_on_server = cancel
+        self.cancelled = False
 
     def compose(self) -> ComposeResult:
         # A name from the database may hold a slash: it must not pick the directory.
@@ -125,8 +132,15 @@ class ExportScreen(ModalScreen[None]):
             bar.advance(1)
 
         self.say("starting…")
+        self.cancelled = False
         try:
             result = await export(self.database, self.source, path, fmt, progress=progress)
+        except asyncpg.QueryCanceledError as error:
+            if self.cancelled:
+                self.say("Cancelled: no file was written.", "yellow")
+            else:
+                self.say(f"Export failed, nothing written: {describe_error(error)}", "red")
+            return
         except (asyncpg.PostgresError, OSError, FileExistsError) as error:
             self.say(f"Export failed, nothing written: {describe_error(error)}", "red")
             return
@@ -141,7 +155,20 @@ class ExportScreen(ModalScreen[None]):
     def action_cancel(self) -> None:
         """Cancel a running export (the partial file is removed), or close."""
         if self.running is not None and self.running.state is WorkerState.RUNNING:
+            if self.cancel_on_server is not None:
+                self.cancelled = True
+                self.say("Cancelling…", "yellow")
+                self.stop_on_server(self.cancel_on_server)
+                return
             self.running.cancel()
             self.say("Cancelled: no file was written.", "yellow")
             return
         self.dismiss(None)
+
+    @work(group="export-cancel", exit_on_error=False)
+    async def stop_on_server(self, cancel: Callable[[], Awaitable[object]]) -> None:
+        """Ask the server to stop the COPY; the export then ends with 'cancelled'."""
+        try:
+            await cancel()
+        except (asyncpg.PostgresError, OSError) as error:
+            self.say(f"Could not cancel: {describe_error(error)}", "red")

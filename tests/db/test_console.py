@@ -358,6 +358,71 @@ async def test_a_query_exports_with_copy(
     ]
 
 
+async def test_an_export_sees_what_the_console_sees_and_keeps_nothing(
+    cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection, tmp_path: Path
+) -> None:
+    await conn.execute(
+        "CREATE SCHEMA app; CREATE TABLE app.t (id int);"
+        "CREATE FUNCTION app.bump() RETURNS int LANGUAGE sql"
+        " AS 'INSERT INTO app.t VALUES (9) RETURNING id'"
+    )
+    async with console_session(cluster, database, read_only=False) as session:
+        for sql in (
+            "SET search_path = app",  # the query names `t` unqualified
+            "CREATE TEMP TABLE scratch (n int)",
+            "BEGIN",
+            "INSERT INTO t VALUES (1), (2)",  # not committed: only this session sees it
+            "INSERT INTO scratch VALUES (7)",
+        ):
+            await session.run(one(sql))
+        statements = session.tx_statements
+        source = query_source("SELECT t.id, s.n FROM t, scratch s ORDER BY t.id", "q")
+        result = await export(session, source, tmp_path / "q.csv", ExportFormat.CSV)
+        assert result.rows == 2
+        assert (tmp_path / "q.csv").read_text() == "id,n\n1,7\n2,7\n"
+        # READ ONLY inside the user's transaction, and undone with its savepoint.
+        writer = query_source("SELECT bump()", "w")
+        with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
+            await export(session, writer, tmp_path / "w.csv", ExportFormat.CSV)
+        assert not (tmp_path / "w.csv").exists()
+        # The user's transaction goes on as it was: writable, its changes, its timeout.
+        assert session.in_transaction and session.tx_statements == statements
+        tag = (await session.run(one("INSERT INTO t VALUES (3)"))).tag
+        assert tag == "INSERT 0 1"
+        check = await session.run(
+            one("SELECT count(*), current_setting('statement_timeout') FROM t")
+        )
+        assert check.page is not None and check.page.rows[0].cells == ("3", "30s")
+        await session.run(one("ROLLBACK"))
+        # Outside a transaction: one of its own, READ ONLY, and nothing stays open.
+        with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
+            await export(session, writer, tmp_path / "w.csv", ExportFormat.CSV)
+        result = await export(session, source, tmp_path / "empty.csv", ExportFormat.CSV)
+        assert result.rows == 0 and not session.conn.is_in_transaction()  # type: ignore[union-attr]
+
+
+async def test_an_export_cancelled_on_the_server_leaves_the_session_usable(
+    cluster: ThrowawayCluster, database: str, tmp_path: Path
+) -> None:
+    async with console_session(cluster, database, read_only=False) as session:
+        await session.run(one("BEGIN"))
+        await session.run(one("CREATE TEMP TABLE kept (n int)"))
+        source = query_source("SELECT g, repeat('x', 500) FROM generate_series(1, 5000000) g", "q")
+        task = asyncio.create_task(export(session, source, tmp_path / "big.csv", ExportFormat.CSV))
+        while not (tmp_path / "big.csv.part").exists() or (
+            (tmp_path / "big.csv.part").stat().st_size < 1 << 20
+        ):
+            assert not task.done()
+            await asyncio.sleep(0.05)
+        assert await session.cancel()  # as Esc in the export screen: on the server
+        with pytest.raises(asyncpg.QueryCanceledError):
+            await task
+        assert not (tmp_path / "big.csv").exists() and not (tmp_path / "big.csv.part").exists()
+        result = await session.run(one("SELECT count(*) FROM kept"))
+        assert result.page is not None and result.page.rows[0].cells == ("0",)
+        assert session.in_transaction  # the user's transaction survived the cancelled COPY
+
+
 async def test_copy_with_the_client_is_refused_and_the_session_goes_on(
     cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection
 ) -> None:

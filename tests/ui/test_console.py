@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from textual import events
 from textual.pilot import Pilot
-from textual.widgets import OptionList, Static
+from textual.widgets import Input, OptionList, Static
 
 from pgconsole.app import PgConsoleApp
 from pgconsole.db.cluster import ThrowawayCluster
@@ -24,12 +24,13 @@ from pgconsole.screens import console as console_screen
 from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.screens.console import ConsoleScreen
 from pgconsole.screens.explain import ExplainScreen
+from pgconsole.screens.export import ExportScreen
 from pgconsole.screens.history import HistoryScreen
 from pgconsole.screens.value import ValueScreen
 from pgconsole.widgets.sql_editor import CompletionMenu
 from tests.conftest import admin_connect
 from tests.helpers.queries import backend_state
-from tests.helpers.ui import app_for, tree_labels, wait_for_screen, wait_until
+from tests.helpers.ui import app_for, shown, tree_labels, wait_for_screen, wait_until
 
 SIZE = (80, 24)
 DEMO = "console_demo"
@@ -590,3 +591,44 @@ async def test_up_then_f5_in_one_burst_runs_the_statement_moved_to(
             app.post_message(events.Key(name, None))
         await wait_until(pilot, lambda: console.current is not None, "the result")
         assert console.grid.rows[0].cells == ("first",)
+
+
+async def test_e_exports_a_result_from_the_consoles_own_session_and_esc_stops_it(
+    cluster: ThrowawayCluster, people: str, tmp_path: Path
+) -> None:
+    app = app_for(cluster, people)
+    async with app.run_test(size=SIZE) as pilot:
+        console = await open_console(pilot, app)
+        for sql in ("CREATE TEMP TABLE picked (id int)", "BEGIN", "INSERT INTO picked VALUES (7)"):
+            await run(pilot, console, sql)
+        # A temporary table and an uncommitted row: only the console's session sees them.
+        await run(pilot, console, "SELECT p.id, q.name FROM picked p JOIN people q USING (id)")
+        console.grid.focus()
+        await pilot.press("e")
+        export = await wait_for_screen(pilot, app, ExportScreen, "the export dialog")
+        export.query_one("#export-path", Input).value = str(tmp_path / "picked.csv")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "Exported" in shown(app, "#export-status"), "the export")
+        assert (tmp_path / "picked.csv").read_text() == "id,name\n7,person 7\n"
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is console, "back to the console")
+
+        # A long export, stopped with Esc on the server: no file, the transaction goes on.
+        await run(pilot, console, "SELECT g, repeat('x', 500) FROM generate_series(1, 5000000) g")
+        console.grid.focus()
+        await pilot.press("e")
+        export = await wait_for_screen(pilot, app, ExportScreen, "the export dialog")
+        export.query_one("#export-path", Input).value = str(tmp_path / "big.csv")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "written" in shown(app, "#export-status"), "progress")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: "Cancelled" in shown(app, "#export-status"), "cancelled")
+        worker = export.running
+        assert worker is not None
+        await wait_until(pilot, lambda: worker.is_finished, "the export to end")
+        assert not (tmp_path / "big.csv").exists() and not (tmp_path / "big.csv.part").exists()
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is console, "back to the console")
+        await run(pilot, console, "SELECT count(*) FROM picked")
+        assert console.grid.rows[0].cells == ("1",)
+        assert console.session.in_transaction

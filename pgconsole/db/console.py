@@ -63,9 +63,9 @@ COUNTED_TAGS = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE", "SELECT", "COPY
 WRITING_KEYWORDS = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE", "WITH"})
 """Statements whose returned rows (RETURNING) are read through `returning_query`."""
 SETTINGS_KEYWORDS = frozenset({"SET", "RESET", "DISCARD"})
+"""Statements after which the shown statement_timeout is read again."""
 EXPORT_SAVEPOINT = "pgconsole_export"
 """The savepoint an export runs under inside the user's transaction."""
-"""Statements after which the shown statement_timeout is read again."""
 
 
 _CLEANUP_ERRORS = (

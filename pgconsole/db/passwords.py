@@ -10,6 +10,7 @@ about them never include them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shlex
 import threading
@@ -125,9 +126,13 @@ async def in_daemon_thread(function: Callable[[], T], limit: float) -> T:
         try:
             result = function()
         except BaseException as error:  # delivered to the awaiting task
-            loop.call_soon_threadsafe(_settle, future, None, error)
+            outcome: tuple[T | None, BaseException | None] = (None, error)
         else:
-            loop.call_soon_threadsafe(_settle, future, result, None)
+            outcome = (result, None)
+        # A call that outlived its loop (it timed out, then the app exited): nobody waits
+        # for the answer, and a traceback on the terminal after exit would only alarm.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_settle, future, *outcome)
 
     threading.Thread(target=run, name="pgconsole-keyring", daemon=True).start()
     return await asyncio.wait_for(future, limit)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +17,7 @@ from pgconsole.db.passwords import (
     PasswordQuery,
     PasswordSource,
     find_password,
+    in_daemon_thread,
     keyring_save,
     keyring_status,
     keyring_usable,
@@ -149,3 +152,24 @@ async def test_failing_password_command_is_an_error_without_its_output(
     with pytest.raises(PasswordCommandError, match=message) as raised:
         await find_password(query(hermetic_environment, password_command=command))
     assert "leaked-secret" not in str(raised.value)
+
+
+def test_a_keyring_call_that_outlives_its_loop_ends_quietly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    failures: list[threading.ExceptHookArgs] = []
+    monkeypatch.setattr(threading, "excepthook", failures.append)
+    finished = threading.Event()
+
+    def slow() -> str:
+        time.sleep(0.3)
+        finished.set()
+        return "late"
+
+    loop = asyncio.new_event_loop()
+    with pytest.raises(TimeoutError):
+        loop.run_until_complete(in_daemon_thread(slow, 0.05))
+    loop.close()  # the app exited before the keyring answered
+    assert finished.wait(5)
+    time.sleep(0.1)  # the thread's last step, after the call returned
+    assert failures == []

@@ -181,10 +181,16 @@ class ConsoleSession:
     """Bumped whenever a transaction of the user's ends: cursors declared in it are gone."""
     running: bool = False
     """A statement is on the server right now (cancel applies)."""
+    cancel_asked: bool = False
+    """The user asked to cancel the running statement. A statement is several protocol steps
+    (prepare, DECLARE, FETCH); a cancel signal that reaches the backend between two of them
+    finds it idle and is lost, so each step checks this first (`_checkpoint`)."""
     notices: list[str] = field(default_factory=list)
     """What the server said while the last statement ran (also when it failed)."""
     _owner: ResultPager | None = None
     """The result whose cursor holds a transaction of ours."""
+    _stopped: BaseException | None = None
+    """The error `_checkpoint` raised last."""
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _cursors: int = 0
 
@@ -244,8 +250,11 @@ class ConsoleSession:
                 result = await self._run(conn, statement, started)
                 await asyncio.sleep(0)  # log listeners are called soon after each message
                 result = replace(result, notices=tuple(self.notices))
-            except BaseException:
-                self._after(conn, statement, was_in, failed=True)
+            except BaseException as error:
+                # Stopped by `_checkpoint` between two steps, nothing failed on the server:
+                # the user's transaction is not aborted.
+                stopped_here = error is self._stopped
+                self._after(conn, statement, was_in, failed=not stopped_here)
                 raise
             self._after(conn, statement, was_in, failed=False)
             if statement.keyword in SETTINGS_KEYWORDS:
@@ -283,6 +292,7 @@ class ConsoleSession:
         async with self._lock:
             conn = await self._connection()
             await self._release_owner()
+            self.cancel_asked = False
             self.running = True
             try:
                 yield conn, conn.is_in_transaction()
@@ -341,6 +351,7 @@ class ConsoleSession:
         """Ask the server to cancel the running statement; True if a statement was signalled."""
         if not self.running or self.pid is None:
             return False
+        self.cancel_asked = True
         async with self.database.session() as conn:
             signalled: bool = await conn.fetchval("SELECT pg_cancel_backend($1)", self.pid)
         return signalled
@@ -439,8 +450,19 @@ class ConsoleSession:
                 return await self._other(conn, statement, started)
         return await self._other(conn, statement, started)
 
+    def _checkpoint(self) -> None:
+        """Between two steps of a statement: stop if the user asked to cancel.
+
+        Raises:
+            asyncpg.QueryCanceledError: As the server says it for a cancelled statement.
+        """
+        if self.cancel_asked:
+            self._stopped = asyncpg.QueryCanceledError("canceling statement due to user request")
+            raise self._stopped
+
     async def _plain(self, conn: asyncpg.Connection, sql: str) -> str:
         prepared = await conn.prepare(sql, timeout=NO_CLIENT_TIMEOUT)
+        self._checkpoint()
         await prepared.fetch(timeout=NO_CLIENT_TIMEOUT)
         return prepared.get_statusmsg() or ""
 
@@ -448,6 +470,7 @@ class ConsoleSession:
         self, conn: asyncpg.Connection, statement: Statement, started: float
     ) -> Result:
         prepared = await conn.prepare(statement.text, timeout=NO_CLIENT_TIMEOUT)
+        self._checkpoint()
         columns = result_columns(prepared)
         if not columns or statement.keyword == "CALL":
             # No rows, or a procedure's single row of OUT parameters (CALL must stay outside a
@@ -463,6 +486,7 @@ class ConsoleSession:
             prepared = await conn.prepare(
                 returning_query(statement.text, len(columns)), timeout=NO_CLIENT_TIMEOUT
             )
+            self._checkpoint()
         records: list[Any]
         if conn.is_in_transaction():
             records = await self._portal(prepared)
@@ -482,6 +506,7 @@ class ConsoleSession:
 
     async def _portal(self, prepared: PreparedStatement) -> list[Any]:
         cursor = await prepared.cursor(timeout=NO_CLIENT_TIMEOUT)
+        self._checkpoint()
         records: list[Any] = await cursor.fetch(MAX_OTHER_ROWS + 1)
         return records
 
@@ -497,10 +522,12 @@ class ConsoleSession:
             transaction = None
         try:
             prepared = await conn.prepare(statement.text, timeout=NO_CLIENT_TIMEOUT)
+            self._checkpoint()
             columns = result_columns(prepared)
             self._cursors += 1
             pager = ResultPager(self, statement, columns, f"pgconsole_q{self._cursors}")
             await pager.declare(conn, reopening=False)
+            self._checkpoint()
         except BaseException:
             if transaction is not None:
                 with contextlib.suppress(*_CLEANUP_ERRORS):

@@ -453,7 +453,7 @@ class ConsoleScreen(Screen[None]):
             text = "Cancelled: " + text
         elif isinstance(error, asyncpg.QueryCanceledError):
             text += f" (statement_timeout is {self.session.statement_timeout})"
-        if self.session.in_transaction:
+        if self.session.aborted:
             text += "\nThe transaction is aborted: ROLLBACK (or ROLLBACK TO a savepoint) to go on."
         return text
 

@@ -9,12 +9,19 @@ import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
 
 from pgconsole.db.cluster import ThrowawayCluster
-from pgconsole.db.console import ConsoleRefused, ConsoleSession, returning_query, wrapped_query
+from pgconsole.db.console import (
+    ConsoleRefused,
+    ConsoleSession,
+    ResultPager,
+    returning_query,
+    wrapped_query,
+)
 from pgconsole.db.export import ExportFormat, export, query_source
 from pgconsole.db.params import SessionSettings
 from pgconsole.db.sqltext import Statement, split_statements
@@ -203,6 +210,34 @@ async def test_cancel_ends_the_statement_on_the_server_and_the_session_goes_on(
         result = await session.run(one("SELECT 'still here'"))
         assert result.page is not None and result.page.rows[0].cells == ("still here",)
         assert not await session.cancel()  # nothing runs
+
+
+@pytest.mark.parametrize("in_transaction", [False, True])
+async def test_a_cancel_between_two_steps_of_a_statement_is_not_lost(
+    cluster: ThrowawayCluster,
+    database: str,
+    monkeypatch: pytest.MonkeyPatch,
+    in_transaction: bool,
+) -> None:
+    """ctrl+c after DECLARE, before FETCH: the backend is idle for that moment and ignores a
+    cancel signal, and pg_sleep would then run its full minute."""
+    declare = ResultPager.declare
+
+    async def declare_then_cancel(pager: ResultPager, *args: Any, **kwargs: Any) -> None:
+        await declare(pager, *args, **kwargs)
+        assert await pager.session.cancel()  # the signal lands on an idle backend
+
+    async with console_session(cluster, database, read_only=False) as session:
+        if in_transaction:
+            await session.run(one("BEGIN"))
+        monkeypatch.setattr(ResultPager, "declare", declare_then_cancel)
+        with pytest.raises(asyncpg.QueryCanceledError, match="user request"):
+            await asyncio.wait_for(session.run(one("SELECT pg_sleep(60)")), 10)
+        monkeypatch.setattr(ResultPager, "declare", declare)
+        # Nothing failed on the server: the user's transaction is open and usable.
+        assert session.in_transaction is in_transaction and not session.aborted
+        result = await session.run(one("SELECT 'next'"))
+        assert result.page is not None and result.page.rows[0].cells == ("next",)
 
 
 async def test_the_statement_timeout_applies_and_is_shown(

@@ -593,6 +593,18 @@ async def test_up_then_f5_in_one_burst_runs_the_statement_moved_to(
         assert console.grid.rows[0].cells == ("first",)
 
 
+async def export_to(
+    pilot: Pilot[Any], app: PgConsoleApp, console: ConsoleScreen, path: Path
+) -> ExportScreen:
+    """`e` in the result grid, `path` typed, Enter: the export started."""
+    console.grid.focus()
+    await pilot.press("e")
+    export = await wait_for_screen(pilot, app, ExportScreen, "the export dialog")
+    export.query_one("#export-path", Input).value = str(path)
+    await pilot.press("enter")
+    return export
+
+
 async def test_e_exports_a_result_from_the_consoles_own_session_and_esc_stops_it(
     cluster: ThrowawayCluster, people: str, tmp_path: Path
 ) -> None:
@@ -603,11 +615,7 @@ async def test_e_exports_a_result_from_the_consoles_own_session_and_esc_stops_it
             await run(pilot, console, sql)
         # A temporary table and an uncommitted row: only the console's session sees them.
         await run(pilot, console, "SELECT p.id, q.name FROM picked p JOIN people q USING (id)")
-        console.grid.focus()
-        await pilot.press("e")
-        export = await wait_for_screen(pilot, app, ExportScreen, "the export dialog")
-        export.query_one("#export-path", Input).value = str(tmp_path / "picked.csv")
-        await pilot.press("enter")
+        await export_to(pilot, app, console, tmp_path / "picked.csv")
         await wait_until(pilot, lambda: "Exported" in shown(app, "#export-status"), "the export")
         assert (tmp_path / "picked.csv").read_text() == "id,name\n7,person 7\n"
         await pilot.press("escape")
@@ -615,11 +623,7 @@ async def test_e_exports_a_result_from_the_consoles_own_session_and_esc_stops_it
 
         # A long export, stopped with Esc on the server: no file, the transaction goes on.
         await run(pilot, console, "SELECT g, repeat('x', 500) FROM generate_series(1, 5000000) g")
-        console.grid.focus()
-        await pilot.press("e")
-        export = await wait_for_screen(pilot, app, ExportScreen, "the export dialog")
-        export.query_one("#export-path", Input).value = str(tmp_path / "big.csv")
-        await pilot.press("enter")
+        export = await export_to(pilot, app, console, tmp_path / "big.csv")
         await wait_until(pilot, lambda: "written" in shown(app, "#export-status"), "progress")
         await pilot.press("escape")
         await wait_until(pilot, lambda: "Cancelled" in shown(app, "#export-status"), "cancelled")

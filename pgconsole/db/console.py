@@ -282,11 +282,14 @@ class ConsoleSession:
                     await transaction.rollback()
 
     @contextlib.asynccontextmanager
-    async def _turn(self, statement: Statement) -> AsyncIterator[tuple[asyncpg.Connection, bool]]:
-        """The connection for one statement of the user's, and whether the user's transaction
-        was open before it: refused first if it may not run, then the session's lock held,
-        a cursor of ours ended, and `running` set while it runs (cancel applies)."""
-        why = self.refusal([statement])
+    async def _turn(
+        self, statement: Statement | None
+    ) -> AsyncIterator[tuple[asyncpg.Connection, bool]]:
+        """The connection for one statement of the user's (or, with None, work of ours on the
+        user's session), and whether the user's transaction was open before it: refused first
+        if it may not run, then the session's lock held, a cursor of ours ended, and `running`
+        set meanwhile (cancel applies)."""
+        why = None if statement is None else self.refusal([statement])
         if why is not None:
             raise ConsoleRefused(why)
         async with self._lock:
@@ -313,22 +316,19 @@ class ConsoleSession:
             asyncpg.PostgresError: The user's transaction is aborted (no savepoint can start).
         """
         readonly = readonly or self.read_only
-        async with self._lock:
-            conn = await self._connection()
-            await self._release_owner()
-            in_users = conn.is_in_transaction()
+        async with self._turn(None) as (conn, in_users):
             if in_users:
                 # The user's BEGIN was sent as SQL: asyncpg's transaction() refuses to nest.
                 await conn.execute(f"SAVEPOINT {EXPORT_SAVEPOINT}")
             else:
                 await conn.execute("BEGIN READ ONLY" if readonly else "BEGIN")
-            self.running = True
             try:
                 if readonly and in_users:
                     # Allowed inside a savepoint, and undone with it.
                     await conn.execute("SET LOCAL transaction_read_only = on")
                 yield conn
             finally:
+                # The export is over: a late Esc must not cancel the rollback below.
                 self.running = False
                 ends = (
                     [

@@ -25,6 +25,7 @@ class TcpProxy:
         self.port = free_port(host)
         self._target = (target_host, target_port)
         self._server: asyncio.Server | None = None
+        self._closed_servers: list[asyncio.Server] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
         self.mode = ProxyMode.REFUSE
@@ -33,23 +34,31 @@ class TcpProxy:
         """Switch behaviour for the connections that arrive from now on."""
         self.mode = mode
         if mode is ProxyMode.REFUSE:
-            await self._stop_listening()
+            self._stop_listening()
         elif self._server is None:
             self._server = await asyncio.start_server(self._handle, self.host, self.port)
 
     async def close(self) -> None:
-        """Stop listening and drop every connection."""
-        await self._stop_listening()
+        """Stop listening and drop every connection.
+
+        The held connections are closed before `wait_closed()`: since Python 3.12.1 it waits for
+        every connection the server accepted, so waiting first hangs on a SILENT one for good.
+        """
+        self._stop_listening()
         for writer in list(self._writers):
             writer.close()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        for server in self._closed_servers:
+            await server.wait_closed()
+        self._closed_servers.clear()
 
-    async def _stop_listening(self) -> None:
+    def _stop_listening(self) -> None:
+        """Refuse new connections; the ones already accepted go on until `close()`."""
         if self._server is not None:
             self._server.close()
-            await self._server.wait_closed()
+            self._closed_servers.append(self._server)
             self._server = None
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

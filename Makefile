@@ -1,12 +1,19 @@
 # pgconsole: `make demo` runs the app against a demo server; `make test` runs every check.
 # Both set everything up on a fresh machine: a virtualenv, the packages, PostgreSQL's binaries.
 
+# PYTHON=python3.13 picks another interpreter (a pyenv build when the plain command is not on PATH);
+# each version other than the default gets a virtualenv of its own, .venv-3.13.
 PYTHON ?= python3
-VENV ?= .venv
+PYTHON_BIN := $(shell scripts/find-python $(PYTHON))
+PYTHON_VERSION := $(shell $(PYTHON_BIN) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+VENV ?= $(if $(filter python3,$(PYTHON)),.venv,.venv-$(PYTHON_VERSION))
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Extra pip arguments for the install (test-lowest and test-newest set them).
+PIP_INSTALL_ARGS ?=
 
-.PHONY: demo test check lint types pytest setup postgres benchmark benchmark-activity benchmark-console clean
+.PHONY: demo test check lint types pytest setup postgres benchmark benchmark-activity benchmark-console \
+	test-lowest test-newest clean
 
 demo: setup
 	$(BIN)/pgconsole --demo
@@ -28,18 +35,30 @@ pytest: setup
 setup: $(STAMP) postgres
 
 $(STAMP): pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
-		{ echo "pgconsole needs Python 3.11 or newer (found: $$($(PYTHON) --version))" >&2; exit 1; }
-	$(PYTHON) -m venv $(VENV)
+	@[ -n "$(PYTHON_BIN)" ] || { echo "no Python '$(PYTHON)' found" >&2; exit 1; }
+	@$(PYTHON_BIN) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "pgconsole needs Python 3.11 or newer (found: $$($(PYTHON_BIN) --version))" >&2; exit 1; }
+	$(PYTHON_BIN) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' $(PIP_INSTALL_ARGS)
 	touch $(STAMP)
 
 postgres:
 	@scripts/ensure-postgres
 
+# The whole suite on the lowest versions pyproject.toml allows for each runtime dependency.
+test-lowest:
+	@mkdir -p .venv-lowest
+	scripts/lowest-constraints pyproject.toml > .venv-lowest/constraints.txt
+	$(MAKE) test VENV=.venv-lowest PIP_INSTALL_ARGS="-c .venv-lowest/constraints.txt"
+
+# The whole suite on the newest versions pyproject.toml allows, installed afresh each time.
+test-newest:
+	rm -f .venv-newest/.installed
+	$(MAKE) test VENV=.venv-newest PIP_INSTALL_ARGS="--upgrade --upgrade-strategy eager"
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .venv-* .pytest_cache .mypy_cache .ruff_cache
 
 benchmark: setup
 	$(BIN)/python -m benchmarks.browse

@@ -166,6 +166,16 @@ REFUSED = [
     "COPY t FROM PROGRAM 'rm -rf /'",
     "COPY t FROM '/etc/passwd'",
     "COPY (SELECT 1) TO '/tmp/out'",
+    "SET transaction_read_only = off",
+    "SET TRANSACTION_READ_ONLY TO DEFAULT",
+    "RESET transaction_read_only",
+    "SELECT set_config('transaction_read_only', 'off', true)",
+    "SELECT current_setting('transaction_read_only'),"
+    " set_config('default_transaction_read_only', 'off', false)",
+    "SELECT current_setting('transaction_read_only'), pg_catalog.set_config('x', 'y', false)",
+    "UPDATE pg_settings SET setting = 'off' WHERE name = 'transaction_read_only'",
+    "SELECT * FROM pg_settings WHERE name = 'default_transaction_read_only'",
+    "DO $$ BEGIN PERFORM current_setting('transaction_read_only'); END $$",
 ]
 
 
@@ -192,6 +202,12 @@ def test_an_end_followed_by_more_is_refused_as_a_whole() -> None:
         "/* READ WRITE */ SELECT 1",
         "COPY (SELECT * FROM t) TO STDOUT",
         "SET TRANSACTION READ ONLY",
+        "SHOW transaction_read_only",
+        "show default_transaction_read_only",
+        'SHOW "transaction_read_only"',
+        "SELECT current_setting('transaction_read_only')",
+        "select pg_catalog.current_setting('default_transaction_read_only', true)::bool",
+        "SELECT current_setting( 'transaction_read_only' ) AS ro, 1",
     ],
 )
 def test_harmless_statements_are_not_refused(sql: str) -> None:

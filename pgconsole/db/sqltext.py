@@ -315,13 +315,35 @@ _SETTING_NAMES = ("transaction_read_only",)
 _READ_WRITE = re.compile(r"\bread\s+write\b", re.IGNORECASE)
 
 
+def _reads_setting(found: Sequence[Token], at: int) -> bool:
+    """Whether this mention of the read-only setting only reads it: anywhere in a `SHOW`, or as
+    the name given to `current_setting(` in a statement that calls no `set_config` at all
+    (which could change the setting under another spelling of its name)."""
+    if found[0].kind is TokenKind.WORD and found[0].text.upper() == "SHOW":
+        return True
+    if any(
+        "set_config" in t.text.lower()
+        for t in found
+        if t.kind in (TokenKind.WORD, TokenKind.QUOTED, TokenKind.STRING)
+    ):
+        return False
+    return (
+        found[at].kind is TokenKind.STRING
+        and at >= 2
+        and found[at - 1].text == "("
+        and found[at - 2].kind is TokenKind.WORD
+        and found[at - 2].text.lower() == "current_setting"
+    )
+
+
 def read_only_refusal(statements: Sequence[Statement]) -> str | None:
     """Why this run must be refused in read-only mode (one line), or None.
 
     Refused: anything that would make a transaction or the session READ WRITE (`SET
     TRANSACTION … READ WRITE`, `BEGIN/START … READ WRITE`, `SET SESSION CHARACTERISTICS …`),
     any mention of `default_transaction_read_only`/`transaction_read_only` outside comments
-    (SET, RESET, set_config() in a query, inside a DO block's string), `RESET ALL` and
+    (SET, RESET, set_config() in a query, inside a DO block's string) except reading it (`SHOW`,
+    `current_setting('transaction_read_only')`), `RESET ALL` and
     `DISCARD ALL`, a transaction's end followed by more statements, and COPY with a program,
     from anywhere, or to a server file.
     """
@@ -334,7 +356,7 @@ def read_only_refusal(statements: Sequence[Statement]) -> str | None:
         for i, word in enumerate(words[:-1]):
             if word == "READ" and words[i + 1] == "WRITE":
                 return f"{where} would make the transaction READ WRITE."
-        for token in found:
+        for at, token in enumerate(found):
             if token.kind is TokenKind.WORD:
                 value = token.text.lower()
             elif token.kind in (TokenKind.QUOTED, TokenKind.STRING):
@@ -343,7 +365,7 @@ def read_only_refusal(statements: Sequence[Statement]) -> str | None:
                     return f"{where} holds READ WRITE in a string (dynamic SQL)."
             else:
                 continue
-            if any(name in value for name in _SETTING_NAMES):
+            if any(name in value for name in _SETTING_NAMES) and not _reads_setting(found, at):
                 return f"{where} touches the read-only setting (transaction_read_only)."
         if words[0] in ("RESET", "DISCARD") and len(words) > 1 and words[1] == "ALL":
             return f"{where} would reset the session's read-only setting."

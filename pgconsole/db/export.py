@@ -32,8 +32,10 @@ import contextlib
 import errno
 import json
 import os
+import re
 import time
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -50,7 +52,9 @@ __all__ = [
     "ExportSource",
     "Progress",
     "Sessions",
+    "default_folder",
     "export",
+    "file_name",
     "query_source",
 ]
 
@@ -127,6 +131,58 @@ def query_source(statement: str, label: str) -> ExportSource:
     # As for Cells.JSON: a raw line break in JSON can only be white space between tokens.
     json = f"SELECT replace(replace({row}, E'\\n', ' '), E'\\r', ' ') FROM {subquery}"
     return ExportSource(label, f"SELECT * FROM {subquery}", json)
+
+
+_UNSAFE_IN_NAMES = frozenset('/\\:*?"<>|')
+"""Path separators, and what Windows, shells or file managers cannot take in a name."""
+_NAME_BYTES = 240
+"""A file name's stem at most this long in UTF-8 (most file systems allow 255 bytes)."""
+
+
+def file_name(stem: str, suffix: str) -> str:
+    """A safe file name made from database identifiers: `public.new<LF>line` → `public.new_line`.
+
+    Control and invisible characters (line breaks, tabs, escapes, bidirectional overrides),
+    spaces other than the plain one, path separators and `:*?"<>|` each become `_`; a leading
+    `.` (a hidden file) or `-` (read as an option) is escaped with `_`; the stem is cut to
+    `_NAME_BYTES` bytes. The suffix (`.csv`) is kept as given.
+    """
+    safe = "".join(
+        "_"
+        if char in _UNSAFE_IN_NAMES or (unicodedata.category(char)[0] in "CZ" and char != " ")
+        else char
+        for char in stem
+    ).strip(" ")
+    if safe.startswith((".", "-")):
+        safe = "_" + safe
+    while len(safe.encode()) > _NAME_BYTES:
+        safe = safe[:-1]
+    return (safe or "export") + suffix
+
+
+_USER_DIRS_DOWNLOAD = re.compile(r'^\s*XDG_DOWNLOAD_DIR\s*=\s*"(.*)"\s*$', re.MULTILINE)
+
+
+def default_folder(environ: Mapping[str, str] = os.environ) -> Path:
+    """Where an export is proposed when the user names no folder: the download folder
+    (`$XDG_DOWNLOAD_DIR`, else the one `user-dirs.dirs` names, else `~/Downloads`) when it
+    exists, else the home directory. Never the current directory: a run from a git checkout
+    would leave data files in it."""
+    home = Path(environ.get("HOME") or Path.home())
+    candidates: list[str] = []
+    if environ.get("XDG_DOWNLOAD_DIR"):
+        candidates.append(environ["XDG_DOWNLOAD_DIR"])
+    config = Path(environ.get("XDG_CONFIG_HOME") or home / ".config")
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        found = _USER_DIRS_DOWNLOAD.search((config / "user-dirs.dirs").read_text("utf-8"))
+        if found is not None:
+            candidates.append(found[1].replace("$HOME", str(home)))
+    candidates.append(str(home / "Downloads"))
+    for candidate in candidates:
+        folder = Path(candidate).expanduser()
+        if folder.is_absolute() and folder.is_dir():
+            return folder
+    return home
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,15 @@ from textual.widgets import Input, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from pgconsole.db.browse import BrowseSpec
-from pgconsole.db.export import ExportFormat, ExportSource, Sessions, export, spec_source
+from pgconsole.db.export import (
+    ExportFormat,
+    ExportSource,
+    Sessions,
+    default_folder,
+    export,
+    file_name,
+    spec_source,
+)
 from pgconsole.db.failures import describe_error
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
@@ -79,8 +87,8 @@ class ExportScreen(ModalScreen[None]):
         self.cancelled = False
 
     def compose(self) -> ComposeResult:
-        # A name from the database may hold a slash: it must not pick the directory.
-        default = Path.cwd() / f"{self.file_stem.replace('/', '_')}.csv"
+        # A name from the database may hold a slash or a line break: neither may reach the path.
+        default = default_folder() / file_name(self.file_stem, ".csv")
         with Vertical(id="export-box"):
             yield Static(Text(f"Export {visible(self.source.label)}", style="bold"))
             yield Static(Text(self.note, style="dim"))

@@ -573,3 +573,48 @@ async def test_a_million_rows_stream_in_constant_memory(
     assert result.rows == 1_000_000
     assert result.bytes > 80 << 20  # more than the growth allowed
     assert peak - before < 50 << 20, f"RSS grew by {(peak - before) >> 20} MB"
+
+
+@pytest.mark.parametrize(
+    ("stem", "expected"),
+    [
+        ("public.orders", "public.orders.csv"),
+        ("public.new\nline", "public.new_line.csv"),
+        ("a/b\\c", "a_b_c.csv"),
+        ("tab\there\r\x1b[31m", "tab_here__[31m.csv"),
+        ("bidi\u202etxt.exe", "bidi_txt.exe.csv"),
+        (".hidden", "_.hidden.csv"),
+        ("-rf", "_-rf.csv"),
+        ("what?*<>|:", "what______.csv"),
+        ("Ünïcode tables", "Ünïcode tables.csv"),
+        ("", "export.csv"),
+        pytest.param("é" * 300, "é" * 120 + ".csv", id="long"),
+    ],
+)
+def test_file_names_made_from_identifiers_are_safe(stem: str, expected: str) -> None:
+    from pgconsole.db.export import file_name
+
+    assert file_name(stem, ".csv") == expected
+
+
+def test_the_default_folder_is_the_download_folder_else_home(tmp_path: Path) -> None:
+    from pgconsole.db.export import default_folder
+
+    home = tmp_path / "home"
+    home.mkdir()
+    environ = {"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config")}
+    assert default_folder(environ) == home  # never the current directory
+    (home / "Downloads").mkdir()
+    assert default_folder(environ) == home / "Downloads"
+    (home / ".config").mkdir()
+    (home / "Téléchargements").mkdir()
+    (home / ".config" / "user-dirs.dirs").write_text(
+        '# written by xdg-user-dirs-update\nXDG_DOWNLOAD_DIR="$HOME/Téléchargements"\n',
+        encoding="utf-8",
+    )
+    assert default_folder(environ) == home / "Téléchargements"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert default_folder({**environ, "XDG_DOWNLOAD_DIR": str(elsewhere)}) == elsewhere
+    missing = {**environ, "XDG_DOWNLOAD_DIR": str(tmp_path / "missing")}
+    assert default_folder(missing) == home / "Téléchargements"

@@ -20,9 +20,18 @@ its own, with results that stream and transactions that stay visible.
   anything runs, every statement outside the user's transaction runs inside `BEGIN READ
   ONLY`, and a transaction the user begins is made `READ ONLY` straight away (the session's
   `default_transaction_read_only` is on too).
-- **Cancel** asks the server to cancel the console's backend (`pg_cancel_backend` from a pool
-  connection): the statement fails with "canceling statement due to user request" and the
-  connection stays usable. The server's `statement_timeout` applies to every statement.
+- **Cancel** sends the protocol's cancel request with the console connection's own key (the
+  backend pid and secret the server gave it at connect): the statement fails with "canceling
+  statement due to user request" and the connection stays usable. Behind pgbouncer the key is
+  pgbouncer's, which forwards the request to the server connection running the statement; a
+  pid the client was told (`pg_cancel_backend`) would name a backend that does not exist, or
+  someone else's.
+- **Timeouts.** The server's `statement_timeout` applies to every statement. Behind a
+  transaction pooler a statement may run on any server connection, none of which carries the
+  session settings: every transaction of the console's (and every transaction the user
+  begins) sets them again with `SET LOCAL`, and a statement outside the user's transaction
+  runs in a transaction of ours for that reason; only one that may not run in a transaction
+  block (VACUUM, CREATE DATABASE, CALL …) runs alone, under the server's own limits.
 """
 
 from __future__ import annotations
@@ -167,7 +176,9 @@ class ConsoleSession:
     idle_seconds: float = 5.0
     conn: asyncpg.Connection | None = None
     pid: int | None = None
-    """The console's backend, for cancelling and for the lock waiters."""
+    """The console's backend, for the lock waiters. None behind a pooler: the pid the client
+    was told is the pooler's invention, and the statements run on whichever server
+    connection is free."""
     statement_timeout: str = ""
     """The session's statement_timeout as the server shows it (`30s`, `0`)."""
     tx_started_at: float | None = None
@@ -193,6 +204,9 @@ class ConsoleSession:
     """The error `_checkpoint` raised last."""
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _cursors: int = 0
+    _set_local: str = ""
+    """Behind a pooler: the `SET LOCAL` statements that give a transaction the session
+    settings (empty directly on a server: the connection came with them)."""
 
     # -- connection ----------------------------------------------------------------------------
 
@@ -200,9 +214,14 @@ class ConsoleSession:
         """Connect (once) and read the backend pid and the statement timeout."""
         if self.conn is not None and not self.conn.is_closed():
             return
+        if self.database.pooler:
+            # The settings a pool transaction gets, however the pool chose them.
+            async with self.database.session(readonly=True) as pooled:
+                rows = await pooled.fetch(load_sql("list_local_settings.sql"))
+            self._set_local = set_local_statements({r["name"]: r["value"] for r in rows})
         self.conn = await self.database.dedicated()
         self.conn.add_log_listener(self._heard)
-        self.pid = self.conn.get_server_pid()
+        self.pid = None if self.database.pooler else self.conn.get_server_pid()
         await self._read_settings()
 
     @property
@@ -270,12 +289,14 @@ class ConsoleSession:
             ConsoleRefused, asyncpg.PostgresError: As `run`.
         """
         async with self._turn(statement) as (conn, was_in):
-            if was_in or not self.read_only:
+            if was_in or not (self.read_only or self._set_local):
                 return await explain(conn, statement.text, analyze=analyze, in_transaction=was_in)
-            # Read-only mode whatever the session settings say (a pooler drops them).
-            transaction = conn.transaction(readonly=True)
+            # Read-only mode whatever the session settings say (a pooler drops them), and the
+            # session's timeouts behind a pooler.
+            transaction = conn.transaction(readonly=self.read_only)
             await transaction.start()
             try:
+                await self._limit(conn)
                 return await explain(conn, statement.text, analyze=analyze, in_transaction=True)
             finally:
                 with contextlib.suppress(*_CLEANUP_ERRORS):
@@ -323,6 +344,8 @@ class ConsoleSession:
             else:
                 await conn.execute("BEGIN READ ONLY" if readonly else "BEGIN")
             try:
+                if not in_users:
+                    await self._limit(conn)
                 if readonly and in_users:
                     # Allowed inside a savepoint, and undone with it.
                     await conn.execute("SET LOCAL transaction_read_only = on")
@@ -348,13 +371,17 @@ class ConsoleSession:
                     conn.terminate()
 
     async def cancel(self) -> bool:
-        """Ask the server to cancel the running statement; True if a statement was signalled."""
-        if not self.running or self.pid is None:
+        """Ask the server to cancel the running statement; True if a statement was signalled.
+
+        The protocol's cancel request, with the key of the console's own connection (see the
+        module's docstring), never a signal to a pid.
+        """
+        conn = self.conn
+        if not self.running or conn is None or conn.is_closed():
             return False
         self.cancel_asked = True
-        async with self.database.session() as conn:
-            signalled: bool = await conn.fetchval("SELECT pg_cancel_backend($1)", self.pid)
-        return signalled
+        await send_cancel_request(conn)
+        return True
 
     async def rollback(self) -> None:
         """Roll back the user's transaction (before the server's idle limit would end it)."""
@@ -409,10 +436,26 @@ class ConsoleSession:
         return self.conn
 
     async def _read_settings(self) -> None:
-        assert self.conn is not None
-        self.statement_timeout = await self.conn.fetchval(
-            "SELECT current_setting('statement_timeout')"
-        )
+        """The statement_timeout the next statement runs under (behind a pooler, the one a
+        transaction of the console's sets)."""
+        conn = self.conn
+        assert conn is not None
+        sql = "SELECT current_setting('statement_timeout')"
+        if not self._set_local or conn.is_in_transaction():
+            self.statement_timeout = await conn.fetchval(sql)
+            return
+        async with conn.transaction(readonly=True):
+            await self._limit(conn)
+            self.statement_timeout = await conn.fetchval(sql)
+
+    async def _limit(self, conn: asyncpg.Connection) -> None:
+        """Behind a pooler: the session settings, in the transaction that has just begun.
+
+        SET statements rather than `set_config()`: a SELECT would take the transaction's
+        snapshot, and the user's `SET TRANSACTION ISOLATION LEVEL` after BEGIN would fail.
+        """
+        if self._set_local:
+            await conn.execute(self._set_local)
 
     def _after(
         self, conn: asyncpg.Connection, statement: Statement, was_in: bool, *, failed: bool
@@ -440,6 +483,7 @@ class ConsoleSession:
             tag = await self._plain(conn, statement.text)
             if self.read_only:
                 await conn.execute("SET TRANSACTION READ ONLY")
+            await self._limit(conn)
             return Result(statement, tag, _ms(started))
         if what is Kind.QUERY:
             return await self._query(conn, statement, started)
@@ -447,8 +491,21 @@ class ConsoleSession:
             return await self._other(conn, statement, started)
         if self.read_only:
             async with conn.transaction(readonly=True):
+                await self._limit(conn)
                 return await self._other(conn, statement, started)
-        return await self._other(conn, statement, started)
+        if not self._set_local or statement.keyword == "CALL":
+            # CALL stays outside a transaction block of ours: the procedure may COMMIT.
+            return await self._other(conn, statement, started)
+        try:
+            # Behind a pooler: in a transaction of ours, so that the timeouts hold.
+            async with conn.transaction():
+                await self._limit(conn)
+                return await self._other(conn, statement, started)
+        except asyncpg.ActiveSQLTransactionError:
+            # VACUUM, CREATE DATABASE, … refuse a transaction block before doing anything: run
+            # alone, under the server's limits (no SET LOCAL without a transaction).
+            self._checkpoint()
+            return await self._other(conn, statement, started)
 
     def _checkpoint(self) -> None:
         """Between two steps of a statement: stop if the user asked to cancel.
@@ -521,6 +578,8 @@ class ConsoleSession:
         else:
             transaction = None
         try:
+            if transaction is not None:
+                await self._limit(conn)
             prepared = await conn.prepare(statement.text, timeout=NO_CLIENT_TIMEOUT)
             self._checkpoint()
             columns = result_columns(prepared)
@@ -575,6 +634,7 @@ class ConsoleSession:
             transaction = conn.transaction(readonly=True)
             await transaction.start()
             try:
+                await self._limit(conn)
                 await pager.declare(conn, reopening=True)
             except BaseException:
                 with contextlib.suppress(*_CLEANUP_ERRORS):
@@ -681,6 +741,36 @@ class ResultPager:
         """A failed FETCH aborted our transaction: end it (the next page declares again)."""
         if self.session._owner is self:
             await self.session._release_owner()
+
+
+def set_local_statements(settings: dict[str, str]) -> str:
+    """`SET LOCAL name = 'value'; …` for each setting (empty for none).
+
+    Names are quoted as identifiers and values as escape-string literals, so the statements
+    mean the same whatever standard_conforming_strings says.
+    """
+    return "".join(
+        f"SET LOCAL {quote_ident(name)} = E'{_escaped(value)}';" for name, value in settings.items()
+    )
+
+
+def _escaped(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("'", "''")
+
+
+async def send_cancel_request(conn: asyncpg.Connection) -> None:
+    """Send the protocol's CancelRequest for `conn`'s running statement, from a connection of
+    its own to the same address, with the backend key `conn` got at connect.
+
+    asyncpg sends the same request when the task awaiting a statement is cancelled, but then
+    the statement's own error never reaches the caller: the console must hear the server's
+    "canceling statement due to user request", which also says that the user's transaction
+    is aborted. `Connection._cancel` is what asyncpg runs for that task cancellation
+    (asyncpg 0.32, checked by `tests/db/test_console_pooler.py`); it never raises: when the
+    request cannot be sent it closes `conn`, whose statement then fails as a lost connection.
+    """
+    waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    await conn._cancel(waiter)  # type: ignore[attr-defined]
 
 
 def _text_page(records: Sequence[Any]) -> Page:

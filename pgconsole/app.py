@@ -387,9 +387,10 @@ class PgConsoleApp(App[None]):
     async def action_quit(self) -> None:
         """Close the pool (terminating what does not close in time), then exit.
 
-        An open edit transaction is settled first: commit, roll back, or stay.
+        An open edit transaction is settled first (commit, roll back, or stay), and changes
+        kept after a loss are discarded only when the user says so.
         """
-        if self.main_screen.editor.is_open:
+        if self.main_screen.editor.unsettled:
             self.main_screen.quit_when_settled()
             return
         if self.sql_console is not None and self.sql_console.session.in_transaction:

@@ -267,8 +267,13 @@ class EditTransaction:
 
     @property
     def is_open(self) -> bool:
-        """A transaction is open on the server."""
+        """A transaction is open on the server (as far as pgconsole knows)."""
         return self._conn is not None
+
+    @property
+    def connection_closed(self) -> bool:
+        """The open transaction's connection died while idle (terminated, server restart)."""
+        return self._conn is not None and _gone(self._conn)
 
     # -- changes -----------------------------------------------------------------------------
 
@@ -375,6 +380,7 @@ class EditTransaction:
         try:
             status = await conn.execute("COMMIT")
         except BaseException as error:
+            self._log("COMMIT", (), f"failed: {error}")
             lost = _is_lost(error) or _gone(conn)
             await self._discard()
             if lost:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import re
 import socket
 import ssl
 from dataclasses import dataclass
@@ -154,8 +155,21 @@ def classify(
     )
 
 
+def _refused_address(error: OSError) -> str | None:
+    """`host:port` of a refused connection (the last address asyncio tried), if it says."""
+    found = re.findall(r"Connect call failed \('([^']*)', (\d+)", str(error))
+    if not found:
+        return None
+    host, port = found[-1]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def describe_error(error: BaseException) -> str:
     """One readable line, then SQLSTATE, DETAIL and HINT when the server gave them."""
+    if isinstance(error, OSError) and _is_refused(error):
+        address = _refused_address(error)
+        where = f"The server at {address}" if address else "The server"
+        return f"{where} is not accepting connections (connection refused)"
     lines = [str(error).strip() or type(error).__name__]
     if isinstance(error, asyncpg.PostgresError):
         # str() appends the server's HINT to the message; it gets a line of its own below.

@@ -7,6 +7,7 @@ bar in step. Every database call runs in one of the screen's workers.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Mapping
 from dataclasses import replace
@@ -32,7 +33,7 @@ from pgconsole.db.edit import (
 )
 from pgconsole.db.failures import describe_error
 from pgconsole.screens.confirm import ChoiceScreen, ConfirmScreen
-from pgconsole.widgets.grid import DataGrid
+from pgconsole.widgets.grid import DataGrid, row_identity
 
 # The editor, insert form, conflict view and SQL log are imported when first used: the text
 # area alone adds 20 ms to every start, and most sessions only browse.
@@ -55,6 +56,11 @@ def edit_error(error: BaseException) -> str:
     return text
 
 
+def changes_text(count: int) -> str:
+    """`1 change`, `3 changes`."""
+    return f"{count} change{'' if count == 1 else 's'}"
+
+
 def clock(seconds: float) -> str:
     """`01:42`, or `1:02:03` past an hour."""
     whole = int(seconds)
@@ -73,7 +79,8 @@ class EditController:
         self.physical: set[int] = set()
         """Relations (oids) the user opted in to edit by physical row."""
         self.kept: list[Change] = []
-        """Changes of a transaction that ended without a commit, to apply again."""
+        """Changes of transactions that ended without a commit, oldest first: they live until
+        the user applies them again (A) or discards them (ctrl+r, or when asked on quit)."""
         self.log: list[Statement] = []
         """Every statement sent for edits in this session, for the SQL log."""
 
@@ -88,6 +95,11 @@ class EditController:
         """A transaction with changes is open on the server."""
         return self.tx is not None and self.tx.is_open
 
+    @property
+    def unsettled(self) -> bool:
+        """An open transaction or kept changes: quitting or leaving the table must ask."""
+        return self.is_open or bool(self.kept)
+
     def relation_changed(self) -> None:
         """A new relation (or a reload with another spec): the plan is read again."""
         self.plan = None
@@ -97,10 +109,12 @@ class EditController:
         tx = self.tx
         if tx is None or tx.started_at is None:
             if self.kept:
-                return f"{len(self.kept)} changes not applied · A applies them again"
+                return f"{changes_text(len(self.kept))} not applied · A applies them again"
             return None
         now = time.monotonic()
-        text = f"TX open {clock(now - tx.started_at)} · {len(tx.changes)} changes"
+        text = f"TX open {clock(now - tx.started_at)} · {changes_text(len(tx.changes))}"
+        if self.kept:
+            text += f" · {len(self.kept)} not applied"
         left = self.idle_left(now)
         if left is not None and left <= WARN_BEFORE_SECONDS:
             text += f" · idle: rolled back in {max(0, int(left))} s"
@@ -176,11 +190,38 @@ class EditController:
         return None
 
     def _transaction(self) -> EditTransaction:
+        """The open transaction, or a new one: an ended one never carries changes over."""
         screen = self.screen
         assert screen.database is not None and screen.spec is not None
-        if self.tx is None or (not self.tx.is_open and self.tx.spec != screen.spec):
+        if self.tx is None or not self.tx.is_open:
+            self._forget_transaction()
             self.tx = EditTransaction(screen.database, screen.spec)
         return self.tx
+
+    def _forget_transaction(self) -> None:
+        """The transaction ended on the server: its SQL goes to the log, the object away."""
+        if self.tx is not None:
+            self.log.extend(self.tx.statements)
+            self.tx.statements.clear()
+        self.tx = None
+
+    def _keep_uncommitted(self) -> int:
+        """The transaction ended without a commit: its changes join the kept ones."""
+        if self.tx is not None:
+            self.kept.extend(self.tx.changes)
+            self.tx.changes.clear()
+        self._forget_transaction()
+        return len(self.kept)
+
+    async def _end_if_empty(self) -> None:
+        """A transaction left with no change (a cancelled conflict) ends at once: it would
+        otherwise sit idle in transaction until the user rolls back."""
+        tx = self.tx
+        if tx is not None and tx.is_open and not tx.changes:
+            with contextlib.suppress(asyncpg.PostgresError, OSError, TransactionLost):
+                await tx.rollback()
+            self._forget_transaction()
+            self.screen.show_transaction(self.status_text())
 
     # -- edit a cell -------------------------------------------------------------------------
 
@@ -251,7 +292,9 @@ class EditController:
                     self._show_theirs(row, conflict.current)
                     if conflict.current is not None:
                         target["row"] = conflict.current
+                    await self._end_if_empty()
                     return "Reloaded their row: your text is still here to save or cancel."
+                await self._end_if_empty()
                 return "Cancelled: nothing was written."
             except EditRefused as error:
                 return str(error)
@@ -325,6 +368,7 @@ class EditController:
                 self.screen.say("Their row is shown now: press D again to delete it.")
             elif choice == "reload":
                 self._show_theirs(row, conflict.current)
+            await self._end_if_empty()
             return
         except TransactionLost as error:
             self.screen.say(self._lost(error), error=True)
@@ -353,7 +397,13 @@ class EditController:
     async def commit(self, *, ask: bool = True) -> bool:
         """COMMIT after a confirmation; True when the changes are the server's."""
         if not self.is_open:
-            self.screen.say("No open transaction.")
+            if self.kept:
+                self.screen.say(
+                    f"Nothing to commit: {changes_text(len(self.kept))} not applied "
+                    "(A applies them again, ctrl+r discards them)."
+                )
+            else:
+                self.screen.say("No open transaction.")
             return True
         assert self.tx is not None
         if ask and not await self.screen.app.push_screen_wait(
@@ -367,22 +417,31 @@ class EditController:
             self.screen.say(self._lost(error), error=True)
             return False
         except (asyncpg.PostgresError, OSError) as error:
-            self.kept = []
+            kept = self._keep_uncommitted()
             self.grid.clear_changes()
             self._after_statement()
             self.screen.say(
-                "COMMIT failed, nothing was committed: " + edit_error(error), error=True
+                "COMMIT failed, nothing was committed: "
+                + edit_error(error)
+                + f"\n{changes_text(kept)} kept: A applies them again, ctrl+r discards them.",
+                error=True,
             )
             await self.screen.reload_grid()
             return False
+        self._forget_transaction()
         self.grid.clear_changes()
         self._after_statement()
         self.screen.say(f"Committed: {summary}. The grid shows what the server stored.")
         return True
 
     async def rollback(self, *, ask: bool = True, keep: bool = False) -> bool:
-        """ROLLBACK after a confirmation; the grid reads the rows again."""
+        """ROLLBACK after a confirmation; the grid reads the rows again.
+
+        With no transaction open, ctrl+r offers to discard the kept changes instead.
+        """
         if not self.is_open:
+            if self.kept and ask:
+                return await self.discard_kept()
             self.screen.say("No open transaction.")
             return True
         assert self.tx is not None
@@ -390,64 +449,160 @@ class EditController:
             ConfirmScreen("Roll back?", self.summary() + " will be undone.")
         ):
             return False
-        changes = list(self.tx.changes)
-        await self.tx.rollback(keep_changes=keep)
-        self.kept = changes if keep else []
+        tx = self.tx
+        if keep:  # kept before the first await: the transaction is never seen closed without them
+            self.kept.extend(tx.changes)
+        tx.changes.clear()
+        await tx.rollback()
+        self._forget_transaction()
         self.grid.clear_changes()
         self._after_statement()
         await self.screen.reload_grid()
         return True
 
+    async def discard_kept(self) -> bool:
+        """Forget the kept changes, after a confirmation. True when they are gone."""
+        count = len(self.kept)
+        if not await self.screen.app.push_screen_wait(
+            ConfirmScreen(
+                f"Discard {changes_text(count)} not applied?",
+                "They were never committed; once discarded they cannot be applied again.",
+            )
+        ):
+            return False
+        self.kept = []
+        self.screen.show_transaction(self.status_text())
+        self.screen.say(f"Discarded {changes_text(count)} that had not been applied.")
+        return True
+
     async def settle(self) -> bool:
-        """Before closing the table or quitting: commit, roll back or stay. True to go on."""
-        if not self.is_open:
+        """Before closing the table or quitting: commit, roll back or stay; then the kept
+        changes: discard or stay. True to go on."""
+        if self.is_open:
+            choice = await self.screen.app.push_screen_wait(
+                ChoiceScreen(
+                    "A transaction is open: " + self.summary(),
+                    [("c", "commit"), ("r", "roll back"), ("escape", "cancel")],
+                )
+            )
+            if choice == "commit":
+                if not await self.commit(ask=False):
+                    return False
+            elif choice == "roll back":
+                if not await self.rollback(ask=False):
+                    return False
+            else:
+                return False
+        if not self.kept:
             return True
         choice = await self.screen.app.push_screen_wait(
             ChoiceScreen(
-                "A transaction is open: " + self.summary(),
-                [("c", "commit"), ("r", "roll back"), ("escape", "cancel")],
+                f"{changes_text(len(self.kept))} not applied (kept after a lost connection "
+                "or an idle rollback): they are lost if you go on.",
+                [("d", "discard them"), ("escape", "cancel")],
             )
         )
-        if choice == "commit":
-            return await self.commit(ask=False)
-        if choice == "roll back":
-            return await self.rollback(ask=False)
-        return False
+        if choice != "discard them":
+            return False
+        self.kept = []
+        self.screen.show_transaction(self.status_text())
+        return True
 
     async def reapply(self) -> None:
-        """Apply again the changes of a transaction that ended without a commit."""
+        """Apply again, in order, the changes of transactions that ended without a commit.
+
+        Each applied change leaves the kept list and shows in the grid as the server stored
+        it; a change that meets a changed or deleted row opens the conflict view, as a first
+        save does. What is not applied stays kept.
+        """
         if not self.kept:
             self.screen.say("No changes kept to apply again.")
             return
         if self._refuse_read_only():
             return
-        changes, self.kept = self.kept, []
         tx = self._transaction()
-        for number, change in enumerate(changes, start=1):
+        applied = 0
+        while self.kept:
+            change = self.kept[0]
             try:
-                if change.kind == "update" and change.original is not None:
-                    await tx.update(change.original, dict(change.values))
-                elif change.kind == "insert":
-                    await tx.insert(dict(change.values))
-                elif change.original is not None:
-                    await tx.delete(change.original)
+                outcome = await self._apply_kept(tx, change)
             except TransactionLost as error:
-                self.kept = changes
                 self.screen.say(self._lost(error), error=True)
                 return
-            except (Conflict, EditRefused, asyncpg.PostgresError, OSError) as error:
-                self.kept = changes[number - 1 :]
+            except (EditRefused, asyncpg.PostgresError, OSError) as error:
                 self._after_statement()
+                await self._end_if_empty()
                 self.screen.say(
-                    f"Change {number} of {len(changes)} could not be applied again: "
-                    + edit_error(error),
+                    f"A change could not be applied again: {edit_error(error)}\n"
+                    f"{changes_text(len(self.kept))} still not applied "
+                    "(A tries again, ctrl+r discards them).",
                     error=True,
                 )
-                await self.screen.reload_grid()
                 return
+            if outcome == "cancelled":
+                self._after_statement()
+                await self._end_if_empty()
+                self.screen.say(
+                    f"Stopped at a conflict: {changes_text(len(self.kept))} still not applied "
+                    "(A tries again, ctrl+r discards them).",
+                    error=True,
+                )
+                return
+            self.kept.pop(0)
+            applied += outcome == "applied"
         self._after_statement()
-        await self.screen.reload_grid()
-        self.screen.say(f"Applied {len(changes)} changes again: ctrl+s commits.")
+        await self._end_if_empty()
+        if self.is_open:
+            self.screen.say(f"Applied {changes_text(applied)} again: ctrl+s commits.")
+        else:
+            self.screen.say("Nothing was applied: every kept change met a newer row.")
+
+    async def _apply_kept(self, tx: EditTransaction, change: Change) -> str:
+        """Apply one kept change: `applied`, `discarded` (theirs kept) or `cancelled`."""
+        from pgconsole.screens.conflict import ConflictScreen
+
+        expected: Row | None = None
+        while True:
+            try:
+                if change.kind == "insert":
+                    self.grid.insert_row(await tx.insert(dict(change.values)))
+                elif change.original is None:
+                    raise EditRefused(f"a kept {change.kind} has no row to find")
+                elif change.kind == "update":
+                    new = await tx.update(change.original, dict(change.values), expected=expected)
+                    names = [name for name, _ in change.values]
+                    changed = {i for i, c in enumerate(self.grid.columns) if c.name in names}
+                    self._show_stored(change.original, new, changed)
+                else:
+                    await tx.delete(expected or change.original)
+                    self._show_stored(change.original, None, set())
+                return "applied"
+            except Conflict as conflict:
+                action = "delete" if change.kind == "delete" else "overwrite"
+                choice = await self.screen.app.push_screen_wait(
+                    ConflictScreen(conflict, self.grid.columns, action)
+                )
+                if choice == "overwrite" and conflict.current is not None:
+                    expected = conflict.current
+                    continue
+                if choice == "reload":
+                    self._show_stored(change.original or conflict.original, conflict.current)
+                    return "discarded"
+                return "cancelled"
+
+    def _show_stored(
+        self, original: Row, stored: Row | None, changed: set[int] | None = None
+    ) -> None:
+        """Show a row as it is now wherever the grid holds it (found by its identity: the
+        grid's rows were read again since the change was first made)."""
+        identity = row_identity(original)
+        shown = next((r for r in self.grid.rows if row_identity(r) == identity), None)
+        if shown is None:
+            return
+        if stored is None:
+            self.grid.remove_row(shown)
+        else:
+            self.grid.replace_row(shown, stored, changed or set())
 
     def show_log(self) -> None:
         """The SQL sent for edits, with parameters."""
@@ -458,34 +613,38 @@ class EditController:
     # -- time and loss -----------------------------------------------------------------------
 
     async def tick(self) -> None:
-        """Every second: the status, and a rollback before the server's idle limit."""
+        """Every second: the status, a rollback before the server's idle limit, and the
+        loss of an idle transaction's connection noticed when it happens."""
+        tx = self.tx
+        if tx is not None and tx.connection_closed:
+            await tx.lost()
+            self.screen.say(
+                self._lost(
+                    "its connection closed while the transaction sat idle "
+                    "(terminated, or the server restarted or shut down)"
+                ),
+                error=True,
+            )
         left = self.idle_left(time.monotonic())
         if left is not None and left <= 0 and self.is_open:
-            assert self.tx is not None
-            count = len(self.tx.changes)
             await self.rollback(ask=False, keep=True)
-            self.screen.notify(
-                f"The transaction sat idle too long and was rolled back before the server's "
-                f"idle_in_transaction_session_timeout. {count} changes are kept: "
-                "press A to apply them again.",
-                severity="warning",
-                timeout=30,
+            self.screen.say(
+                "The transaction sat idle too long and was rolled back before the server's "
+                f"idle_in_transaction_session_timeout: {changes_text(len(self.kept))} kept, "
+                "A applies them again, ctrl+r discards them.",
+                error=True,
             )
         self.screen.show_transaction(self.status_text())
 
-    def _lost(self, error: BaseException) -> str:
-        tx = self.tx
-        self.kept = list(tx.changes) if tx is not None else []
-        if tx is not None:
-            self.log.extend(tx.statements)
-            tx.statements.clear()
-        self.tx = None
+    def _lost(self, error: BaseException | str) -> str:
+        """The transaction died on the server: its changes join the kept ones."""
+        kept = self._keep_uncommitted()
         self.grid.clear_changes()
         self.screen.show_transaction(self.status_text())
         self.screen.reload_grid_later()
         return (
-            f"The connection was lost ({error}): nothing was committed. "
-            f"{len(self.kept)} changes are kept: press A to apply them again."
+            f"The connection was lost: {error}. Nothing was committed; "
+            f"{changes_text(kept)} kept: A applies them again, ctrl+r discards them."
         )
 
     def _after_statement(self) -> None:

@@ -939,3 +939,19 @@ async def test_insert_skipped_by_a_trigger_is_refused(
             await tx.insert({"id": "3", "v": "skipped"})
     finally:
         await tx.rollback()
+
+
+async def test_a_failed_commit_is_in_the_sql_log(
+    cluster: ThrowawayCluster, database: str, db: Database
+) -> None:
+    await run_sql(cluster, database, SIMPLE)
+    spec = await load(db, "t")
+    rows = await read_rows(db, spec)
+    tx = EditTransaction(db, spec)
+    await tx.update(rows[0], {"v": "one"})
+    assert tx.backend_pid is not None
+    await terminate(cluster, tx.backend_pid)
+    with pytest.raises(TransactionLost):
+        await tx.commit()
+    last = tx.statements[-1]
+    assert last.sql == "COMMIT" and last.outcome.startswith("failed: ")

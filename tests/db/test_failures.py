@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 
 from pgconsole.db.certs import CertificateAuthority
 from pgconsole.db.cluster import ThrowawayCluster
-from pgconsole.db.failures import ConnectFailure, FailureKind, classify
+from pgconsole.db.failures import ConnectFailure, FailureKind, classify, describe_error
 from pgconsole.db.params import ConnectParams, PoolSettings, SessionSettings, SslMode
 from pgconsole.db.pool import open_database
 from tests.conftest import params_for
@@ -121,3 +122,16 @@ async def test_server_without_tls_refuses_verify_full(tmp_path: Path) -> None:
         failure = await failure_of(params)
     assert failure.kind is FailureKind.TLS
     assert "does not accept TLS" in failure.summary
+
+
+async def test_a_refused_connection_is_said_in_words(proxy: TcpProxy) -> None:
+    """Mid-session (a commit while the server is down), not the raw `[Errno 111] …`."""
+    try:
+        await asyncio.open_connection(proxy.host, proxy.port)  # REFUSE: nothing listens
+    except OSError as error:
+        text = describe_error(error)
+    else:
+        raise AssertionError("the proxy accepted a connection in REFUSE mode")
+    assert text == (
+        f"The server at {proxy.host}:{proxy.port} is not accepting connections (connection refused)"
+    )

@@ -101,7 +101,7 @@ async def test_edit_commit_and_rollback(cluster: ThrowawayCluster, shop: str) ->
         assert not isinstance(app.screen, CellEditorScreen), editor_error(editor)
         assert grid.rows[0].cells[1] == "renamed 'quoted' \\ ü"
         assert grid.changed  # highlighted until commit
-        assert "TX open" in shown(app, "#status-tx") and "1 changes" in shown(app, "#status-tx")
+        assert "TX open" in shown(app, "#status-tx") and "1 change " in shown(app, "#status-tx")
         assert await items(cluster, shop) == before  # not committed yet: psql sees nothing
         await pilot.press("ctrl+s")
         await answer(pilot, app, ConfirmScreen, "y")
@@ -275,13 +275,13 @@ async def test_a_terminated_session_loses_nothing_that_was_committed_and_can_app
         await pilot.press("j")
         editor = await edit_cell(pilot, app, "second change")
         error = editor_error(editor)
-        assert "nothing was committed" in error and "1 changes are kept" in error
+        assert "Nothing was committed" in error and "1 change kept" in error
         assert editor.typed == "second change"  # still in the editor
         await pilot.press("escape")
         assert await items(cluster, shop) == before  # no partial write
         assert len(main(app).editor.kept) == 1
         await pilot.press("A")  # the pool recovers: apply the kept change again
-        await wait_for_message(pilot, app, "Applied 1 changes again")
+        await wait_for_message(pilot, app, "Applied 1 change again")
         await pilot.press("ctrl+s")
         await answer(pilot, app, ConfirmScreen, "y")
         await wait_until(pilot, lambda: not main(app).editor.is_open, "the commit")
@@ -303,11 +303,12 @@ async def test_an_idle_transaction_is_rolled_back_before_the_server_ends_it(
             pilot, lambda: "rolled back in" in shown(app, "#status-tx"), "the countdown", 5
         )
         await wait_until(pilot, lambda: not main(app).editor.is_open, "pgconsole's rollback", 8)
-        assert len(main(app).editor.kept) == 1  # kept to apply again
+        # Kept to apply again: at no moment is the transaction closed without its changes.
+        assert len(main(app).editor.kept) == 1
         assert "A applies them again" in shown(app, "#status-tx")
         assert await items(cluster, shop) == before
         await pilot.press("A")
-        await wait_for_message(pilot, app, "Applied 1 changes again")
+        await wait_for_message(pilot, app, "Applied 1 change again")
         await pilot.press("ctrl+s")
         await answer(pilot, app, ConfirmScreen, "y")
         await wait_until(pilot, lambda: not main(app).editor.is_open, "the commit")
@@ -330,12 +331,11 @@ async def test_a_server_restart_mid_transaction() -> None:
             await pilot.press("l")
             await edit_cell(pilot, app, "uno")
             await asyncio.to_thread(server.restart)
-            await pilot.press("j")
-            editor = await edit_cell(pilot, app, "dos")
-            assert "nothing was committed" in editor_error(editor)
-            await pilot.press("escape")
+            # Noticed while the transaction idles, before the user acts.
+            message = await wait_for_message(pilot, app, "The connection was lost")
+            assert "Nothing was committed; 1 change kept" in message
             await pilot.press("A")
-            await wait_for_message(pilot, app, "Applied 1 changes again")
+            await wait_for_message(pilot, app, "Applied 1 change again")
             await pilot.press("ctrl+s")
             await answer(pilot, app, ConfirmScreen, "y")
             await wait_until(pilot, lambda: not main(app).editor.is_open, "the commit")
@@ -430,7 +430,133 @@ async def test_a_row_deleted_by_someone_else_is_a_conflict(
         await pilot.press("escape")
         await wait_for_screen(pilot, app, MainScreen, "the grid")
         assert grid.rows[0].cells[0] == "2"
-        await pilot.press("ctrl+r")
-        await answer(pilot, app, ConfirmScreen, "y")
+        assert not main(app).editor.is_open  # nothing was changed: no transaction idles on
     rows = await items(cluster, shop)
     assert rows[0][0] == "2" and len(rows) == 49  # their delete stands, nothing else changed
+
+
+# -- kept changes: nothing lost, nothing claimed (issue 14) ------------------------------------
+
+
+async def terminate_edit_backend(cluster: ThrowawayCluster, app: PgConsoleApp) -> None:
+    """End the edit transaction's backend as a DBA would."""
+    tx = main(app).editor.tx
+    assert tx is not None and tx.backend_pid is not None
+    admin = await admin_connect(cluster)
+    try:
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", tx.backend_pid)
+    finally:
+        await admin.close()
+
+
+def grid_cell(app: PgConsoleApp, row: int, column: str) -> str | None:
+    grid = main(app).grid
+    index = next(i for i, c in enumerate(grid.columns) if c.name == column)
+    return grid.rows[row].cells[index]
+
+
+async def test_a_reapplied_change_shows_in_the_grid_as_committed(
+    cluster: ThrowawayCluster, shop: str
+) -> None:
+    app = app_for(cluster, shop, "public.item")
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot, app)
+        await pilot.press("l", "l")  # qty
+        await edit_cell(pilot, app, "555")
+        await terminate_edit_backend(cluster, app)
+        # The loss is noticed while the transaction idles, before the user acts.
+        await wait_for_message(pilot, app, "The connection was lost")
+        assert "1 change kept" in shown(app, "#message")
+        assert not main(app).editor.is_open
+        # The grid is read again: the server's row, since nothing was committed.
+        await wait_until(pilot, lambda: grid_cell(app, 0, "qty") == "1", "the reload")
+        await pilot.press("A")
+        await wait_for_message(pilot, app, "Applied 1 change again")
+        assert grid_cell(app, 0, "qty") == "555"
+        await pilot.press("ctrl+s")
+        await answer(pilot, app, ConfirmScreen, "y")
+        await wait_for_message(pilot, app, "Committed: 1 update")
+        assert grid_cell(app, 0, "qty") == "555"  # what the server stored, as the line says
+        assert main(app).editor.kept == []
+    assert (await items(cluster, shop))[0] == ("1", "item 1", "555")
+
+
+async def test_a_kept_change_that_meets_a_changed_row_opens_the_conflict_view(
+    cluster: ThrowawayCluster, shop: str
+) -> None:
+    app = app_for(cluster, shop, "public.item", idle_in_transaction_session_timeout="5s")
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot, app)
+        await pilot.press("l")
+        await edit_cell(pilot, app, "mine")
+        await wait_until(pilot, lambda: not main(app).editor.is_open, "pgconsole's rollback", 8)
+        await wait_for_message(pilot, app, "1 change kept")
+        await psql_rows(cluster, shop, "UPDATE item SET name = 'theirs' WHERE id = 1 RETURNING 1")
+        await pilot.press("A")
+        conflict = await wait_for_screen(pilot, app, ConflictScreen, "the conflict view")
+        assert conflict.conflict.current is not None
+        await pilot.press("escape")  # cancel: the change stays kept, nothing else happens
+        await wait_for_message(pilot, app, "Stopped at a conflict")
+        editor = main(app).editor
+        assert len(editor.kept) == 1
+        assert not editor.is_open  # the empty transaction ended at once
+        assert "1 change not applied" in shown(app, "#status-tx")
+        await pilot.press("ctrl+s")  # nothing is claimed
+        await wait_for_message(pilot, app, "Nothing to commit")
+        assert (await items(cluster, shop))[0][1] == "theirs"
+        await pilot.press("A")
+        await wait_for_screen(pilot, app, ConflictScreen, "the conflict view again")
+        await pilot.press("o")  # overwrite theirs
+        await wait_for_message(pilot, app, "Applied 1 change again")
+        await pilot.press("ctrl+s")
+        await answer(pilot, app, ConfirmScreen, "y")
+        await wait_for_message(pilot, app, "Committed: 1 update")
+        assert editor.kept == []
+    assert (await items(cluster, shop))[0][1] == "mine"
+
+
+async def test_quitting_asks_before_kept_changes_are_lost(
+    cluster: ThrowawayCluster, shop: str
+) -> None:
+    before = await items(cluster, shop)
+    app = app_for(cluster, shop, "public.item")
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot, app)
+        await pilot.press("l")
+        await edit_cell(pilot, app, "kept only")
+        await terminate_edit_backend(cluster, app)
+        await wait_for_message(pilot, app, "1 change kept")
+        await pilot.press("q")
+        await answer(pilot, app, ChoiceScreen, "escape")  # stay
+        assert app.is_running and len(main(app).editor.kept) == 1
+        await pilot.press("ctrl+r")  # with no transaction: discard the kept changes
+        await answer(pilot, app, ConfirmScreen, "n")
+        assert len(main(app).editor.kept) == 1
+        await pilot.press("q")
+        await answer(pilot, app, ChoiceScreen, "d")  # discard them, then quit
+        await wait_until(pilot, lambda: not app.is_running, "the exit", within=10)
+    assert await items(cluster, shop) == before
+
+
+async def test_a_cancelled_conflict_ends_the_empty_transaction(
+    cluster: ThrowawayCluster, shop: str
+) -> None:
+    app = app_for(cluster, shop, "public.item")
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot, app)
+        await pilot.press("l")
+        await psql_rows(cluster, shop, "UPDATE item SET name = 'theirs' WHERE id = 1 RETURNING 1")
+        await pilot.press("f2")
+        editor = await wait_for_screen(pilot, app, CellEditorScreen, "the editor")
+        editor.query_one(TextArea).text = "mine"
+        await pilot.press("ctrl+s")
+        await answer(pilot, app, ConflictScreen, "escape")
+        await wait_until(pilot, lambda: "Cancelled" in editor_error(editor), "the cancel")
+        assert not main(app).editor.is_open
+        await pilot.press("escape")
+        await pilot.press("L")  # the SQL log shows the BEGIN and the ROLLBACK that ended it
+        from pgconsole.screens.sql_log import SqlLogScreen
+
+        log = await wait_for_screen(pilot, app, SqlLogScreen, "the SQL log")
+        outcomes = [s.outcome for s in log.statements]
+        assert outcomes[0] == "BEGIN" and outcomes[-1] == "ROLLBACK"

@@ -464,7 +464,11 @@ class EditTransaction:
             await conn.execute("BEGIN")
             if self.database.pooler:
                 await self.database.apply_session_settings(conn)
-            self.backend_pid = conn.get_server_pid()
+                # The pid the client was told is the pooler's; the server connection that holds
+                # this transaction (until it ends) knows its own.
+                self.backend_pid = await conn.fetchval("SELECT pg_backend_pid()")
+            else:
+                self.backend_pid = conn.get_server_pid()
         except BaseException as error:
             await self.database.pool.release(conn)
             if _is_lost(error):

@@ -460,6 +460,11 @@ def _unknown_session(pid: int) -> Session:
 async def cancel_backend(conn: Conn, pid: int) -> bool:
     """Cancel the session's current query (`pg_cancel_backend`); the session stays.
 
+    Args:
+        conn: A pool connection (`Database.session()`), not the activity poll's own: a sample
+            may be running on that one ("another operation is in progress").
+        pid: A backend's pid as the server reports it in pg_stat_activity.
+
     Returns:
         True if the signal was sent; False if no server process has this pid (the server
         only warns).
@@ -473,6 +478,9 @@ async def cancel_backend(conn: Conn, pid: int) -> bool:
 
 async def terminate_backend(conn: Conn, pid: int) -> bool:
     """End the session (`pg_terminate_backend`): its transaction rolls back.
+
+    Args:
+        conn, pid: As for `cancel_backend`.
 
     Returns:
         True if the signal was sent; False if no server process has this pid.

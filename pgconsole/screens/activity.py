@@ -1,7 +1,8 @@
 """Live activity: pgconsole's own pool, the server's counters, the sessions and the lock tree.
 
 The screen samples on a connection of its own (never one of the pool's, so a busy browse or
-edit never delays it and it never starves them), at most three statements per refresh. Polls
+edit never delays it and it never starves them), at most three statements per refresh. A
+cancel or terminate goes through the pool: it never waits for (or collides with) a sample. Polls
 never overlap: sample, render, sleep. If the connection dies the screen says it is
 reconnecting and opens a new one at the next refresh.
 """
@@ -545,12 +546,11 @@ class ActivityScreen(Screen[None]):
             ConfirmScreen(question, one_line(session.query, 600) or "(no query visible)")
         ):
             return
-        if self.conn is None:
-            self.notify("Not connected: try again after the next refresh.", severity="error")
-            return
         action = stats.cancel_backend if how == "cancel" else stats.terminate_backend
         try:
-            done = await action(self.conn, session.pid)
+            # Through the pool, never the poll's connection: a sample may be running on it.
+            async with self.database.session() as conn:
+                done = await action(conn, session.pid)
         except asyncpg.InsufficientPrivilegeError as error:
             reason = visible(describe_error(error), keep_newlines=True)
             self.notify(
@@ -561,7 +561,7 @@ class ActivityScreen(Screen[None]):
                 markup=False,  # the server's message is data, not markup
             )
             return
-        except (asyncpg.PostgresError, OSError) as error:
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
             self.notify(
                 f"{how} failed: {visible(describe_error(error), keep_newlines=True)}",
                 severity="error",

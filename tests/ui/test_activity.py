@@ -13,6 +13,7 @@ from textual.pilot import Pilot
 
 from pgconsole.app import PgConsoleApp
 from pgconsole.config import Settings
+from pgconsole.db import stats
 from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.db.quoting import quote_ident
 from pgconsole.screens.activity import ActivityScreen
@@ -244,3 +245,40 @@ async def test_terminate_ends_the_selected_session_only(
 async def answer_yes(pilot: Pilot[Any], app: PgConsoleApp) -> None:
     await wait_for_screen(pilot, app, ConfirmScreen, "the confirmation")
     await pilot.press("y")
+
+
+async def test_a_signal_sent_while_a_poll_runs_goes_through_the_pool(
+    cluster: ThrowawayCluster, table_t: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The poll's connection is busy while it samples: the signal must not wait for it, nor
+    fail with "another operation is in progress" on it."""
+    sleeper = await labelled(cluster, table_t, "test-sleeper")
+    holder = await admin_connect(cluster, table_t)
+    sleeping = asyncio.ensure_future(sleeper.execute("SELECT pg_sleep(30)"))
+    sample = stats.sample
+
+    async def held_sample(conn: asyncpg.Connection) -> stats.Sample:
+        # Waits for the test's advisory lock: the poll stays in flight meanwhile.
+        await conn.execute("SELECT pg_advisory_xact_lock(4242)")
+        return await sample(conn)
+
+    try:
+        app = make_app(cluster, table_t)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await activity(pilot, app)
+            await select_pid(pilot, screen, sleeper.get_server_pid())
+            await holder.execute("SELECT pg_advisory_lock(4242)")
+            monkeypatch.setattr(stats, "sample", held_sample)
+            while not await holder.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            ):
+                await pilot.pause(0.05)
+            await pilot.press("c")
+            await answer_yes(pilot, app)
+            with pytest.raises(asyncpg.QueryCanceledError):
+                await asyncio.wait_for(sleeping, 10)
+    finally:
+        await holder.close()  # lets the held poll go on
+        if not sleeping.done():
+            sleeping.cancel()
+        await sleeper.close()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import asyncpg
 from textual import on, work
-from textual.app import App, SystemCommand
+from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.screen import Screen
@@ -99,6 +99,16 @@ class PgConsoleApp(App[None]):
         self._rejected: PasswordSource | None = None
 
     # -- screens ---------------------------------------------------------------------------
+
+    def clear_selection(self) -> None:
+        """Textual's, tolerating the moment before the first screen is on its stack.
+
+        An Input composed in the default mode's screen clears the selection while the stack is
+        still empty; Textual catches only NoScreen there, so the ScreenStackError ended the app
+        (Textual #6444; seen on Python 3.13, where the mount order makes it happen every time).
+        """
+        with contextlib.suppress(ScreenStackError):
+            super().clear_selection()
 
     @property
     def main_screen(self) -> MainScreen:

@@ -38,7 +38,9 @@ class KeyBar(Widget):
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
-        self._bindings_changed(self.screen)
+        # After the first refresh: the home screen's widgets can mount before Textual has put
+        # the screen on the app's stack (Python 3.13), and the bindings are read through it.
+        self.call_after_refresh(self._bindings_changed, self.screen)
 
     def _bindings_changed(self, screen: Screen[object]) -> None:
         if screen is not self.screen:

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import asyncpg
 from rich.cells import cell_len
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -45,6 +45,39 @@ from pgconsole.widgets.ordered_keys import OrderedInput
 from pgconsole.widgets.overview import SessionOverview
 from pgconsole.widgets.schema_tree import SchemaTree, human_rows
 from pgconsole.widgets.status_bar import StatusBar
+
+MOTION_ACTIONS = frozenset(
+    {"move", "page", "column", "column_edge", "first", "g", "last", "focus_next", "focus_previous"}
+)
+"""Actions that only move (the grid's, the focus): a key bound to one leaves a message shown."""
+
+
+def is_motion(action: str) -> bool:
+    """Whether a binding's action (`move(1)`, `cursor_down`, ...) only moves a cursor."""
+    name = action.partition("(")[0].rpartition(".")[2]
+    return name in MOTION_ACTIONS or name.startswith(("cursor_", "scroll_"))
+
+
+def message_text(alert: str, note: str, position: str, width: int) -> tuple[Text, int]:
+    """The message line and its height at `width` cells.
+
+    A sticky `alert` (red) over the last `note` (dim); the routine `position` right-aligned on
+    the last line when it fits there, else on a line of its own. Text is shown literally.
+    """
+    lines = [
+        Text(line, style=style)
+        for message, style in ((alert, "red"), (note, "dim"))
+        if message
+        for line in visible(message, keep_newlines=True).split("\n")
+    ]
+    if position:
+        gap = width - cell_len(position) - (cell_len(lines[-1].plain) if lines else 0)
+        if lines and gap >= 2:
+            lines[-1].append(" " * gap + position, style="dim")
+        else:
+            lines.append(Text(" " * max(0, width - cell_len(position)) + position, style="dim"))
+    height = sum(max(1, -(-cell_len(line.plain) // max(1, width))) for line in lines)
+    return Text("\n").join(lines), height
 
 
 class MainScreen(Screen[None]):
@@ -89,6 +122,11 @@ class MainScreen(Screen[None]):
         """`--table` could not be opened: the message line keeps saying why."""
         self._idle_timer: Timer | None = None
         self._message_height = 0
+        self.alert = ""
+        """An error about data (lost, not applied, refused): shown until the user starts
+        another action or presses Esc; motion and routine status leave it."""
+        self._note = ""
+        self._position = ""
         self.editor = EditController(self)
 
     def compose(self) -> ComposeResult:
@@ -178,15 +216,55 @@ class MainScreen(Screen[None]):
         self.query_one("#relation-title", Static).update(text)
 
     def say(self, text: str, *, error: bool = False) -> None:
-        """One line (or a few) under the grid; database text shown literally."""
-        style = "red" if error else "dim"
+        """One line (or a few) under the grid; database text shown literally.
+
+        An `error` stays (`alert`) until the user acts: a key bound to anything but motion, or
+        Esc. Later messages show under it, and the position never replaces it.
+        """
+        if error:
+            self.alert, self._note = text, ""
+        else:
+            self._note = text
+        self._show_message()
+
+    def dismiss_message(self) -> None:
+        """The user acted: the last message, and any alert, are done with."""
+        if self.alert or self._note:
+            self.alert = self._note = ""
+            self._show_message()
+
+    def _show_position(self, suffix: str = "") -> None:
+        position = self._position_text() + suffix
+        if position != self._position:
+            self._position = position
+            self._show_message()
+
+    def _show_message(self) -> None:
         message = self.query_one("#message", Static)
-        shown = visible(text, keep_newlines=True)
-        # A new layout only when the height changes: it costs a frame on every page fetch.
-        width = max(1, message.content_region.width)
-        height = sum(max(1, -(-cell_len(line) // width)) for line in shown.split("\n"))
-        message.update(Text(shown, style=style), layout=height != self._message_height)
+        text, height = message_text(
+            self.alert, self._note, self._position, message.content_region.width
+        )
+        # A new layout only when the height changes: it would cost a frame on every move.
+        message.update(text, layout=height != self._message_height)
         self._message_height = height
+
+    def on_key(self, event: events.Key) -> None:
+        """A key that starts something (not a cursor move) ends the message shown."""
+        if event.key == "escape":
+            self.dismiss_message()
+            return
+        bound = self.active_bindings.get(event.key)
+        if bound is not None and not is_motion(bound.binding.action):
+            self.dismiss_message()
+
+    def on_resize(self) -> None:
+        # The position is right-aligned for the width it was drawn at: draw it again once the
+        # message line has its new width.
+        self.call_after_refresh(self._show_message)
+
+    @on(DataGrid.CursorMoved, "#grid")
+    def cursor_moved(self) -> None:
+        self._show_position()
 
     # -- schema tree -------------------------------------------------------------------------
 
@@ -394,6 +472,7 @@ class MainScreen(Screen[None]):
             page = await self.pager.first()
         except (asyncpg.PostgresError, OSError) as error:
             self.grid.set_columns(self.spec.columns, self.spec.key or ())
+            self._show_position()
             self.say(self._explain(error), error=True)
             return
         finally:
@@ -401,8 +480,9 @@ class MainScreen(Screen[None]):
         self._show_first(page)
 
     def _show_first(self, page: Page) -> None:
-        self.grid.show_page(page)
-        self.say(self._position_text())
+        """The first page, the cursor kept on its row and column if this is a reload."""
+        self.grid.reload_page(page)
+        self._show_position()
 
     def _show_relation_title(self) -> None:
         assert self.spec is not None and self.detail is not None
@@ -426,6 +506,8 @@ class MainScreen(Screen[None]):
         return next((r for r in self.catalog.relations if r.oid == self.detail.oid), None)
 
     def _position_text(self) -> str:
+        if self.spec is None:
+            return ""
         grid = self.grid
         row = grid.current_row
         where = f"row {row.ordinal + 1:,}" if row is not None and row.ordinal is not None else ""
@@ -465,12 +547,12 @@ class MainScreen(Screen[None]):
             elif want == "before" and row is not None:
                 grid.add_before(await self.pager.before(row))
         except (asyncpg.PostgresError, OSError) as error:
-            grid.pending = None
+            grid.fetch_failed()
             self.say(describe_error(error), error=True)
             return
         finally:
             self._arm_idle_close()
-        self.say(self._position_text())
+        self._show_position()
 
     def _arm_idle_close(self, at_least: float = 0.0) -> None:
         """One timer, at the open cursor's idle deadline (none when no cursor is open)."""
@@ -486,7 +568,7 @@ class MainScreen(Screen[None]):
         """Never keep a snapshot open while the user looks away."""
         self._idle_timer = None
         if self.pager is not None and await self.pager.close_if_idle():
-            self.say(self._position_text() + " · cursor closed while idle")
+            self._show_position(" · cursor closed while idle")
         else:
             # A fetch holds the cursor right now (its end sets a new deadline), or the cursor
             # was used since the timer was set: look again a little later.

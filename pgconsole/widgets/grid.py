@@ -3,6 +3,10 @@
 The grid never holds more than `max_rows` rows. When the cursor nears either end of the
 window it asks for more with a `RowsWanted` message; the screen fetches a page and hands it
 back with `add_after` / `add_before`, and the grid drops rows from the far end.
+
+Motion keys never wait for a fetch and are never dropped: a move past the window's edge puts
+the cursor on the edge row and keeps the rest as a debt (`owed`), paid as the rows arrive, so
+twenty PgDn typed ahead over a slow link move exactly twenty screens.
 """
 
 from __future__ import annotations
@@ -114,6 +118,16 @@ class DataGrid(ScrollView, can_focus=True):
             return self.grid
 
     @dataclass
+    class CursorMoved(Message):
+        """The cursor is on another cell, or the window around it changed."""
+
+        grid: DataGrid
+
+        @property
+        def control(self) -> DataGrid:
+            return self.grid
+
+    @dataclass
     class CellOpened(Message):
         """Enter on a cell: show its whole value."""
 
@@ -137,6 +151,12 @@ class DataGrid(ScrollView, can_focus=True):
         self.more_before = False
         self.more_after = False
         self.pending: Want | None = None
+        """The page asked for and not received yet."""
+        self.owed = 0
+        """Rows of typed motion still to make once rows arrive (negative: upwards). When
+        `jump` is set, counted from where the jump lands."""
+        self.jump: Literal["first", "last"] | None = None
+        """Home or End asked for a page that has not been shown yet."""
         self.rows_seen = 0
         """Rows received since the relation was opened (memory stays bounded regardless)."""
         self._g_pending = False
@@ -154,12 +174,16 @@ class DataGrid(ScrollView, can_focus=True):
         self.cursor_row = self.cursor_column = 0
         self.more_before = self.more_after = False
         self.pending = None
+        self.owed = 0
+        self.jump = None
         self.changed = {}
         self.widths = [self._header_width(c) for c in self.columns]
         self._resize()
 
     def show_page(self, page: Page, *, at_end: bool = False) -> None:
-        """Replace the window with `page` (first or last page, or a reload)."""
+        """Replace the window with `page` (the first or last page); Home or End lands here."""
+        if self.jump == ("last" if at_end else "first"):
+            self.jump = None
         self.rows = list(page.rows)
         self.more_before, self.more_after = page.more_before, page.more_after
         self.cursor_row = len(self.rows) - 1 if at_end and self.rows else 0
@@ -171,6 +195,37 @@ class DataGrid(ScrollView, can_focus=True):
             # The new widths may add a horizontal scrollbar, one body line less: look again
             # once the layout knows.
             self.call_after_refresh(self._keep_cursor_visible)
+        self._pay()
+
+    def reload_page(self, page: Page) -> None:
+        """Replace the window with `page` read again: the cursor stays on its row (found by
+        identity) when the page holds it, and on its column whatever happens.
+
+        Motion typed before the reload is forgotten: it was meant for the old rows.
+        """
+        was = self.current_row
+        offset = self.cursor_row - int(self.scroll_y)
+        self.owed, self.jump = 0, None
+        self.rows = list(page.rows)
+        self.more_before, self.more_after = page.more_before, page.more_after
+        found = None if was is None else self._find(was)
+        self.cursor_row = found or 0
+        self.cursor_column = min(self.cursor_column, max(0, len(self.columns) - 1))
+        self._received(page)
+        self.scroll_to(y=max(0, self.cursor_row - offset), animate=False)
+        self._keep_cursor_visible()
+
+    def _find(self, row: Row) -> int | None:
+        """The index of the window's row that is the same row as `row`, if any.
+
+        By ident (key values, or tableoid and ctid) when the rows have one, else by the
+        keyset bookmark; never by version alone (rows without an ident share none).
+        """
+        if row.ident:
+            return next((i for i, r in enumerate(self.rows) if r.ident == row.ident), None)
+        if row.position:
+            return next((i for i, r in enumerate(self.rows) if r.position == row.position), None)
+        return None
 
     def add_after(self, page: Page) -> None:
         """Append the page that follows the window, dropping rows from the top."""
@@ -183,6 +238,7 @@ class DataGrid(ScrollView, can_focus=True):
             self.more_before = True
             self.scroll_to(y=max(0, self.scroll_y - overflow), animate=False)
         self._received(page)
+        self._pay()
 
     def add_before(self, page: Page) -> None:
         """Prepend the page that precedes the window, dropping rows from the bottom."""
@@ -195,6 +251,7 @@ class DataGrid(ScrollView, can_focus=True):
             del self.rows[-overflow:]
             self.more_after = True
         self._received(page)
+        self._pay()
 
     def _received(self, page: Page) -> None:
         self.pending = None
@@ -202,6 +259,20 @@ class DataGrid(ScrollView, can_focus=True):
         self._widen(page.rows)
         self._resize()
         self._keep_cursor_visible()
+
+    def _pay(self) -> None:
+        """Ask for the next page a typed-ahead jump or motion needs, or make the motion."""
+        if self.jump is not None:
+            self._want(self.jump, None)
+        elif self.owed:
+            self._move_to(self.cursor_row + self.owed)
+
+    def fetch_failed(self) -> None:
+        """The page asked for did not come: nothing is pending, and typed motion is dropped
+        rather than made later by surprise."""
+        self.pending = None
+        self.owed = 0
+        self.jump = None
 
     # -- edits -----------------------------------------------------------------------------
 
@@ -284,6 +355,7 @@ class DataGrid(ScrollView, can_focus=True):
         elif right > self.scroll_x + self.scrollable_content_region.width:
             self.scroll_to(x=right - self.scrollable_content_region.width + 1, animate=False)
         self.refresh()
+        self.post_message(self.CursorMoved(self))
 
     # -- drawing ---------------------------------------------------------------------------
 
@@ -384,24 +456,42 @@ class DataGrid(ScrollView, can_focus=True):
             self.post_message(self.RowsWanted(self, want, row))
 
     def _move_to(self, index: int) -> None:
+        """Put the cursor on row `index` of the window; what lies beyond a window edge that
+        has more rows behind it is owed until they arrive."""
         if not self.rows:
             return
-        self.cursor_row = max(0, min(index, len(self.rows) - 1))
+        last = len(self.rows) - 1
+        self.cursor_row = max(0, min(index, last))
+        if index > last and self.more_after:
+            self.owed = index - last
+        elif index < 0 and self.more_before:
+            self.owed = index
+        else:
+            self.owed = 0
         self._keep_cursor_visible()
         if self.more_after and self.cursor_row >= len(self.rows) - FETCH_MARGIN:
             self._want("after", self.rows[-1])
         elif self.more_before and self.cursor_row < FETCH_MARGIN:
             self._want("before", self.rows[0])
 
+    def _move_by(self, delta: int) -> None:
+        if self.pending is None:
+            # Nothing is on its way (a fetch failed and only `pending` was reset): no debt.
+            self.owed, self.jump = 0, None
+        if self.jump is not None:  # Home or End is on its way: move from where it lands
+            self.owed += delta
+        else:
+            self._move_to(self.cursor_row + self.owed + delta)
+
     def action_move(self, delta: int) -> None:
         """Move the cursor by rows, fetching ahead across page boundaries."""
         self._g_pending = False
-        self._move_to(self.cursor_row + delta)
+        self._move_by(delta)
 
     def action_page(self, direction: int) -> None:
         """Move the cursor by a screenful."""
         self._g_pending = False
-        self._move_to(self.cursor_row + direction * self._body_height())
+        self._move_by(direction * self._body_height())
 
     def action_column(self, delta: int) -> None:
         """Move the cursor to a neighbouring column."""
@@ -429,18 +519,20 @@ class DataGrid(ScrollView, can_focus=True):
     def action_first(self) -> None:
         """The first row: fetched again when the window does not start there."""
         self._g_pending = False
-        if self.more_before:
-            self._want("first", None)
-        else:
-            self._move_to(0)
+        self._jump("first", self.more_before)
 
     def action_last(self) -> None:
         """The last row: the last page is fetched directly, at any depth."""
         self._g_pending = False
-        if self.more_after:
-            self._want("last", None)
+        self._jump("last", self.more_after)
+
+    def _jump(self, edge: Literal["first", "last"], fetch: bool) -> None:
+        self.owed = 0
+        if fetch or self.jump is not None:  # a jump on its way lands in another window
+            self.jump = edge
+            self._want(edge, None)
         else:
-            self._move_to(len(self.rows) - 1)
+            self._move_to(0 if edge == "first" else len(self.rows) - 1)
 
     def action_open_cell(self) -> None:
         """Ask to show the whole value under the cursor."""

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from textual import events
 from textual.app import App
 from textual.pilot import Pilot
 from textual.screen import Screen
@@ -44,6 +45,13 @@ async def wait_for_screen(
     screen = app.screen
     assert isinstance(screen, kind)
     return screen
+
+
+def burst(app: App[Any], keys: list[str]) -> None:
+    """Post every key at once, as the terminal driver does with the bytes of one read (a slow
+    SSH link, key repeat): nothing runs between them, unlike `pilot.press`."""
+    for name in keys:
+        app.post_message(events.Key(name, name if len(name) == 1 else None))
 
 
 def shown(app: App[Any], selector: str) -> str:

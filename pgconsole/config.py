@@ -119,13 +119,15 @@ class Settings(BaseSettings):
     """Client-side limit in seconds on any single query, a safety net above statement_timeout."""
 
     statement_timeout: PgDuration = "30s"
-    """Server-side limit on any statement pgconsole runs."""
+    """Server-side limit on any statement pgconsole runs. Like the next two, an upper bound:
+    a stricter value the server, database or role sets is kept (0, no limit, never is)."""
 
     lock_timeout: PgDuration = "5s"
-    """How long a statement may wait for a lock before giving up."""
+    """How long a statement may wait for a lock before giving up (or the server's, if shorter)."""
 
     idle_in_transaction_session_timeout: PgDuration = "2min"
-    """The server ends a session left idle inside a transaction for this long."""
+    """The server ends a session left idle inside a transaction for this long (or for the
+    server's, database's or role's limit, if shorter)."""
 
     pool_min_size: int = Field(default=1, ge=0)
     """Connections the pool keeps open."""

@@ -13,6 +13,7 @@ import asyncpg
 
 from pgconsole.config import Settings
 from pgconsole.db.failures import classify, password_failure
+from pgconsole.db.params import TIMEOUT_LABELS
 from pgconsole.db.passwords import (
     PasswordChoice,
     PasswordCommandError,
@@ -107,10 +108,18 @@ def report_connection(
     report.row("pooler mode", mode)
     report.row(
         "session settings",
-        f"statement_timeout {info.statement_timeout}, lock_timeout {info.lock_timeout}, "
-        f"idle_in_transaction_session_timeout {info.idle_in_transaction_session_timeout}, "
-        f"read-only {_yes(info.read_only)}",
+        f"read-only {_yes(info.read_only)}; each time limit in effect is the stricter of "
+        "pgconsole's and the server's (role, database, server; 0: none)",
     )
+    for name, label in TIMEOUT_LABELS.items():
+        effective, ours, servers = (
+            "n/a" if value is None else value
+            for value in (
+                getattr(timeouts, name)
+                for timeouts in (info.timeouts, info.pgconsole_timeouts, info.server_timeouts)
+            )
+        )
+        report.row(f"{label} limit", f"{effective} (pgconsole {ours}, server {servers})")
 
 
 async def _diagnose(target: Target, report: Report, err: TextIO, interactive: bool) -> int:

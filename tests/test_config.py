@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pgconsole.config import ConfigError, load_settings, read_config_file
+from pgconsole.config import ConfigError, Settings, load_settings, read_config_file
+from pgconsole.db.params import Timeouts, stricter
 
 CONFIG = """
 statement_timeout = "20s"
@@ -130,3 +131,32 @@ def test_example_config_is_valid() -> None:
     config = read_config_file(example)
     for name in config.profiles:
         load_settings(config, name)
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "expected"),
+    [
+        ("30s", "0", "30s"),  # the server has no limit: ours
+        ("2min", "10s", "10s"),  # a role's stricter limit is kept
+        ("10s", "2min", "10s"),  # ours is stricter
+        ("0", "10s", "10s"),  # ours is none: never loosens theirs
+        ("0", "0", "0"),
+        ("500", "1s", "500"),  # a bare number is milliseconds
+        ("1h", "60min", "60min"),  # equal: theirs, unchanged
+        ("30s", "not a duration", "not a duration"),
+    ],
+)
+def test_session_limits_only_tighten_the_servers(ours: str, theirs: str, expected: str) -> None:
+    assert stricter(ours, theirs) == expected
+
+
+def test_configured_limits_are_tightened_by_the_servers() -> None:
+    configured = Settings(statement_timeout="0", lock_timeout="1s").session()
+    server = Timeouts("15s", "3s", "10s", "1h")
+    tightened = configured.tightened(server)
+    assert tightened.server_settings() == {
+        "statement_timeout": "15s",
+        "lock_timeout": "1s",
+        "idle_in_transaction_session_timeout": "10s",
+    }
+    assert configured.timeouts == Timeouts("0", "1s", "2min", "0")

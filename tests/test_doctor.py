@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from pgconsole.db.certs import CertificateAuthority
 from pgconsole.db.cluster import ThrowawayCluster, free_port
+from pgconsole.db.quoting import quote_ident
 
 
 def doctor(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -131,3 +134,20 @@ def test_bad_settings_exit_2(cluster: ThrowawayCluster) -> None:
     result = doctor(keywords(cluster, keepalives_count="3", work_mem="1GB"))
     assert result.returncode == 2
     assert 'invalid connection option "work_mem"' in result.stderr
+
+
+async def test_timeouts_show_pgconsoles_and_the_servers(
+    cluster: ThrowawayCluster, database: str, admin: asyncpg.Connection
+) -> None:
+    await admin.execute(
+        f"ALTER DATABASE {quote_ident(database)} SET idle_in_transaction_session_timeout = '10s'"
+    )
+    result = await asyncio.to_thread(
+        doctor, keywords(cluster, dbname=database), env={"PGPASSWORD": cluster.password}
+    )
+    assert result.returncode == 0, result.stderr
+    table = rows(result.stdout)
+    assert table["idle in transaction limit"] == ["10s (pgconsole 2min, server 10s)"]
+    assert table["statement limit"] == ["30s (pgconsole 30s, server 0)"]
+    assert table["lock limit"] == ["5s (pgconsole 5s, server 0)"]
+    assert table["idle session limit"][0].endswith("(pgconsole 0, server 0)")

@@ -94,14 +94,86 @@ def duration_seconds(text: str, default_unit: str = "ms") -> float:
     return float(match[1]) * _UNITS[match[2] or default_unit]
 
 
+def stricter(ours: str, theirs: str) -> str:
+    """The duration that ends things sooner, `0` meaning no limit: ours only if it is strictly
+    stricter than theirs (the server's, the role's, the database's), else theirs unchanged.
+
+    `stricter("30s", "0")` is `30s`; `stricter("2min", "10s")` is `10s`; `stricter("0", "10s")`
+    is `10s`. A value that is not a duration on either side leaves theirs in force.
+    """
+    try:
+        mine, server = duration_seconds(ours), duration_seconds(theirs)
+    except ValueError:
+        return theirs
+    if mine > 0 and (server == 0 or mine < server):
+        return ours
+    return theirs
+
+
+TIMEOUT_LABELS = {
+    "statement_timeout": "statement",
+    "lock_timeout": "lock",
+    "idle_in_transaction_session_timeout": "idle in transaction",
+    "idle_session_timeout": "idle session",
+}
+"""Each field of `Timeouts`, in words, in the order reports show them."""
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """A session's four time limits as PostgreSQL durations (`30s`, `2min`; `0` for none)."""
+
+    statement_timeout: str = "0"
+    lock_timeout: str = "0"
+    idle_in_transaction_session_timeout: str = "0"
+    idle_session_timeout: str | None = "0"
+    """None on a server without the setting (before PostgreSQL 14)."""
+
+    @property
+    def idle_in_transaction_seconds(self) -> float | None:
+        """idle_in_transaction_session_timeout in seconds; None when there is no limit."""
+        try:
+            return duration_seconds(self.idle_in_transaction_session_timeout) or None
+        except ValueError:
+            return None
+
+
 @dataclass(frozen=True)
 class SessionSettings:
-    """Server settings every pgconsole session starts with (values in PostgreSQL units)."""
+    """Server settings every pgconsole session starts with (values in PostgreSQL units).
+
+    The timeouts are upper bounds: `tightened()` keeps whatever the server, the database or
+    the role already sets when it is stricter, so pgconsole never loosens a DBA's limit.
+    """
 
     statement_timeout: str = "30s"
     lock_timeout: str = "5s"
     idle_in_transaction_session_timeout: str = "2min"
     read_only: bool = False
+
+    @property
+    def timeouts(self) -> Timeouts:
+        """pgconsole's own limits (it sets no idle_session_timeout)."""
+        return Timeouts(
+            self.statement_timeout, self.lock_timeout, self.idle_in_transaction_session_timeout
+        )
+
+    def tightened(self, server: Timeouts) -> Self:
+        """A copy whose each timeout is the stricter of ours and the server's (`stricter`).
+
+        Args:
+            server: What a session of this role on this database has before pgconsole sets
+                anything (`postgresql.conf`, `ALTER DATABASE/ROLE … SET`, libpq options).
+        """
+        return replace(
+            self,
+            statement_timeout=stricter(self.statement_timeout, server.statement_timeout),
+            lock_timeout=stricter(self.lock_timeout, server.lock_timeout),
+            idle_in_transaction_session_timeout=stricter(
+                self.idle_in_transaction_session_timeout,
+                server.idle_in_transaction_session_timeout,
+            ),
+        )
 
     def server_settings(self) -> dict[str, str]:
         """The session settings: startup parameters, or `SET LOCAL`s behind a pooler."""

@@ -18,7 +18,7 @@ from asyncpg.connection import LoggedQuery
 from asyncpg.pool import PoolConnectionProxy
 
 from pgconsole.db.connect import Attempt, PgConsoleConnection, connect
-from pgconsole.db.params import ConnectParams, PoolSettings, SessionSettings
+from pgconsole.db.params import ConnectParams, PoolSettings, SessionSettings, Timeouts
 from pgconsole.db.sqlfiles import load_sql
 from pgconsole.db.tls import TlsPlan, plan_tls
 
@@ -85,6 +85,30 @@ class ServerInfo:
     statement_timeout: str
     lock_timeout: str
     idle_in_transaction_session_timeout: str
+    """The three above, and the next, are in effect: the stricter of pgconsole's and the
+    server's."""
+    idle_session_timeout: str | None = "0"
+    """None on a server without the setting (before PostgreSQL 14)."""
+    pgconsole_timeouts: Timeouts = field(default_factory=Timeouts)
+    """The limits pgconsole was configured with."""
+    server_timeouts: Timeouts = field(default_factory=Timeouts)
+    """The limits the server, database and role set, before pgconsole's."""
+
+    @property
+    def timeouts(self) -> Timeouts:
+        """The limits in effect on pgconsole's sessions."""
+        return Timeouts(
+            self.statement_timeout,
+            self.lock_timeout,
+            self.idle_in_transaction_session_timeout,
+            self.idle_session_timeout,
+        )
+
+    @property
+    def idle_in_transaction_seconds(self) -> float | None:
+        """Seconds an open transaction may sit idle before the server ends the session, as in
+        effect (pgconsole's or the server's limit, the stricter); None when there is none."""
+        return self.timeouts.idle_in_transaction_seconds
 
     @property
     def short_version(self) -> str:
@@ -353,10 +377,38 @@ async def open_database(
     return database
 
 
+async def read_timeouts(conn: Conn) -> Timeouts:
+    """The session's time limits as they stand on `conn`."""
+    row = await conn.fetchrow(load_sql("describe_timeouts.sql"))
+    assert row is not None
+    return Timeouts(*row)
+
+
+async def _server_timeouts(
+    params: ConnectParams, settings: PoolSettings, plan: TlsPlan
+) -> Timeouts:
+    """The limits a session gets from the server, database and role, read on a connection
+    that sets none of pgconsole's: a startup parameter would hide them (it takes precedence
+    over `ALTER ROLE … SET`), and the pool's connections must start with the stricter ones."""
+    conn = await connect(
+        params, Attempt({}, command_timeout=settings.command_timeout, statement_cache_size=0), plan
+    )
+    try:
+        return await read_timeouts(conn)
+    finally:
+        await conn.close()
+
+
 async def _open(
-    params: ConnectParams, session: SessionSettings, settings: PoolSettings
+    params: ConnectParams, configured: SessionSettings, settings: PoolSettings
 ) -> Database:
     plan = plan_tls(params)
+    # Directly on a server the limits go out as startup parameters, so they are settled
+    # before the pool opens; behind a transaction pooler they are SET LOCAL per transaction,
+    # and the server's are read in the pool's first transaction instead (no startup
+    # parameter can hide them there).
+    server = None if settings.pooler else await _server_timeouts(params, settings, plan)
+    session = configured if server is None else configured.tightened(server)
     attempt = _attempt(session, settings)
     metrics = PoolMetrics()
     backends = _Backends(metrics)
@@ -374,11 +426,16 @@ async def _open(
     )
     pool.metrics = metrics
     await pool
-    database = Database(
-        pool, _UNKNOWN_INFO, settings, params=params, backends=backends, session=session
-    )
     try:
-        async with database.session() as conn:
+        async with pool.acquire() as conn, conn.transaction():
+            if server is None:
+                server = await read_timeouts(conn)
+                session = configured.tightened(server)
+            database = Database(
+                pool, _UNKNOWN_INFO, settings, params=params, backends=backends, session=session
+            )
+            if settings.pooler:
+                await database.apply_session_settings(conn)
             row = await conn.fetchrow(load_sql("describe_session.sql"))
             host, port = getattr(conn, "endpoint", (params.host, params.port))
     except BaseException:
@@ -402,6 +459,9 @@ async def _open(
         statement_timeout=row["statement_timeout"],
         lock_timeout=row["lock_timeout"],
         idle_in_transaction_session_timeout=row["idle_in_transaction_session_timeout"],
+        idle_session_timeout=row["idle_session_timeout"],
+        pgconsole_timeouts=configured.timeouts,
+        server_timeouts=server,
     )
     return database
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from pgconsole.db.params import PoolSettings
+from pgconsole.db.params import TIMEOUT_LABELS, PoolSettings
 from pgconsole.db.pool import ServerInfo, TlsState
 from pgconsole.text import visible
 
@@ -17,8 +17,28 @@ _TLS_STYLES = {
 }
 
 
-def _limit(value: str) -> str:
-    return "no limit" if value in ("0", "0ms") else value
+def _limit(value: str | None) -> str:
+    if value is None:
+        return "n/a"  # a setting this server does not have
+    return "none" if value in ("0", "0ms") else value
+
+
+_SHORT_LABELS = {"idle in transaction": "idle in tx"}
+"""Shorter words where the panel is narrow (the doctor spells them out)."""
+
+
+def timeout_lines(info: ServerInfo) -> list[str]:
+    """Each time limit in effect, then pgconsole's and the server's in parentheses: the one
+    in effect is the stricter (pgconsole never loosens the server's). Short enough for the
+    panel beside the tree at 80 columns."""
+    lines = ["in effect (pgconsole's · server's)"]
+    for name, label in TIMEOUT_LABELS.items():
+        effective, ours, servers = (
+            _limit(getattr(timeouts, name))
+            for timeouts in (info.timeouts, info.pgconsole_timeouts, info.server_timeouts)
+        )
+        lines.append(f"{_SHORT_LABELS.get(label, label):<13} {effective} ({ours} · {servers})")
+    return lines
 
 
 class SessionOverview(Static):
@@ -44,13 +64,9 @@ class SessionOverview(Static):
                 "Mode",
                 Text("READ ONLY", style="bold") if info.read_only else Text("read-write"),
             ),
-            (
-                "Timeouts",
-                Text(
-                    f"statement {_limit(info.statement_timeout)} · "
-                    f"lock {_limit(info.lock_timeout)} · "
-                    f"idle in transaction {_limit(info.idle_in_transaction_session_timeout)}"
-                ),
+            *(
+                ("Timeouts" if i == 0 else "", Text(visible(line)))
+                for i, line in enumerate(timeout_lines(info))
             ),
             (
                 "Pool",

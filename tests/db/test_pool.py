@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+import uuid
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 
 from pgconsole.db.cluster import ThrowawayCluster
-from pgconsole.db.params import PoolSettings, SessionSettings, SslMode
+from pgconsole.db.params import PoolSettings, SessionSettings, SslMode, Timeouts
 from pgconsole.db.pool import TlsState, open_database
+from pgconsole.db.quoting import quote_ident
 from tests.conftest import params_for, pgconsole_backends, settled_backends
+from tests.helpers.pgbouncer import ThrowawayPgBouncer
 
 
 async def test_opens_over_verified_tls_and_describes_the_session(
@@ -157,4 +162,113 @@ async def test_a_dedicated_connection_is_outside_the_pool_and_ended_with_it(
         assert conn.get_server_pid() in db._backends.seen
     finally:
         await conn.close()
+        await db.close()
+
+
+@contextlib.asynccontextmanager
+async def role_with(
+    admin: asyncpg.Connection, database: str, **settings: str
+) -> AsyncIterator[tuple[str, str]]:
+    """A throwaway login role (name, password) with `ALTER ROLE … SET` for each setting."""
+    name, password = f"r_{uuid.uuid4().hex[:12]}", uuid.uuid4().hex
+    await admin.execute(f"CREATE ROLE {quote_ident(name)} LOGIN PASSWORD '{password}'")
+    try:
+        await admin.execute(f"GRANT CONNECT ON DATABASE {quote_ident(database)} TO {name}")
+        for setting, value in settings.items():
+            await admin.execute(f"ALTER ROLE {quote_ident(name)} SET {setting} = '{value}'")
+        yield name, password
+    finally:
+        await admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(database)} WITH (FORCE)")
+        await admin.execute(f"DROP ROLE {quote_ident(name)}")
+
+
+async def test_a_stricter_role_setting_is_kept_and_a_looser_one_tightened(
+    cluster: ThrowawayCluster, database: str, admin: asyncpg.Connection
+) -> None:
+    async with role_with(
+        admin,
+        database,
+        idle_in_transaction_session_timeout="10s",  # stricter than pgconsole's 2min: kept
+        statement_timeout="1min",  # looser than pgconsole's 30s: ours
+        lock_timeout="0",  # none: pgconsole's 5s
+    ) as (user, password):
+        db = await open_database(
+            params_for(cluster, database, user=user, password=password),
+            SessionSettings(),
+            PoolSettings(min_size=2, max_size=2),
+        )
+        try:
+            dedicated = await db.dedicated()
+            try:
+                async with db.pool.acquire() as a, db.pool.acquire() as b:
+                    for conn in (a, b, dedicated):
+                        assert await conn.fetchval("SHOW idle_in_transaction_session_timeout") == (
+                            "10s"
+                        )
+                        assert await conn.fetchval("SHOW statement_timeout") == "30s"
+                        assert await conn.fetchval("SHOW lock_timeout") == "5s"
+            finally:
+                await dedicated.close()
+            info = db.info
+            assert info.idle_in_transaction_session_timeout == "10s"
+            assert info.idle_in_transaction_seconds == 10.0
+            assert info.server_timeouts == Timeouts("1min", "0", "10s", "0")
+            assert info.pgconsole_timeouts == Timeouts("30s", "5s", "2min", "0")
+            assert info.timeouts == Timeouts("30s", "5s", "10s", "0")
+        finally:
+            await db.close()
+
+
+async def test_the_server_ends_a_transaction_idle_past_the_roles_limit(
+    cluster: ThrowawayCluster, database: str, admin: asyncpg.Connection
+) -> None:
+    async with role_with(admin, database, idle_in_transaction_session_timeout="300ms") as (
+        user,
+        password,
+    ):
+        db = await open_database(
+            params_for(cluster, database, user=user, password=password),
+            SessionSettings(idle_in_transaction_session_timeout="1min"),
+            PoolSettings(max_size=1),
+        )
+        try:
+            conn = await db.dedicated()
+            ended = asyncio.Event()
+            conn.add_termination_listener(lambda _conn: ended.set())
+            await conn.execute("BEGIN")
+            async with asyncio.timeout(10):  # the server ends the session: no sleep
+                await ended.wait()
+            assert db.info.idle_in_transaction_seconds == 0.3
+        finally:
+            await db.close()
+
+
+@pytest.mark.parametrize("pooler", [False, True], ids=["direct", "pgbouncer"])
+async def test_zero_means_no_limit_on_either_side(
+    cluster: ThrowawayCluster,
+    database: str,
+    admin: asyncpg.Connection,
+    pgbouncer: ThrowawayPgBouncer,
+    pooler: bool,
+) -> None:
+    await admin.execute(
+        f"ALTER DATABASE {quote_ident(database)} SET idle_in_transaction_session_timeout = '10s'"
+    )
+    await admin.execute(f"ALTER DATABASE {quote_ident(database)} SET lock_timeout = '2s'")
+    where = {"host": pgbouncer.host, "port": pgbouncer.port} if pooler else {}
+    db = await open_database(
+        params_for(cluster, database, **where),
+        # statement: ours against the server's none; lock: none of ours against its 2s
+        SessionSettings(statement_timeout="45s", lock_timeout="0"),
+        PoolSettings(max_size=2, pooler=pooler),
+    )
+    try:
+        async with db.session() as conn:
+            assert await conn.fetchval("SHOW statement_timeout") == "45s"
+            assert await conn.fetchval("SHOW lock_timeout") == "2s"
+            assert await conn.fetchval("SHOW idle_in_transaction_session_timeout") == "10s"
+        assert (db.info.statement_timeout, db.info.lock_timeout) == ("45s", "2s")
+        assert db.info.idle_in_transaction_session_timeout == "10s"
+        assert db.info.server_timeouts.statement_timeout == "0"
+    finally:
         await db.close()

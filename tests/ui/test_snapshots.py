@@ -12,7 +12,7 @@ from pgconsole.app import PgConsoleApp
 from pgconsole.config import Settings
 from pgconsole.db.failures import ConnectFailure, FailureKind
 from pgconsole.db.opening import Opening
-from pgconsole.db.params import ConnectParams, PoolSettings, SslMode
+from pgconsole.db.params import ConnectParams, PoolSettings, SslMode, Timeouts
 from pgconsole.db.passwords import PasswordChoice, PasswordSource
 from pgconsole.db.pool import Database, PoolStats, ServerInfo, TlsInfo, TlsState
 
@@ -36,6 +36,7 @@ INFO = ServerInfo(
     statement_timeout="30s",
     lock_timeout="5s",
     idle_in_transaction_session_timeout="2min",
+    pgconsole_timeouts=Timeouts("30s", "5s", "2min"),
 )
 
 

@@ -9,7 +9,8 @@ SELECT current_setting('server_version') AS server_version,
        current_setting('default_transaction_read_only')::bool AS read_only,
        current_setting('statement_timeout') AS statement_timeout,
        current_setting('lock_timeout') AS lock_timeout,
-       current_setting('idle_in_transaction_session_timeout') AS idle_in_transaction_session_timeout
+       current_setting('idle_in_transaction_session_timeout') AS idle_in_transaction_session_timeout,
+       current_setting('idle_session_timeout', true) AS idle_session_timeout
 FROM pg_roles AS r
 LEFT JOIN pg_stat_ssl AS s ON s.pid = pg_backend_pid()
 WHERE r.rolname = current_user

@@ -1,0 +1,46 @@
+"""The session overview's time limits: in effect, pgconsole's and the server's, at 80 columns."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from pgconsole.db.params import Timeouts
+from pgconsole.db.pool import ServerInfo, TlsInfo, TlsState
+from pgconsole.widgets.overview import timeout_lines
+
+INFO = ServerInfo(
+    target="dba@db1.example.com:5432/shop",
+    server_version="16.4",
+    server_version_num=160004,
+    current_user="dba",
+    is_superuser=False,
+    tls=TlsInfo(TlsState.VERIFIED, "TLSv1.3", "TLS_AES_256_GCM_SHA384"),
+    read_only=False,
+    statement_timeout="30s",
+    lock_timeout="5s",
+    idle_in_transaction_session_timeout="10s",
+    idle_session_timeout="0",
+    pgconsole_timeouts=Timeouts("30s", "5s", "2min"),
+    server_timeouts=Timeouts("0", "0", "10s", "0"),
+)
+
+
+def test_each_limit_shows_what_is_in_effect_and_both_sources() -> None:
+    assert timeout_lines(INFO) == [
+        "in effect (pgconsole's · server's)",
+        "statement     30s (30s · none)",
+        "lock          5s (5s · none)",
+        "idle in tx    10s (2min · 10s)",
+        "idle session  none (none · none)",
+    ]
+
+
+def test_a_server_without_idle_session_timeout_says_so() -> None:
+    old = Timeouts("0", "0", "10s", None)
+    lines = timeout_lines(replace(INFO, idle_session_timeout=None, server_timeouts=old))
+    assert lines[-1] == "idle session  n/a (none · n/a)"
+
+
+def test_the_lines_fit_the_panel_at_80_columns() -> None:
+    # The panel holds 44 columns at 80 (the tree beside it), 10 of them the label.
+    assert max(len(line) for line in timeout_lines(INFO)) <= 34

@@ -31,7 +31,7 @@ from pgconsole.db.catalog import (
 from pgconsole.db.failures import describe_error
 from pgconsole.db.filtering import caret_line, filter_position
 from pgconsole.db.opening import PAGE_SIZE, Opening, browse_spec, find_relation
-from pgconsole.db.params import PoolSettings, duration_seconds
+from pgconsole.db.params import PoolSettings
 from pgconsole.db.pool import Database, PoolStats, ServerInfo
 from pgconsole.paths import STYLES
 from pgconsole.screens.editing import EditController
@@ -450,15 +450,9 @@ class MainScreen(Screen[None]):
         self.query_one(StatusBar).show_transaction(text)
 
     def idle_in_transaction_seconds(self) -> float | None:
-        """The session's idle_in_transaction_session_timeout, None when there is none."""
-        settings = getattr(self.app, "settings", None)
-        if settings is None:
-            return None
-        try:
-            seconds = duration_seconds(settings.idle_in_transaction_session_timeout)
-        except ValueError:
-            return None
-        return seconds or None
+        """The session's idle_in_transaction_session_timeout in effect (pgconsole's or the
+        server's, the stricter), None when there is none."""
+        return None if self.database is None else self.database.info.idle_in_transaction_seconds
 
     async def _reload(self) -> None:
         """(Re)start paging from the first page with the current spec."""

@@ -13,6 +13,7 @@ from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
 from pgconsole.config import Settings
 from pgconsole.db.failures import classify, password_failure
@@ -27,6 +28,7 @@ from pgconsole.db.passwords import (
     keyring_usable,
 )
 from pgconsole.db.pool import Database, TlsState
+from pgconsole.failed_workers import WorkerFailed, failure_line, log_traceback
 from pgconsole.messages import Connected, ConnectFailed, PasswordNeeded, RetryRequested
 from pgconsole.paths import STYLES
 from pgconsole.screens.confirm import ConfirmScreen
@@ -97,6 +99,20 @@ class PgConsoleApp(App[None]):
         """The SQL console, kept (text, results, session) while the pool it uses lives."""
         self._typed_password: str | None = None
         self._rejected: PasswordSource | None = None
+
+    # -- the error boundary ----------------------------------------------------------------
+
+    @on(WorkerFailed)
+    def report_failed_worker(self, event: WorkerFailed) -> None:
+        """One readable line, the app keeps running, the traceback goes to errors.log."""
+        log = log_traceback(event.error, event.worker_name)
+        self.notify(failure_line(event.error, log), severity="error", timeout=60, markup=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The app's own workers (connect, settle) meet the same boundary."""
+        worker = event.worker
+        if event.state is WorkerState.ERROR and worker.error is not None:
+            self.post_message(WorkerFailed(worker.name or worker.group, worker.error))
 
     # -- screens ---------------------------------------------------------------------------
 
@@ -353,8 +369,23 @@ class PgConsoleApp(App[None]):
             self.push_screen(HelpScreen(self.key_sections()))
 
     def action_reconnect(self) -> None:
-        """Drop the pool and connect again."""
-        while isinstance(self.screen, ConnectionErrorScreen):
+        """Drop the pool and connect again, once an open transaction or kept changes are
+        settled (as on quit): nothing of the old pool may be left in use."""
+        if self.main_screen.editor.unsettled:
+            self.reconnect_when_settled()
+            return
+        self._reconnect()
+
+    @work(group="settle", exclusive=True, exit_on_error=False)
+    async def reconnect_when_settled(self) -> None:
+        """Reconnect after the user committed, rolled back or discarded (or stay)."""
+        if await self.main_screen.editor.settle():
+            self._reconnect()
+
+    def _reconnect(self) -> None:
+        # The screens above the browser hold the old pool (activity samples on it): they close,
+        # and F3 or F4 open them again on the new one.
+        while len(self.screen_stack) > 1:
             self.pop_screen()
         self.start_connecting()
 

@@ -42,6 +42,7 @@ def hermetic_environment(
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
     previous = keyring.get_keyring()
     keyring.set_keyring(FailKeyring())  # type: ignore[no-untyped-call]
     yield home

@@ -250,6 +250,8 @@ class MainScreen(Screen[None]):
 
     def on_key(self, event: events.Key) -> None:
         """A key that starts something (not a cursor move) ends the message shown."""
+        if not (self.alert or self._note):
+            return  # nothing to end: no binding lookup on every key of a burst
         if event.key == "escape":
             self.dismiss_message()
             return

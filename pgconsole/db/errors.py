@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncpg
 
-DB_ERRORS: tuple[type[BaseException], ...] = (
+DB_ERRORS: tuple[type[asyncpg.PostgresError], type[asyncpg.InterfaceError], type[OSError]] = (
     asyncpg.PostgresError,  # the server refused: SQLSTATE, DETAIL, HINT
     asyncpg.InterfaceError,  # the client's side: a closed pool or connection, a busy one
     OSError,  # the network, TLS, and timeouts (TimeoutError is an OSError)

@@ -39,7 +39,6 @@ from pgconsole.db.console import VALUE_LIMIT, ConsoleRefused, ConsoleSession, Re
 from pgconsole.db.export import query_source
 from pgconsole.db.failures import describe_error
 from pgconsole.db.history import Entry, History, HistoryError, default_history_path
-from pgconsole.db.params import duration_seconds
 from pgconsole.db.pool import Database
 from pgconsole.db.sqltext import Statement, may_write, split_statements, statement_at
 from pgconsole.paths import STYLES
@@ -177,10 +176,8 @@ class ConsoleScreen(Screen[None]):
         settings = getattr(self.app, "settings", None)
         if settings is not None:
             self.session.idle_seconds = settings.cursor_idle_seconds
-            with contextlib.suppress(ValueError):
-                self.idle_in_transaction = (
-                    duration_seconds(settings.idle_in_transaction_session_timeout) or None
-                )
+        # The limit in effect: the server's or role's when stricter than pgconsole's.
+        self.idle_in_transaction = self.database.info.idle_in_transaction_seconds
         self.query_one("#console-results", OptionList).display = False
         self.grid.display = False
         self.editor.completer = self._complete

@@ -31,6 +31,7 @@ from pgconsole.db.edit import (
     read_edit_facts,
     tracking_for,
 )
+from pgconsole.db.errors import DB_ERRORS
 from pgconsole.db.failures import describe_error
 from pgconsole.screens.confirm import ChoiceScreen, ConfirmScreen
 from pgconsole.widgets.grid import DataGrid, row_identity
@@ -149,7 +150,7 @@ class EditController:
             try:
                 async with database.session(readonly=True) as conn:
                     updatable, columns, privileges = await read_edit_facts(conn, detail.oid)
-            except (asyncpg.PostgresError, OSError) as error:
+            except DB_ERRORS as error:
                 screen.say(edit_error(error), error=True)
                 return None
             self.plan = plan_edits(
@@ -241,7 +242,7 @@ class EditController:
         if row.truncated(index) and self.screen.pager is not None:
             try:
                 value = await self.screen.pager.full_value(row, column.name)
-            except (asyncpg.PostgresError, OSError, LookupError) as error:
+            except (*DB_ERRORS, LookupError) as error:
                 self.screen.say(edit_error(error), error=True)
                 return
         from pgconsole.screens.cell_editor import CellEditorScreen, editable_text
@@ -300,7 +301,7 @@ class EditController:
                 return str(error)
             except TransactionLost as error:
                 return self._lost(error)
-            except (asyncpg.PostgresError, OSError) as error:
+            except DB_ERRORS as error:
                 self._after_statement()
                 return edit_error(error)
             break
@@ -329,7 +330,7 @@ class EditController:
                 row = await tx.insert(values)
             except TransactionLost as error:
                 return self._lost(error)
-            except (asyncpg.PostgresError, OSError, EditRefused) as error:
+            except (*DB_ERRORS, EditRefused) as error:
                 self._after_statement()
                 return edit_error(error)
             self.grid.insert_row(row)
@@ -373,7 +374,7 @@ class EditController:
         except TransactionLost as error:
             self.screen.say(self._lost(error), error=True)
             return
-        except (asyncpg.PostgresError, OSError, EditRefused) as error:
+        except (*DB_ERRORS, EditRefused) as error:
             self.screen.say(edit_error(error), error=True)
             self._after_statement()
             return
@@ -416,7 +417,7 @@ class EditController:
         except TransactionLost as error:
             self.screen.say(self._lost(error), error=True)
             return False
-        except (asyncpg.PostgresError, OSError) as error:
+        except DB_ERRORS as error:
             kept = self._keep_uncommitted()
             self.grid.clear_changes()
             self._after_statement()

@@ -8,7 +8,6 @@ from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any, ClassVar
 
-import asyncpg
 from rich.cells import cell_len
 from rich.text import Text
 from textual import events, on, work
@@ -19,6 +18,7 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Input, Static
+from textual.worker import Worker
 
 from pgconsole.db.browse import BrowseSpec, Column, Page, Pager, Row, Sort, count_rows
 from pgconsole.db.catalog import (
@@ -28,11 +28,13 @@ from pgconsole.db.catalog import (
     describe_relation,
     load_catalog,
 )
+from pgconsole.db.errors import DB_ERRORS
 from pgconsole.db.failures import describe_error
 from pgconsole.db.filtering import caret_line, filter_position
 from pgconsole.db.opening import PAGE_SIZE, Opening, browse_spec, find_relation
 from pgconsole.db.params import PoolSettings
 from pgconsole.db.pool import Database, PoolStats, ServerInfo
+from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.paths import STYLES
 from pgconsole.screens.editing import EditController
 from pgconsole.screens.filter import FilterScreen
@@ -80,7 +82,7 @@ def message_text(alert: str, note: str, position: str, width: int) -> tuple[Text
     return Text("\n").join(lines), height
 
 
-class MainScreen(Screen[None]):
+class MainScreen(ReportsFailedWorkers, Screen[None]):
     """Browse: pick a relation in the tree, page through it in the grid."""
 
     CSS_PATH = STYLES / "main.tcss"
@@ -183,11 +185,19 @@ class MainScreen(Screen[None]):
 
         The relation's first page may have been read with the pool (`opening.first`).
         """
+        reconnected = self.database is not None and self.database is not database
         self.database = database
         self.query_one(SessionOverview).show(database.info, pool)
         self.query_one(StatusBar).show_server(database.info)
         self._title(Text(visible(database.info.target), style="bold"))
         table, self.initial_table = self.initial_table, None
+        if reconnected and self.spec is not None and self.detail is not None:
+            # The pager (and its cursor) lived on the closed pool: page again on the new one,
+            # the cursor kept on its row.
+            self.pager = None
+            self.restart()
+            self.load_tree()
+            return
         if table and opening is not None and opening.first is not None:
             first = opening.first
             self._set_relation(first.detail, first.spec)
@@ -282,7 +292,7 @@ class MainScreen(Screen[None]):
         try:
             async with self.database.session(readonly=True) as conn:
                 self.catalog = await load_catalog(conn, include_system=self.include_system)
-        except (asyncpg.PostgresError, OSError) as error:
+        except DB_ERRORS as error:
             self.say("Could not load the schema tree: " + describe_error(error), error=True)
             return
         self.query_one(SchemaTree).show(self.catalog, self.query_one("#tree-filter", Input).value)
@@ -344,7 +354,7 @@ class MainScreen(Screen[None]):
             return
         try:
             total = await count_rows(self.database, self.spec)
-        except (asyncpg.PostgresError, OSError) as error:
+        except DB_ERRORS as error:
             self.say("Count failed: " + describe_error(error), error=True)
             return
         self.say(
@@ -406,7 +416,7 @@ class MainScreen(Screen[None]):
         try:
             async with self.database.session(readonly=True) as conn:
                 detail = await describe_relation(conn, oid)
-        except (asyncpg.PostgresError, OSError, LookupError) as error:
+        except (*DB_ERRORS, LookupError) as error:
             self.say(describe_error(error), error=True)
             return
         await self._show_relation(detail)
@@ -426,6 +436,11 @@ class MainScreen(Screen[None]):
         self.grid.set_columns(spec.columns, detail.key or ())
         self.query_one(ContentSwitcher).current = "grid"
         self.grid.focus()
+
+    def worker_failed(self, worker: Worker[object]) -> None:
+        """A fetch that failed with a bug: the grid stops waiting for its rows."""
+        if worker.group == "fetch":
+            self.grid.fetch_failed()
 
     async def _close_pager(self) -> None:
         if self.pager is not None:
@@ -466,7 +481,7 @@ class MainScreen(Screen[None]):
         self._show_relation_title()
         try:
             page = await self.pager.first()
-        except (asyncpg.PostgresError, OSError) as error:
+        except DB_ERRORS as error:
             self.grid.set_columns(self.spec.columns, self.spec.key or ())
             self._show_position()
             self.say(self._explain(error), error=True)
@@ -542,7 +557,7 @@ class MainScreen(Screen[None]):
                 grid.add_after(await self.pager.after(row))
             elif want == "before" and row is not None:
                 grid.add_before(await self.pager.before(row))
-        except (asyncpg.PostgresError, OSError) as error:
+        except DB_ERRORS as error:
             grid.fetch_failed()
             self.say(describe_error(error), error=True)
             return
@@ -655,7 +670,7 @@ class MainScreen(Screen[None]):
         if row.truncated(index) and self.pager is not None:
             try:
                 value = await self.pager.full_value(row, column.name)
-            except (asyncpg.PostgresError, OSError, LookupError) as error:
+            except (*DB_ERRORS, LookupError) as error:
                 self.say(describe_error(error), error=True)
                 return
         self.app.push_screen(ValueScreen(column.name, column.type, value))

@@ -560,3 +560,47 @@ async def test_a_cancelled_conflict_ends_the_empty_transaction(
         log = await wait_for_screen(pilot, app, SqlLogScreen, "the SQL log")
         outcomes = [s.outcome for s in log.statements]
         assert outcomes[0] == "BEGIN" and outcomes[-1] == "ROLLBACK"
+
+
+async def test_after_a_reconnect_the_grid_pages_on_the_new_pool(
+    cluster: ThrowawayCluster, shop: str
+) -> None:
+    conn = await admin_connect(cluster, shop)
+    try:
+        await conn.execute(
+            "CREATE TABLE big (id int PRIMARY KEY);INSERT INTO big SELECT generate_series(1, 1000)"
+        )
+    finally:
+        await conn.close()
+    app = app_for(cluster, shop, "public.big")
+    async with app.run_test(size=SIZE) as pilot:
+        grid = await opened(pilot, app)
+        old = app.database
+        app.action_reconnect()
+        await wait_until(pilot, lambda: app.database not in (None, old), "the new pool")
+        await wait_until(pilot, lambda: main(app).pager is not None, "paging again")
+        assert main(app).pager is not None and main(app).pager.database is app.database
+        grid.focus()
+        for _ in range(12):  # past the first pages: rows come from the new pool
+            await pilot.press("pagedown")
+        await wait_until(
+            pilot, lambda: int(grid.rows[-1].cells[0] or 0) > 100, "rows past the first page"
+        )
+
+
+async def test_reconnect_settles_an_open_transaction_first(
+    cluster: ThrowawayCluster, shop: str
+) -> None:
+    app = app_for(cluster, shop, "public.item")
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot, app)
+        await pilot.press("l")
+        await edit_cell(pilot, app, "before reconnect")
+        old = app.database
+        app.action_reconnect()
+        await answer(pilot, app, ChoiceScreen, "escape")  # stay: nothing happens
+        assert app.database is old and main(app).editor.is_open
+        app.action_reconnect()
+        await answer(pilot, app, ChoiceScreen, "c")  # commit, then reconnect
+        await wait_until(pilot, lambda: app.database not in (None, old), "the new pool")
+    assert (await items(cluster, shop))[0][1] == "before reconnect"

@@ -7,7 +7,8 @@ import asyncpg
 
 from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.db.quoting import quote_ident
-from tests.helpers.ui import app_for, first_page, shown
+from pgconsole.screens.console import ConsoleScreen
+from tests.helpers.ui import app_for, first_page, shown, wait_for_screen, wait_until
 
 SIZE = (80, 24)
 
@@ -26,3 +27,17 @@ async def test_the_edit_screen_counts_down_from_the_stricter_server_limit(
         await pilot.press("ctrl+o")
         await pilot.pause()
         assert "idle in tx    20s (2min · 20s)" in shown(app, "#overview")
+
+
+async def test_the_console_counts_down_from_the_stricter_server_limit(
+    cluster: ThrowawayCluster, database: str, admin: asyncpg.Connection
+) -> None:
+    await admin.execute(
+        f"ALTER DATABASE {quote_ident(database)} SET idle_in_transaction_session_timeout = '20s'"
+    )
+    app = app_for(cluster, database)  # pgconsole's default: 2min
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.database is not None, "the connection")
+        await pilot.press("f4")
+        console = await wait_for_screen(pilot, app, ConsoleScreen, "the console")
+        assert console.idle_in_transaction == 20.0

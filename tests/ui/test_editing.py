@@ -579,7 +579,8 @@ async def test_after_a_reconnect_the_grid_pages_on_the_new_pool(
         app.action_reconnect()
         await wait_until(pilot, lambda: app.database not in (None, old), "the new pool")
         await wait_until(pilot, lambda: main(app).pager is not None, "paging again")
-        assert main(app).pager is not None and main(app).pager.database is app.database
+        pager = main(app).pager
+        assert pager is not None and pager.database is app.database
         grid.focus()
         for _ in range(12):  # past the first pages: rows come from the new pool
             await pilot.press("pagedown")

@@ -370,8 +370,13 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
                 self.say("count stopped")
 
     def action_overview(self) -> None:
-        """Show the session overview."""
-        self.query_one(ContentSwitcher).current = "overview"
+        """Show the session overview; again, back to the grid of the open relation."""
+        switcher = self.query_one(ContentSwitcher)
+        if switcher.current == "overview" and self.spec is not None:
+            switcher.current = "grid"
+            self.grid.focus()
+        else:
+            switcher.current = "overview"
 
     # -- opening a relation ------------------------------------------------------------------
 
@@ -681,8 +686,13 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
     # -- editing -----------------------------------------------------------------------------
 
     def _edit(self, job: Callable[[], Coroutine[Any, Any, object]]) -> None:
-        if self._require_relation():
-            self.run_worker(job(), group="edit", exclusive=True, exit_on_error=False)
+        if not self._require_relation():
+            return
+        if self.query_one(ContentSwitcher).current != "grid":
+            # An edit acts on the row under the grid's cursor: never on a grid out of sight.
+            self.say("The grid is hidden behind the session overview: ctrl+o shows it again.")
+            return
+        self.run_worker(job(), group="edit", exclusive=True, exit_on_error=False)
 
     def action_edit_cell(self) -> None:
         """Edit the cell under the cursor (inside the edit transaction)."""

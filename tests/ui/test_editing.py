@@ -605,3 +605,18 @@ async def test_reconnect_settles_an_open_transaction_first(
         await answer(pilot, app, ChoiceScreen, "c")  # commit, then reconnect
         await wait_until(pilot, lambda: app.database not in (None, old), "the new pool")
     assert (await items(cluster, shop))[0][1] == "before reconnect"
+
+
+async def test_a_hidden_grid_takes_no_edit_and_ctrl_o_brings_it_back(
+    cluster: ThrowawayCluster, shop: str
+) -> None:
+    app = app_for(cluster, shop, "public.item")
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot, app)
+        await pilot.press("ctrl+o")  # the session overview hides the grid
+        await pilot.press("f2")
+        await wait_for_message(pilot, app, "The grid is hidden")
+        assert not isinstance(app.screen, CellEditorScreen)
+        await pilot.press("ctrl+o")  # back to the grid
+        await pilot.press("f2")
+        await wait_for_screen(pilot, app, CellEditorScreen, "the editor")

@@ -12,6 +12,7 @@ import traceback
 from dataclasses import dataclass
 from os import environ
 from pathlib import Path
+from typing import cast
 
 from textual.message import Message
 from textual.message_pump import MessagePump
@@ -56,7 +57,7 @@ def failure_line(error: BaseException, log: Path | None) -> str:
     return f"Something failed unexpectedly: {type(error).__name__}: {first}{where}"
 
 
-class ReportsFailedWorkers(MessagePump):
+class ReportsFailedWorkers:
     """Mixin for screens (and widgets) that run workers: a failed one is reported upwards,
     after `worker_failed` lets the owner reset what it was waiting for.
 
@@ -67,7 +68,11 @@ class ReportsFailedWorkers(MessagePump):
         worker = event.worker
         if event.state is WorkerState.ERROR and worker.error is not None:
             self.worker_failed(worker)
-            self.post_message(WorkerFailed(worker.name or worker.group, worker.error))
+            # A plain mixin (a MessagePump base would change the screen's class hierarchy):
+            # the class it is mixed into is the message pump.
+            cast(MessagePump, self).post_message(
+                WorkerFailed(worker.name or worker.group, worker.error)
+            )
 
     def worker_failed(self, worker: Worker[object]) -> None:
         """Reset the owner's pending state for `worker` (override where there is some)."""

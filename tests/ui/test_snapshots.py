@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from typing import Any, cast
 
 import asyncpg
@@ -14,7 +16,7 @@ from pgconsole.db.failures import ConnectFailure, FailureKind
 from pgconsole.db.opening import Opening
 from pgconsole.db.params import ConnectParams, PoolSettings, SslMode, Timeouts
 from pgconsole.db.passwords import PasswordChoice, PasswordSource
-from pgconsole.db.pool import Database, PoolStats, ServerInfo, TlsInfo, TlsState
+from pgconsole.db.pool import Conn, Database, PoolStats, ServerInfo, TlsInfo, TlsState
 
 SnapCompare = Callable[..., bool]
 
@@ -51,6 +53,12 @@ class FrozenDatabase(Database):
 
     async def close(self) -> None:
         self._closed = True
+
+    @contextlib.asynccontextmanager
+    async def session(self, *, readonly: bool = False) -> AsyncIterator[Conn]:
+        # Drawing only: the catalog never arrives (the screen stays as while it loads).
+        await asyncio.Event().wait()
+        yield cast(Conn, None)
 
 
 class ConnectedHarness(PgConsoleApp):

@@ -272,22 +272,23 @@ async def test_a_terminated_session_loses_nothing_that_was_committed_and_can_app
             await admin.execute("SELECT pg_terminate_backend($1)", tx.backend_pid)
         finally:
             await admin.close()
-        await pilot.press("j")
-        editor = await edit_cell(pilot, app, "second change")
-        error = editor_error(editor)
-        assert "Nothing was committed" in error and "1 change kept" in error
-        assert editor.typed == "second change"  # still in the editor
-        await pilot.press("escape")
+        # The loss is noticed while the transaction idles (the connection is watched).
+        message = await wait_for_message(pilot, app, "The connection was lost")
+        assert "Nothing was committed; 1 change kept" in message
         assert await items(cluster, shop) == before  # no partial write
         assert len(main(app).editor.kept) == 1
+        await pilot.press("j")
+        editor = await edit_cell(pilot, app, "second change")  # a new transaction
+        assert app.screen is not editor, editor_error(editor)
         await pilot.press("A")  # the pool recovers: apply the kept change again
         await wait_for_message(pilot, app, "Applied 1 change again")
         await pilot.press("ctrl+s")
         await answer(pilot, app, ConfirmScreen, "y")
-        await wait_until(pilot, lambda: not main(app).editor.is_open, "the commit")
+        await wait_for_message(pilot, app, "Committed: 2 updates")
         assert app.is_running
     after = await items(cluster, shop)
-    assert after[0][1] == "first change" and after[1:] == before[1:]
+    assert after[0][1] == "first change" and after[1][1] == "second change"
+    assert after[2:] == before[2:]
 
 
 async def test_an_idle_transaction_is_rolled_back_before_the_server_ends_it(

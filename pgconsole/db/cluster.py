@@ -239,6 +239,16 @@ class ThrowawayCluster:
                 self._reaper.wait(timeout=5)
             self._reaper = None
 
+    def shut_down(self) -> None:
+        """Stop the server (fast shutdown), keeping its data: `start_again` brings it back."""
+        self._pg_ctl("stop", "-m", "fast", "-w", "-t", "30")
+
+    def start_again(self) -> None:
+        """Start a server stopped by `shut_down`, on the same port."""
+        self._pg_ctl(
+            "start", "-w", "-t", "60", "-l", str(self.log_file), "-o", f"-p {self.port}"
+        )  # fmt: skip
+
     def restart(self) -> None:
         """Restart the server in place (connections are dropped; data is kept)."""
         self._pg_ctl("restart", "-m", "fast", "-w", "-t", "60", "-l", str(self.log_file))

@@ -43,6 +43,7 @@ from pgconsole.db.browse import (
     text_param,
 )
 from pgconsole.db.catalog import Identity, RelationDetail, RelationKind
+from pgconsole.db.failures import describe_error
 from pgconsole.db.pool import Database
 from pgconsole.db.quoting import qualified, quote_ident
 
@@ -236,6 +237,8 @@ def _lost_reason(error: BaseException) -> str:
     When the socket closed under it, asyncpg only says the proxy "has been released back to the
     pool", which tells a DBA nothing.
     """
+    if isinstance(error, OSError):
+        return describe_error(error)  # "the server at … is not accepting connections"
     if _is_lost(error):
         return str(error) or type(error).__name__
     return "the session ended on the server (the connection is closed)"

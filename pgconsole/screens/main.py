@@ -487,6 +487,15 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
         try:
             page = await self.pager.first()
         except DB_ERRORS as error:
+            if self.grid.columns == tuple(self.spec.columns) and self.grid.rows:
+                # The same relation read again (after a rollback or a lost connection): its
+                # rows stay in sight, marked as read before, and Home tries again.
+                self.grid.stale = True
+                self.say(
+                    self._explain(error) + "\nThe rows shown were read before: Home reads again.",
+                    error=True,
+                )
+                return
             self.grid.set_columns(self.spec.columns, self.spec.key or ())
             self._show_position()
             self.say(self._explain(error), error=True)

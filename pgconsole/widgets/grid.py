@@ -151,6 +151,9 @@ class DataGrid(ScrollView, can_focus=True):
         self.more_before = False
         self.more_after = False
         self.pending: Want | None = None
+        self.stale = False
+        """The rows shown were read before a reload failed (a lost server): Home reads the
+        first page again even when the window starts there."""
         """The page asked for and not received yet."""
         self.owed = 0
         """Rows of typed motion still to make once rows arrive (negative: upwards). When
@@ -255,6 +258,7 @@ class DataGrid(ScrollView, can_focus=True):
 
     def _received(self, page: Page) -> None:
         self.pending = None
+        self.stale = False
         self.rows_seen += len(page.rows)
         self._widen(page.rows)
         self._resize()
@@ -519,7 +523,7 @@ class DataGrid(ScrollView, can_focus=True):
     def action_first(self) -> None:
         """The first row: fetched again when the window does not start there."""
         self._g_pending = False
-        self._jump("first", self.more_before)
+        self._jump("first", self.more_before or self.stale)
 
     def action_last(self) -> None:
         """The last row: the last page is fetched directly, at any depth."""

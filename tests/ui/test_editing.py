@@ -621,3 +621,53 @@ async def test_a_hidden_grid_takes_no_edit_and_ctrl_o_brings_it_back(
         await pilot.press("ctrl+o")  # back to the grid
         await pilot.press("f2")
         await wait_for_screen(pilot, app, CellEditorScreen, "the editor")
+
+
+async def test_the_worst_path_loses_nothing_and_claims_nothing() -> None:
+    """Edit, the backend is terminated, the server goes down and comes back, someone else
+    changes the row, the kept change meets it in the conflict view, overwrite, commit."""
+    with ThrowawayCluster() as server:
+        admin = await admin_connect(server)
+        try:
+            await admin.execute(
+                "CREATE TABLE item (id int PRIMARY KEY, name text, qty int);"
+                "INSERT INTO item SELECT i, 'item ' || i, i FROM generate_series(1, 30) i"
+            )
+        finally:
+            await admin.close()
+        app = app_for(server, "postgres", "public.item")
+        async with app.run_test(size=SIZE) as pilot:
+            grid = await opened(pilot, app)
+            await pilot.press("l", "l")  # qty of id 1
+            await edit_cell(pilot, app, "555")
+            await terminate_edit_backend(server, app)
+            await wait_for_message(pilot, app, "Nothing was committed; 1 change kept")
+            await pilot.press("ctrl+s")  # nothing is claimed
+            await wait_for_message(pilot, app, "Nothing to commit: 1 change not applied")
+
+            await asyncio.to_thread(server.shut_down)
+            await pilot.press("escape", "A")  # the server is down: the change stays kept
+            message = await wait_for_message(pilot, app, "is not accepting connections")
+            assert "Errno" not in message
+            editor = main(app).editor
+            assert len(editor.kept) == 1 and not editor.is_open
+            assert grid.rows  # the rows read before stay in sight
+
+            await asyncio.to_thread(server.start_again)
+            await pilot.press("escape", "home")  # reads the first page again
+            await wait_until(pilot, lambda: not grid.stale and grid.pending is None, "reload")
+            await psql_rows(server, "postgres", "UPDATE item SET qty = 7000 WHERE id = 1")
+            await pilot.press("A")
+            conflict = await wait_for_screen(pilot, app, ConflictScreen, "the conflict view")
+            assert conflict.conflict.values == {"qty": "555"}
+            assert conflict.conflict.current is not None
+            assert "7000" in conflict.conflict.current.cells
+            await pilot.press("o")  # overwrite theirs
+            await wait_for_message(pilot, app, "Applied 1 change again")
+            await pilot.press("ctrl+s")
+            await answer(pilot, app, ConfirmScreen, "y")
+            await wait_for_message(pilot, app, "Committed: 1 update")
+            assert grid_cell(app, 0, "qty") == "555"
+            assert editor.kept == [] and not editor.is_open
+        rows = await psql_rows(server, "postgres", "SELECT id, qty FROM item WHERE qty = 555")
+    assert rows == [("1", "555")]

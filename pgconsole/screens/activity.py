@@ -24,10 +24,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Input, Static
+from textual.worker import Worker
 
 from pgconsole.db import stats
+from pgconsole.db.errors import DB_ERRORS
 from pgconsole.db.failures import describe_error
 from pgconsole.db.pool import Database
+from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.paths import STYLES
 from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.screens.value import ValueScreen
@@ -162,7 +165,7 @@ class _History:
         return sparkline(self.values[name], width)
 
 
-class ActivityScreen(Screen[None]):
+class ActivityScreen(ReportsFailedWorkers, Screen[None]):
     """What the database is doing right now, refreshed on its own connection."""
 
     CSS_PATH = STYLES / "activity.tcss"
@@ -251,7 +254,7 @@ class ActivityScreen(Screen[None]):
                     self.conn = await self.database.dedicated()
                     self.capabilities = await stats.read_capabilities(self.conn)
                 sample = await stats.sample(self.conn)
-            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+            except DB_ERRORS as error:
                 await self._drop_connection()
                 self._lost(str(error).splitlines()[0] if str(error) else type(error).__name__)
             else:
@@ -261,6 +264,12 @@ class ActivityScreen(Screen[None]):
                 self.samples += 1
             elapsed = time.monotonic() - started
             await asyncio.sleep(max(0.05, self.interval - elapsed))
+
+    def worker_failed(self, worker: Worker[object]) -> None:
+        """Sampling stopped on a bug: the header says so instead of a stale refresh time."""
+        if worker.group == "activity":
+            self.state_text = "sampling stopped on an unexpected error (see the notice)"
+            self._show_status()
 
     def _lost(self, reason: str) -> None:
         self.reconnects += 1
@@ -561,7 +570,7 @@ class ActivityScreen(Screen[None]):
                 markup=False,  # the server's message is data, not markup
             )
             return
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+        except DB_ERRORS as error:
             self.notify(
                 f"{how} failed: {visible(describe_error(error), keep_newlines=True)}",
                 severity="error",

@@ -17,8 +17,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
+from textual.worker import Worker
 
 from pgconsole.db.edit import DEFAULT, Value
+from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
 from pgconsole.widgets.ordered_keys import OrderedTextArea, after_typed_keys
@@ -39,7 +41,7 @@ def editable_text(value: str | None) -> str | None:
     return None
 
 
-class CellEditorScreen(ModalScreen[bool]):
+class CellEditorScreen(ReportsFailedWorkers, ModalScreen[bool]):
     """Edits one value; dismissed with True once saved, False when cancelled."""
 
     CSS_PATH = STYLES / "cell_editor.tcss"
@@ -138,6 +140,11 @@ class CellEditorScreen(ModalScreen[bool]):
             self.dismiss(True)
         else:
             self.show_error(error)
+
+    def worker_failed(self, worker: Worker[object]) -> None:
+        """The save stopped on a bug: nothing is claimed, the typed text stays."""
+        if worker.group == "save":
+            self.show_error("Not saved: an unexpected error (see the notice). Your text is here.")
 
     def show_error(self, text: str, *, style: str = "red") -> None:
         """Show a message under the editor (database text shown literally)."""

@@ -36,11 +36,13 @@ from pgconsole.db.completion import (
     load_completion_catalog,
 )
 from pgconsole.db.console import VALUE_LIMIT, ConsoleRefused, ConsoleSession, Result, Waiter
+from pgconsole.db.errors import DB_ERRORS
 from pgconsole.db.export import query_source
 from pgconsole.db.failures import describe_error
 from pgconsole.db.history import Entry, History, HistoryError, default_history_path
 from pgconsole.db.pool import Database
 from pgconsole.db.sqltext import Statement, may_write, split_statements, statement_at
+from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.paths import STYLES
 from pgconsole.screens.editing import ROLLBACK_BEFORE_SECONDS, WARN_BEFORE_SECONDS, clock
 from pgconsole.text import visible
@@ -112,7 +114,7 @@ class _Shown:
     error: str | None
 
 
-class ConsoleScreen(Screen[None]):
+class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
     """Type SQL, run it, page its rows, explain it; the transaction always in sight."""
 
     CSS_PATH = STYLES / "console.tcss"
@@ -205,7 +207,7 @@ class ConsoleScreen(Screen[None]):
         """Open the console's connection, then read the completion catalog."""
         try:
             await self.session.open()
-        except (asyncpg.PostgresError, OSError, TimeoutError) as error:
+        except DB_ERRORS as error:
             self.say("Could not open the console's connection: " + describe_error(error), True)
             return
         self.show_status()
@@ -217,7 +219,7 @@ class ConsoleScreen(Screen[None]):
             async with self.database.session(readonly=True) as conn:
                 self.catalog = await load_completion_catalog(conn)
             self._catalog_read_at = time.monotonic()
-        except (asyncpg.PostgresError, OSError) as error:
+        except DB_ERRORS as error:
             self.notify(
                 "Completion is off: " + describe_error(error), severity="warning", markup=False
             )
@@ -228,6 +230,13 @@ class ConsoleScreen(Screen[None]):
         return list(complete(self.catalog, text, offset))
 
     # -- messages and status -------------------------------------------------------------------
+
+    def worker_failed(self, worker: Worker[object]) -> None:
+        """A run or a fetch that failed with a bug: the grid stops waiting, the line says so."""
+        if worker.group == "console-fetch":
+            self.grid.fetch_failed()
+        elif worker.group == "console-run":
+            self.say("The statement stopped on an unexpected error (see the notice).", True)
 
     def say(self, text: str, error: bool = False) -> None:
         """A line (or a few) between the editor and the results; database text literal."""
@@ -304,7 +313,7 @@ class ConsoleScreen(Screen[None]):
         count = self.session.tx_statements
         try:
             await self.session.rollback()
-        except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError) as error:
+        except DB_ERRORS as error:
             self.say(
                 "The idle transaction could not be rolled back: " + describe_error(error), True
             )
@@ -322,7 +331,7 @@ class ConsoleScreen(Screen[None]):
         """Who waits on the console's locks (through the pool, never the console's connection)."""
         try:
             self.waiters = await self.session.waiters()
-        except (asyncpg.PostgresError, OSError):
+        except DB_ERRORS:
             self.waiters = []
 
     # -- running -------------------------------------------------------------------------------
@@ -395,7 +404,7 @@ class ConsoleScreen(Screen[None]):
             except ConsoleRefused as error:
                 self._failed(statement, f"Refused: {error}", started)
                 break
-            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+            except DB_ERRORS as error:
                 self._failed(statement, self._error_text(statement, error), started)
                 self._point_at(statement, error)
                 break
@@ -541,7 +550,7 @@ class ConsoleScreen(Screen[None]):
                 grid.add_after(await pager.after(row))
             elif want == "before" and row is not None:
                 grid.add_before(await pager.before(row))
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+        except DB_ERRORS as error:
             grid.pending = None
             self.say(describe_error(error), True)
             return
@@ -606,7 +615,7 @@ class ConsoleScreen(Screen[None]):
         """Cancel the running statement on the server; the connection stays usable."""
         try:
             signalled = await self.session.cancel()
-        except (asyncpg.PostgresError, OSError) as error:
+        except DB_ERRORS as error:
             self.say("Could not cancel: " + describe_error(error), True)
             return
         if signalled and self.running_since is not None:
@@ -691,7 +700,7 @@ class ConsoleScreen(Screen[None]):
         except ConsoleRefused as error:
             self.say(f"Refused: {error}", True)
             return
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+        except DB_ERRORS as error:
             self.say(self._error_text(statement, error), True)
             self._point_at(statement, error)
             return

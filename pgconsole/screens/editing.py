@@ -13,8 +13,6 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-import asyncpg
-
 from pgconsole.db.browse import BrowseSpec, Row
 from pgconsole.db.catalog import RelationDetail
 from pgconsole.db.edit import (
@@ -219,7 +217,7 @@ class EditController:
         otherwise sit idle in transaction until the user rolls back."""
         tx = self.tx
         if tx is not None and tx.is_open and not tx.changes:
-            with contextlib.suppress(asyncpg.PostgresError, OSError, TransactionLost):
+            with contextlib.suppress(*DB_ERRORS, TransactionLost):
                 await tx.rollback()
             self._forget_transaction()
             self.screen.show_transaction(self.status_text())
@@ -530,7 +528,7 @@ class EditController:
             except TransactionLost as error:
                 self.screen.say(self._lost(error), error=True)
                 return
-            except (EditRefused, asyncpg.PostgresError, OSError) as error:
+            except (EditRefused, *DB_ERRORS) as error:
                 self._after_statement()
                 await self._end_if_empty()
                 self.screen.say(

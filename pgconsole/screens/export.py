@@ -19,6 +19,7 @@ from textual.widgets import Input, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from pgconsole.db.browse import BrowseSpec
+from pgconsole.db.errors import DB_ERRORS
 from pgconsole.db.export import (
     ExportFormat,
     ExportSource,
@@ -29,6 +30,7 @@ from pgconsole.db.export import (
     spec_source,
 )
 from pgconsole.db.failures import describe_error
+from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
 from pgconsole.widgets.ordered_keys import OrderedInput
@@ -45,7 +47,7 @@ def format_for(path: Path) -> ExportFormat | None:
     return None
 
 
-class ExportScreen(ModalScreen[None]):
+class ExportScreen(ReportsFailedWorkers, ModalScreen[None]):
     """Asks for a file, streams the rows into it, and can be cancelled half way."""
 
     CSS_PATH = STYLES / "export.tcss"
@@ -105,6 +107,11 @@ class ExportScreen(ModalScreen[None]):
         self.query_one(ProgressBar).display = False
         self.query_one(Input).focus()
 
+    def worker_failed(self, worker: Worker[object]) -> None:
+        """The export stopped on a bug: say that no file was finished."""
+        if worker.group == "export":
+            self.say("Export failed on an unexpected error (see the notice).", "red")
+
     def say(self, text: str, style: str = "") -> None:
         """A line of status under the progress bar."""
         self.query_one("#export-status", Static).update(
@@ -149,7 +156,7 @@ class ExportScreen(ModalScreen[None]):
             else:
                 self.say(f"Export failed, nothing written: {describe_error(error)}", "red")
             return
-        except (asyncpg.PostgresError, OSError, FileExistsError) as error:
+        except (*DB_ERRORS, FileExistsError) as error:
             self.say(f"Export failed, nothing written: {describe_error(error)}", "red")
             return
         seconds = time.monotonic() - started
@@ -178,5 +185,5 @@ class ExportScreen(ModalScreen[None]):
         """Ask the server to stop the COPY; the export then ends with 'cancelled'."""
         try:
             await cancel()
-        except (asyncpg.PostgresError, OSError) as error:
+        except DB_ERRORS as error:
             self.say(f"Could not cancel: {describe_error(error)}", "red")

@@ -16,9 +16,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
+from textual.worker import Worker
 
 from pgconsole.db.catalog import RelationDetail
 from pgconsole.db.edit import DEFAULT, EditPlan, Value
+from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
 from pgconsole.widgets.ordered_keys import OrderedInput, after_typed_keys
@@ -38,7 +40,7 @@ def field_value(text: str) -> Value:
     return text
 
 
-class InsertScreen(ModalScreen[bool]):
+class InsertScreen(ReportsFailedWorkers, ModalScreen[bool]):
     """Dismissed with True once the row is inserted, False when cancelled."""
 
     CSS_PATH = STYLES / "cell_editor.tcss"
@@ -95,6 +97,13 @@ class InsertScreen(ModalScreen[bool]):
     def action_save(self) -> None:
         """Insert the row, once every key typed before ctrl+s is in its field."""
         after_typed_keys(self, lambda: self.apply(self.values()))
+
+    def worker_failed(self, worker: Worker[object]) -> None:
+        """The insert stopped on a bug: nothing is claimed, every field keeps its text."""
+        if worker.group == "save":
+            self.query_one("#editor-error", Static).update(
+                Text("Not inserted: an unexpected error (see the notice).", style="red")
+            )
 
     def action_cancel(self) -> None:
         """Close without inserting."""

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 from textual.message import Message
+from textual.widgets import Static, TextArea
 
 from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.failed_workers import WorkerFailed, errors_log_path, failure_line
-from tests.helpers.ui import app_for, wait_until
+from pgconsole.screens.cell_editor import CellEditorScreen
+from tests.helpers.ui import app_for, wait_for_screen, wait_until
 
 
 def test_the_failure_line_is_one_readable_line(tmp_path: Path) -> None:
@@ -44,3 +46,30 @@ async def test_a_failed_worker_is_reported_logged_and_the_app_keeps_running(
     assert log.stat().st_mode & 0o777 == 0o600
     text = log.read_text()
     assert "in broken" in text and "Traceback" in text and "a bug in a worker" in text
+
+
+async def test_a_save_that_fails_with_a_bug_keeps_the_editor_and_its_text(
+    cluster: ThrowawayCluster, database: str
+) -> None:
+    seen: list[Message] = []
+    app = app_for(cluster, database)
+
+    async def save(value: object) -> str | None:
+        raise RuntimeError("a bug in the save")
+
+    async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
+        await wait_until(pilot, lambda: app.database is not None, "the connection")
+        editor = CellEditorScreen("name of public.t", "text", "old", save)
+        app.push_screen(editor)
+        await wait_for_screen(pilot, app, CellEditorScreen, "the editor")
+        editor.query_one(TextArea).text = "typed"
+        await pilot.press("ctrl+s")
+        await wait_until(
+            pilot, lambda: any(isinstance(m, WorkerFailed) for m in seen), "the report"
+        )
+        await wait_until(
+            pilot,
+            lambda: "Not saved" in str(editor.query_one("#editor-error", Static).content),
+            "the editor's line",
+        )
+        assert app.screen is editor and editor.typed == "typed" and not editor.busy

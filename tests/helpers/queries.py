@@ -6,6 +6,8 @@ import asyncio
 
 import asyncpg
 
+from tests.helpers.waiting import poll_until
+
 
 class QueryCounter:
     """Counts the statements a connection sends, through asyncpg's query logger."""
@@ -33,3 +35,14 @@ async def backend_state(conn: asyncpg.Connection, pid: int | None) -> str | None
         "SELECT state FROM pg_stat_activity WHERE pid = $1", pid
     )
     return state
+
+
+async def backend_reaches(
+    conn: asyncpg.Connection, pid: int | None, state: str | None, within: float = 15.0
+) -> None:
+    """Until backend `pid` is in `state` (None: gone from pg_stat_activity)."""
+
+    async def reached() -> bool:
+        return await backend_state(conn, pid) == state
+
+    await poll_until(reached, f"backend {pid} to be {state or 'gone'}", within)

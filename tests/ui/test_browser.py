@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator
@@ -25,6 +24,7 @@ from pgconsole.widgets.grid import DataGrid
 from tests.conftest import admin_connect
 from tests.helpers.psql import psql_available, psql_rows
 from tests.helpers.ui import app_for, first_page, shown, wait_for_screen, wait_until
+from tests.helpers.waiting import poll_until
 
 pytestmark = pytest.mark.skipif(not psql_available(), reason="psql is not installed")
 
@@ -83,8 +83,18 @@ def window_matches(grid: DataGrid, expected: list[tuple[str | None, ...]]) -> bo
 
 
 async def settle(pilot: Pilot[Any], app: PgConsoleApp) -> None:
-    await wait_until(pilot, lambda: screen(app).grid.pending is None, "the page fetch")
-    await pilot.pause(0.05)
+    """The key's page is in (the grid asks for it while handling the key), and no reload runs."""
+    await wait_until(
+        pilot,
+        lambda: screen(app).grid.pending is None and not reloading(app),
+        "the page fetch",
+    )
+    await pilot.pause()
+
+
+def reloading(app: PgConsoleApp) -> bool:
+    """A sort or filter change reads the first page again in the screen's "open" worker."""
+    return any(worker.group == "open" and not worker.is_finished for worker in app.workers)
 
 
 SELECT = "SELECT id::text, n::text, w::text, v FROM t"
@@ -135,8 +145,6 @@ async def test_sorted_paging(
         grid = await first_page(pilot, app)
         for key in presses:
             await pilot.press(key)
-            await pilot.pause(0.1)
-            await wait_until(pilot, lambda: bool(grid.rows), "rows")
             await settle(pilot, app)
         await wait_until(pilot, lambda: grid.rows[0].cells == expected[0], "the sorted page")
         for _ in range(12):
@@ -196,11 +204,12 @@ async def test_idle_cursor_is_closed_and_the_next_key_continues(
         assert await admin.fetchval(open_transactions, filled) == 1
         before = grid.current_row
         assert before is not None and before.ordinal is not None
-        for _ in range(60):  # a timer closes it at the idle deadline
-            if await admin.fetchval(open_transactions, filled) == 0:
-                break
-            await pilot.pause(0.1)
-        assert await admin.fetchval(open_transactions, filled) == 0
+
+        async def closed() -> bool:  # a timer closes it at the idle deadline
+            count: int = await admin.fetchval(open_transactions, filled)
+            return count == 0
+
+        await poll_until(closed, "the idle cursor's transaction to end")
         for _ in range(12):  # on into rows the window has not fetched yet
             await pilot.press("pagedown")
             await settle(pilot, app)
@@ -260,7 +269,7 @@ async def test_markup_and_escapes_are_shown_literally(
         await wait_for_screen(pilot, app, ValueScreen, "the value view")
         assert shown(app, "#value-text") == "[@click=app.quit]quit"
         await pilot.press("escape")
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: app.screen is app.main_screen, "the grid again")
         assert app.is_running
 
 
@@ -275,9 +284,8 @@ async def test_filter_tricks_are_refused_before_reaching_the_server(
         await pilot.press("w")
         await wait_for_screen(pilot, app, FilterScreen, "the filter prompt")
         await pilot.press(*trick, "enter")
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: bool(shown(app, "#filter-error").strip()), "the refusal")
         assert isinstance(app.screen, FilterScreen)  # still asking: nothing was run
-        assert shown(app, "#filter-error").strip()
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, FilterScreen), "the grid")
         assert grid.rows[0].cells == first
@@ -299,7 +307,7 @@ async def test_quick_filter_uses_the_cell_value(cluster: ThrowawayCluster, fille
             lambda: bool(grid.rows) and all(r.cells[1] == str(value) for r in grid.rows),
             "the quick filter",
         )
-        await asyncio.sleep(0)
+        await settle(pilot, app)
         await pilot.press("x")
         await wait_until(pilot, lambda: len(grid.rows) == 100, "filters cleared")
 

@@ -125,7 +125,6 @@ async def select_pid(pilot: Pilot[Any], screen: ActivityScreen, pid: int) -> Non
     table = screen.query_one(SessionTable)
     await wait_until(pilot, lambda: pid in {r.pid for r in table.rows}, "its row")
     assert table.select_pid(pid)
-    await pilot.pause(0.05)
     assert screen.selected_pid() == pid
 
 
@@ -140,7 +139,11 @@ async def test_cancel_acts_on_the_selected_pid_and_read_only_refuses(
             screen = await activity(pilot, app)
             await select_pid(pilot, screen, sleeper.get_server_pid())
             await pilot.press("c")
-            await pilot.pause(0.3)
+            await wait_until(
+                pilot,
+                lambda: any("cancel is refused" in str(n.message) for n in app._notifications),
+                "the refusal",
+            )
             assert not isinstance(app.screen, ConfirmScreen)  # refused before asking
             assert not sleeping.done()
 

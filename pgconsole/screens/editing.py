@@ -108,7 +108,7 @@ class EditController:
         tx = self.tx
         if tx is None or tx.started_at is None:
             if self.kept:
-                return f"{changes_text(len(self.kept))} not applied · A applies them again"
+                return f"{changes_text(len(self.kept))} not applied · A applies again"
             return None
         now = time.monotonic()
         text = f"TX open {clock(now - tx.started_at)} · {changes_text(len(tx.changes))}"
@@ -399,7 +399,7 @@ class EditController:
             if self.kept:
                 self.screen.say(
                     f"Nothing to commit: {changes_text(len(self.kept))} not applied "
-                    "(A applies them again, ctrl+r discards them)."
+                    "(A applies again, ctrl+r discards)."
                 )
             else:
                 self.screen.say("No open transaction.")
@@ -422,7 +422,7 @@ class EditController:
             self.screen.say(
                 "COMMIT failed, nothing was committed: "
                 + edit_error(error)
-                + f"\n{changes_text(kept)} kept: A applies them again, ctrl+r discards them.",
+                + f"\n{changes_text(kept)} kept (A applies again, ctrl+r discards).",
                 error=True,
             )
             await self.screen.reload_grid()
@@ -534,7 +534,7 @@ class EditController:
                 self.screen.say(
                     f"A change could not be applied again: {edit_error(error)}\n"
                     f"{changes_text(len(self.kept))} still not applied "
-                    "(A tries again, ctrl+r discards them).",
+                    "(A tries again, ctrl+r discards).",
                     error=True,
                 )
                 return
@@ -543,7 +543,7 @@ class EditController:
                 await self._end_if_empty()
                 self.screen.say(
                     f"Stopped at a conflict: {changes_text(len(self.kept))} still not applied "
-                    "(A tries again, ctrl+r discards them).",
+                    "(A tries again, ctrl+r discards).",
                     error=True,
                 )
                 return
@@ -618,10 +618,7 @@ class EditController:
         if tx is not None and tx.connection_closed:
             await tx.lost()
             self.screen.say(
-                self._lost(
-                    "its connection closed while the transaction sat idle "
-                    "(terminated, or the server restarted or shut down)"
-                ),
+                self._lost("closed while idle, by a terminate or a server restart"),
                 error=True,
             )
         left = self.idle_left(time.monotonic())
@@ -630,7 +627,7 @@ class EditController:
             self.screen.say(
                 "The transaction sat idle too long and was rolled back before the server's "
                 f"idle_in_transaction_session_timeout: {changes_text(len(self.kept))} kept, "
-                "A applies them again, ctrl+r discards them.",
+                "A applies again, ctrl+r discards.",
                 error=True,
             )
         self.screen.show_transaction(self.status_text())
@@ -642,8 +639,8 @@ class EditController:
         self.screen.show_transaction(self.status_text())
         self.screen.reload_grid_later()
         return (
-            f"The connection was lost: {error}. Nothing was committed; "
-            f"{changes_text(kept)} kept: A applies them again, ctrl+r discards them."
+            f"Connection lost: {error}. Nothing was committed; "
+            f"{changes_text(kept)} kept (A applies again, ctrl+r discards)."
         )
 
     def _after_statement(self) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from pgconsole.screens.history import HistoryScreen
 from pgconsole.screens.value import ValueScreen
 from pgconsole.widgets.sql_editor import CompletionMenu
 from tests.conftest import admin_connect
-from tests.helpers.queries import backend_state
+from tests.helpers.queries import backend_reaches, backend_state
 from tests.helpers.ui import app_for, shown, tree_labels, wait_for_screen, wait_until
 
 SIZE = (80, 24)
@@ -223,7 +222,7 @@ async def test_dml_tags_and_a_script_reporting_each_statement(
         await conn.close()
 
 
-async def test_the_cancel_key_ends_a_statement_on_the_server_within_a_second(
+async def test_the_cancel_key_ends_a_statement_on_the_server(
     cluster: ThrowawayCluster, people: str
 ) -> None:
     app = app_for(cluster, people)
@@ -235,16 +234,12 @@ async def test_the_cancel_key_ends_a_statement_on_the_server_within_a_second(
             console.editor.text = "SELECT pg_sleep(60)"
             await pilot.press("f5")
 
-            deadline = time.monotonic() + 10
-            while await backend_state(conn, pid) != "active":
-                assert time.monotonic() < deadline
-                await pilot.pause(0.05)
+            await backend_reaches(conn, pid, "active")
             assert "running" in status(console)
-            pressed = time.monotonic()
             await pilot.press("ctrl+c")
-            while await backend_state(conn, pid) != "idle":
-                assert time.monotonic() - pressed < 1.0, "still running a second after ctrl+c"
-                await pilot.pause(0.02)
+            # Idle long before pg_sleep(60) could end by itself. How soon is measured in
+            # benchmarks/console.py (ctrl+c → the server's session idle), not asserted here.
+            await backend_reaches(conn, pid, "idle", within=30)
             worker = console.running
             assert worker is not None
             await wait_until(pilot, lambda: worker.is_finished, "the run to end")
@@ -485,8 +480,10 @@ async def test_no_transaction_is_left_open_while_the_user_looks_away(
             # A query's cursor: our short transaction ends once idle, paging goes on after.
             await run(pilot, console, "SELECT id FROM people ORDER BY id")
             assert await backend_state(conn, pid) == "idle in transaction"
-            await pilot.pause(2.5)
-            assert await backend_state(conn, pid) == "idle"
+            # The cursor's idle timer ends it (cursor_idle_seconds). Nothing else would: the
+            # idle rollback is for the user's transaction, and the server's 6 s limit would end
+            # the session, never leave it idle.
+            await backend_reaches(conn, pid, "idle")
             console.grid.focus()
             await pilot.press("end")
             await wait_until(

@@ -17,6 +17,8 @@ from pgconsole.db.opening import Opening
 from pgconsole.db.params import ConnectParams, PoolSettings, SslMode, Timeouts
 from pgconsole.db.passwords import PasswordChoice, PasswordSource
 from pgconsole.db.pool import Conn, Database, PoolStats, ServerInfo, TlsInfo, TlsState
+from pgconsole.screens.connection_error import ConnectionErrorScreen
+from tests.helpers.ui import wait_until
 
 SnapCompare = Callable[..., bool]
 
@@ -115,6 +117,13 @@ def test_connection_error_screen(snap_compare: SnapCompare) -> None:
     )
 
     async def settle(pilot: Pilot[Any]) -> None:
-        await pilot.pause(0.1)
+        await wait_until(
+            pilot,
+            lambda: (
+                isinstance(pilot.app.screen, ConnectionErrorScreen) and pilot.app.screen.is_mounted
+            ),
+            "the error screen",
+        )
+        await pilot.pause()
 
     assert snap_compare(FailingHarness(failure), terminal_size=(80, 24), run_before=settle)

@@ -14,6 +14,7 @@ from pgconsole.screens.help import HelpScreen
 from pgconsole.screens.main import MainScreen
 from tests.conftest import params_for, pgconsole_backends, settled_backends
 from tests.helpers.ui import shown, wait_for_screen, wait_until
+from tests.helpers.waiting import poll_until
 
 SIZE = (80, 24)
 
@@ -88,8 +89,12 @@ async def test_reconnect_is_a_palette_command(
             "a new pool",
         )
         assert first is not None and first.closed
-        await pilot.pause(0.2)
-        assert len(await pgconsole_backends(admin)) == 1
+
+        async def only_the_new_pool() -> bool:
+            # The server drops the old pool's backends a moment after they are closed.
+            return len(await pgconsole_backends(admin)) == 1
+
+        await poll_until(only_the_new_pool, "one pgconsole backend, the new pool's")
 
 
 async def test_plaintext_and_unverified_sessions_are_announced(

@@ -265,13 +265,7 @@ async def test_a_terminated_session_loses_nothing_that_was_committed_and_can_app
         await opened(pilot, app)
         await pilot.press("l")
         await edit_cell(pilot, app, "first change")
-        tx = main(app).editor.tx
-        assert tx is not None and tx.backend_pid is not None
-        admin = await admin_connect(cluster, shop)
-        try:
-            await admin.execute("SELECT pg_terminate_backend($1)", tx.backend_pid)
-        finally:
-            await admin.close()
+        await terminate_edit_backend(cluster, app)
         # The loss is noticed while the transaction idles (the connection is watched).
         message = await wait_for_message(pilot, app, "Connection lost")
         assert "Nothing was committed; 1 change kept" in message

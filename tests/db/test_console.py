@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,8 @@ from pgconsole.db.export import ExportFormat, export, query_source
 from pgconsole.db.params import SessionSettings
 from pgconsole.db.sqltext import Statement, split_statements
 from tests.conftest import open_pool
-from tests.helpers.queries import backend_state
+from tests.helpers.queries import backend_reaches, backend_state
+from tests.helpers.waiting import poll_until
 
 
 def one(sql: str) -> Statement:
@@ -148,11 +148,12 @@ async def test_a_users_transaction_is_followed_and_its_waiters_are_named(
         assert session.tx_statements == 2
         # Another session now waits on the row lock.
         blocked = asyncio.create_task(conn.execute("UPDATE t SET v = 2 WHERE id = 1"))
-        deadline = time.monotonic() + 5
+
+        async def named() -> bool:
+            return bool(await session.waiters())
+
+        await poll_until(named, "the waiter on the row lock")
         waiters = await session.waiters()
-        while not waiters and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-            waiters = await session.waiters()
         assert [w.pid for w in waiters] == [conn.get_server_pid()]
         assert "UPDATE t SET v = 2" in waiters[0].query
         generation = session.generation
@@ -197,15 +198,11 @@ async def test_cancel_ends_the_statement_on_the_server_and_the_session_goes_on(
     async with console_session(cluster, database, read_only=False) as session:
         await session.open()
         running = asyncio.create_task(session.run(one("SELECT pg_sleep(60)")))
-        deadline = time.monotonic() + 5
-        while await backend_state(conn, session.pid or 0) != "active":
-            assert time.monotonic() < deadline, "pg_sleep never started"
-            await asyncio.sleep(0.02)
-        asked = time.monotonic()
+        await backend_reaches(conn, session.pid, "active")
         assert await session.cancel()
+        # Long before pg_sleep(60) ends by itself; how soon is benchmarks/console.py's.
         with pytest.raises(asyncpg.QueryCanceledError, match="user request"):
-            await asyncio.wait_for(running, 5)
-        assert time.monotonic() - asked < 1.0
+            await asyncio.wait_for(running, 30)
         assert await backend_state(conn, session.pid or 0) == "idle"
         result = await session.run(one("SELECT 'still here'"))
         assert result.page is not None and result.page.rows[0].cells == ("still here",)
@@ -502,8 +499,15 @@ async def test_a_lost_connection_under_an_idle_cursor_is_no_error(
     async with console_session(cluster, database, read_only=False, idle_seconds=0.1) as session:
         result = await session.run(one("SELECT g FROM generate_series(1, 500) g"))
         assert session.holds_transaction and result.pager is not None
-        await conn.execute("SELECT pg_terminate_backend($1)", session.pid)
-        await asyncio.sleep(0.3)
+        pid = session.pid
+        await conn.execute("SELECT pg_terminate_backend($1)", pid)
+        await backend_reaches(conn, pid, None)  # gone on the server
+
+        async def seen_closed() -> bool:
+            return session.conn is None or session.conn.is_closed()
+
+        await poll_until(seen_closed, "the client to see the connection end")
+        await asyncio.sleep(0.1)  # past the cursor's idle deadline (idle_seconds=0.1)
         assert await session.close_if_idle()  # the timer's call: no exception
         again = await session.run(one("SELECT 'new connection'"))
         assert again.page is not None and again.page.rows[0].cells == ("new connection",)

@@ -168,19 +168,20 @@ async def test_idle_cursor_closes_and_resumes_at_the_same_row(
     cluster: ThrowawayCluster, database: str, db: Database, admin: asyncpg.Connection
 ) -> None:
     heap = BrowseSpec("public", "heap", (Column("a", "integer", True), Column("b", "text")))
-    pager = Pager(db, heap, page_size=PAGE, idle_seconds=0.3)
+    # Idle for long enough that the check below cannot come too late on a loaded machine.
+    pager = Pager(db, heap, page_size=PAGE, idle_seconds=2.0)
     assert pager.idle_deadline is None
     page = await pager.after((await pager.first()).rows[-1])
     assert pager.holds_cursor
     deadline = pager.idle_deadline
-    assert deadline is not None and deadline <= time.monotonic() + 0.3  # never past the setting
+    assert deadline is not None and deadline <= time.monotonic() + 2.0  # never past the setting
     open_transactions = (
         "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgconsole'"
         " AND datname = $1 AND xact_start IS NOT NULL"
     )
     assert await admin.fetchval(open_transactions, database) == 1
     assert not await pager.close_if_idle()  # not idle long enough yet
-    await asyncio.sleep(0.4)
+    await asyncio.sleep(2.0)  # idle past the setting: the thing under test
     assert await pager.close_if_idle()
     assert not pager.holds_cursor and pager.idle_deadline is None
     assert await admin.fetchval(open_transactions, database) == 0

@@ -17,6 +17,7 @@ from pgconsole.db.pool import TlsState, open_database
 from pgconsole.db.quoting import quote_ident
 from tests.conftest import params_for, pgconsole_backends, settled_backends
 from tests.helpers.pgbouncer import ThrowawayPgBouncer
+from tests.helpers.waiting import poll_until
 
 
 async def test_opens_over_verified_tls_and_describes_the_session(
@@ -86,10 +87,11 @@ async def test_close_terminates_a_busy_connection_within_the_deadline(
             await conn.execute("SELECT pg_sleep(30)")
 
     busy = asyncio.create_task(hold_busy())
-    for _ in range(200):
-        if [r for r in await pgconsole_backends(admin) if r["state"] == "active"]:
-            break
-        await asyncio.sleep(0.05)
+
+    async def sleeping() -> bool:
+        return any(r["state"] == "active" for r in await pgconsole_backends(admin))
+
+    await poll_until(sleeping, "pg_sleep on a pooled connection")  # else close() has no work
     started = time.monotonic()
     await db.close()
     assert time.monotonic() - started < 3.0
@@ -135,10 +137,11 @@ async def test_the_pool_counts_queries_errors_and_acquire_waits(
 
         holder = await db.pool.acquire()  # the only connection: the next acquire must wait
         waiter = asyncio.ensure_future(db.pool.fetchval("SELECT 2"))
-        for _ in range(100):
-            if metrics.waiting:
-                break
-            await asyncio.sleep(0.01)
+
+        async def waiting() -> bool:
+            return metrics.waiting > 0
+
+        await poll_until(waiting, "the acquire to wait", every=0.01)
         assert metrics.waiting == 1
         await asyncio.sleep(0.2)
         await db.pool.release(holder)

@@ -100,7 +100,8 @@ async def test_hanging_keyring_is_skipped_in_time(hermetic_environment: Path) ->
     try:
         started = time.monotonic()
         choice = await find_password(query(hermetic_environment), keyring_limit=0.5)
-        assert time.monotonic() - started < 2.0
+        # Against a hang (the keyring holds every call for 60 s), not a measure of the limit.
+        assert time.monotonic() - started < 10.0
         assert choice.notices == ("keyring skipped: no answer within 0.5 s",)
     finally:
         backend.release()
@@ -166,10 +167,12 @@ def test_a_keyring_call_that_outlives_its_loop_ends_quietly(
         finished.set()
         return "late"
 
+    before = set(threading.enumerate())
     loop = asyncio.new_event_loop()
     with pytest.raises(TimeoutError):
         loop.run_until_complete(in_daemon_thread(slow, 0.05))
+    (thread,) = set(threading.enumerate()) - before
     loop.close()  # the app exited before the keyring answered
-    assert finished.wait(5)
-    time.sleep(0.1)  # the thread's last step, after the call returned
+    thread.join(10)  # its last step comes after the call returned: wait for the thread's end
+    assert not thread.is_alive() and finished.is_set()
     assert failures == []

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 import asyncpg
 import pytest
 
+from pgconsole.db import edit
 from pgconsole.db.browse import BrowseSpec, Pager, Row, Tracking
 from pgconsole.db.catalog import RelationDetail, describe_relation
 from pgconsole.db.cluster import ThrowawayCluster
@@ -28,6 +29,8 @@ from pgconsole.db.pool import Database
 from pgconsole.db.quoting import qualified, quote_ident
 from tests.conftest import admin_connect, open_pool
 from tests.helpers.psql import psql_available, psql_rows
+from tests.helpers.queries import backend_reaches
+from tests.helpers.waiting import poll_until
 
 pytestmark = pytest.mark.skipif(not psql_available(), reason="psql is not installed")
 
@@ -663,29 +666,28 @@ async def test_lock_timeout_names_the_blocker(cluster: ThrowawayCluster, databas
 # -- 13. a lost connection -------------------------------------------------------------------
 
 
-async def wait_until_gone(cluster: ThrowawayCluster, pid: int) -> None:
-    """Until the server has dropped backend `pid`, and the client had a moment to see EOF."""
+async def wait_until_gone(cluster: ThrowawayCluster, tx: EditTransaction) -> None:
+    """Until the server has dropped `tx`'s backend, and the client has seen its connection end."""
     conn = await admin_connect(cluster)
     try:
-        for _ in range(250):
-            if not await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid):
-                break
-            await asyncio.sleep(0.02)
-        else:
-            raise AssertionError(f"backend {pid} is still there")
+        await backend_reaches(conn, tx.backend_pid, None)
     finally:
         await conn.close()
-    await asyncio.sleep(0.1)
+
+    async def seen() -> bool:
+        return tx.connection_closed
+
+    await poll_until(seen, "the client to see the connection end")
 
 
-async def terminate(cluster: ThrowawayCluster, pid: int) -> None:
-    """End backend `pid` as a DBA would, and wait until the client has seen it go."""
+async def terminate(cluster: ThrowawayCluster, tx: EditTransaction) -> None:
+    """End `tx`'s backend as a DBA would, and wait until the client has seen it go."""
     admin = await admin_connect(cluster)
     try:
-        assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", tx.backend_pid)
     finally:
         await admin.close()
-    await wait_until_gone(cluster, pid)
+    await wait_until_gone(cluster, tx)
 
 
 async def test_changes_survive_a_lost_connection_and_apply_again(
@@ -699,7 +701,7 @@ async def test_changes_survive_a_lost_connection_and_apply_again(
     await tx.insert({"id": "3", "v": "three"})
     pid = tx.backend_pid
     assert pid is not None
-    await terminate(cluster, pid)
+    await terminate(cluster, tx)
     assert await psql_rows(cluster, database, T_ROWS) == [("1", "orig"), ("2", "b")]
     # The changes are kept, to be applied again.
     assert [(c.kind, c.original, c.values) for c in tx.changes] == [
@@ -732,7 +734,7 @@ async def test_lost_connection_is_reported_as_transaction_lost(
     tx = EditTransaction(db, spec)
     await tx.update(rows[0], {"v": "one"})
     assert tx.backend_pid is not None
-    await terminate(cluster, tx.backend_pid)
+    await terminate(cluster, tx)
     try:
         if operation == "rollback":
             await tx.rollback()  # the server rolled back already: nothing to report
@@ -768,7 +770,7 @@ async def test_commit_after_idle_in_transaction_timeout_is_transaction_lost(
         tx = EditTransaction(db, spec)
         await tx.update((await read_rows(db, spec))[0], {"v": "one"})
         assert tx.backend_pid is not None
-        await wait_until_gone(cluster, tx.backend_pid)
+        await wait_until_gone(cluster, tx)
         try:
             with pytest.raises(TransactionLost):
                 await tx.commit()
@@ -780,21 +782,38 @@ async def test_commit_after_idle_in_transaction_timeout_is_transaction_lost(
 # -- cancelling a change (a worker cancelled while the statement waits) ------------------------
 
 
-@pytest.mark.parametrize(
-    ("cancel_after", "hold_after"),
-    [
-        pytest.param(0.05, 0.3),
-        pytest.param(1.0, 1.0),
-    ],
-    ids=["while-watching", "while-waiting"],
-)
+async def waits_on_a_lock(conn: asyncpg.Connection, tx: EditTransaction) -> None:
+    """Until `tx`'s statement is running on the server and blocked by a lock."""
+
+    async def blocked() -> bool:
+        wait: str | None = await conn.fetchval(
+            "SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1", tx.backend_pid
+        )
+        return wait == "Lock"
+
+    await poll_until(blocked, f"backend {tx.backend_pid} to wait on a lock")
+
+
+@pytest.mark.parametrize("waiting", [False, True], ids=["while-watching", "while-waiting"])
 async def test_cancelled_change_is_undone_and_the_transaction_goes_on(
     cluster: ThrowawayCluster,
     database: str,
     db: Database,
-    cancel_after: float,
-    hold_after: float,
+    monkeypatch: pytest.MonkeyPatch,
+    waiting: bool,
 ) -> None:
+    """Cancelled while `_run` watches the statement for LOCK_WATCH_SECONDS, or later, while
+    it waits for it after asking who blocks it: the phase is pinned, not left to timing."""
+    asked = asyncio.Event()
+    blockers = EditTransaction._blockers
+
+    async def noted_blockers(tx: EditTransaction) -> list[int]:
+        found = await blockers(tx)
+        asked.set()
+        return found
+
+    monkeypatch.setattr(EditTransaction, "_blockers", noted_blockers)
+    monkeypatch.setattr(edit, "LOCK_WATCH_SECONDS", 0.05 if waiting else 600.0)
     await run_sql(cluster, database, SIMPLE)
     spec = await load(db, "t")
     rows = await read_rows(db, spec)
@@ -805,12 +824,15 @@ async def test_cancelled_change_is_undone_and_the_transaction_goes_on(
         async with other.transaction():
             await other.execute("SELECT * FROM t WHERE id = 1 FOR UPDATE")
             task = asyncio.ensure_future(tx.update(rows[0], {"v": "cancelled"}))
-            await asyncio.sleep(cancel_after)
+            await waits_on_a_lock(other, tx)
+            if waiting:
+                await asyncio.wait_for(asked.wait(), 15)
+            assert asked.is_set() is waiting
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
-            await asyncio.sleep(hold_after)
-        await asyncio.sleep(0.2)  # whatever was left running has finished by now
+        # Cancelled inside `_run` and undone before the task ended: nothing runs on.
+        assert tx.statements[-1].outcome == "undone: cancelled"
         assert [c.kind for c in tx.changes] == ["update"]
         await tx.commit()
     finally:
@@ -832,7 +854,7 @@ async def test_change_waiting_on_a_concurrent_update_is_a_conflict(
         async with other.transaction():
             await other.execute("UPDATE t SET v = 'theirs' WHERE id = 1")
             task = asyncio.ensure_future(tx.update(row, {"v": "mine"}))
-            await asyncio.sleep(0.4)
+            await waits_on_a_lock(other, tx)
             assert not task.done()  # waiting on their row lock
         with pytest.raises(Conflict) as caught:
             await task
@@ -950,7 +972,7 @@ async def test_a_failed_commit_is_in_the_sql_log(
     tx = EditTransaction(db, spec)
     await tx.update(rows[0], {"v": "one"})
     assert tx.backend_pid is not None
-    await terminate(cluster, tx.backend_pid)
+    await terminate(cluster, tx)
     with pytest.raises(TransactionLost):
         await tx.commit()
     last = tx.statements[-1]

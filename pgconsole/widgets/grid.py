@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding, BindingType
@@ -46,10 +47,18 @@ def cell_text(value: str | None, limit: int | None = None) -> str:
 
 
 def fit(text: str, width: int, right: bool) -> str:
-    """Cut to `width` with an ellipsis, then pad (right-aligned for numbers)."""
-    if len(text) > width:
-        text = text[: max(width - 1, 0)] + "…"
-    return text.rjust(width) if right else text.ljust(width)
+    """Cut to `width` terminal cells with an ellipsis, then pad (right-aligned for numbers).
+
+    Measured in cells, not characters: `王` and most emoji take two, so a value holding them
+    would otherwise push every column after it to the right.
+    """
+    cells = cell_len(text)
+    if cells > width:
+        # set_cell_size pads with a space where a wide character would straddle the cut.
+        text = set_cell_size(text, max(width - 1, 0)) + "…"
+        cells = width
+    pad = " " * (width - cells)
+    return pad + text if right else text + pad
 
 
 @dataclass(frozen=True)
@@ -324,15 +333,15 @@ class DataGrid(ScrollView, can_focus=True):
         """Grow the column widths to fit `rows` (up to MAX_WIDTH)."""
         for row in rows:
             for i, value in enumerate(row.cells):
-                shown = len(cell_text(value, MAX_WIDTH + 1))
+                shown = cell_len(cell_text(value, MAX_WIDTH + 1))
                 self.widths[i] = max(self.widths[i], min(shown, MAX_WIDTH))
 
     # -- geometry --------------------------------------------------------------------------
 
     def _header_width(self, column: Column) -> int:
         marker = 2 if column.name in self.key else 0
-        label = len(visible(column.name)) + marker
-        return max(MIN_WIDTH, min(max(label, len(column.type)), MAX_WIDTH))
+        label = cell_len(visible(column.name)) + marker
+        return max(MIN_WIDTH, min(max(label, cell_len(column.type)), MAX_WIDTH))
 
     def _line_width(self) -> int:
         return sum(w + 1 for w in self.widths)
@@ -431,7 +440,7 @@ class DataGrid(ScrollView, can_focus=True):
                 style = style + cursor_style
             text = fit(cell_text(value, width + 1), width, column.numeric and value is not None)
             if row.truncated(i) and not text.endswith("…"):
-                text = text[:-1] + "…"
+                text = set_cell_size(text, width - 1) + "…"
             segments.append(Segment(text, style))
             segments.append(Segment(" ", row_style))
         return Strip(segments)

@@ -12,12 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+from pgconsole.widgets.grid import fit
 
 MAX_WIDTH = 30
 """Widest a column other than the last grows."""
@@ -76,7 +79,7 @@ class SessionTable(ScrollView, can_focus=True):
         widths = [len(h) for h in self.headers]
         for row in self.rows:
             for i, cell in enumerate(row.cells[:-1]):
-                widths[i] = max(widths[i], min(len(cell), MAX_WIDTH))
+                widths[i] = max(widths[i], min(cell_len(cell), MAX_WIDTH))
         self.widths = widths
         if pid is not None:
             self.select_pid(pid)
@@ -120,13 +123,12 @@ class SessionTable(ScrollView, can_focus=True):
         parts = []
         for i, cell in enumerate(cells):
             if i < len(cells) - 1:
-                column = self.widths[i]
-                text = cell if len(cell) <= column else cell[: max(column - 1, 0)] + "…"
-                parts.append(text.ljust(column) + " ")
+                parts.append(fit(cell, self.widths[i], right=False) + " ")
             else:
                 parts.append(cell)
-        line = "".join(parts)[:width]
-        return Strip([Segment(line.ljust(width), style)], width)
+        # In terminal cells: a wide character (王, most emoji) takes two.
+        line = set_cell_size("".join(parts), width)
+        return Strip([Segment(line, style)], width)
 
     def on_focus(self) -> None:
         self.refresh()

@@ -14,7 +14,7 @@ from pgconsole.app import PgConsoleApp
 from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.screens.cell_editor import CellEditorScreen
 from pgconsole.screens.confirm import ChoiceScreen, ConfirmScreen
-from pgconsole.screens.conflict import ConflictScreen
+from pgconsole.screens.conflict import Choice, ConflictScreen
 from pgconsole.screens.insert import InsertScreen
 from pgconsole.screens.main import MainScreen
 from pgconsole.widgets.grid import DataGrid
@@ -75,7 +75,7 @@ async def edit_cell(pilot: Pilot[Any], app: PgConsoleApp, text: str) -> CellEdit
         lambda: app.screen is not editor or editor_error(editor) not in ("", "saving…"),
         "the save",
     )
-    await pilot.pause(0.05)
+    await pilot.pause()  # what the save's outcome posted is handled
     return editor
 
 
@@ -189,7 +189,11 @@ async def test_insert_and_delete(cluster: ThrowawayCluster, shop: str) -> None:
         new = grid.current_row
         assert new is not None and new.cells[1:] == ("new one", "7", None)
         await pilot.press("home")
-        await pilot.pause(0.2)
+        await wait_until(
+            pilot,
+            lambda: grid.current_row is not None and grid.current_row.cells[0] == "1",
+            "row 1",
+        )
         await pilot.press("D")
         await answer(pilot, app, ConfirmScreen, "y")
         await wait_until(pilot, lambda: len(main(app).editor.tx.changes) == 2, "the delete")  # type: ignore[union-attr]
@@ -206,8 +210,13 @@ async def test_read_only_mode_refuses_every_edit(cluster: ThrowawayCluster, shop
     async with app.run_test(size=SIZE) as pilot:
         await opened(pilot, app)
         for key in ("f2", "a", "D"):
+            app.clear_notifications()
             await pilot.press(key)
-            await pilot.pause(0.2)
+            await wait_until(
+                pilot,
+                lambda: any("Read-only mode" in str(n.message) for n in app._notifications),
+                f"{key} refused",
+            )
             assert isinstance(app.screen, MainScreen)
         assert not main(app).editor.is_open
 
@@ -388,7 +397,7 @@ async def test_every_editable_kind_commits_and_rolls_back(
         assert len(committed) == len(before)  # a move between partitions keeps one row
 
         await pilot.press("home")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: grid.cursor_row == 0 and grid.pending is None, "row 1")
         await edit_cell(pilot, app, "undone")
         await pilot.press("ctrl+r")
         await answer(pilot, app, ConfirmScreen, "y")
@@ -397,7 +406,7 @@ async def test_every_editable_kind_commits_and_rolls_back(
 
 
 async def test_a_row_deleted_by_someone_else_is_a_conflict(
-    cluster: ThrowawayCluster, shop: str
+    cluster: ThrowawayCluster, shop: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = app_for(cluster, shop, "public.item")
     async with app.run_test(size=SIZE) as pilot:
@@ -416,8 +425,16 @@ async def test_a_row_deleted_by_someone_else_is_a_conflict(
         await wait_for_screen(pilot, app, ConflictScreen, "the conflict")
         conflict = app.screen
         assert isinstance(conflict, ConflictScreen) and conflict.conflict.current is None
+        chosen: list[str] = []
+        choose = conflict.action_choose
+
+        def noted_choice(choice: Choice) -> None:
+            chosen.append(choice)
+            choose(choice)
+
+        monkeypatch.setattr(conflict, "action_choose", noted_choice)
         await pilot.press("o")  # nothing to overwrite: the view stays
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: chosen == ["overwrite"], "the o key handled")
         assert app.screen is conflict
         await pilot.press("r")  # reload: the row is gone from the grid
         await wait_until(pilot, lambda: app.screen is editor, "back in the editor")

@@ -183,6 +183,17 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         Binding("b", "root_blocker", "Root blocker"),
         Binding("r", "waited_relation", "Open waited relation"),
     ]
+    KEY_BAR_ORDER: ClassVar[tuple[str, ...]] = (
+        "query",
+        "cancel",
+        "terminate",
+        "root_blocker",
+        "toggle_idle",
+        "filter",
+        "sort",
+        "close",
+    )
+    """The key bar's order at 80 columns: what acts on a session first."""
 
     def __init__(self, database: Database, *, read_only: bool, relation: str = "") -> None:
         """Args:

@@ -130,6 +130,17 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
         Binding("escape", "to_editor", "Editor", show=False),
         Binding("f4", "close", "Browser"),
     ]
+    KEY_BAR_ORDER: ClassVar[tuple[str, ...]] = (
+        "run",
+        "run_all",
+        "cancel",
+        "explain",
+        "explain_analyze",
+        "history",
+        "close",
+        "export",
+    )
+    """The key bar's order at 80 columns: F5 first."""
 
     def __init__(self, database: Database, *, read_only: bool, target: str) -> None:
         """Args:

@@ -13,45 +13,11 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from pgconsole.keys import key_label
 from pgconsole.paths import STYLES
 
 KeySection = tuple[str, Sequence[type[DOMNode]]]
 """A heading and the classes whose BINDINGS are listed under it."""
-
-
-def key_label(key: str) -> str:
-    """`question_mark,f1` → `?  F1`, the way keys read on a keyboard."""
-    names = {
-        "question_mark": "?",
-        "escape": "Esc",
-        "enter": "Enter",
-        "space": "Space",
-        "slash": "/",
-        "equals_sign": "=",
-        "dollar_sign": "$",
-        "pagedown": "PgDn",
-        "pageup": "PgUp",
-        "home": "Home",
-        "end": "End",
-        "up": "↑",
-        "down": "↓",
-        "left": "←",
-        "right": "→",
-        "tab": "Tab",
-    }
-    out = []
-    for part in key.split(","):
-        part = part.strip()
-        if part in names:
-            out.append(names[part])
-        elif part.startswith(("ctrl+", "shift+")):
-            modifier, _, rest = part.partition("+")
-            out.append(f"{modifier.capitalize()}+{names.get(rest, rest)}")
-        elif len(part) > 1 and part[0] == "f" and part[1:].isdigit():
-            out.append(part.upper())
-        else:
-            out.append(part)
-    return "  ".join(out)
 
 
 def key_rows(classes: Iterable[type[DOMNode]]) -> list[tuple[str, str]]:

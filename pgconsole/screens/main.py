@@ -109,6 +109,11 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
         Binding("A", "reapply", "Apply again", show=False),
         Binding("W", "who", "Sessions on this table"),
     ]
+    KEY_BAR_ORDER: ClassVar[tuple[str, ...]] = (
+        "edit_cell", "where", "sort", "activity", "console", "commit", "rollback", "export",
+        "insert_row", "delete_row", "details", "count", "filter_tree",
+    )  # fmt: skip
+    """The key bar's order at 80 columns: what a DBA reaches for first."""
 
     def __init__(self) -> None:
         super().__init__()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
@@ -15,6 +16,7 @@ from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
 
+from pgconsole.keys import one_key
 from pgconsole.text import visible
 
 HELP_ACTION = "help"
@@ -52,21 +54,25 @@ class KeyBar(Widget):
 
     def _collect(self, screen: Screen[object]) -> Shown:
         seen: set[str] = set()
-        keys: list[tuple[str, str, bool]] = []
+        keys: list[tuple[str, tuple[str, str, bool]]] = []
         for _node, binding, enabled, _tooltip in screen.active_bindings.values():
             if not binding.show or binding.action in seen:
                 continue
             seen.add(binding.action)  # one entry per action, like Footer
-            entry = (self._display(binding), binding.description, enabled)
-            # Help first: at 80 columns the bar is cut, and ? lists everything else.
-            if binding.action == HELP_ACTION:
-                keys.insert(0, entry)
-            else:
-                keys.append(entry)
-        return tuple(keys)
+            keys.append((binding.action, (self._display(binding), binding.description, enabled)))
+        # The screen's most important keys first (at 80 columns the bar is cut and ends with
+        # `? more`), then the rest in Textual's order: the focused widget's, the screen's, the
+        # app's. Help leads, for when everything fits.
+        order: tuple[str, ...] = (HELP_ACTION, *getattr(screen, "KEY_BAR_ORDER", ()))
+        rank = {action: index for index, action in enumerate(order)}
+        keys.sort(key=lambda item: rank.get(item[0], len(order)))
+        return tuple(entry for _action, entry in keys)
 
     def _display(self, binding: Binding) -> str:
-        return visible(self.app.get_key_display(binding))
+        """The binding's first key, spelled as everywhere in pgconsole (`F4`, `Ctrl+s`)."""
+        if binding.key_display:
+            return visible(binding.key_display)
+        return visible(one_key(binding.key.split(",")[0]))
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
@@ -75,9 +81,34 @@ class KeyBar(Widget):
         text_style = base + self.get_component_rich_style("keybar--description")
         dim = Style(dim=True)
         segments: list[Segment] = []
-        for key, description, enabled in self.shown:
+        for key, description, enabled in fitting(self.shown, width):
             extra = Style() if enabled else dim
             segments.append(Segment(f" {key} ", key_style + extra))
             segments.append(Segment(f"{description} ", text_style + extra))
         strip = Strip(segments)
         return strip.crop(0, width).extend_cell_length(width, base)
+
+
+def entry_width(key: str, description: str) -> int:
+    """Cells one `key description` pair takes on the bar."""
+    return cell_len(f" {key} {description} ")
+
+
+def fitting(shown: Shown, width: int) -> Shown:
+    """The pairs that fit whole in `width` cells, in order.
+
+    When some do not fit, the bar ends with `? more` instead (the help screen lists every key),
+    and the leading `? Help` pair gives its room to the others.
+    """
+    if sum(entry_width(key, text) for key, text, _ in shown) <= width:
+        return shown
+    help_key = next((key for key, text, _ in shown if text == "Help"), "?")
+    rest = tuple(pair for pair in shown if pair[1] != "Help")
+    room = width - entry_width(help_key, "more")
+    kept: list[tuple[str, str, bool]] = []
+    for key, text, enabled in rest:
+        room -= entry_width(key, text)
+        if room < 0:
+            break
+        kept.append((key, text, enabled))
+    return (*kept, (help_key, "more", True))

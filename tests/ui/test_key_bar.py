@@ -62,3 +62,40 @@ async def test_moving_focus_changes_the_keys_shown() -> None:
         assert "Beta" in shown and "Alpha" not in shown
         line = app.query_one(KeyBar).render_line(0).text
         assert line.startswith(" ? Help ") and "Beta" in line
+
+
+def test_the_bar_shows_whole_keys_and_ends_with_more_when_cut() -> None:
+    from pgconsole.widgets.key_bar import entry_width, fitting
+
+    shown = (("?", "Help", True), ("s", "Sort", True), ("w", "Filter", True), ("F2", "Edit", True))
+    assert fitting(shown, 200) == shown  # everything fits: as it is
+    width = entry_width("s", "Sort") + entry_width("w", "Filter") + entry_width("?", "more")
+    assert fitting(shown, width) == (
+        ("s", "Sort", True),
+        ("w", "Filter", True),
+        ("?", "more", True),
+    )
+    assert fitting(shown, width - 1) == (("s", "Sort", True), ("?", "more", True))
+
+
+def test_key_names_have_one_spelling() -> None:
+    from pgconsole.keys import key_label
+
+    assert key_label("ctrl+s") == "Ctrl+s"
+    assert key_label("shift+f7") == "Shift+F7"
+    assert key_label("plus,minus") == "+  -"
+    assert key_label("question_mark,f1") == "?  F1"
+    assert key_label("pagedown,ctrl+d") == "PgDn  Ctrl+d"
+
+
+async def test_a_narrow_bar_shows_whole_keys_then_more() -> None:
+    app = Harness()
+    async with app.run_test(size=(20, 5)) as pilot:
+        app.query_one("#one").focus()
+        await pilot.pause()
+        bar = app.query_one(KeyBar)
+        line = bar.render_line(0).text.rstrip()
+        assert line.endswith("? more")
+        for key, description, _enabled in bar.shown:
+            if description != "Help" and f" {key} " in line:
+                assert f" {key} {description}" in line  # never cut mid-word

@@ -272,11 +272,7 @@ async def test_a_terminated_session_loses_nothing_that_was_committed_and_can_app
     app = app_for(cluster, shop, "public.item")
     async with app.run_test(size=SIZE) as pilot:
         await opened(pilot, app)
-        await pilot.press("l")
-        await edit_cell(pilot, app, "first change")
-        await terminate_edit_backend(cluster, app)
-        # The loss is noticed while the transaction idles (the connection is watched).
-        message = await wait_for_message(pilot, app, "Connection lost")
+        message = await kept_after_a_loss(pilot, app, cluster, "first change", "l")
         assert "Nothing was committed; 1 change kept" in message
         assert await items(cluster, shop) == before  # no partial write
         assert len(main(app).editor.kept) == 1
@@ -461,6 +457,17 @@ async def terminate_edit_backend(cluster: ThrowawayCluster, app: PgConsoleApp) -
         await admin.close()
 
 
+async def kept_after_a_loss(
+    pilot: Pilot[Any], app: PgConsoleApp, cluster: ThrowawayCluster, text: str, *keys: str
+) -> str:
+    """Move with `keys`, edit the cell to `text`, end the backend; the loss message."""
+    await pilot.press(*keys)
+    await edit_cell(pilot, app, text)
+    await terminate_edit_backend(cluster, app)
+    # Noticed while the transaction idles (the connection is watched), before the user acts.
+    return await wait_for_message(pilot, app, "Connection lost")
+
+
 def grid_cell(app: PgConsoleApp, row: int, column: str) -> str | None:
     grid = main(app).grid
     index = next(i for i, c in enumerate(grid.columns) if c.name == column)
@@ -473,12 +480,7 @@ async def test_a_reapplied_change_shows_in_the_grid_as_committed(
     app = app_for(cluster, shop, "public.item")
     async with app.run_test(size=SIZE) as pilot:
         await opened(pilot, app)
-        await pilot.press("l", "l")  # qty
-        await edit_cell(pilot, app, "555")
-        await terminate_edit_backend(cluster, app)
-        # The loss is noticed while the transaction idles, before the user acts.
-        await wait_for_message(pilot, app, "Connection lost")
-        assert "1 change kept" in shown(app, "#message")
+        assert "1 change kept" in await kept_after_a_loss(pilot, app, cluster, "555", "l", "l")
         assert not main(app).editor.is_open
         # The grid is read again: the server's row, since nothing was committed.
         await wait_until(pilot, lambda: grid_cell(app, 0, "qty") == "1", "the reload")
@@ -534,10 +536,7 @@ async def test_quitting_asks_before_kept_changes_are_lost(
     app = app_for(cluster, shop, "public.item")
     async with app.run_test(size=SIZE) as pilot:
         await opened(pilot, app)
-        await pilot.press("l")
-        await edit_cell(pilot, app, "kept only")
-        await terminate_edit_backend(cluster, app)
-        await wait_for_message(pilot, app, "1 change kept")
+        assert "1 change kept" in await kept_after_a_loss(pilot, app, cluster, "kept only", "l")
         await pilot.press("q")
         await answer(pilot, app, ChoiceScreen, "escape")  # stay
         assert app.is_running and len(main(app).editor.kept) == 1

@@ -166,6 +166,10 @@ def returning_query(statement: str, width: int) -> str:
     return f"WITH q({aliases}) AS (\n{statement}\n) SELECT {cells}, count(*) OVER () FROM q"
 
 
+DECLARED_KEPT = 16
+"""Cursors whose statements `ConsoleSession.cursor_statement` remembers (the latest ones)."""
+
+
 @dataclass
 class ConsoleSession:
     """The console's connection, its transaction state and its open results."""
@@ -204,6 +208,8 @@ class ConsoleSession:
     """The error `_checkpoint` raised last."""
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _cursors: int = 0
+    _declared: dict[str, str] = field(default_factory=dict)
+    """The user's statement behind each of the latest cursors, by cursor name."""
     _set_local: str = ""
     """Behind a pooler: the `SET LOCAL` statements that give a transaction the session
     settings (empty directly on a server: the connection came with them)."""
@@ -223,6 +229,11 @@ class ConsoleSession:
         self.conn.add_log_listener(self._heard)
         self.pid = None if self.database.pooler else self.conn.get_server_pid()
         await self._read_settings()
+
+    def cursor_statement(self, name: str) -> str | None:
+        """The user's statement a cursor of this session (`pgconsole_q3`) was declared for, for
+        the activity screen, where the backend shows only `FETCH … FROM pgconsole_q3`."""
+        return self._declared.get(name)
 
     @property
     def in_transaction(self) -> bool:
@@ -585,6 +596,9 @@ class ConsoleSession:
             columns = result_columns(prepared)
             self._cursors += 1
             pager = ResultPager(self, statement, columns, f"pgconsole_q{self._cursors}")
+            self._declared[pager.name] = statement.text
+            for old in list(self._declared)[:-DECLARED_KEPT]:
+                del self._declared[old]
             await pager.declare(conn, reopening=False)
             self._checkpoint()
         except BaseException:

@@ -12,10 +12,14 @@ roles' sessions with most columns NULL, and every field that can be NULL is Opti
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import functools
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from importlib.resources import files
 from typing import Any
 
+from pgconsole.db.params import APPLICATION_NAME
 from pgconsole.db.pool import Conn
 from pgconsole.db.sqlfiles import load_sql
 
@@ -140,6 +144,18 @@ class Session:
     """That relation's oid, when it is in the connection's database (or a shared catalog)."""
     is_self: bool = False
     """The connection that took the sample."""
+
+    @property
+    def is_pgconsole(self) -> bool:
+        """A backend of pgconsole's (this one's or another's): its application_name starts
+        with `pgconsole`, or it took the sample."""
+        return self.is_self or (self.application or "").startswith(APPLICATION_NAME)
+
+    @property
+    def is_background(self) -> bool:
+        """A server process rather than a client's session: checkpointer, walwriter,
+        autovacuum... (a session whose type is hidden from the role counts as a client's)."""
+        return self.backend_type is not None and self.backend_type != "client backend"
 
 
 @dataclass(frozen=True)
@@ -273,6 +289,78 @@ def _counters(row: Any) -> ServerCounters:
             for name, client, state, lag, lag_bytes in row["replication"] or ()
         ),
     )
+
+
+# --- what a session runs, in words ------------------------------------------------------------
+
+_SQL_FILE = re.compile(r"\A--\s*([a-z][a-z0-9_]*):")
+_CONSOLE_CURSOR = re.compile(
+    r"\A\s*(DECLARE|FETCH|MOVE|CLOSE)\b.*?\b(pgconsole_q\d+)\b", re.IGNORECASE | re.DOTALL
+)
+_DECLARED = re.compile(
+    # As pgconsole.db.console.wrapped_query writes it: the statement on lines of its own.
+    r"\A\s*DECLARE\s+pgconsole_q\d+\s+SCROLL\s+CURSOR\s+FOR\s+SELECT\b.*?FROM \(\n"
+    r"(?P<statement>.*)\n\) AS q\([^()]*\)\s*\Z",
+    re.DOTALL,
+)
+
+
+@functools.cache
+def _our_sql_files() -> frozenset[str]:
+    return frozenset(
+        entry.name.removesuffix(".sql")
+        for entry in (files("pgconsole.db") / "sql").iterdir()
+        if entry.name.endswith(".sql")
+    )
+
+
+def pgconsole_label(query: str | None) -> str | None:
+    """`pgconsole: activity poll` for a statement of pgconsole's own SQL files (each starts with
+    a `-- <name>:` line, which pg_stat_activity shows with the rest), else None."""
+    match = _SQL_FILE.match(query or "")
+    if match is None or match.group(1) not in _our_sql_files():
+        return None
+    name = match.group(1)
+    if name.startswith("activity_"):
+        return "pgconsole: activity poll"
+    return "pgconsole: " + name.replace("_", " ")
+
+
+def console_cursor(query: str | None) -> tuple[str, str] | None:
+    """(verb, cursor name) when the query is a step of a pgconsole console's cursor
+    (`FETCH FORWARD 101 FROM pgconsole_q3`), else None."""
+    match = _CONSOLE_CURSOR.match(query or "")
+    return None if match is None else (match.group(1).upper(), match.group(2))
+
+
+def shown_query(
+    session: Session, cursor_statement: Callable[[str], str | None] | None = None
+) -> str | None:
+    """What the session runs, as a person wants to read it.
+
+    pgconsole's own SQL gets a short name (`pgconsole: activity poll`); a console's cursor
+    step shows the user's statement: from the DECLARE itself, or from `cursor_statement`
+    (the cursor's statement, for a console whose backend this is), else the verb and
+    `(pgconsole console cursor)`. Any other query is returned as it is.
+
+    Args:
+        session: The backend.
+        cursor_statement: The statement a cursor of this backend was declared for, by name,
+            when the caller knows (the app's own console); None otherwise.
+    """
+    query = session.query
+    label = pgconsole_label(query)
+    if label is not None:
+        return label
+    cursor = console_cursor(query)
+    if cursor is None:
+        return query
+    verb, name = cursor
+    declared = _DECLARED.match(query or "")
+    if declared is not None:
+        return declared.group("statement")
+    statement = None if cursor_statement is None else cursor_statement(name)
+    return statement if statement is not None else f"{verb} … (pgconsole console cursor)"
 
 
 # --- rates ---------------------------------------------------------------------------------

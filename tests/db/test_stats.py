@@ -15,8 +15,10 @@ import pytest
 
 from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.db.connect import Attempt, connect
+from pgconsole.db.console import wrapped_query
 from pgconsole.db.params import ConnectParams
 from pgconsole.db.quoting import quote_ident
+from pgconsole.db.sqlfiles import load_sql
 from pgconsole.db.stats import (
     CONNECTION_STATES,
     Capabilities,
@@ -29,6 +31,7 @@ from pgconsole.db.stats import (
     rates,
     read_capabilities,
     sample,
+    shown_query,
     terminate_backend,
 )
 from tests.conftest import params_for
@@ -692,3 +695,62 @@ def test_lock_tree_is_deterministic() -> None:
     first = lock_tree(sessions)
     assert first == lock_tree(list(reversed(sessions)))
     assert [n.session.pid for n in first[0].children] == [2, 3, 4]  # same age: by pid
+
+
+# --- what a session runs, in words (no database) -------------------------------------------
+
+
+def declared(statement: str) -> str:
+    """The DECLARE the console sends for `statement` (one column)."""
+    return "DECLARE pgconsole_q3 SCROLL CURSOR FOR " + wrapped_query(statement, 1)
+
+
+@pytest.mark.parametrize(
+    ("query", "known", "expected"),
+    [
+        (load_sql("activity_sessions.sql"), None, "pgconsole: activity poll"),
+        (load_sql("activity_server.sql"), None, "pgconsole: activity poll"),
+        (load_sql("describe_session.sql"), None, "pgconsole: describe session"),
+        ("-- not_ours: a comment\nSELECT 1", None, "-- not_ours: a comment\nSELECT 1"),
+        ("FETCH FORWARD 101 FROM pgconsole_q3", None, "FETCH … (pgconsole console cursor)"),
+        ("MOVE ABSOLUTE 200 IN pgconsole_q3", None, "MOVE … (pgconsole console cursor)"),
+        ("FETCH FORWARD 101 FROM pgconsole_q3", "select pg_sleep(30)", "select pg_sleep(30)"),
+        (
+            "FETCH FORWARD 101 FROM pgconsole_q9",
+            "select pg_sleep(30)",
+            "FETCH … (pgconsole console cursor)",
+        ),
+        (declared("select pg_sleep(30)"), None, "select pg_sleep(30)"),
+        # A statement that itself holds the wrapper's closing text, in a comment.
+        (declared("select 1 -- ) AS q(x)"), None, "select 1 -- ) AS q(x)"),
+        ("FETCH 10 FROM my_cursor", None, "FETCH 10 FROM my_cursor"),
+        (None, None, None),
+    ],
+)
+def test_shown_query(query: str | None, known: str | None, expected: str | None) -> None:
+    def cursor_statement(name: str) -> str | None:
+        return known if name == "pgconsole_q3" else None
+
+    assert shown_query(replace(session(1), query=query), cursor_statement) == expected
+
+
+@pytest.mark.parametrize(
+    ("application", "backend_type", "is_self", "pgconsole", "background"),
+    [
+        ("pgconsole", "client backend", False, True, False),
+        ("pgconsole-demo", "client backend", False, True, False),
+        ("psql", "client backend", True, True, False),
+        ("psql", "client backend", False, False, False),
+        (None, "checkpointer", False, False, True),
+        (None, None, False, False, False),  # hidden from the role: counted as a client
+    ],
+)
+def test_pgconsole_and_background_sessions(
+    application: str | None,
+    backend_type: str | None,
+    is_self: bool,
+    pgconsole: bool,
+    background: bool,
+) -> None:
+    one = replace(session(1), application=application, backend_type=backend_type, is_self=is_self)
+    assert (one.is_pgconsole, one.is_background) == (pgconsole, background)

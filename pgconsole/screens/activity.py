@@ -12,13 +12,15 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import asyncpg
+from rich.cells import cell_len
 from rich.text import Text
 from rich.tree import Tree
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -37,8 +39,11 @@ from pgconsole.screens.value import ValueScreen
 from pgconsole.text import visible
 from pgconsole.widgets.key_bar import KeyBar
 from pgconsole.widgets.ordered_keys import OrderedInput
-from pgconsole.widgets.session_table import SessionRow, SessionTable
+from pgconsole.widgets.session_table import MAX_WIDTH, SessionRow, SessionTable
 from pgconsole.widgets.sparkline import duration, human, sparkline
+
+if TYPE_CHECKING:
+    from pgconsole.db.console import ConsoleSession
 
 INTERVALS = (0.5, 1.0, 2.0, 5.0, 10.0)
 TREE_LINES = 200
@@ -56,6 +61,24 @@ HEADERS = (
     "query",
 )  # fmt: skip
 """The sessions table's columns: what matters on call first; the query takes what is left."""
+ALWAYS = (0, 2, 3, 4, 5, 10)
+"""Columns shown at any width: pid, state, xact, query age, wait and the query."""
+OPTIONAL = (1, 6, 7, 8, 9)
+"""The other columns, most useful first: user, db, app, client, backend type."""
+QUERY_MIN = 40
+"""Cells the query keeps at least before an optional column is added."""
+WAIT_WIDTH = 16
+"""Widest the wait column grows (a long event name is cut)."""
+WIDE_PANELS = 100
+"""From this width the pool and server panels are drawn in full; below, in three lines."""
+TREE_HEIGHT = 7
+"""Lines of the lock tree while a session waits on another (one line otherwise)."""
+STATES = {
+    "idle in transaction": "idle in tx",
+    "idle in transaction (aborted)": "idle in tx (aborted)",
+    "fastpath function call": "fastpath call",
+}
+"""Long states, shortened for the sessions table."""
 SORTS = (
     "xact_age", "query_age", "pid", "state", "user", "database", "application", "client",
     "backend_type", "wait_event", "query",
@@ -69,22 +92,32 @@ def one_line(text: str | None, limit: int = 200) -> str:
     return visible(" ".join(text.split()))[:limit]
 
 
-def session_row(session: stats.Session) -> SessionRow:
-    """The table's line for one session; waiting, long-running and idle in transaction marked."""
+def session_row(session: stats.Session, query: str | None = None) -> SessionRow:
+    """The table's line for one session, every column of `HEADERS`; waiting, long-running and
+    idle in transaction marked, pgconsole's own sessions dim with a `*` after the pid.
+
+    Args:
+        session: The backend.
+        query: What to show as its query (`stats.shown_query`); its own query if None.
+    """
     state = session.state or ""
-    mark = ""
+    mark = "own" if session.is_pgconsole else ""
     if state.startswith("idle in transaction"):
         mark = "idle-tx"
     if (session.xact_age or 0) >= LONG_QUERY_SECONDS and state != "idle":
         mark = "long"
     if session.blocked_by:
         mark = "waiting"
-    wait = ":".join(p for p in (session.wait_event_type, session.wait_event) if p)
-    query = "(this screen's sample)" if session.is_self else one_line(session.query, 300)
+    wait = session.wait_event or session.wait_event_type or ""
+    if query is None:
+        query = stats.shown_query(session)
+    query = one_line(query, 300)
+    if session.is_self:
+        query += " (this screen)"
     values = (
-        str(session.pid) + (" *" if session.is_self else ""),
+        str(session.pid) + ("*" if session.is_pgconsole else ""),
         session.user or "",
-        state,
+        STATES.get(state, state),
         duration(session.xact_age),
         duration(session.query_age),
         wait,
@@ -95,6 +128,31 @@ def session_row(session: stats.Session) -> SessionRow:
         query,
     )
     return SessionRow(session.pid, tuple(visible(v) for v in values), mark)
+
+
+def chosen_columns(rows: Sequence[SessionRow], width: int) -> tuple[int, ...]:
+    """The columns (indexes into `HEADERS`) that fit in `width` cells for these rows.
+
+    pid, state, ages, wait and the query always; then user, db, app, client and backend type
+    while the query keeps `QUERY_MIN` cells, a user or database that every row shares last.
+    """
+
+    def cells(index: int) -> int:
+        widest = max((cell_len(row.cells[index]) for row in rows), default=0)
+        return min(max(len(HEADERS[index]), widest), MAX_WIDTH) + 1
+
+    def shared(index: int) -> bool:
+        # A user or database every session shares says little: it goes after the others.
+        return HEADERS[index] in ("user", "db") and len({row.cells[index] for row in rows}) <= 1
+
+    left = width - sum(cells(i) for i in ALWAYS[:-1])
+    chosen = set(ALWAYS)
+    for index in sorted(OPTIONAL, key=lambda i: (shared(i), OPTIONAL.index(i))):
+        if left - cells(index) < QUERY_MIN:
+            break
+        left -= cells(index)
+        chosen.add(index)
+    return tuple(sorted(chosen))
 
 
 def sort_key(session: stats.Session, column: str) -> tuple[int, object]:
@@ -175,6 +233,8 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         Binding("plus", "interval(1)", "Slower"),
         Binding("minus", "interval(-1)", "Faster"),
         Binding("I", "toggle_idle", "Idle sessions"),
+        Binding("B", "toggle_background", "Background processes"),
+        Binding("p", "toggle_panels", "Panels"),
         Binding("o", "sort", "Sort"),
         Binding("slash", "filter", "Filter"),
         Binding("enter", "query", "Full query"),
@@ -189,17 +249,29 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         "terminate",
         "root_blocker",
         "toggle_idle",
+        "toggle_background",
+        "toggle_panels",
         "filter",
         "sort",
         "close",
     )
     """The key bar's order at 80 columns: what acts on a session first."""
 
-    def __init__(self, database: Database, *, read_only: bool, relation: str = "") -> None:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        read_only: bool,
+        relation: str = "",
+        console: Callable[[], ConsoleSession | None] | None = None,
+    ) -> None:
         """Args:
         database: The app's pool (its numbers are shown; its connection settings reused).
         read_only: Cancel and terminate are refused.
         relation: Show only sessions on this relation (`schema.name`), if given.
+        console: The app's SQL console session, if any, so that its backend shows the
+            statement it runs rather than the cursor's FETCH. By default, the app's
+            `sql_console`'s.
         """
         super().__init__()
         self.database = database
@@ -207,6 +279,11 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         self.interval = 1.0
         self.paused = False
         self.show_idle = True
+        self.show_background = False
+        self.panels_full: bool | None = None
+        """The pool and server panels in full (True) or in three lines; None: as wide as
+        the screen allows (`WIDE_PANELS`)."""
+        self.console = console or self._app_console
         self.sort_column = SORTS[0]
         self.text_filter = relation
         self.sessions: dict[int, stats.Session] = {}
@@ -217,6 +294,8 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         self.last_refresh: float | None = None
         self.state_text = "connecting…"
         self._app_queries: tuple[float, int] | None = None
+        self._rates: stats.ServerRates | None = None
+        self._status_lines = 1
         self.lock_roots: tuple[stats.LockNode, ...] = ()
         self._had_locks = True  # draw "no session waits" once
         self.samples = 0
@@ -243,6 +322,28 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         filter_box.display = bool(self.text_filter)
         table.focus()
         self.poll()
+
+    def _app_console(self) -> ConsoleSession | None:
+        screen = getattr(self.app, "sql_console", None)
+        session = getattr(screen, "session", None)
+        return session if session is not None and hasattr(session, "cursor_statement") else None
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._lay_out_panels()
+        if self.sessions:
+            self._fill_table()
+
+    @property
+    def compact(self) -> bool:
+        """The pool and server panels are folded into three lines."""
+        if self.panels_full is not None:
+            return not self.panels_full
+        return self.size.width < WIDE_PANELS
+
+    def _lay_out_panels(self) -> None:
+        self.set_class(self.compact, "-compact")
+        if self.previous is not None:
+            self._update("#server-panel", self._server_text(self.previous, self._rates))
 
     async def on_unmount(self) -> None:
         await self._drop_connection()
@@ -300,24 +401,27 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
     def show_sample(self, sample: stats.Sample) -> None:
         """Render one sample: panels, sessions (in place), lock tree, status."""
         rates = stats.rates(self.previous, sample.server) if self.previous else None
-        self.previous = sample.server
+        self.previous, self._rates = sample.server, rates
         self._record(sample.server, rates)
-        # Every panel has a fixed height: an update repaints it, never lays the screen out.
+        # Every panel has a fixed height: an update repaints it, never lays the screen out
+        # (the lock tree grows only when a session starts to wait on another).
         self._update("#server-panel", self._server_text(sample.server, rates))
-        self._update("#pool-panel", self._pool_text())
+        if not self.compact:
+            self._update("#pool-panel", self._pool_text())
         self.sessions = {s.pid: s for s in sample.sessions}
         self._fill_table()
         self.lock_roots = stats.lock_tree(sample.sessions)
+        if bool(self.lock_roots) != self._had_locks:
+            tree = self.query_one("#lock-tree")
+            tree.styles.height = TREE_HEIGHT if self.lock_roots else 1
+            tree.refresh(layout=True)
         if self.lock_roots or self._had_locks:
-            self._update("#lock-tree", lock_tree_text(self.lock_roots, self._tree_lines()))
+            self._update("#lock-tree", lock_tree_text(self.lock_roots, TREE_HEIGHT - 1))
         self._had_locks = bool(self.lock_roots)
         self._show_status(sample.queries)
 
     def _update(self, selector: str, content: Text | Tree) -> None:
         self.query_one(selector, Static).update(content, layout=False)
-
-    def _tree_lines(self) -> int:
-        return max(1, self.query_one("#lock-tree").size.height - 1)
 
     def _record(self, server: stats.ServerCounters, rates: stats.ServerRates | None) -> None:
         history = self.history
@@ -354,6 +458,20 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
             f" · idle {states.get('idle', 0)} · in tx {in_tx}\n"
         )
         hit = None if rates is None or rates.cache_hit_ratio is None else rates.cache_hit_ratio
+        if self.compact:
+            # Three lines, each cut at the edge rather than wrapped onto the next.
+            text.no_wrap, text.overflow = True, "ellipsis"
+            text.right_crop(1)
+            text.append(
+                f" · commit/s {human(rates.commits if rates else None)}"
+                f" · rollbk/s {human(rates.rollbacks if rates else None)}\n"
+                f"cache hit {'-' if hit is None else f'{hit:.0%}'}"
+                f" · oldest tx {duration(server.oldest_xact_age)}"
+                f" · xmin age {human(server.xmin_horizon_age)}"
+                f" · deadlocks {server.deadlocks}\n"
+            )
+            text.append_text(self._pool_line())
+            return text
         figures: list[tuple[str, str, str]] = [
             ("conns", str(total), "connections"),
             ("commit/s", human(rates.commits if rates else None), "commits"),
@@ -384,6 +502,20 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
                 f" {visible(replica.state or '')}: replay lag {duration(replica.replay_lag)}"
                 f" ({human(replica.lag_bytes, 'B')})"
             )
+        return text
+
+    def _pool_line(self) -> Text:
+        """The pool panel in one line, for the folded panels."""
+        pool = self.database.stats()
+        metrics = self.database.metrics
+        p95 = metrics.wait_percentile(0.95)
+        text = Text("pgconsole pool ", style="bold")
+        text.append(
+            f"{pool.in_use}/{pool.size} in use · waiting {metrics.waiting}"
+            f" · acquire p95 {'-' if p95 is None else f'{p95 * 1000:.1f}ms'}"
+            f" · errors {metrics.errors} · {self.database.info.tls.state.value}"
+            " · p: more",  # the key that unfolds the panels
+        )
         return text
 
     def _pool_text(self) -> Text:
@@ -417,6 +549,8 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         for session in self.sessions.values():
             if not self.show_idle and session.state == "idle":
                 continue
+            if not self.show_background and session.is_background:
+                continue
             if wanted and not any(
                 wanted in str(value).lower()
                 for value in (
@@ -427,6 +561,7 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
                     session.client,
                     session.state,
                     session.query,
+                    self.query_text(session),
                     session.lock_relation,
                 )
                 if value is not None
@@ -436,9 +571,24 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         rows.sort(key=lambda s: sort_key(s, self.sort_column))
         return rows
 
+    def query_text(self, session: stats.Session) -> str | None:
+        """What the session runs, in words (`stats.shown_query`): the app's console's backend
+        shows the statement behind its cursor."""
+        console = self.console()
+        known = None
+        if console is not None and console.pid is not None and console.pid == session.pid:
+            known = console.cursor_statement
+        return stats.shown_query(session, known)
+
     def _fill_table(self) -> None:
-        """Redraw the sessions; the cursor stays on the same pid."""
-        self.query_one(SessionTable).show([session_row(s) for s in self._visible_sessions()])
+        """Redraw the sessions, in the columns that fit; the cursor stays on the same pid."""
+        table = self.query_one(SessionTable)
+        rows = [session_row(s, self.query_text(s)) for s in self._visible_sessions()]
+        columns = chosen_columns(rows, table.size.width or self.size.width)
+        table.show(
+            [SessionRow(r.pid, tuple(r.cells[i] for i in columns), r.mark) for r in rows],
+            headers=tuple(HEADERS[i] for i in columns),
+        )
 
     def _show_status(self, queries: int | None = None) -> None:
         parts = []
@@ -454,11 +604,17 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         parts.append(f"sort {self.sort_column}")
         if not self.show_idle:
             parts.append("idle hidden")
+        parts.append("B: background shown" if self.show_background else "background hidden")
         if self.text_filter:
             parts.append(f"filter {self.text_filter!r}")
+        parts.append("* pgconsole")
         text = Text(" · ".join(visible(p) for p in parts), style="dim")
         if self.capabilities is not None:
-            for limit in self.capabilities.limits():
+            limits = self.capabilities.limits()
+            if self._status_lines != 1 + len(limits):
+                self._status_lines = 1 + len(limits)
+                self.query_one("#activity-status").styles.height = self._status_lines
+            for limit in limits:
                 text.append("\n" + visible(limit), style="yellow")
         self.query_one("#activity-status", Static).update(text, layout=False)
 
@@ -494,6 +650,19 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         self._fill_table()
         self._show_status()
 
+    def action_toggle_background(self) -> None:
+        """Show or hide the server's own processes (checkpointer, walwriter, autovacuum...)."""
+        self.show_background = not self.show_background
+        self._fill_table()
+        self._show_status()
+
+    def action_toggle_panels(self) -> None:
+        """Draw the pool and server panels in full, or fold them into three lines."""
+        self.panels_full = self.compact
+        self._lay_out_panels()
+        if not self.compact:
+            self._update("#pool-panel", self._pool_text())
+
     def action_sort(self) -> None:
         """Sort by the next column (ages longest first, the others in order)."""
         self.sort_column = SORTS[(SORTS.index(self.sort_column) + 1) % len(SORTS)]
@@ -518,7 +687,10 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         """The selected session's whole query."""
         session = self.selected()
         if session is not None:
-            self.app.push_screen(ValueScreen(f"pid {session.pid}", "query", session.query))
+            shown = self.query_text(session)
+            if shown != session.query and session.query:
+                shown = f"{shown}\n\n-- pg_stat_activity shows:\n{session.query}"
+            self.app.push_screen(ValueScreen(f"pid {session.pid}", "query", shown))
 
     def action_root_blocker(self) -> None:
         """Move the cursor to the session at the root of the selected one's blocking chain."""
@@ -563,7 +735,7 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         verb = "Cancel the query of" if how == "cancel" else "Terminate"
         question = f"{verb} pid {session.pid} ({session.user or '?'})?"
         if not await self.app.push_screen_wait(
-            ConfirmScreen(question, one_line(session.query, 600) or "(no query visible)")
+            ConfirmScreen(question, one_line(self.query_text(session), 600) or "(no query visible)")
         ):
             return
         action = stats.cancel_backend if how == "cancel" else stats.terminate_backend

@@ -33,7 +33,7 @@ class SessionRow:
     pid: int
     cells: tuple[str, ...]
     mark: str = ""
-    """"" or a component class suffix: `idle-tx`, `long`, `waiting`."""
+    """"" or a component class suffix: `own` (pgconsole's), `idle-tx`, `long`, `waiting`."""
 
 
 class SessionTable(ScrollView, can_focus=True):
@@ -42,6 +42,7 @@ class SessionTable(ScrollView, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "sessiontable--header",
         "sessiontable--cursor",
+        "sessiontable--own",
         "sessiontable--idle-tx",
         "sessiontable--long",
         "sessiontable--waiting",
@@ -58,6 +59,7 @@ class SessionTable(ScrollView, can_focus=True):
     SessionTable { height: 1fr; }
     SessionTable > .sessiontable--header { text-style: bold; background: $panel; }
     SessionTable > .sessiontable--cursor { background: $accent; }
+    SessionTable > .sessiontable--own { text-style: dim; }
     SessionTable > .sessiontable--idle-tx { color: $warning; }
     SessionTable > .sessiontable--long { color: $error; text-style: bold; }
     SessionTable > .sessiontable--waiting { color: $secondary; text-style: bold; }
@@ -72,9 +74,12 @@ class SessionTable(ScrollView, can_focus=True):
 
     # -- data --------------------------------------------------------------------------------
 
-    def show(self, rows: Sequence[SessionRow]) -> None:
-        """Replace the rows; the cursor stays on its pid when that pid is still there."""
+    def show(self, rows: Sequence[SessionRow], headers: Sequence[str] | None = None) -> None:
+        """Replace the rows (and the columns, given `headers`); the cursor stays on its pid
+        when that pid is still there."""
         pid = self.selected_pid
+        if headers is not None:
+            self.headers = tuple(headers)
         self.rows = list(rows)
         widths = [len(h) for h in self.headers]
         for row in self.rows:

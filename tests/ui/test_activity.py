@@ -16,8 +16,10 @@ from pgconsole.config import Settings
 from pgconsole.db import stats
 from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.db.quoting import quote_ident
+from pgconsole.db.sqlfiles import load_sql
 from pgconsole.screens.activity import ActivityScreen
 from pgconsole.screens.confirm import ConfirmScreen
+from pgconsole.screens.console import ConsoleScreen
 from pgconsole.widgets.session_table import SessionTable
 from tests.conftest import admin_connect, params_for
 from tests.helpers.ui import app_for, shown, wait_for_screen, wait_until
@@ -285,3 +287,160 @@ async def test_a_signal_sent_while_a_poll_runs_goes_through_the_pool(
         if not sleeping.done():
             sleeping.cancel()
         await sleeper.close()
+
+
+def visible_lines(screen: ActivityScreen) -> list[str]:
+    """The session lines the table draws now (its header left out)."""
+    table = screen.query_one(SessionTable)
+    lines = [table.render_line(y).text for y in range(1, table.size.height)]
+    return [line for line in lines if line.strip()]
+
+
+async def test_at_80x24_at_least_12_sessions_show_their_query(
+    cluster: ThrowawayCluster, table_t: str
+) -> None:
+    sleepers = [await labelled(cluster, table_t, f"test-sleeper-{n}") for n in range(30)]
+    sleeping = [
+        asyncio.ensure_future(conn.execute(f"SELECT pg_sleep(60) /* sleeper {n} */"))
+        for n, conn in enumerate(sleepers)
+    ]
+    try:
+        app = make_app(cluster, table_t)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await activity(pilot, app)
+            await wait_until(
+                pilot,
+                lambda: sum("pg_sleep(60)" in line for line in visible_lines(screen)) >= 12,
+                "12 sleepers with their query",
+            )
+            lines = visible_lines(screen)
+            assert len(lines) >= 12
+            assert all(len(line) <= 80 for line in lines)
+            header = screen.query_one(SessionTable).render_line(0).text.split()
+            assert header[:2] == ["pid", "state"] and header[-1] == "query"
+            assert "backend" not in header  # a lower-value column dropped first
+            assert "No session waits on another." in shown(app, "#lock-tree")
+            assert screen.query_one("#lock-tree").size.height == 1
+
+            # Wider, more columns appear; the panels unfold.
+            await pilot.resize_terminal(200, 50)
+            await wait_until(
+                pilot,
+                lambda: "backend" in screen.query_one(SessionTable).render_line(0).text,
+                "the wide layout",
+            )
+            assert screen.query_one("#pool-panel").display
+            assert "pg_sleep(60)" in visible_lines(screen)[0] + visible_lines(screen)[-1]
+            await pilot.resize_terminal(120, 36)
+            await wait_until(
+                pilot,
+                lambda: "app" in screen.query_one(SessionTable).render_line(0).text.split(),
+                "the middle layout",
+            )
+            assert sum("pg_sleep(60)" in line for line in visible_lines(screen)) >= 12
+    finally:
+        for future in sleeping:
+            future.cancel()
+        for conn in sleepers:
+            conn.terminate()
+
+
+async def test_narrow_panels_fold_and_p_unfolds_them(
+    cluster: ThrowawayCluster, table_t: str
+) -> None:
+    app = make_app(cluster, table_t)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await activity(pilot, app)
+        assert not screen.query_one("#pool-panel").display
+        assert screen.query_one("#panels").size.height == 3
+        assert "pgconsole pool" in shown(app, "#server-panel")
+        await pilot.press("p")
+        await wait_until(pilot, lambda: screen.query_one("#pool-panel").display, "the pool panel")
+        await wait_until(pilot, lambda: "pgconsole pool" in shown(app, "#pool-panel"), "its text")
+        await pilot.press("p")
+        await wait_until(pilot, lambda: not screen.query_one("#pool-panel").display, "folded")
+
+
+async def test_background_processes_are_hidden_until_B(
+    cluster: ThrowawayCluster, table_t: str
+) -> None:
+    app = make_app(cluster, table_t)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await activity(pilot, app)
+        background = {s.pid for s in screen.sessions.values() if s.is_background}
+        assert background  # checkpointer, walwriter... always run
+        assert not background & {s.pid for s in screen._visible_sessions()}
+        await pilot.press("B")
+        assert background <= {s.pid for s in screen._visible_sessions()}
+
+
+async def test_pgconsole_sessions_are_marked_and_the_poll_has_a_short_name(
+    cluster: ThrowawayCluster, table_t: str
+) -> None:
+    other = await labelled(cluster, table_t, "pgconsole")  # another pgconsole's poll
+    await other.fetch(load_sql("activity_sessions.sql"))
+    stranger = await labelled(cluster, table_t, "test-stranger")
+    try:
+        app = make_app(cluster, table_t)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await activity(pilot, app)
+            table = screen.query_one(SessionTable)
+            await wait_until(
+                pilot, lambda: other.get_server_pid() in {r.pid for r in table.rows}, "it"
+            )
+            rows = {r.pid: r for r in table.rows}
+            assert screen.conn is not None
+            own = rows[screen.conn.get_server_pid()]
+            assert own.cells[0].endswith("*") and own.mark == "own"
+            assert own.cells[-1] == "pgconsole: activity poll (this screen)"
+            theirs = rows[other.get_server_pid()]
+            assert theirs.cells[0].endswith("*")
+            assert theirs.cells[-1] == "pgconsole: activity poll"
+            assert not rows[stranger.get_server_pid()].cells[0].endswith("*")
+    finally:
+        await other.close()
+        await stranger.close()
+
+
+async def test_the_consoles_statement_shows_instead_of_its_fetch(
+    cluster: ThrowawayCluster, table_t: str
+) -> None:
+    other = await labelled(cluster, table_t, "pgconsole")  # another pgconsole's console
+    await other.execute("BEGIN; DECLARE pgconsole_q7 SCROLL CURSOR FOR SELECT pg_sleep(30)")
+    fetching = asyncio.ensure_future(other.execute("FETCH FORWARD 101 FROM pgconsole_q7"))
+    app = app_for(cluster, table_t, "public.t")
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_until(pilot, lambda: app.database is not None, "the pool")
+            await pilot.press("f4")
+            console = await wait_for_screen(pilot, app, ConsoleScreen, "the console")
+            await wait_until(pilot, lambda: console.session.pid is not None, "its connection")
+            console.editor.text = "select pg_sleep(30)"
+            console.editor.focus()
+            await pilot.press("f5")
+            await wait_until(pilot, lambda: console.running is not None, "the run")
+            await pilot.press("f3")
+            screen = await activity(pilot, app)
+            pid = console.session.pid
+            assert pid is not None
+            table = screen.query_one(SessionTable)
+
+            def query_of(pid: int) -> str:
+                row = next((r for r in table.rows if r.pid == pid), None)
+                return "" if row is None else row.cells[-1]
+
+            await wait_until(pilot, lambda: query_of(pid) == "select pg_sleep(30)", "it")
+            assert "FETCH" in (screen.sessions[pid].query or "")
+            await wait_until(
+                pilot,
+                lambda: query_of(other.get_server_pid()) == "FETCH … (pgconsole console cursor)",
+                "the other console's cursor",
+            )
+            await select_pid(pilot, screen, pid)
+            await pilot.press("c")
+            await wait_for_screen(pilot, app, ConfirmScreen, "confirm")
+            assert shown(app, "#confirm-detail") == "select pg_sleep(30)"
+            await pilot.press("n")
+    finally:
+        fetching.cancel()
+        other.terminate()

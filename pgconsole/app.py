@@ -171,7 +171,10 @@ class PgConsoleApp(App[None]):
         ]
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's own "Keys" panel lists Textual's bindings beside ours: "Help: keys" replaces it.
+        for command in super().get_system_commands(screen):
+            if command.title != "Keys":
+                yield command
         yield SystemCommand("Reconnect", "Close the pool and connect again", self.action_reconnect)
         yield SystemCommand("Help: keys", "List every key pgconsole knows", self.action_help)
 

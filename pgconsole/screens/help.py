@@ -1,31 +1,54 @@
-"""The help screen: every key pgconsole knows, grouped by where it works."""
+"""The help screen: every key pgconsole knows, grouped by where it works, filtered as you type."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
-from textual.app import ComposeResult
+from textual import on
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.dom import DOMNode
-from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
+from textual.widgets import Input, Static
 
 from pgconsole.keys import key_label
 from pgconsole.paths import STYLES
+from pgconsole.widgets.ordered_keys import OrderedInput
 
 KeySection = tuple[str, Sequence[type[DOMNode]]]
 """A heading and the classes whose BINDINGS are listed under it."""
 
+KeyRow = tuple[str, str]
+"""(keys as pgconsole spells them, description)."""
 
-def key_rows(classes: Iterable[type[DOMNode]]) -> list[tuple[str, str]]:
+GAP = 2
+"""Spaces at least between the longest keys and their description."""
+
+_TEXTUAL_BASES: tuple[type[DOMNode], ...] = (App, Screen, ModalScreen, Widget, DOMNode)
+"""Textual's own base classes: their bindings (Tab focus, copy, the palette) are not ours."""
+
+
+def declared_bindings(cls: type[DOMNode]) -> Sequence[BindingType]:
+    """The BINDINGS `cls` declares, or inherits from the widget it is built on (a tree, a text
+    area), but none that come from Textual's App or Screen themselves."""
+    owner = next((base for base in cls.__mro__ if "BINDINGS" in vars(base)), None)
+    if owner is None or owner in _TEXTUAL_BASES:
+        return ()
+    bindings: Sequence[BindingType] = vars(owner)["BINDINGS"]
+    return bindings
+
+
+def key_rows(classes: Iterable[type[DOMNode]]) -> list[KeyRow]:
     """(keys, description) for each binding of `classes`, in order, without repeats."""
-    rows: list[tuple[str, str]] = []
+    rows: list[KeyRow] = []
     seen: set[str] = set()
     for cls in classes:
-        for binding in cls.BINDINGS:
+        for binding in declared_bindings(cls):
             if not isinstance(binding, Binding):
                 continue
             description = binding.tooltip or binding.description
@@ -36,34 +59,89 @@ def key_rows(classes: Iterable[type[DOMNode]]) -> list[tuple[str, str]]:
     return rows
 
 
+def matches(row: KeyRow, query: str) -> bool:
+    """Whether the keys or the description contain `query`, ignoring case."""
+    needle = query.strip().casefold()
+    keys, description = row
+    return needle in keys.casefold() or needle in description.casefold()
+
+
+def key_text(sections: Sequence[tuple[str, list[KeyRow]]], query: str = "") -> Text:
+    """The rows matching `query` under their headings, keys in a column wide enough for the
+    longest of them (of every row, so the column stays put while filtering) and a gap."""
+    width = max((cell_len(keys) for _, rows in sections for keys, _ in rows), default=0) + GAP
+    text = Text()
+    for heading, rows in sections:
+        shown = [row for row in rows if matches(row, query)]
+        if not shown:
+            continue
+        text.append(f"{heading}\n", style="bold underline")
+        for keys, description in shown:
+            text.append("  " + keys + " " * (width - cell_len(keys)), style="bold")
+            text.append(f"{description}\n")
+        text.append("\n")
+    if not text:
+        text.append(f"No key or description contains {query.strip()!r}.\n\n")
+    return text
+
+
 class HelpScreen(ModalScreen[None]):
-    """Lists the keys of every screen; Esc, q, ? or F1 closes it."""
+    """Lists the keys of every screen; typing filters them; Esc clears, then closes."""
 
     CSS_PATH = STYLES / "help.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,question_mark,f1", "close", "Close help"),
+        Binding("escape", "clear_or_close", "Clear the filter, then close"),
+        Binding("f1", "close", "Close help"),
+        Binding("pageup", "page(-1)", "Scroll up"),
+        Binding("pagedown", "page(1)", "Scroll down"),
+        Binding("up", "line(-1)"),
+        Binding("down", "line(1)"),
     ]
 
     def __init__(self, sections: Sequence[KeySection]) -> None:
         super().__init__()
-        self.sections = sections
+        self.sections = [(heading, key_rows(classes)) for heading, classes in sections]
+        """Each heading with its rows, read once: filtering only picks among them."""
 
     def compose(self) -> ComposeResult:
-        text = Text()
-        for heading, classes in self.sections:
-            rows = key_rows(classes)
-            if not rows:
-                continue
-            text.append(f"{heading}\n", style="bold underline")
-            for keys, description in rows:
-                text.append(f"  {keys:<16}", style="bold")
-                text.append(f"{description}\n")
-            text.append("\n")
-        text.append("Ctrl+P opens the command palette; Esc or q closes this help.", style="dim")
-        with VerticalScroll(id="help-body"):
+        with Vertical(id="help-box"):
             yield Static(Text("pgconsole keys", style="bold"), id="help-title")
-            yield Static(text, id="help-keys")
+            yield OrderedInput(placeholder="type to filter (Esc clears)", id="help-filter")
+            with VerticalScroll(id="help-body", can_focus=False):
+                yield Static(key_text(self.sections), id="help-keys")
+                yield Static(
+                    Text(
+                        "Type to filter; Esc clears the filter, then closes. "
+                        "Ctrl+p opens the command palette.",
+                        style="dim",
+                    ),
+                    id="help-hint",
+                )
+
+    @on(Input.Changed, "#help-filter")
+    def refilter(self, event: Input.Changed) -> None:
+        """Show only the rows matching what is typed."""
+        self.query_one("#help-keys", Static).update(key_text(self.sections, event.value))
+        self.query_one("#help-body", VerticalScroll).scroll_home(animate=False)
+
+    def action_clear_or_close(self) -> None:
+        """Clear the filter; with nothing typed, close."""
+        field = self.query_one("#help-filter", Input)
+        if field.value:
+            field.value = ""
+        else:
+            self.dismiss(None)
 
     def action_close(self) -> None:
         """Close the help screen."""
         self.dismiss(None)
+
+    def action_page(self, pages: int) -> None:
+        """Scroll the list a screenful."""
+        body = self.query_one("#help-body", VerticalScroll)
+        body.scroll_to(y=body.scroll_y + pages * body.scrollable_content_region.height)
+
+    def action_line(self, lines: int) -> None:
+        """Scroll the list a line."""
+        body = self.query_one("#help-body", VerticalScroll)
+        body.scroll_to(y=body.scroll_y + lines, animate=False)

@@ -171,12 +171,18 @@ class PgConsoleApp(App[None]):
         ]
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        from pgconsole.widgets.sql_editor import SqlEditor  # loaded when first used
+
         # Textual's own "Keys" panel lists Textual's bindings beside ours: "Help: keys" replaces it.
         for command in super().get_system_commands(screen):
             if command.title != "Keys":
                 yield command
         yield SystemCommand("Reconnect", "Close the pool and connect again", self.action_reconnect)
         yield SystemCommand("Help: keys", "List every key pgconsole knows", self.action_help)
+        for editor in screen.query(SqlEditor):
+            yield SystemCommand(
+                "Console: clear editor", "Empty the editor (Ctrl+z undoes)", editor.clear_all
+            )
 
     # -- connection life cycle -------------------------------------------------------------
 

@@ -4,6 +4,10 @@ ctrl+space (terminals send it as ctrl+@) opens the menu at the cursor; typing ke
 it; ↑↓ choose, Enter or Tab insert, Esc closes it and only it. A single candidate is inserted
 at once. The candidates come from `completer(text, offset)`, set by the screen: the widget
 itself never touches the database, so typing never waits on it.
+
+Readline's keys work as a terminal user expects: Ctrl+a goes to the start of the line (twice in
+a row selects all), Ctrl+u cuts back to the start of the line, Ctrl+l clears the editor and
+Ctrl+z brings the text back.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from textual import events
 from textual.binding import Binding, BindingType
 from textual.widgets import OptionList, TextArea
 from textual.widgets.option_list import Option
+from textual.widgets.text_area import Location
 
 from pgconsole.db.completion import Candidate
 from pgconsole.db.sqltext import word_at
@@ -68,6 +73,11 @@ class SqlEditor(OrderedTextArea):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+space,ctrl+@", "complete", "Complete"),
+        # Readline's keys, as a terminal user expects them (shown in help, not in the bar).
+        Binding("ctrl+a", "line_start", "Line start (twice: select all)", show=False),
+        Binding("ctrl+u", "cut_to_line_start", "Cut to line start", show=False),
+        Binding("ctrl+l", "clear_all", "Clear the editor", show=False),
+        Binding("ctrl+z", "undo", "Undo", show=False),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -79,11 +89,56 @@ class SqlEditor(OrderedTextArea):
         )
         self.completer: Completer | None = None
         self.menu: CompletionMenu | None = None
+        self._last_key: str | None = None
+        """The key handled before the one being handled: Ctrl+a twice selects all."""
+        self._line_start_at: Location | None = None
+        """Where the last Ctrl+a left the cursor."""
 
     def on_mount(self) -> None:
         # Without tree-sitter the text stays plain: the console works the same.
         if "sql" in self.available_languages:
             self.language = "sql"
+
+    # -- readline keys ---------------------------------------------------------------------
+
+    def action_line_start(self) -> None:
+        """To column 0 (readline's Ctrl+a); pressed again at once, select all the text."""
+        if (
+            self._last_key == "ctrl+a"
+            and self.selection.is_empty
+            and self.cursor_location == self._line_start_at
+        ):
+            self.select_all()
+            self._line_start_at = None
+            return
+        row, _column = self.cursor_location
+        self.move_cursor((row, 0))
+        self._line_start_at = self.cursor_location
+
+    def action_cut_to_line_start(self) -> None:
+        """Cut from the cursor back to the start of its line (readline's Ctrl+u)."""
+        if self.read_only:
+            return
+        row, column = self.cursor_location
+        if column == 0:
+            return
+        result = self.delete((row, 0), (row, column), maintain_selection_offset=False)
+        self.app.copy_to_clipboard(result.replaced_text)
+
+    def clear_all(self) -> None:
+        """Empty the editor as one step that Ctrl+z undoes."""
+        if self.read_only or not self.text:
+            return
+        self.close_menu()
+        # Its own batch: undo brings back the whole text, and only it.
+        self.history.checkpoint()
+        self.clear()
+        self.history.checkpoint()
+        self.notify("Editor cleared: Ctrl+z brings the text back.", timeout=3)
+
+    def action_clear_all(self) -> None:
+        """Empty the editor (Ctrl+l)."""
+        self.clear_all()
 
     # -- completion ------------------------------------------------------------------------
 
@@ -159,6 +214,16 @@ class SqlEditor(OrderedTextArea):
             self._insert(chosen)
 
     async def _on_key(self, event: events.Key) -> None:
+        try:
+            await self._handle_key(event)
+        finally:
+            self._last_key = event.key
+
+    def on_mouse_down(self, _event: events.MouseDown) -> None:
+        # A click between two Ctrl+a: the second is a line start again, not select all.
+        self._last_key = None
+
+    async def _handle_key(self, event: events.Key) -> None:
         if self.menu_open:
             assert self.menu is not None
             handled = True

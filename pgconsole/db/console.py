@@ -52,6 +52,7 @@ from pgconsole.db.pool import Database
 from pgconsole.db.quoting import quote_ident
 from pgconsole.db.sqlfiles import load_sql
 from pgconsole.db.sqltext import Kind, Statement, console_refusal, kind, read_only_refusal
+from pgconsole.db.type_names import display_type
 
 VALUE_LIMIT = 2000
 """Characters of each value a console result keeps. The browser keeps 200 and fetches a whole
@@ -134,9 +135,16 @@ def rows_in_tag(tag: str) -> int | None:
 
 
 def result_columns(prepared: PreparedStatement) -> tuple[Column, ...]:
-    """The grid's columns for a prepared statement's result."""
+    """The grid's columns for a prepared statement's result.
+
+    A console column's type is only shown (never cast to), so it is the short display form.
+    """
     return tuple(
-        Column(a.name, a.type.name, numeric=a.type.name in NUMERIC_TYPES)
+        Column(
+            a.name,
+            display_type(a.type.name),
+            numeric=a.type.name in NUMERIC_TYPES,
+        )
         for a in prepared.get_attributes()
     )
 

@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from pgconsole.db.catalog import ForeignKey, RelationDetail
+from pgconsole.db.type_names import display_type
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
 from pgconsole.widgets.schema_tree import human_size
@@ -70,7 +71,7 @@ def detail_tables(detail: RelationDetail) -> list[Table]:
             (
                 [
                     _t(c.name + (" ⚷" if c.name in key else ""), "bold" if c.name in key else ""),
-                    _t(c.type),
+                    _t(display_type(c.type)),
                     _t("" if c.not_null else "null", "dim"),
                     _t(
                         f"generated: {c.generated}"

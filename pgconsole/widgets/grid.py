@@ -25,6 +25,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from pgconsole.db.browse import Column, Page, Row
+from pgconsole.db.type_names import display_type
 from pgconsole.text import visible
 
 Want = Literal["first", "last", "after", "before"]
@@ -417,7 +418,7 @@ class DataGrid(ScrollView, can_focus=True):
         assert self._paint is not None
         style = self._paint.type
         return Strip(
-            Segment(fit(column.type, width, column.numeric) + " ", style)
+            Segment(fit(display_type(column.type), width, column.numeric) + " ", style)
             for column, width in zip(self.columns, self.widths, strict=True)
         )
 

@@ -29,7 +29,15 @@ from pgconsole.db.passwords import (
 )
 from pgconsole.db.pool import Database, TlsState
 from pgconsole.failed_workers import WorkerFailed, failure_line, log_traceback
-from pgconsole.messages import Connected, ConnectFailed, PasswordNeeded, RetryRequested
+from pgconsole.messages import (
+    Connected,
+    ConnectFailed,
+    PasswordNeeded,
+    Place,
+    PlaceRequested,
+    RelationRequested,
+    RetryRequested,
+)
 from pgconsole.paths import STYLES
 from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.screens.connection_error import ConnectionErrorScreen
@@ -47,6 +55,10 @@ if TYPE_CHECKING:
     from pgconsole.screens.console import ConsoleScreen
 
 POOL_REFRESH_SECONDS = 1.0
+
+
+TRAIL_KEPT = 20
+"""Places remembered for Esc (one step back each)."""
 
 
 class PgConsoleApp(App[None]):
@@ -98,6 +110,8 @@ class PgConsoleApp(App[None]):
         self.sql_console: ConsoleScreen | None = None
         """The SQL console, kept (text, results, session) while the pool it uses lives."""
         self._typed_password: str | None = None
+        self._trail: list[Place] = []
+        """The places shown before this one, for Esc (one step back)."""
         self._rejected: PasswordSource | None = None
 
     # -- the error boundary ----------------------------------------------------------------
@@ -398,24 +412,80 @@ class PgConsoleApp(App[None]):
             self.pop_screen()
         self.start_connecting()
 
-    def action_activity(self, relation: str = "") -> None:
-        """The live activity screen (F3 again, or Esc, comes back)."""
+    # -- places: the browser, the activity screen and the console -------------------------
+    #
+    # Each is shown directly above the browser, never stacked on another: F3 always means the
+    # activity screen, F4 the console, and each pressed again on its own screen the browser.
+    # Esc on the activity screen goes back one step, to the place shown before it.
+
+    def _place(self) -> Place:
+        """The place on screen now (a modal above it does not count)."""
+        from pgconsole.screens.activity import ActivityScreen
+        from pgconsole.screens.console import ConsoleScreen
+
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, ActivityScreen):
+                return "activity"
+            if isinstance(screen, ConsoleScreen):
+                return "console"
+        return "browser"
+
+    def _show_place(self, place: Screen[Any] | None, *, remember: bool = True) -> None:
+        """Show `place` (None: the browser) right above the browser."""
+        if remember:
+            self._trail.append(self._place())
+            del self._trail[:-TRAIL_KEPT]
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        if place is not None:
+            self.push_screen(place)
+
+    @on(PlaceRequested)
+    def go_to_place(self, event: PlaceRequested) -> None:
+        """F3, F4, Esc back, asked for by a screen."""
+        if event.place == "back":
+            self.action_step_back()
+        elif event.place == "browser":
+            self.action_browser()
+        elif event.place == "activity":
+            self.action_activity(event.relation)
+        else:
+            self.action_console()
+
+    def action_browser(self) -> None:
+        """The browser (the tree and the grid)."""
+        if self._place() != "browser":
+            self._show_place(None)
+
+    def action_step_back(self) -> None:
+        """One step back: the place shown before this one (the browser when none is left)."""
+        place = self._trail.pop() if self._trail else "browser"
+        if place == "activity":
+            self.action_activity(remember=False)
+        elif place == "console":
+            self.action_console(remember=False)
+        else:
+            self._show_place(None, remember=False)
+
+    def action_activity(self, relation: str = "", *, remember: bool = True) -> None:
+        """The live activity screen (F3 again: the browser; Esc: one step back)."""
         from pgconsole.screens.activity import ActivityScreen  # loaded when first used
 
-        if isinstance(self.screen, ActivityScreen):
+        if self._place() == "activity":
             return
         if self.database is None:
             self.notify("Not connected yet.", severity="warning")
             return
-        self.push_screen(
-            ActivityScreen(self.database, read_only=self.database.info.read_only, relation=relation)
+        screen = ActivityScreen(
+            self.database, read_only=self.database.info.read_only, relation=relation
         )
+        self._show_place(screen, remember=remember)
 
-    def action_console(self) -> None:
-        """The SQL console (F4 again goes back; its text and session are kept)."""
+    def action_console(self, *, remember: bool = True) -> None:
+        """The SQL console (F4 again: the browser; its text and session are kept)."""
         from pgconsole.screens.console import ConsoleScreen  # loaded when first used
 
-        if isinstance(self.screen, ConsoleScreen):
+        if self._place() == "console":
             return
         if self.database is None:
             self.notify("Not connected yet.", severity="warning")
@@ -426,13 +496,13 @@ class PgConsoleApp(App[None]):
             )
             # One name per console: a console left on screen by a reconnect stays installed.
             self.install_screen(self.sql_console, f"console-{id(self.sql_console)}")
-        self.push_screen(self.sql_console)
+        self._show_place(self.sql_console, remember=remember)
 
-    def open_relation_by_oid(self, oid: int) -> None:
+    @on(RelationRequested)
+    def open_relation(self, event: RelationRequested) -> None:
         """Show a relation in the browser (from the activity screen)."""
-        while len(self.screen_stack) > 1:
-            self.pop_screen()
-        self.main_screen.open_relation(oid)
+        self._show_place(None)
+        self.main_screen.open_relation(event.oid)
 
     async def action_quit(self) -> None:
         """Close the pool (terminating what does not close in time), then exit.

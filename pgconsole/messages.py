@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from textual.message import Message
 
@@ -38,3 +39,23 @@ class PasswordNeeded(Message):
 
 class RetryRequested(Message):
     """The user asked to try connecting again."""
+
+
+Place = Literal["browser", "activity", "console", "back"]
+"""Where `PlaceRequested` goes: one of the three screens, or one step back."""
+
+
+@dataclass
+class PlaceRequested(Message):
+    """A screen asks the app to show another place (F3, F4, Esc back)."""
+
+    place: Place
+    relation: str = ""
+    """For the activity screen: show only the sessions about this relation."""
+
+
+@dataclass
+class RelationRequested(Message):
+    """Show this relation in the browser (from the activity screen)."""
+
+    oid: int

@@ -33,6 +33,7 @@ from pgconsole.db.errors import DB_ERRORS
 from pgconsole.db.failures import describe_error
 from pgconsole.db.pool import Database
 from pgconsole.failed_workers import ReportsFailedWorkers
+from pgconsole.messages import PlaceRequested, RelationRequested
 from pgconsole.paths import STYLES
 from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.screens.value import ValueScreen
@@ -228,7 +229,8 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
 
     CSS_PATH = STYLES / "activity.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,f3", "close", "Back"),
+        Binding("escape", "back", "Back"),
+        Binding("f3", "browser", "Browser"),
         Binding("space", "pause", "Pause"),
         Binding("plus", "interval(1)", "Slower"),
         Binding("minus", "interval(-1)", "Faster"),
@@ -253,7 +255,8 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         "toggle_panels",
         "filter",
         "sort",
-        "close",
+        "back",
+        "browser",
     )
     """The key bar's order at 80 columns: what acts on a session first."""
 
@@ -629,9 +632,13 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         pid = self.selected_pid()
         return None if pid is None else self.sessions.get(pid)
 
-    def action_close(self) -> None:
-        """Back to where F3 was pressed."""
-        self.app.pop_screen()
+    def action_back(self) -> None:
+        """One step back: the place shown before this one."""
+        self.post_message(PlaceRequested("back"))
+
+    def action_browser(self) -> None:
+        """F3 again: the browser."""
+        self.post_message(PlaceRequested("browser"))
 
     def action_pause(self) -> None:
         """Stop (or resume) refreshing."""
@@ -718,8 +725,7 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         if session is None or session.lock_relation_oid is None:
             self.notify("The selected session does not wait on a relation.")
             return
-        self.app.pop_screen()
-        self.app.call_later(self.app.open_relation_by_oid, session.lock_relation_oid)  # type: ignore[attr-defined]
+        self.post_message(RelationRequested(session.lock_relation_oid))
 
     @work(group="signal", exit_on_error=False)
     async def _signal(self, how: str) -> None:

@@ -43,6 +43,7 @@ from pgconsole.db.history import Entry, History, HistoryError, default_history_p
 from pgconsole.db.pool import Database
 from pgconsole.db.sqltext import Statement, may_write, split_statements, statement_at
 from pgconsole.failed_workers import ReportsFailedWorkers
+from pgconsole.messages import PlaceRequested
 from pgconsole.paths import STYLES
 from pgconsole.screens.editing import ROLLBACK_BEFORE_SECONDS, WARN_BEFORE_SECONDS, clock
 from pgconsole.text import visible
@@ -127,7 +128,7 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
         Binding("ctrl+c", "cancel", "Cancel", priority=True),
         Binding("f9,ctrl+r", "history", "History", priority=True),
         Binding("e", "export", "Export"),
-        Binding("escape", "to_editor", "Editor", show=False),
+        Binding("escape", "to_editor", "Editor / back", show=False),
         Binding("f4", "close", "Browser"),
     ]
     KEY_BAR_ORDER: ClassVar[tuple[str, ...]] = (
@@ -633,12 +634,15 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
             self.say("Cancelling…")
 
     def action_to_editor(self) -> None:
-        """Back to the editor."""
-        self.editor.focus()
+        """Esc: back to the editor; from the editor, one step back to the place before."""
+        if self.editor.has_focus:
+            self.post_message(PlaceRequested("back"))
+        else:
+            self.editor.focus()
 
     def action_close(self) -> None:
-        """Back to the browser (the console keeps its text, results and session)."""
-        self.app.pop_screen()
+        """F4 again: the browser (the console keeps its text, results and session)."""
+        self.post_message(PlaceRequested("browser"))
 
     def action_history(self) -> None:
         """Search the statements run before; Enter puts one in the editor."""

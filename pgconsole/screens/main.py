@@ -35,6 +35,7 @@ from pgconsole.db.opening import PAGE_SIZE, Opening, browse_spec, find_relation
 from pgconsole.db.params import PoolSettings
 from pgconsole.db.pool import Database, PoolStats, ServerInfo
 from pgconsole.failed_workers import ReportsFailedWorkers
+from pgconsole.messages import PlaceRequested
 from pgconsole.paths import STYLES
 from pgconsole.screens.editing import EditController
 from pgconsole.screens.filter import FilterScreen
@@ -108,6 +109,7 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
         Binding("L", "sql_log", "SQL log"),
         Binding("A", "reapply", "Apply again", show=False),
         Binding("W", "who", "Sessions on this table"),
+        Binding("tab,shift+tab", "switch_pane", "Tree / grid", show=False),
     ]
     KEY_BAR_ORDER: ClassVar[tuple[str, ...]] = (
         "edit_cell", "where", "sort", "activity", "console", "commit", "rollback", "export",
@@ -742,8 +744,15 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
         if await self.editor.settle():
             await self.app.action_quit()
 
+    def action_switch_pane(self) -> None:
+        """Tab: from the tree to the grid and back (the find box is `/`, not a Tab stop)."""
+        if self.grid.has_focus or self.query_one(ContentSwitcher).current != "grid":
+            self.query_one(SchemaTree).focus()
+        else:
+            self.grid.focus()
+
     def action_who(self) -> None:
         """The activity screen, showing only sessions that mention or wait on this relation."""
         if self._require_relation():
             assert self.detail is not None
-            self.app.action_activity(self.detail.name)  # type: ignore[attr-defined]
+            self.post_message(PlaceRequested("activity", relation=self.detail.name))

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from pgconsole.db.params import Timeouts
+import pytest
+from rich.cells import cell_len
+
+from pgconsole.db.params import PoolSettings, Timeouts
 from pgconsole.db.pool import ServerInfo, TlsInfo, TlsState
-from pgconsole.widgets.overview import timeout_lines
+from pgconsole.widgets.overview import overview_text, timeout_lines
 
 INFO = ServerInfo(
     target="dba@db1.example.com:5432/shop",
@@ -44,3 +47,17 @@ def test_a_server_without_idle_session_timeout_says_so() -> None:
 def test_the_lines_fit_the_panel_at_80_columns() -> None:
     # The panel holds 44 columns at 80 (the tree beside it), 10 of them the label.
     assert max(len(line) for line in timeout_lines(INFO)) <= 34
+
+
+@pytest.mark.parametrize("width", [44, 64])
+def test_the_panel_wraps_with_a_hanging_indent_and_keeps_values_with_units(width: int) -> None:
+    # 44 columns is the panel's text at 80 columns, 64 about the width at 100.
+    info = replace(INFO, server_version="15.18 (Debian 15.18-0+deb12u1)")
+    lines = overview_text(info, PoolSettings(), width).plain.split("\n")
+    assert all(cell_len(line) <= width for line in lines)
+    labels = {"Server", "Session", "Role", "TLS", "Mode", "Timeouts", "Pool"}
+    for line in lines:  # every line starts with a label or under the values, never at column 0
+        assert line[:10].strip() in labels or line.startswith(" " * 10), line
+    pool = [line for line in lines if "max 4" in line or "close idle" in line]
+    assert pool[-1].endswith("close idle after 300 s")
+    assert pool[0].startswith("Pool      min 1 max 4 · query limit 60 s")

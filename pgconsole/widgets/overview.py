@@ -41,46 +41,93 @@ def timeout_lines(info: ServerInfo) -> list[str]:
     return lines
 
 
+LABEL_WIDTH = 10
+"""The label column; a value's continuation lines start under its first line."""
+
+
+def _pieces(text: str, style: str = "") -> list[Text]:
+    return [Text(word, style=style) for word in text.split()]
+
+
+def _rows(info: ServerInfo, pool: PoolSettings) -> list[tuple[str, list[Text]]]:
+    """Each row's label and its value as pieces never split across lines (a number keeps its
+    unit), joined by a space."""
+    version, _, rest = visible(info.server_version).partition(" ")
+    return [
+        ("Server", [Text(f"PostgreSQL {version}"), *_pieces(rest)]),
+        ("Session", [Text(visible(info.target))]),
+        (
+            "Role",
+            [Text(visible(info.current_user))]
+            + ([Text("(superuser)", style="bold")] if info.is_superuser else []),
+        ),
+        (
+            "TLS",
+            [
+                Text(info.tls.state.value, style=_TLS_STYLES[info.tls.state]),
+                *_pieces(visible(info.tls.negotiated)),
+            ],
+        ),
+        ("", [Text(part) for part in info.tls.checks.replace(", ", ",\0").split("\0")]),
+        ("Mode", [Text("READ ONLY", style="bold") if info.read_only else Text("read-write")]),
+        *(
+            ("Timeouts" if i == 0 else "", [Text(visible(line))])
+            for i, line in enumerate(timeout_lines(info))
+        ),
+        (
+            "Pool",
+            [
+                Text(f"min {pool.min_size} max {pool.max_size} ·"),
+                Text(f"query limit {pool.command_timeout:g} s ·"),
+                Text(f"close idle after {pool.max_inactive_connection_lifetime:g} s"),
+            ],
+        ),
+    ]
+
+
+def overview_text(info: ServerInfo, pool: PoolSettings, width: int) -> Text:
+    """The panel's text in `width` cells: labels in a column, each value wrapped between its
+    pieces with continuation lines indented under the value (a hanging indent)."""
+    room = max(width - LABEL_WIDTH, 8)
+    text = Text()
+    for label, pieces in _rows(info, pool):
+        text.append(f"{label:<{LABEL_WIDTH}}", style="dim")
+        used = 0
+        for piece in pieces:
+            for part in _folded(piece, room):
+                if used and used + 1 + part.cell_len > room:
+                    text.append("\n" + " " * LABEL_WIDTH)
+                    used = 0
+                elif used:
+                    text.append(" ")
+                    used += 1
+                text.append_text(part)
+                used += part.cell_len
+        text.append("\n")
+    text.rstrip()
+    return text
+
+
+def _folded(piece: Text, room: int) -> list[Text]:
+    """A piece wider than the value column in slices that fit it (a long host name)."""
+    if piece.cell_len <= room:
+        return [piece]
+    return list(piece.divide(range(room, len(piece), room)))
+
+
 class SessionOverview(Static):
     """A short panel of facts about the connected server and this session."""
 
     def show(self, info: ServerInfo, pool: PoolSettings) -> None:
         """Fill the panel for a freshly opened pool."""
-        rows: list[tuple[str, Text]] = [
-            ("Server", Text(f"PostgreSQL {visible(info.server_version)}")),
-            ("Session", Text(visible(info.target))),
-            (
-                "Role",
-                Text(visible(info.current_user))
-                + Text(" (superuser)" if info.is_superuser else "", style="bold"),
-            ),
-            (
-                "TLS",
-                Text(info.tls.state.value, style=_TLS_STYLES[info.tls.state])
-                + Text(f"  {visible(info.tls.negotiated)}"),
-            ),
-            ("", Text(info.tls.checks)),
-            (
-                "Mode",
-                Text("READ ONLY", style="bold") if info.read_only else Text("read-write"),
-            ),
-            *(
-                ("Timeouts" if i == 0 else "", Text(visible(line)))
-                for i, line in enumerate(timeout_lines(info))
-            ),
-            (
-                "Pool",
-                Text(
-                    f"min {pool.min_size} max {pool.max_size} · "
-                    f"query limit {pool.command_timeout:g} s · "
-                    f"close idle after {pool.max_inactive_connection_lifetime:g} s"
-                ),
-            ),
-        ]
-        text = Text()
-        for label, value in rows:
-            text.append(f"{label:<10}", style="dim")
-            text.append_text(value)
-            text.append("\n")
-        text.rstrip()
-        self.update(text)
+        self._facts = (info, pool)
+        self._draw()
+
+    def on_resize(self) -> None:
+        if getattr(self, "_facts", None) is not None:
+            self._draw()
+
+    def _draw(self) -> None:
+        info, pool = self._facts
+        # Before the first layout the width is unknown: draw wide, the resize draws again.
+        self.update(overview_text(info, pool, self.size.width or 200))

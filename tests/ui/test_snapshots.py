@@ -94,6 +94,12 @@ def test_connected_shell(snap_compare: SnapCompare) -> None:
     assert snap_compare(app, terminal_size=(80, 24), run_before=until_connected)
 
 
+def test_connected_shell_at_100_columns(snap_compare: SnapCompare) -> None:
+    # The session overview's values wrap under themselves, never at column 0 or mid-unit.
+    app = ConnectedHarness(PARAMS, Settings(read_only=True))
+    assert snap_compare(app, terminal_size=(100, 30), run_before=until_connected)
+
+
 def test_help_screen(snap_compare: SnapCompare) -> None:
     app = ConnectedHarness(PARAMS, Settings(read_only=True))
 

@@ -444,9 +444,16 @@ class EditController:
             self.screen.say("No open transaction.")
             return True
         assert self.tx is not None
-        if ask and not await self.screen.app.push_screen_wait(
+        spec = self.tx.spec
+        question = (
             ConfirmScreen("Roll back?", self.summary() + " will be undone.")
-        ):
+            if self.tx.changes
+            else ConfirmScreen(
+                "End the transaction?",
+                f"Nothing to roll back: no change was made in {spec.schema}.{spec.name}.",
+            )
+        )
+        if ask and not await self.screen.app.push_screen_wait(question):
             return False
         tx = self.tx
         if keep:  # kept before the first await: the transaction is never seen closed without them

@@ -342,7 +342,7 @@ class DataGrid(ScrollView, can_focus=True):
     def _header_width(self, column: Column) -> int:
         marker = 2 if column.name in self.key else 0
         label = cell_len(visible(column.name)) + marker
-        return max(MIN_WIDTH, min(max(label, cell_len(column.type)), MAX_WIDTH))
+        return max(MIN_WIDTH, min(max(label, cell_len(display_type(column.type))), MAX_WIDTH))
 
     def _line_width(self) -> int:
         return sum(w + 1 for w in self.widths)

@@ -24,11 +24,13 @@ Plain `'...'` strings are read with `standard_conforming_strings = on`, the serv
 (`SET LOCAL standard_conforming_strings = on`), or pass the session's value to `check_filter`.
 
 Server errors come back with a position in the whole statement; `filter_position` maps it into
-the filter and `caret_line` draws a `^` under that character.
+the filter, `caret_excerpt` shows the filter's line holding it with a `^` under that character,
+and `without_alias` takes pgconsole's alias for the relation out of the server's words.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,11 +43,13 @@ __all__ = [
     "FilterError",
     "Token",
     "TokenKind",
+    "caret_excerpt",
     "caret_line",
     "check_filter",
     "error_position",
     "filter_position",
     "tokenize",
+    "without_alias",
 ]
 
 PG_WHITESPACE = " \t\n\r\f\v"
@@ -494,3 +498,36 @@ def caret_line(filter_text: str, position: int) -> str:
         "\t" if char == "\t" else " " * _cell_width(char) for char in filter_text[line_start:index]
     )
     return padding + "^"
+
+
+def caret_excerpt(filter_text: str, position: int) -> str:
+    """The line of the filter holding `position`, and a caret line under that character.
+
+    Args:
+        filter_text: The filter as it was sent.
+        position: 1-based character position; `len(filter_text) + 1` marks its end.
+
+    Returns:
+        Two lines: the filter's line (the whole filter when it has one line) and its caret.
+
+    Raises:
+        ValueError: The position lies outside the filter.
+    """
+    caret = caret_line(filter_text, position)
+    index = position - 1
+    limit = index - 1 if index > 0 and filter_text[index - 1 : index + 1] == "\r\n" else index
+    start = max(filter_text.rfind(newline, 0, limit) for newline in _NEWLINES) + 1
+    ends = [found for newline in _NEWLINES if (found := filter_text.find(newline, limit)) != -1]
+    return filter_text[start : min(ends, default=len(filter_text))] + "\n" + caret
+
+
+def without_alias(text: str, alias: str) -> str:
+    """A server message with `alias.` taken off the column names it qualifies.
+
+    pgconsole reads the relation as `... AS alias`, so the server's words name columns as the
+    statement did (`Perhaps you meant to reference the column "alias.name".`); the user typed
+    `name`, and should read it back.
+    """
+    quoted = '"' + alias.replace('"', '""') + '"'
+    text = text.replace(quoted + ".", "")
+    return re.sub(r"(?<![\w$])" + re.escape(alias) + r"\.", "", text)

@@ -18,11 +18,13 @@ from pgconsole.db.filtering import (
     FilterError,
     Token,
     TokenKind,
+    caret_excerpt,
     caret_line,
     check_filter,
     error_position,
     filter_position,
     tokenize,
+    without_alias,
 )
 from tests.conftest import admin_connect
 
@@ -505,3 +507,34 @@ async def test_an_error_outside_the_filter_maps_to_none(table: asyncpg.Connectio
 
 async def test_the_server_reads_strings_as_the_check_assumes(table: asyncpg.Connection) -> None:
     assert await table.fetchval("SHOW standard_conforming_strings") == "on"
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        (
+            'Perhaps you meant to reference the column "_pgconsole_r.name".',
+            'Perhaps you meant to reference the column "name".',
+        ),
+        ("column _pgconsole_r.nam does not exist", "column nam does not exist"),
+        ('"_pgconsole_r"."Name" is odd', '"Name" is odd'),
+        ("x_pgconsole_r.y stays", "x_pgconsole_r.y stays"),
+    ],
+)
+def test_without_alias_speaks_the_users_names(message: str, expected: str) -> None:
+    assert without_alias(message, "_pgconsole_r") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "position", "expected"),
+    [
+        ("id > 0 AND nam = 1", 12, "id > 0 AND nam = 1\n           ^"),
+        ("id > 0\nAND nam = 1", 12, "AND nam = 1\n    ^"),
+        ("id > 0\r\nAND nam = 1", 7, "id > 0\n      ^"),
+        ("id >", 5, "id >\n    ^"),
+    ],
+)
+def test_caret_excerpt_shows_the_line_holding_the_position(
+    text: str, position: int, expected: str
+) -> None:
+    assert caret_excerpt(text, position) == expected

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Coroutine
@@ -20,7 +21,7 @@ from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Input, Static
 from textual.worker import Worker
 
-from pgconsole.db.browse import BrowseSpec, Column, Page, Pager, Row, Sort, count_rows
+from pgconsole.db.browse import ALIAS, BrowseSpec, Column, Page, Pager, Row, Sort, count_rows
 from pgconsole.db.catalog import (
     Catalog,
     RelationDetail,
@@ -30,7 +31,7 @@ from pgconsole.db.catalog import (
 )
 from pgconsole.db.errors import DB_ERRORS
 from pgconsole.db.failures import describe_error
-from pgconsole.db.filtering import caret_line, filter_position
+from pgconsole.db.filtering import caret_excerpt, error_position, filter_position, without_alias
 from pgconsole.db.opening import PAGE_SIZE, Opening, browse_spec, find_relation
 from pgconsole.db.params import PoolSettings
 from pgconsole.db.pool import Database, PoolStats, ServerInfo
@@ -38,7 +39,7 @@ from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.messages import PlaceRequested
 from pgconsole.paths import STYLES
 from pgconsole.screens.editing import EditController
-from pgconsole.screens.filter import FilterScreen
+from pgconsole.screens.filter import FilterScreen, cut_to, filter_summary
 from pgconsole.screens.relation import RelationScreen
 from pgconsole.screens.value import ValueScreen
 from pgconsole.text import visible
@@ -136,6 +137,14 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
         another action or presses Esc; motion and routine status leave it."""
         self._note = ""
         self._position = ""
+        self._shown: BrowseSpec | None = None
+        """The spec the grid's rows were read with: what a cancelled or failed change keeps."""
+        self._failed_filter: tuple[str, str] | None = None
+        """A filter the server refused, and why: `w` offers it again to be fixed."""
+        self._progress: dict[str, tuple[str, str, float]] = {}
+        """Slow work by worker group: what it does, how Esc stops it, when it started."""
+        self._progress_note = ""
+        self._progress_timer: Timer | None = None
         self.editor = EditController(self)
 
     def compose(self) -> ComposeResult:
@@ -277,9 +286,56 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
             self.dismiss_message()
 
     def on_resize(self) -> None:
-        # The position is right-aligned for the width it was drawn at: draw it again once the
-        # message line has its new width.
+        # The position is right-aligned for the width it was drawn at, and the title's filter
+        # cut to it: draw them again once the widgets have their new width.
         self.call_after_refresh(self._show_message)
+        if self.spec is not None and self.detail is not None:
+            self.call_after_refresh(self._show_relation_title)
+
+    # -- progress of slow work ---------------------------------------------------------------
+
+    PROGRESS_AFTER = 0.25
+    """Seconds of work before it is said: a fast reload never makes the message line blink."""
+
+    def _start_progress(self, group: str, doing: str, stop: str, *, at_once: bool = False) -> float:
+        """Say `doing… 2.1 s (stop)` while the `group` worker runs, the time ticking.
+
+        Returns:
+            The start, which `_end_progress` takes: a worker replaced by a newer one of its
+            group ends only its own progress.
+        """
+        started = time.monotonic() - (self.PROGRESS_AFTER if at_once else 0.0)
+        self._progress[group] = (doing, stop, started)
+        self._tick_progress()
+        if self._progress_timer is None:
+            self._progress_timer = self.set_interval(0.1, self._tick_progress)
+        return started
+
+    def _end_progress(self, group: str, started: float) -> float | None:
+        """The `group` work begun at `started` is over: its line goes. How long it ran, or None
+        when newer work of the group has taken its place."""
+        if group not in self._progress or self._progress[group][2] != started:
+            return None
+        del self._progress[group]
+        if not self._progress and self._progress_timer is not None:
+            self._progress_timer.stop()
+            self._progress_timer = None
+        if self._progress_note and self._note == self._progress_note:
+            self._note = self._progress_note = ""
+            self._show_message()
+        self._tick_progress()
+        return time.monotonic() - started
+
+    def _tick_progress(self) -> None:
+        now = time.monotonic()
+        text = " · ".join(
+            f"{doing}… {now - started:.1f} s ({stop})"
+            for doing, stop, started in self._progress.values()
+            if now - started >= self.PROGRESS_AFTER
+        )
+        if text and (not self._note or self._note == self._progress_note):
+            self._progress_note = text
+            self.say(text)
 
     @on(DataGrid.CursorMoved, "#grid")
     def cursor_moved(self) -> None:
@@ -351,7 +407,6 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
     def action_count(self) -> None:
         """Count the rows exactly, in the background (Esc stops it)."""
         if self._require_relation():
-            self.say("counting… (Esc stops)")
             self.count()
 
     @work(exclusive=True, group="count", exit_on_error=False)
@@ -359,22 +414,30 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
         """count(*) with the current filters, READ ONLY, under the statement timeout."""
         if self.database is None or self.spec is None:
             return
+        started = self._start_progress("count", "counting", "Esc stops", at_once=True)
         try:
             total = await count_rows(self.database, self.spec)
+        except asyncio.CancelledError:
+            took = self._end_progress("count", started)
+            if took is not None:  # stopped, not replaced by a newer count
+                self.say(f"count stopped after {took:.1f} s")
+            raise
         except DB_ERRORS as error:
-            self.say("Count failed: " + describe_error(error), error=True)
+            self._end_progress("count", started)
+            self.say("Count failed: " + without_alias(describe_error(error), ALIAS), error=True)
             return
+        self._end_progress("count", started)
         self.say(
             f"exactly {total:,} rows"
             + (" (filtered)" if self.spec.filter or self.spec.equals else "")
         )
 
     def action_stop_count(self) -> None:
-        """Cancel a running count: the server stops the query."""
-        for worker in self.workers:
-            if worker.group == "count" and worker.is_running:
+        """Esc: cancel a running count, or a reload after a change of sort or filter (the
+        server stops the query; the workers say what was kept)."""
+        for worker in list(self.workers):
+            if worker.group in ("count", "open") and worker.is_running:
                 worker.cancel()
-                self.say("count stopped")
 
     def action_overview(self) -> None:
         """Show the session overview; again, back to the grid of the open relation."""
@@ -443,6 +506,7 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
 
     def _set_relation(self, detail: RelationDetail, spec: BrowseSpec) -> None:
         self.detail = detail
+        self._failed_filter = None
         self.editor.relation_changed()
         self.spec = spec
         self.grid.set_columns(spec.columns, detail.key or ())
@@ -483,36 +547,89 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
         server's, the stricter), None when there is none."""
         return None if self.database is None else self.database.info.idle_in_transaction_seconds
 
-    async def _reload(self) -> None:
-        """(Re)start paging from the first page with the current spec."""
+    async def _reload(self, doing: str = "reading") -> None:
+        """(Re)start paging from the first page with the current spec.
+
+        Args:
+            doing: What the reload is for, said while it is slow: `reading`, or `sorting` and
+                `filtering`, whose change is undone when it fails or Esc cancels it (the rows
+                shown stay, and the spec they were read with).
+        """
         assert self.database is not None and self.spec is not None
-        if self.editor.tx is not None and self.editor.tx.spec.name == self.spec.name:
-            self.editor.tx.spec = self.spec  # same relation, new order or filter
+        spec = self.spec
+        self._set_tracked_spec(spec)  # same relation, new order or filter
         await self._close_pager()
-        self.pager = Pager(self.database, self.spec, PAGE_SIZE, self.idle_seconds)
+        pager = self.pager = Pager(self.database, spec, PAGE_SIZE, self.idle_seconds)
         self._show_relation_title()
+        started = self._start_progress("open", doing, "Esc cancels")
         try:
-            page = await self.pager.first()
+            page = await pager.first()
+        except asyncio.CancelledError:
+            took = self._end_progress("open", started)
+            if took is not None and self.spec is spec:  # Esc, not a newer change
+                kept = doing != "reading" and self._back_to_shown()
+                what = "the rows shown are as before" if kept else "Home reads again"
+                self.say(f"{doing} cancelled after {took:.1f} s: {what}")
+            if self.pager is not pager:
+                await pager.close()  # a cursor it opened; the server query is cancelled
+            raise
         except DB_ERRORS as error:
+            explained = self._explain(error, pager.last_sql)
+            if doing != "reading" and self.spec is spec and self._back_to_shown():
+                await pager.close()
+                change = "sort" if doing == "sorting" else "filter"
+                again = ""
+                if spec.filter and spec.filter != self.spec.filter:
+                    self._failed_filter = (spec.filter, explained)
+                    again = " (w to fix it)"
+                self.say(
+                    f"Not applied: {explained}\nThe {change} was not applied: the rows shown"
+                    f" are as before{again}.",
+                    error=True,
+                )
+                return
             if self.grid.columns == tuple(self.spec.columns) and self.grid.rows:
                 # The same relation read again (after a rollback or a lost connection): its
                 # rows stay in sight, marked as read before, and Home tries again.
                 self.grid.stale = True
                 self.say(
-                    self._explain(error) + "\nThe rows shown were read before: Home reads again.",
+                    explained + "\nThe rows shown were read before: Home reads again.",
                     error=True,
                 )
                 return
             self.grid.set_columns(self.spec.columns, self.spec.key or ())
             self._show_position()
-            self.say(self._explain(error), error=True)
+            self.say(explained, error=True)
             return
         finally:
+            self._end_progress("open", started)
             self._arm_idle_close()
         self._show_first(page)
 
+    def _set_tracked_spec(self, spec: BrowseSpec) -> None:
+        """The edit transaction follows the grid's order and filter on the same relation."""
+        if self.editor.tx is not None and self.editor.tx.spec.name == spec.name:
+            self.editor.tx.spec = spec
+
+    def _back_to_shown(self) -> bool:
+        """Put back the spec the grid's rows were read with, if they are of the same relation
+        (a change of sort or filter that failed or was cancelled); False when there is none."""
+        shown, spec = self._shown, self.spec
+        if shown is None or spec is None or self.database is None or not self.grid.rows:
+            return False
+        if (shown.schema, shown.name) != (spec.schema, spec.name):
+            return False
+        if self.grid.columns != tuple(shown.columns):
+            return False
+        self.spec = shown
+        self._set_tracked_spec(shown)
+        self.pager = Pager(self.database, shown, PAGE_SIZE, self.idle_seconds)
+        self._show_relation_title()
+        return True
+
     def _show_first(self, page: Page) -> None:
         """The first page, the cursor kept on its row and column if this is a reload."""
+        self._shown = self.spec
         self.grid.reload_page(page)
         self._show_position()
 
@@ -523,14 +640,20 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
             (visible(f"{self.spec.schema}.{self.spec.name}"), "bold"),
             f" {human_rows(relation.estimated_rows if relation else None)} rows",
         )
-        if self.spec.filter or self.spec.equals:
-            title.append(" filtered", style="bold magenta")
+        tail = Text()
         if self.spec.sort:
             arrow = "↓" if self.spec.sort.descending else "↑"
-            title.append(f" {arrow}{visible(self.spec.sort.column)}", style="cyan")
+            tail.append(f" {arrow}{visible(self.spec.sort.column)}", style="cyan")
         if not self.spec.key:
-            title.append(" no key: cursor", style="yellow")
-        self._title(title)
+            tail.append(" no key: cursor", style="yellow")
+        summary = visible(filter_summary(self.spec.filter, self.spec.equals))
+        if summary:
+            # The expression gets what the rest leaves of the width (padding: 2 cells).
+            width = self.query_one("#relation-title", Static).size.width or self.size.width
+            room = width - 2 - title.cell_len - tail.cell_len - len(" where ")
+            title.append(" where ", style="bold magenta")
+            title.append(cut_to(summary, max(room, 8)), style="magenta")
+        self._title(title + tail)
 
     def _relation_info(self) -> RelationInfo | None:
         if self.catalog is None or self.detail is None:
@@ -547,15 +670,22 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
         more = "more below" if grid.more_after else "end"
         return " · ".join(p for p in (where, f"{len(grid.rows)} rows in memory", mode, more) if p)
 
-    def _explain(self, error: BaseException) -> str:
-        text = describe_error(error)
-        position = getattr(error, "position", None)
-        if self.spec is not None and self.spec.filter and position and self.pager is not None:
-            prefix = self.pager.last_sql.find("(" + self.spec.filter + ")") + 1
-            at = filter_position(int(position), prefix, self.spec.filter)
-            if at is not None:
-                text += f"\n{self.spec.filter}\n{caret_line(self.spec.filter, at)}"
-        return text
+    def _explain(self, error: BaseException, sql: str) -> str:
+        """The server's error in the user's names; for an error inside the filter, the
+        filter's line with a caret under the position, right below the first line (the
+        message line shows four), and the SQLSTATE last."""
+        lines = without_alias(describe_error(error), ALIAS).split("\n")
+        position = error_position(error)
+        spec_filter = self.spec.filter if self.spec is not None else ""
+        start = sql.find("(" + spec_filter + ")") if spec_filter else -1
+        at = None
+        if position is not None and start >= 0:
+            at = filter_position(position, start + 1, spec_filter)
+        if at is None:
+            return "\n".join(lines)
+        sqlstate = [line for line in lines[1:] if line.startswith("SQLSTATE ")]
+        rest = [line for line in lines[1:] if not line.startswith("SQLSTATE ")]
+        return "\n".join([lines[0], caret_excerpt(spec_filter, at), *rest, *sqlstate])
 
     # -- paging ------------------------------------------------------------------------------
 
@@ -632,7 +762,7 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
         else:
             sort = None
         self.spec = replace(self.spec, sort=sort)
-        self.restart()
+        self.restart("sorting")
 
     def action_where(self) -> None:
         """Filter with a WHERE expression (checked, then run READ ONLY)."""
@@ -644,10 +774,14 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
             if text is None or self.spec is None:
                 return
             self.spec = replace(self.spec, filter=text)
-            self.restart()
+            self.restart("filtering")
 
         relation = f"{self.spec.schema}.{self.spec.name}"
-        self.app.push_screen(FilterScreen(relation, self.spec.filter), apply)
+        # A filter the server refused comes back to be fixed, with why.
+        current, error = self._failed_filter or (self.spec.filter, "")
+        self._failed_filter = None
+        prompt = FilterScreen(relation, current, error, columns=self.spec.columns)
+        self.app.push_screen(prompt, apply)
 
     def action_quick_filter(self) -> None:
         """Keep only rows whose column equals the value under the cursor (a parameter)."""
@@ -663,18 +797,18 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
             return
         equals = (*self.spec.equals, (column.name, row.cells[index]))
         self.spec = replace(self.spec, equals=equals)
-        self.restart()
+        self.restart("filtering")
 
     def action_clear_filters(self) -> None:
         """Drop the WHERE expression and the quick filters."""
         if self.spec is not None and (self.spec.filter or self.spec.equals):
             self.spec = replace(self.spec, filter="", equals=())
-            self.restart()
+            self.restart("filtering")
 
     @work(exclusive=True, group="open", exit_on_error=False)
-    async def restart(self) -> None:
-        """Reload from the first page after a change of sort or filter."""
-        await self._reload()
+    async def restart(self, doing: str = "reading") -> None:
+        """Reload from the first page after a change of sort or filter (Esc cancels it)."""
+        await self._reload(doing)
 
     # -- values ------------------------------------------------------------------------------
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 from typing import Any
 
@@ -375,3 +376,165 @@ async def test_export_from_the_grid(cluster: ThrowawayCluster, filled: str, tmp_
     assert rows[0] == ["id", "n", "w", "v"]
     assert len(rows) == ROWS + 1
     assert rows[1] == ["1", str(7919 % 1000), "31", "row 1"]
+
+
+async def lock_waiters(cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection) -> int:
+    """Backends of `database` waiting on a lock (pgconsole's queries behind the test's lock)."""
+    waiting: int = await conn.fetchval(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
+        database,
+    )
+    return waiting
+
+
+PROGRESS = re.compile(r"(\w+)… \d+\.\d s \(Esc (?:cancels|stops)\)")
+
+
+def progress(app: PgConsoleApp, doing: str) -> bool:
+    """The message line says `doing… 1.2 s (Esc …)`, the elapsed time ticking."""
+    return any(m.group(1) == doing for m in PROGRESS.finditer(shown(app, "#message")))
+
+
+@pytest.mark.parametrize(
+    ("keys", "doing"),
+    [(("w", *"n > 500", "enter"), "filtering"), (("l", "l", "s"), "sorting")],
+)
+async def test_a_slow_reload_shows_progress_and_esc_cancels_it_on_the_server(
+    cluster: ThrowawayCluster, filled: str, keys: tuple[str, ...], doing: str
+) -> None:
+    app = app_for(cluster, filled, "public.t", lock_timeout="60s")
+    locker = await admin_connect(cluster, filled)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            grid = await first_page(pilot, app)
+            first = [r.cells for r in grid.rows]
+            async with locker.transaction():
+                await locker.execute("LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
+                await pilot.press(*keys)
+                await wait_until(pilot, lambda: progress(app, doing), f"{doing}… n s")
+                await poll_until(
+                    lambda: _is_positive(lock_waiters(cluster, filled, locker)), "the wait"
+                )
+                await pilot.press("escape")
+                await wait_until(
+                    pilot, lambda: f"{doing} cancelled" in shown(app, "#message"), "cancelled"
+                )
+                await poll_until(
+                    lambda: _is_zero(lock_waiters(cluster, filled, locker)), "no query left"
+                )
+            assert "the rows shown are as before" in shown(app, "#message")
+            assert [r.cells for r in grid.rows] == first
+            assert not {"↑", "↓"} & set(shown(app, "#relation-title"))
+            assert "where" not in shown(app, "#relation-title")
+            await pilot.press("pagedown")  # the old order and filter page on
+            await settle(pilot, app)
+            expected = await psql_rows(cluster, filled, f"{SELECT} ORDER BY t.id")
+            assert grid.current_row is not None and grid.current_row.cells != first[0]
+            assert window_matches(grid, expected)
+    finally:
+        await locker.close()
+
+
+async def _is_positive(count: Awaitable[int]) -> bool:
+    return await count > 0
+
+
+async def _is_zero(count: Awaitable[int]) -> bool:
+    return await count == 0
+
+
+async def test_a_slow_count_shows_the_time_and_esc_stops_it(
+    cluster: ThrowawayCluster, filled: str
+) -> None:
+    app = app_for(cluster, filled, "public.t", lock_timeout="60s")
+    locker = await admin_connect(cluster, filled)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await first_page(pilot, app)
+            async with locker.transaction():
+                await locker.execute("LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
+                await pilot.press("c")
+                await wait_until(pilot, lambda: progress(app, "counting"), "counting… n s")
+                await poll_until(
+                    lambda: _is_positive(lock_waiters(cluster, filled, locker)), "the wait"
+                )
+                await pilot.press("escape")
+                await wait_until(
+                    pilot, lambda: "count stopped after" in shown(app, "#message"), "stopped"
+                )
+                await poll_until(
+                    lambda: _is_zero(lock_waiters(cluster, filled, locker)), "no query left"
+                )
+    finally:
+        await locker.close()
+
+
+@pytest.mark.parametrize(
+    ("typed", "message", "caret"),
+    [
+        ("id > 0 AND vv = 'x'", 'column "vv" does not exist', " " * 11 + "^"),
+        (
+            "id > 0 AND n > point '(1,2)'",
+            "operator does not exist: integer > point",
+            " " * 13 + "^",
+        ),
+    ],
+)
+async def test_a_failed_filter_keeps_the_rows_and_speaks_the_users_names(
+    cluster: ThrowawayCluster, filled: str, typed: str, message: str, caret: str
+) -> None:
+    app = app_for(cluster, filled, "public.t")
+    async with app.run_test(size=(120, 30)) as pilot:
+        grid = await first_page(pilot, app)
+        first = [r.cells for r in grid.rows]
+        await pilot.press("w")
+        await wait_for_screen(pilot, app, FilterScreen, "the filter prompt")
+        await pilot.press(*typed, "enter")
+        await wait_until(pilot, lambda: message in shown(app, "#message"), "the server's error")
+        text = shown(app, "#message")
+        assert f"{typed}\n{caret}\n" in text
+        assert "_pgconsole_r" not in text
+        assert "The filter was not applied" in text
+        assert "where" not in shown(app, "#relation-title")
+        assert [r.cells for r in grid.rows] == first
+        assert not grid.stale
+        await pilot.press("w")  # the refused filter comes back, to be fixed
+        prompt = await wait_for_screen(pilot, app, FilterScreen, "the filter prompt")
+        assert prompt.query_one(Input).value == typed
+        assert message in shown(app, "#filter-error")
+
+
+async def test_the_hint_names_the_column_as_the_user_would(
+    cluster: ThrowawayCluster, filled: str
+) -> None:
+    app = app_for(cluster, filled, "public.t")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await first_page(pilot, app)
+        await pilot.press("w")
+        await wait_for_screen(pilot, app, FilterScreen, "the filter prompt")
+        await pilot.press(*"vv = 'x'", "enter")
+        await wait_until(pilot, lambda: "HINT" in shown(app, "#message"), "the hint")
+        assert 'the column "v"' in shown(app, "#message")
+
+
+async def test_the_title_shows_the_filter_cut_to_fit(
+    cluster: ThrowawayCluster, filled: str
+) -> None:
+    long = "n > 500 AND v <> '" + "x" * 150 + "'"
+    app = app_for(cluster, filled, "public.t")
+    async with app.run_test(size=SIZE) as pilot:
+        grid = await first_page(pilot, app)
+        await pilot.press("w")
+        prompt = await wait_for_screen(pilot, app, FilterScreen, "the filter prompt")
+        assert prompt.query_one(Input).placeholder == "id > 100 AND n > 100"
+        await pilot.press(*"n > 500", "enter")
+        await wait_until(pilot, lambda: "where n > 500" in shown(app, "#relation-title"), "title")
+        await settle(pilot, app)
+        await pilot.press("w")
+        await wait_for_screen(pilot, app, FilterScreen, "the filter prompt")
+        await pilot.press("ctrl+u", *long, "enter")
+        await wait_until(pilot, lambda: "…" in shown(app, "#relation-title"), "the cut title")
+        title = shown(app, "#relation-title")
+        assert "where n > 500 AND v <> 'xxx" in title
+        assert len(title) <= SIZE[0] - screen(app).query_one("#left").size.width - 2
+        assert grid.rows

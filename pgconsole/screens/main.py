@@ -35,6 +35,7 @@ from pgconsole.db.filtering import caret_excerpt, error_position, filter_positio
 from pgconsole.db.opening import PAGE_SIZE, Opening, browse_spec, find_relation
 from pgconsole.db.params import PoolSettings
 from pgconsole.db.pool import Database, PoolStats, ServerInfo
+from pgconsole.db.type_names import display_type
 from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.messages import PlaceRequested
 from pgconsole.paths import STYLES
@@ -828,7 +829,7 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
             except (*DB_ERRORS, LookupError) as error:
                 self.say(describe_error(error), error=True)
                 return
-        self.app.push_screen(ValueScreen(column.name, column.type, value))
+        self.app.push_screen(ValueScreen(column.name, display_type(column.type), value))
 
     async def on_unmount(self) -> None:
         await self._close_pager()

@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
+from textual.css.scalar import Scalar
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Input, Static
@@ -48,7 +49,13 @@ from pgconsole.widgets.grid import DataGrid
 from pgconsole.widgets.key_bar import KeyBar
 from pgconsole.widgets.ordered_keys import OrderedInput
 from pgconsole.widgets.overview import SessionOverview
-from pgconsole.widgets.schema_tree import SchemaTree, human_rows
+from pgconsole.widgets.schema_tree import (
+    NARROW_SCREEN,
+    PANE_CHROME,
+    SchemaTree,
+    human_rows,
+    pane_width,
+)
 from pgconsole.widgets.status_bar import StatusBar
 
 MOTION_ACTIONS = frozenset(
@@ -112,6 +119,9 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
         Binding("A", "reapply", "Apply again", show=False),
         Binding("W", "who", "Sessions on this table"),
         Binding("tab,shift+tab", "switch_pane", "Tree / grid", show=False),
+        Binding("[", "tree_width(-4)", "Narrower tree", show=False),
+        Binding("]", "tree_width(4)", "Wider tree", show=False),
+        Binding("\\", "toggle_tree", "Hide / show tree", show=False),
     ]
     KEY_BAR_ORDER: ClassVar[tuple[str, ...]] = (
         "edit_cell", "where", "sort", "activity", "console", "commit", "rollback", "export",
@@ -147,6 +157,12 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
         self._progress_note = ""
         self._progress_timer: Timer | None = None
         self.editor = EditController(self)
+        self._tree_offset = 0
+        """Cells the user added to the tree pane's width (`]`), or took away (`[`)."""
+        self._tree_hidden = False
+        """The user hid the tree beside the grid (`\\`), at 90 columns and more."""
+        self._overlay_open = False
+        """Below 90 columns: the tree lies over the grid while the user is in it."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
@@ -164,6 +180,7 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.tick_transaction)
+        self._layout_tree()
 
     async def tick_transaction(self) -> None:
         """The transaction's age and idle countdown (no I/O unless a rollback is due)."""
@@ -287,6 +304,10 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
             self.dismiss_message()
 
     def on_resize(self) -> None:
+        self._layout_tree()
+        self._redraw_for_width()
+
+    def _redraw_for_width(self) -> None:
         # The position is right-aligned for the width it was drawn at, and the title's filter
         # cut to it: draw them again once the widgets have their new width.
         self.call_after_refresh(self._show_message)
@@ -360,6 +381,7 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
             self.say("Could not load the schema tree: " + describe_error(error), error=True)
             return
         self.query_one(SchemaTree).show(self.catalog, self.query_one("#tree-filter", Input).value)
+        self._layout_tree()
         if self.spec is not None and self.detail is not None:
             self.query_one(SchemaTree).select_relation(self.detail.oid)
             self._show_relation_title()  # the estimate comes with the catalog
@@ -378,7 +400,60 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
 
     def action_filter_tree(self) -> None:
         """Type to narrow the tree."""
+        self._show_tree()
         self.query_one("#tree-filter", Input).focus()
+
+    def _narrow(self) -> bool:
+        """The tree lies over the grid (shown only while the user is in it): below 90 columns,
+        with a relation open. With none, the tree is all there is to use, at any width."""
+        return self.size.width < NARROW_SCREEN and self.spec is not None
+
+    def _layout_tree(self) -> None:
+        """Size the tree pane to its widest label, and show, hide or lay it over the grid."""
+        pane = self.query_one("#left")
+        narrow = self._narrow()
+        pane.set_class(narrow, "-overlay")
+        shown = self.spec is None or (self._overlay_open if narrow else not self._tree_hidden)
+        content = self.query_one(SchemaTree).natural_width() + PANE_CHROME
+        width = pane_width(content, self.size.width, self._tree_offset)
+        if shown != pane.display or pane.styles.width != Scalar.from_number(width):
+            self._redraw_for_width()  # the grid's side gets wider or narrower
+        pane.display = shown
+        pane.styles.width = width
+
+    def _show_tree(self) -> None:
+        """The user goes to the tree: a hidden one shows, over the grid when narrow."""
+        if self._narrow():
+            self._overlay_open = True
+        else:
+            self._tree_hidden = False
+        self._layout_tree()
+
+    def _leave_tree(self) -> None:
+        """Back to the grid: a tree over it goes."""
+        self._overlay_open = False
+        self._layout_tree()
+        if self.query_one(ContentSwitcher).current == "grid":
+            self.grid.focus()
+
+    def action_tree_width(self, step: int) -> None:
+        """Make the tree pane wider or narrower by `step` cells."""
+        screen = self.size.width
+        content = self.query_one(SchemaTree).natural_width() + PANE_CHROME
+        # What the limits swallow is not kept: the next key back always shows.
+        wanted = pane_width(content, screen, self._tree_offset + step)
+        self._tree_offset = wanted - pane_width(content, screen, 0)
+        self._show_tree()
+
+    def action_toggle_tree(self) -> None:
+        """Hide the tree, or show it and go to it."""
+        pane = self.query_one("#left")
+        if self.spec is not None and pane.display:
+            self._tree_hidden = not self._narrow()
+            self._leave_tree()
+        else:
+            self._show_tree()
+            self.query_one(SchemaTree).focus()
 
     def action_refresh_catalog(self) -> None:
         """Reload the schema tree."""
@@ -435,7 +510,9 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
 
     def action_stop_count(self) -> None:
         """Esc: cancel a running count, or a reload after a change of sort or filter (the
-        server stops the query; the workers say what was kept)."""
+        server stops the query; the workers say what was kept); a tree over the grid goes."""
+        if self._overlay_open and self._narrow():
+            self._leave_tree()
         for worker in list(self.workers):
             if worker.group in ("count", "open") and worker.is_running:
                 worker.cancel()
@@ -453,6 +530,8 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
 
     @on(SchemaTree.RelationChosen)
     def relation_chosen(self, event: SchemaTree.RelationChosen) -> None:
+        self._overlay_open = False
+        self._layout_tree()
         self.open_relation(event.relation.oid)
 
     @work(exclusive=True, group="open", exit_on_error=False)
@@ -512,6 +591,7 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
         self.spec = spec
         self.grid.set_columns(spec.columns, detail.key or ())
         self.query_one(ContentSwitcher).current = "grid"
+        self._layout_tree()
         self.grid.focus()
 
     def worker_failed(self, worker: Worker[object]) -> None:
@@ -880,11 +960,15 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
             await self.app.action_quit()
 
     def action_switch_pane(self) -> None:
-        """Tab: from the tree to the grid and back (the find box is `/`, not a Tab stop)."""
+        """Tab: from the tree to the grid and back (the find box is `/`, not a Tab stop).
+
+        Going to a hidden tree shows it; below 90 columns, leaving it hides it again.
+        """
         if self.grid.has_focus or self.query_one(ContentSwitcher).current != "grid":
+            self._show_tree()
             self.query_one(SchemaTree).focus()
         else:
-            self.grid.focus()
+            self._leave_tree()
 
     def action_who(self) -> None:
         """The activity screen, showing only sessions that mention or wait on this relation."""

@@ -22,6 +22,15 @@ KIND_MARKERS = {
 
 Item = SchemaInfo | RelationInfo
 
+NARROW_SCREEN = 90
+"""Below this many columns a relation's grid takes the whole width and the tree opens over it."""
+MIN_PANE_WIDTH = 16
+"""The tree pane is never narrower: the find box's `/ find table` still shows."""
+MIN_GRID_WIDTH = 20
+"""Widening the tree pane stops where the grid would get narrower than this."""
+PANE_CHROME = 2
+"""Cells of the pane beside the tree's lines: the scrollbar's gutter and the border."""
+
 
 def human_size(size: int | None) -> str:
     """`12 MB`, the way pg_size_pretty rounds, compact."""
@@ -33,6 +42,28 @@ def human_size(size: int | None) -> str:
             return f"{value:.0f} {unit}"
         value /= 1024
     return ""
+
+
+def pane_width(content: int, screen: int, offset: int) -> int:
+    """The tree pane's width on a `screen` columns wide.
+
+    Args:
+        content: Cells the pane's content needs (the widest line and `PANE_CHROME`).
+        screen: The screen's width.
+        offset: What the user added (`]`) or took away (`[`).
+
+    Returns:
+        The content up to a third of the screen (half below `NARROW_SCREEN`, where the tree
+        has the screen to itself or lies over the grid), plus the offset, kept between
+        `MIN_PANE_WIDTH` and the screen less `MIN_GRID_WIDTH` (before the offset too, so an
+        offset always shows).
+    """
+    cap = screen // 2 if screen < NARROW_SCREEN else screen // 3
+
+    def within_limits(width: int) -> int:
+        return max(MIN_PANE_WIDTH, min(width, screen - MIN_GRID_WIDTH))
+
+    return within_limits(within_limits(min(content, cap)) + offset)
 
 
 def human_rows(rows: int | None) -> str:
@@ -123,6 +154,17 @@ class SchemaTree(Tree[Item]):
                 self._add_relation(node, child, children, matches)
         else:
             parent.add_leaf(label, data=relation)
+
+    def natural_width(self) -> int:
+        """Cells the widest line needs (guides, toggle, label), collapsed nodes included: a
+        schema expanded later never has its labels cut."""
+        widest = 0
+        stack = [(node, 0) for node in self.root.children]
+        while stack:
+            node, depth = stack.pop()
+            widest = max(widest, depth * self.guide_depth + self.get_label_width(node))
+            stack.extend((child, depth + 1) for child in node.children)
+        return widest
 
     def on_tree_node_selected(self, event: Tree.NodeSelected[Item]) -> None:
         if isinstance(event.node.data, RelationInfo):

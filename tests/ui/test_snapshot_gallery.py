@@ -8,25 +8,39 @@ is a fixed number of seconds.
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any, cast
 
 import asyncpg
+import pytest
 from textual import work
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from pgconsole.config import Settings
-from pgconsole.db import stats
-from pgconsole.db.browse import Column, Page, Row
+from pgconsole.db import catalog, stats
+from pgconsole.db.browse import ALIAS, BrowseSpec, Column, Page, Row
 from pgconsole.db.console import ConsoleSession, Result
-from pgconsole.db.pool import Database
+from pgconsole.db.opening import Opening
+from pgconsole.db.passwords import PasswordChoice, PasswordSource
+from pgconsole.db.pool import Conn, Database
 from pgconsole.db.sqltext import Statement
+from pgconsole.screens import main
 from pgconsole.screens.activity import ActivityScreen
 from pgconsole.screens.console import ConsoleScreen
+from pgconsole.screens.filter import FilterScreen
 from pgconsole.widgets.sql_editor import SqlEditor
 from tests.helpers.ui import wait_until
-from tests.ui.test_snapshots import PARAMS, ConnectedHarness, SnapCompare, until_connected
+from tests.ui.test_snapshots import (
+    PARAMS,
+    ConnectedHarness,
+    FrozenDatabase,
+    SnapCompare,
+    until_connected,
+)
 
 REFRESHED = time.mktime((2026, 3, 2, 14, 3, 7, 0, 0, -1))
 """The activity screen's 'refreshed 14:03:07', in any time zone."""
@@ -286,3 +300,231 @@ def test_console_error(snap_compare: SnapCompare) -> None:
     sql = "select count(*) from shop.item;\nselect nme, price from shop.item;"
     app = ConnectedHarness(PARAMS, Settings(read_only=True))
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_in_console(sql, "f6"))
+
+
+# -- the browser ---------------------------------------------------------------------------
+
+PARTITIONED = catalog.RelationKind.PARTITIONED_TABLE
+SCHEMAS = (
+    catalog.SchemaInfo(2200, "public", "postgres", False, True),
+    catalog.SchemaInfo(16384, "shop", "dba", False, True),
+)
+
+
+def relation(
+    oid: int, name: str, rows: int | None, size: int | None, **kind: Any
+) -> catalog.RelationInfo:
+    return catalog.RelationInfo(
+        oid=oid,
+        schema="shop",
+        name=name,
+        kind=kind.get("kind", catalog.RelationKind.TABLE),
+        owner="dba",
+        estimated_rows=rows,
+        total_bytes=size,
+        parent_oid=kind.get("parent"),
+        can_select=True,
+    )
+
+
+CATALOG = catalog.Catalog(
+    SCHEMAS,
+    (
+        relation(16420, "cart", 1_840, 409_600),
+        relation(16400, "customer", 52_310, 9_076_736),
+        relation(16410, "item", 25, 65_536),
+        relation(16440, "item_stock", None, None, kind=catalog.RelationKind.VIEW),
+        relation(16430, "orders", 1_204_880, 402_653_184, kind=PARTITIONED),
+        relation(16431, "orders_2025", 811_002, 270_532_608, parent=16430),
+        relation(16432, "orders_2026", 393_878, 132_120_576, parent=16430),
+        relation(16450, "page_view", 18_400_000, 2_147_483_648),
+    ),
+)
+
+
+def column(attnum: int, name: str, type_: str, category: str, **more: Any) -> catalog.ColumnInfo:
+    return catalog.ColumnInfo(
+        attnum=attnum,
+        name=name,
+        type=type_,
+        type_oid=0,
+        category=category,
+        not_null=more.get("not_null", False),
+        base_type=more.get("base_type", type_),
+    )
+
+
+ITEM = catalog.RelationDetail(
+    oid=16410,
+    schema="shop",
+    name="item",
+    kind=catalog.RelationKind.TABLE,
+    comment=None,
+    columns=(
+        column(1, "id", "bigint", "N", not_null=True),
+        column(2, "name", "character varying(40)", "S", base_type="character varying"),
+        column(3, "category", "text", "S"),
+        column(4, "price", "numeric(10,2)", "N", base_type="numeric"),
+        column(5, "stock", "integer", "N"),
+        column(6, "added_at", "timestamp with time zone", "D"),
+    ),
+    indexes=(),
+    constraints=(),
+    foreign_keys=(),
+    referenced_by=(),
+    key=("id",),
+    key_source="primary key",
+    stats=None,
+)
+TEAS = (
+    ("Assam, second flush", "black"), ("Darjeeling", "black"), ("Genmaicha", "green"),
+    ("Lapsang souchong", "black"), ("Sencha", "green"), ("Gyokuro", "green"),
+    ("Tieguanyin", "oolong"), ("Da Hong Pao", "oolong"), ("Silver Needle", "white"),
+    ("Bai Mu Dan", "white"), ("Keemun", "black"), ("Hojicha", "green"),
+    ("Matcha, ceremonial", "green"), ("Pu-erh, 2012 cake", "dark"), ("Rooibos", "herbal"),
+    ("Earl Grey", "black"), ("Jasmine pearls", "green"), ("Oriental Beauty", "oolong"),
+    ("Ceylon Uva", "black"), ("Nilgiri frost", "black"), ("Kukicha", "green"),
+    ("Dong Ding", "oolong"), ("Yunnan gold", "black"), ("Moonlight white", "white"),
+    ("Chamomile", "herbal"),
+)  # fmt: skip
+ITEM_PAGE = Page(
+    tuple(
+        Row(
+            (
+                str(n), name, category, f"{7 + (n * 37) % 23}.{(n * 13) % 10}0",
+                None if n % 9 == 3 else str((n * 17) % 70),
+                f"2026-0{1 + n % 3}-{1 + (n * 11) % 28:02d} 09:{(n * 7) % 60:02d}:00+00",
+            ),
+            position=(str(n),),
+            ident=(str(n),),
+        )
+        for n, (name, category) in enumerate(TEAS, 1)
+    ),
+    more_before=False,
+    more_after=False,
+)  # fmt: skip
+"""All 25 rows of shop.item."""
+
+
+class FixedPager:
+    """Pages of shop.item from `ITEM_PAGE`; a filter naming `nme` fails as the server would."""
+
+    def __init__(self, database: Database, spec: BrowseSpec, *args: Any) -> None:
+        self.spec = spec
+        self.last_sql = ""
+
+    async def first(self) -> Page:
+        if "nme" not in self.spec.filter:
+            return ITEM_PAGE
+        # The statement the server refused, with the filter inside as pgconsole writes it.
+        self.last_sql = (
+            f"SELECT * FROM shop.item AS {ALIAS} WHERE ({self.spec.filter}) ORDER BY id LIMIT 101"
+        )
+        position = self.last_sql.index("nme") + 1
+        raise asyncpg.UndefinedColumnError.new(
+            {
+                "S": "ERROR",
+                "C": "42703",
+                "M": 'column "nme" does not exist',
+                "H": f'Perhaps you meant to reference the column "{ALIAS}.name".',
+                "P": str(position),
+            }
+        )
+
+    async def last(self) -> Page:
+        return ITEM_PAGE
+
+    async def after(self, row: Row) -> Page:
+        return Page((), True, False)
+
+    async def before(self, row: Row) -> Page:
+        return Page((), False, True)
+
+    @property
+    def idle_deadline(self) -> float | None:
+        return None
+
+    async def close_if_idle(self) -> bool:
+        return False
+
+    async def close(self) -> None:
+        return None
+
+    @property
+    def holds_cursor(self) -> bool:
+        return False
+
+    async def full_value(self, row: Row, column: str) -> str | None:
+        return row.cells[[c.name for c in self.spec.columns].index(column)]
+
+
+class BrowsingDatabase(FrozenDatabase):
+    """The frozen session, whose pool hands out a connection the fixed catalog never uses."""
+
+    @contextlib.asynccontextmanager
+    async def session(self, *, readonly: bool = False) -> AsyncIterator[Conn]:
+        yield cast(Conn, None)
+
+
+class BrowsingHarness(ConnectedHarness):
+    async def attempt(self) -> Opening:
+        return Opening(PasswordChoice(None, PasswordSource.NONE), BrowsingDatabase())
+
+
+@pytest.fixture
+def browser(monkeypatch: pytest.MonkeyPatch) -> BrowsingHarness:
+    """The app, opening shop.item from fixed pages under a fixed schema tree."""
+
+    async def load_catalog(conn: object, *, include_system: bool = False) -> catalog.Catalog:
+        return CATALOG
+
+    async def find_relation(database: object, text: str) -> catalog.RelationDetail:
+        return ITEM
+
+    monkeypatch.setattr(main, "load_catalog", load_catalog)
+    monkeypatch.setattr(main, "find_relation", find_relation)
+    monkeypatch.setattr(main, "Pager", FixedPager)
+    return BrowsingHarness(PARAMS, Settings(read_only=True), table="shop.item")
+
+
+async def until_browsing(pilot: Pilot[Any]) -> None:
+    await until_connected(pilot)
+    screen = cast(ConnectedHarness, pilot.app).main_screen
+    await wait_until(
+        pilot, lambda: len(screen.grid.rows) == len(TEAS) and screen.catalog is not None, "rows"
+    )
+    await pilot.pause()
+
+
+def test_browser(snap_compare: SnapCompare, browser: BrowsingHarness) -> None:
+    assert snap_compare(browser, terminal_size=(80, 24), run_before=until_browsing)
+
+
+def test_browser_tree(snap_compare: SnapCompare, browser: BrowsingHarness) -> None:
+    # Below 90 columns the grid has the whole width; Tab opens the schema tree over it.
+    async def open_tree(pilot: Pilot[Any]) -> None:
+        await until_browsing(pilot)
+        await pilot.press("tab")
+        await pilot.pause()
+
+    assert snap_compare(browser, terminal_size=(80, 24), run_before=open_tree)
+
+
+def test_browser_at_120x36(snap_compare: SnapCompare, browser: BrowsingHarness) -> None:
+    assert snap_compare(browser, terminal_size=(120, 36), run_before=until_browsing)
+
+
+def test_filter_error(snap_compare: SnapCompare, browser: BrowsingHarness) -> None:
+    # A filter naming a column that does not exist: the rows stay, the caret points at it.
+    async def refused_filter(pilot: Pilot[Any]) -> None:
+        await until_browsing(pilot)
+        await pilot.press("w")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, FilterScreen), "the prompt")
+        prompt = pilot.app.screen.query_one(Input)
+        prompt.value = "category = 'green' and nme like 'G%'"
+        await pilot.press("enter")
+        screen = cast(ConnectedHarness, pilot.app).main_screen
+        await wait_until(pilot, lambda: screen._failed_filter is not None, "the refusal")
+        await pilot.pause()
+
+    assert snap_compare(browser, terminal_size=(80, 24), run_before=refused_filter)

@@ -1,33 +1,51 @@
-"""Save docs/screenshot.svg: pgconsole at 80x24, connected to the demo server.
+"""Copy the accepted 80x24 snapshots into docs/: the README's screenshot and its gallery.
 
-Run with `.venv/bin/python scripts/screenshot.py`.
+The pictures are the snapshot tests' own (tests/ui/test_snapshot_gallery.py and
+tests/ui/test_snapshots.py): drawn from fixed data, never a live server, and each read by a
+person before it was accepted. So the README shows exactly what the tests check, and the same
+every time. After a change of the screens:
+
+    .venv/bin/pytest tests/ui/test_snapshot_gallery.py tests/ui/test_snapshots.py --snapshot-update
+    # read every changed snapshot (the report, or the SVGs), then:
+    .venv/bin/python scripts/screenshot.py
 """
 
 from __future__ import annotations
 
-import asyncio
+import shutil
 import sys
 from pathlib import Path
 
-from pgconsole.app import PgConsoleApp
-from pgconsole.config import Settings
-from pgconsole.db.demo_server import demo_server
+ROOT = Path(__file__).resolve().parent.parent
+SNAPSHOTS = ROOT / "tests" / "ui" / "__snapshots__"
+DOCS = ROOT / "docs"
 
-OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshot.svg"
-
-
-async def shoot(app: PgConsoleApp) -> None:
-    async with app.run_test(size=(80, 24)) as pilot:
-        while app.database is None:
-            await pilot.pause(0.05)
-        await pilot.pause(1.2)  # let the pool badge refresh once
-        app.save_screenshot(filename=OUT.name, path=str(OUT.parent))
+PICTURES = {
+    "screenshot.svg": "test_snapshot_gallery/test_browser.svg",
+    "gallery/browser.svg": "test_snapshot_gallery/test_browser.svg",
+    "gallery/browser-tree.svg": "test_snapshot_gallery/test_browser_tree.svg",
+    "gallery/browser-120x36.svg": "test_snapshot_gallery/test_browser_at_120x36.svg",
+    "gallery/filter-error.svg": "test_snapshot_gallery/test_filter_error.svg",
+    "gallery/activity.svg": "test_snapshot_gallery/test_activity.svg",
+    "gallery/activity-120x36.svg": "test_snapshot_gallery/test_activity_at_120x36.svg",
+    "gallery/console-result.svg": "test_snapshot_gallery/test_console_result.svg",
+    "gallery/console-error.svg": "test_snapshot_gallery/test_console_error.svg",
+    "gallery/help.svg": "test_snapshots/test_help_screen.svg",
+    "gallery/session-overview.svg": "test_snapshots/test_connected_shell.svg",
+}
+"""docs/ file: the snapshot it is a copy of."""
 
 
 def main() -> int:
-    with demo_server(lambda line: print(line, file=sys.stderr)) as params:
-        asyncio.run(shoot(PgConsoleApp(params, Settings())))
-    print(f"wrote {OUT}")
+    missing = [source for source in PICTURES.values() if not (SNAPSHOTS / source).is_file()]
+    if missing:
+        print("missing snapshots (run the snapshot tests first):", *missing, file=sys.stderr)
+        return 1
+    for target, source in PICTURES.items():
+        path = DOCS / target
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(SNAPSHOTS / source, path)
+        print(f"wrote {path.relative_to(ROOT)}")
     return 0
 
 

@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
 
 import asyncpg
-from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -49,6 +48,7 @@ from pgconsole.screens.editing import ROLLBACK_BEFORE_SECONDS, WARN_BEFORE_SECON
 from pgconsole.text import visible
 from pgconsole.widgets.grid import DataGrid
 from pgconsole.widgets.key_bar import KeyBar
+from pgconsole.widgets.message_line import MessageLine
 from pgconsole.widgets.ordered_keys import after_typed_keys
 from pgconsole.widgets.sql_editor import SqlEditor
 
@@ -164,13 +164,12 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
         self.running_text = ""
         self.waiters: list[Waiter] = []
         self._idle_timer: Timer | None = None
-        self._message_height = 0
         self.idle_in_transaction: float | None = None
         """The session's idle_in_transaction_session_timeout in seconds, None for none."""
 
     def compose(self) -> ComposeResult:
         yield SqlEditor(id="console-editor")
-        yield Static(id="console-message")
+        yield MessageLine(note_style="", id="console-message")
         yield OptionList(id="console-results")
         yield DataGrid(id="console-grid")
         yield Static(id="console-status")
@@ -252,14 +251,7 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
 
     def say(self, text: str, error: bool = False) -> None:
         """A line (or a few) between the editor and the results; database text literal."""
-        message = self.query_one("#console-message", Static)
-        shown = visible(text, keep_newlines=True)
-        width = max(1, message.content_region.width)
-        height = sum(max(1, -(-cell_len(line) // width)) for line in shown.split("\n"))
-        message.update(
-            Text(shown, style="red" if error else ""), layout=height != self._message_height
-        )
-        self._message_height = height
+        self.query_one(MessageLine).show(text if error else "", "" if error else text, "")
 
     def show_status(self) -> None:
         """Timeout, mode, and the user's transaction with its waiters."""

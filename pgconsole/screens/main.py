@@ -9,7 +9,6 @@ from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any, ClassVar
 
-from rich.cells import cell_len
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -47,6 +46,7 @@ from pgconsole.screens.value import ValueScreen
 from pgconsole.text import visible
 from pgconsole.widgets.grid import DataGrid
 from pgconsole.widgets.key_bar import KeyBar
+from pgconsole.widgets.message_line import MessageLine
 from pgconsole.widgets.ordered_keys import OrderedInput
 from pgconsole.widgets.overview import SessionOverview
 from pgconsole.widgets.schema_tree import (
@@ -68,28 +68,6 @@ def is_motion(action: str) -> bool:
     """Whether a binding's action (`move(1)`, `cursor_down`, ...) only moves a cursor."""
     name = action.partition("(")[0].rpartition(".")[2]
     return name in MOTION_ACTIONS or name.startswith(("cursor_", "scroll_"))
-
-
-def message_text(alert: str, note: str, position: str, width: int) -> tuple[Text, int]:
-    """The message line and its height at `width` cells.
-
-    A sticky `alert` (red) over the last `note` (dim); the routine `position` right-aligned on
-    the last line when it fits there, else on a line of its own. Text is shown literally.
-    """
-    lines = [
-        Text(line, style=style)
-        for message, style in ((alert, "red"), (note, "dim"))
-        if message
-        for line in visible(message, keep_newlines=True).split("\n")
-    ]
-    if position:
-        gap = width - cell_len(position) - (cell_len(lines[-1].plain) if lines else 0)
-        if lines and gap >= 2:
-            lines[-1].append(" " * gap + position, style="dim")
-        else:
-            lines.append(Text(" " * max(0, width - cell_len(position)) + position, style="dim"))
-    height = sum(max(1, -(-cell_len(line.plain) // max(1, width))) for line in lines)
-    return Text("\n").join(lines), height
 
 
 class MainScreen(ReportsFailedWorkers, Screen[None]):
@@ -142,7 +120,6 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
         self._start_failed = False
         """`--table` could not be opened: the message line keeps saying why."""
         self._idle_timer: Timer | None = None
-        self._message_height = 0
         self.alert = ""
         """An error about data (lost, not applied, refused): shown until the user starts
         another action or presses Esc; motion and routine status leave it."""
@@ -174,7 +151,7 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
                 with ContentSwitcher(initial="overview", id="switcher"):
                     yield SessionOverview(id="overview")
                     yield DataGrid(id="grid")
-                yield Static(id="message")
+                yield MessageLine(id="message")
         yield StatusBar()
         yield KeyBar()
 
@@ -284,13 +261,7 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
             self._show_message()
 
     def _show_message(self) -> None:
-        message = self.query_one("#message", Static)
-        text, height = message_text(
-            self.alert, self._note, self._position, message.content_region.width
-        )
-        # A new layout only when the height changes: it would cost a frame on every move.
-        message.update(text, layout=height != self._message_height)
-        self._message_height = height
+        self.query_one(MessageLine).show(self.alert, self._note, self._position)
 
     def on_key(self, event: events.Key) -> None:
         """A key that starts something (not a cursor move) ends the message shown."""
@@ -308,9 +279,8 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
         self._redraw_for_width()
 
     def _redraw_for_width(self) -> None:
-        # The position is right-aligned for the width it was drawn at, and the title's filter
-        # cut to it: draw them again once the widgets have their new width.
-        self.call_after_refresh(self._show_message)
+        # The title's filter is cut to the width: draw it again once the title has its new
+        # width (the message line redraws itself when its width changes).
         if self.spec is not None and self.detail is not None:
             self.call_after_refresh(self._show_relation_title)
 

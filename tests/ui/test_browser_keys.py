@@ -168,7 +168,7 @@ async def test_an_error_stays_until_the_user_acts(cluster: ThrowawayCluster, big
 
 
 def test_the_position_goes_right_of_the_last_line_or_under_it() -> None:
-    from pgconsole.screens.main import message_text
+    from pgconsole.widgets.message_line import message_text
 
     text, height = message_text("lost", "", "row 5", 20)
     assert text.plain == "lost" + " " * 11 + "row 5" and height == 1

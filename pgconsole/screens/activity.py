@@ -300,7 +300,10 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         self._rates: stats.ServerRates | None = None
         self._status_lines = 1
         self.lock_roots: tuple[stats.LockNode, ...] = ()
-        self._had_locks = True  # draw "no session waits" once
+        self._tree_lines = 1
+        """The lock tree's laid-out height: one line at first, as activity.tcss has it."""
+        self._tree_empty_drawn = False
+        """"No session waits on another." is drawn: it needs no redraw until a chain forms."""
         self.samples = 0
         """Samples shown so far (tests wait on it)."""
         self.reconnects = 0
@@ -414,14 +417,20 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         self.sessions = {s.pid: s for s in sample.sessions}
         self._fill_table()
         self.lock_roots = stats.lock_tree(sample.sessions)
-        if bool(self.lock_roots) != self._had_locks:
-            tree = self.query_one("#lock-tree")
-            tree.styles.height = TREE_HEIGHT if self.lock_roots else 1
-            tree.refresh(layout=True)
-        if self.lock_roots or self._had_locks:
-            self._update("#lock-tree", lock_tree_text(self.lock_roots, TREE_HEIGHT - 1))
-        self._had_locks = bool(self.lock_roots)
+        self._show_lock_tree()
         self._show_status(sample.queries)
+
+    def _show_lock_tree(self) -> None:
+        """Draw the lock tree, laid out again only when the lines it needs change."""
+        lines = TREE_HEIGHT if self.lock_roots else 1
+        if lines != self._tree_lines:
+            # Compared with the height laid out, not with the last sample's: the first
+            # sample may already hold a chain.
+            self._tree_lines = lines
+            self.query_one("#lock-tree").styles.height = lines
+        if self.lock_roots or not self._tree_empty_drawn:
+            self._update("#lock-tree", lock_tree_text(self.lock_roots, TREE_HEIGHT - 1))
+        self._tree_empty_drawn = not self.lock_roots
 
     def _update(self, selector: str, content: Text | Tree) -> None:
         self.query_one(selector, Static).update(content, layout=False)

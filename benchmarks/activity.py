@@ -8,7 +8,7 @@ load, four windows of SECONDS seconds each, one after the other (they share this
 none may run while another's CPU time is counted):
 
 1. raw asyncpg sends the activity_*.sql statements once a second;
-2. `pgconsole.db.stats.sample` runs once a second;
+2. `pgconsole.db.activity.stats.sample` runs once a second;
 3. pgconsole itself (in-process, headless, 120x40, every frame rendered to terminal bytes) shows
    the activity screen at its default 1 s interval;
 4. for comparison, pgconsole idle on its main screen.
@@ -63,10 +63,10 @@ from benchmarks.browse import commit, hermetic_home, machine
 from benchmarks.data import CLUSTER_SETTINGS, Target, admin_connect, create_database, load_pgbench
 from benchmarks.harness import MeasuredApp, painted
 from pgconsole.config import Settings
-from pgconsole.db import stats
-from pgconsole.db.cluster import ThrowawayCluster, find_bindir
-from pgconsole.db.params import ConnectParams
+from pgconsole.db.activity import stats
+from pgconsole.db.connection.params import ConnectParams
 from pgconsole.screens.activity import ActivityScreen
+from pgconsole.throwaway.cluster import ThrowawayCluster, find_bindir
 from pgconsole.widgets.schema_tree import SchemaTree
 
 REPO = Path(__file__).resolve().parent.parent
@@ -276,7 +276,7 @@ class Results:
 
     @property
     def sample(self) -> Window:
-        """`pgconsole.db.stats.sample`."""
+        """`pgconsole.db.activity.stats.sample`."""
         return self.window("stats.sample")
 
     @property
@@ -306,7 +306,7 @@ async def raw_window(
 async def sample_window(
     target: Target, password: str, admin: asyncpg.Connection, seconds: float, results: Results
 ) -> Window:
-    """`pgconsole.db.stats.sample`, on the same kind of connection as the raw baseline."""
+    """`pgconsole.db.activity.stats.sample`, on the same kind of connection as the raw baseline."""
     conn = await sampler_connect(target, password)
     seen: list[tuple[int, int]] = []
 
@@ -449,7 +449,7 @@ async def measure(
             ),
             (
                 "stats.sample",
-                "pgconsole.db.stats.sample once a second",
+                "pgconsole.db.activity.stats.sample once a second",
                 lambda: sample_window(target, sampler_password, admin, seconds, results),
             ),
             (

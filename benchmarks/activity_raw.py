@@ -3,8 +3,8 @@
 Both samplers run once a second on a connection of their own, logged in as `SAMPLER_ROLE`, a
 superuser that nothing else uses: pg_stat_statements keys its counters by role, so the
 statements the sampler sent (and only those) are the role's entries. The raw baseline sends
-the text of `pgconsole/db/sql/activity_*.sql` itself; the pgconsole side calls
-`pgconsole.db.stats.sample`. Neither is timed through anything but `time.perf_counter`.
+the text of `pgconsole/db/activity/sql/activity_*.sql` itself; the pgconsole side calls
+`pgconsole.db.activity.stats.sample`. Neither is timed through anything but `time.perf_counter`.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from importlib.resources import files
 import asyncpg
 
 from benchmarks.data import Target
-from pgconsole.db.cluster import scram_verifier
 from pgconsole.db.sqlfiles import load_sql
+from pgconsole.throwaway.cluster import scram_verifier
 
 SAMPLER_ROLE = "bench_sampler"
 """The role every sampler logs in as (raw asyncpg, `stats.sample` and the app alike)."""
@@ -41,13 +41,13 @@ def cpu_seconds() -> float:
 
 
 def activity_sql() -> dict[str, str]:
-    """Every `pgconsole/db/sql/activity_*.sql`, by file name, as pgconsole reads them."""
+    """Every `pgconsole/db/activity/sql/activity_*.sql`, by file name, as pgconsole reads them."""
     names = sorted(
         entry.name
-        for entry in (files("pgconsole.db") / "sql").iterdir()
+        for entry in (files("pgconsole.db.activity") / "sql").iterdir()
         if entry.name.startswith("activity_") and entry.name.endswith(".sql")
     )
-    return {name: load_sql(name) for name in names}
+    return {name: load_sql("pgconsole.db.activity.stats", name) for name in names}
 
 
 # -- the sampler role and pg_stat_statements -------------------------------------------------

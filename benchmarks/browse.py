@@ -44,8 +44,8 @@ from benchmarks.raw import Samples, measure_raw
 from benchmarks.sql import PAGE_SIZE, BrowseSql, describe
 from benchmarks.ui import CURSOR_IDLE_SECONDS, UiResults, browsing, launches, sorting
 from pgconsole.config import Settings
-from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.screens.main import PAGE_SIZE as PGCONSOLE_PAGE_SIZE
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from pgconsole.widgets.grid import FETCH_MARGIN
 
 REPO = Path(__file__).resolve().parent.parent

@@ -31,8 +31,8 @@ from benchmarks.browse import hermetic_home, machine, progress
 from benchmarks.data import ROWS_PER_SCALE, Target, admin_connect, create_database, load_pgbench
 from benchmarks.harness import SIZE, MeasuredApp, painted
 from pgconsole.config import Settings
-from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.screens.console import ConsoleScreen
+from pgconsole.throwaway.cluster import ThrowawayCluster
 
 QUERY = "SELECT * FROM pgbench_accounts"
 RESULTS = Path(__file__).parent / "results" / "console-latest.md"

@@ -21,8 +21,8 @@ import asyncpg
 
 import benchmarks
 import pgconsole
-from pgconsole.db.cluster import ThrowawayCluster, find_bindir
-from pgconsole.db.params import ConnectParams, SslMode
+from pgconsole.db.connection.params import ConnectParams, SslMode
+from pgconsole.throwaway.cluster import ThrowawayCluster, find_bindir
 
 DATABASE = "bench"
 ROWS_PER_SCALE = 100_000

@@ -24,7 +24,7 @@ from textual.screen import Screen
 
 from pgconsole.app import PgConsoleApp
 from pgconsole.config import Settings
-from pgconsole.db.params import ConnectParams
+from pgconsole.db.connection.params import ConnectParams
 from pgconsole.screens.main import MainScreen
 from pgconsole.widgets.grid import DataGrid
 

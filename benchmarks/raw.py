@@ -13,7 +13,7 @@ import asyncpg
 
 from benchmarks.data import ADMIN_APP_NAME, ROWS_PER_SCALE, Target
 from benchmarks.sql import BrowseSql, describe
-from pgconsole.db.catalog import describe_relation
+from pgconsole.db.browse.catalog import describe_relation
 from pgconsole.db.sqlfiles import load_sql
 
 Samples = dict[str, list[float]]

@@ -1,6 +1,6 @@
 """pgconsole's paging statements written out for raw asyncpg, so both sides do the same work.
 
-These mirror `pgconsole.db.browse.Pager` (`_select_list`, `_keyset`, `_open_cursor`): every
+These mirror `pgconsole.db.browse.pages.Pager` (`_select_list`, `_keyset`, `_open_cursor`): every
 cell as `left(col::text, CELL_LIMIT + 1)`, the key's text as the bookmark, `$n::text::type`
 parameters, `LIMIT page + 1`. The benchmark compares them with the statement pgconsole last
 sent and says so in its report when they differ.
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from pgconsole.db.browse import CELL_LIMIT, CURSOR_NAME
+from pgconsole.db.browse.pages import CELL_LIMIT, CURSOR_NAME
 from pgconsole.db.quoting import qualified, quote_ident
 
 PAGE_SIZE = 100

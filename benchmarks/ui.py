@@ -24,7 +24,7 @@ from benchmarks.harness import (
 )
 from benchmarks.raw import SORT_COLUMN, Samples
 from pgconsole.config import Settings
-from pgconsole.db.browse import Row
+from pgconsole.db.browse.pages import Row
 from pgconsole.widgets.grid import DataGrid
 from pgconsole.widgets.schema_tree import SchemaTree
 

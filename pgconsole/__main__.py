@@ -14,11 +14,11 @@ from typing import Any
 
 from pgconsole import __version__
 from pgconsole.config import ConfigError, Settings, load_settings, read_config_file
-from pgconsole.db.catalog import parse_qualified_name
-from pgconsole.db.cluster import ClusterError
-from pgconsole.db.params import ConnectParams, ConnInfoError
-from pgconsole.db.passwords import PasswordQuery
+from pgconsole.db.browse.catalog import parse_qualified_name
+from pgconsole.db.connection.params import ConnectParams, ConnInfoError
+from pgconsole.db.connection.passwords import PasswordQuery
 from pgconsole.target import Target, resolve_target
+from pgconsole.throwaway.cluster import ClusterError
 
 
 class UsageError(Exception):
@@ -153,7 +153,7 @@ async def _run_app(
     table: str | None,
     activity: bool,
 ) -> int:
-    from pgconsole.db.opening import open_early
+    from pgconsole.db.connection.opening import open_early
 
     # Connect (and read the first page of --table) while Textual is imported in a thread:
     # the handshake and the queries wait on the network, the imports on the interpreter.
@@ -179,7 +179,7 @@ async def _run_app(
 
 def run_demo(settings: Settings, table: str | None = None, *, activity: bool = False) -> int:
     """Start the demo server, run the TUI against it, and remove the server afterwards."""
-    from pgconsole.db.demo_server import demo_server
+    from pgconsole.throwaway.demo_server import demo_server
 
     def progress(line: str) -> None:
         print(f"pgconsole demo: {line}", file=sys.stderr, flush=True)

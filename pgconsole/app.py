@@ -16,10 +16,10 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from pgconsole.config import Settings
-from pgconsole.db.failures import classify, password_failure
-from pgconsole.db.opening import Opening, open_session
-from pgconsole.db.params import ConnectParams
-from pgconsole.db.passwords import (
+from pgconsole.db.connection.failures import classify, password_failure
+from pgconsole.db.connection.opening import Opening, open_session
+from pgconsole.db.connection.params import ConnectParams
+from pgconsole.db.connection.passwords import (
     KEYRING_SERVICE,
     STORED,
     PasswordQuery,
@@ -27,7 +27,7 @@ from pgconsole.db.passwords import (
     keyring_save,
     keyring_usable,
 )
-from pgconsole.db.pool import Database, TlsState
+from pgconsole.db.connection.pool import Database, TlsState
 from pgconsole.failed_workers import WorkerFailed, failure_line, log_traceback
 from pgconsole.messages import (
     Connected,
@@ -96,8 +96,8 @@ class PgConsoleApp(App[None]):
                 one, `params.password` is all there is.
             table: A relation to open once connected (`schema.name`, quoted parts allowed).
             activity: Show the activity screen once connected.
-            opening: The first attempt, started before the app (see `pgconsole.db.opening`);
-                the app awaits it and owns what it opened.
+            opening: The first attempt, started before the app (see
+                `pgconsole.db.connection.opening`); the app awaits it and owns what it opened.
         """
         super().__init__()
         self.params = params

@@ -24,10 +24,10 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from pgconsole.db.conninfo import parse_conninfo
-from pgconsole.db.libpq import Keywords, Sourced
-from pgconsole.db.libpq import layer as libpq_layer
-from pgconsole.db.params import ConnInfoError, PoolSettings, SessionSettings
+from pgconsole.db.connection.conninfo import parse_conninfo
+from pgconsole.db.connection.libpq import Keywords, Sourced
+from pgconsole.db.connection.libpq import layer as libpq_layer
+from pgconsole.db.connection.params import ConnInfoError, PoolSettings, SessionSettings
 
 ENV_PREFIX = "PGCONSOLE_"
 _DURATION = re.compile(r"^\s*\d+(\.\d+)?\s*(us|ms|s|min|h|d)?\s*$")

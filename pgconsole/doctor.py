@@ -12,17 +12,17 @@ from typing import TextIO
 import asyncpg
 
 from pgconsole.config import Settings
-from pgconsole.db.failures import classify, password_failure
-from pgconsole.db.params import TIMEOUT_LABELS
-from pgconsole.db.passwords import (
+from pgconsole.db.connection.failures import classify, password_failure
+from pgconsole.db.connection.params import TIMEOUT_LABELS
+from pgconsole.db.connection.passwords import (
     PasswordChoice,
     PasswordCommandError,
     PasswordSource,
     find_password,
 )
-from pgconsole.db.pool import Database, TlsState, open_database
+from pgconsole.db.connection.pool import Database, TlsState, open_database
+from pgconsole.db.connection.tls import plan_tls
 from pgconsole.db.sqlfiles import load_sql
-from pgconsole.db.tls import plan_tls
 from pgconsole.target import Target
 from pgconsole.text import visible
 
@@ -159,7 +159,7 @@ async def _diagnose(target: Target, report: Report, err: TextIO, interactive: bo
         break
     try:
         async with database.session() as conn:
-            role = await conn.fetchrow(load_sql("describe_role.sql"))
+            role = await conn.fetchrow(load_sql("pgconsole.db.connection.pool", "describe_role.sql"))
         assert role is not None
         report_connection(target, database, role, report)
     finally:

@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.worker import Worker, WorkerState
 
-from pgconsole.db.failures import describe_error
+from pgconsole.db.connection.failures import describe_error
 
 
 def errors_log_path() -> Path:

@@ -7,10 +7,10 @@ from typing import Literal
 
 from textual.message import Message
 
-from pgconsole.db.failures import ConnectFailure
-from pgconsole.db.opening import Opening
-from pgconsole.db.passwords import PasswordChoice
-from pgconsole.db.pool import Database
+from pgconsole.db.connection.failures import ConnectFailure
+from pgconsole.db.connection.opening import Opening
+from pgconsole.db.connection.passwords import PasswordChoice
+from pgconsole.db.connection.pool import Database
 
 
 @dataclass

@@ -17,10 +17,10 @@ from pgconsole.config import (
     setting_source,
     settings_layers,
 )
-from pgconsole.db.conninfo import parse_conninfo
-from pgconsole.db.libpq import Keywords, layer, passfile_path, resolve, to_params
-from pgconsole.db.params import ConnectParams
-from pgconsole.db.passwords import PasswordQuery
+from pgconsole.db.connection.conninfo import parse_conninfo
+from pgconsole.db.connection.libpq import Keywords, layer, passfile_path, resolve, to_params
+from pgconsole.db.connection.params import ConnectParams
+from pgconsole.db.connection.passwords import PasswordQuery
 
 
 @dataclass(frozen=True)

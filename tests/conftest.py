@@ -16,10 +16,10 @@ import pytest
 from keyring.backends.fail import Keyring as FailKeyring
 
 from pgconsole.config import Settings
-from pgconsole.db.cluster import ThrowawayCluster
-from pgconsole.db.params import ConnectParams, PoolSettings, SessionSettings, SslMode
-from pgconsole.db.pool import Database, open_database
+from pgconsole.db.connection.params import ConnectParams, PoolSettings, SessionSettings, SslMode
+from pgconsole.db.connection.pool import Database, open_database
 from pgconsole.db.quoting import quote_ident
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.conftest_pgbouncer import pgbouncer
 
 __all__ = ["pgbouncer"]  # a session fixture, shared with every test module

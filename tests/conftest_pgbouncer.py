@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from pgconsole.db.cluster import ThrowawayCluster
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.helpers.pgbouncer import ThrowawayPgBouncer, find_pgbouncer
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pgconsole.config import ConfigError, Settings, load_settings, read_config_file
-from pgconsole.db.params import Timeouts, stricter
+from pgconsole.db.connection.params import Timeouts, stricter
 
 CONFIG = """
 statement_timeout = "20s"

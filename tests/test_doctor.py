@@ -12,9 +12,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from pgconsole.db.certs import CertificateAuthority
-from pgconsole.db.cluster import ThrowawayCluster, free_port
 from pgconsole.db.quoting import quote_ident
+from pgconsole.throwaway.certs import CertificateAuthority
+from pgconsole.throwaway.cluster import ThrowawayCluster, free_port
 
 
 def doctor(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -40,7 +40,7 @@ def test_importing_every_db_module_loads_no_textual() -> None:
         for path in DB_PACKAGE.rglob("*.py")
         if path.name != "__init__.py"
     )
-    assert "pgconsole.db.pool" in modules
+    assert "pgconsole.db.connection.pool" in modules
     code = (
         "import importlib, sys\n"
         f"for name in {modules!r}: importlib.import_module(name)\n"

@@ -7,8 +7,8 @@ from dataclasses import replace
 import pytest
 from rich.cells import cell_len
 
-from pgconsole.db.params import PoolSettings, Timeouts
-from pgconsole.db.pool import ServerInfo, TlsInfo, TlsState
+from pgconsole.db.connection.params import PoolSettings, Timeouts
+from pgconsole.db.connection.pool import ServerInfo, TlsInfo, TlsState
 from pgconsole.widgets.overview import overview_text, timeout_lines
 
 INFO = ServerInfo(

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from pgconsole.db.sqltext import (
+from pgconsole.db.console.sqltext import (
     Kind,
     TokenKind,
     console_refusal,

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from pgconsole.config import read_config_file
-from pgconsole.db.libpq import SOCKET_DIRECTORIES, Sourced
-from pgconsole.db.params import ConnInfoError
-from pgconsole.db.passwords import PasswordSource, find_password
+from pgconsole.db.connection.libpq import SOCKET_DIRECTORIES, Sourced
+from pgconsole.db.connection.params import ConnInfoError
+from pgconsole.db.connection.passwords import PasswordSource, find_password
 from pgconsole.target import Target, resolve_target
 
 LAYERS = ("conninfo", "pgconsole_env", "profile", "config", "service", "pghost")

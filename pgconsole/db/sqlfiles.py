@@ -1,26 +1,33 @@
-"""SQL kept in files under `pgconsole/db/sql/`, read once per process.
+"""SQL kept in files, in a `sql/` folder beside the module that runs it, read once per process.
 
 Long statements live in `.sql` files rather than in Python strings so that they can be read,
 diffed and run by hand (`psql -f`). Each file starts with a `--` line naming what it does and
-the `$n` parameters it takes, if any.
+the `$n` parameters it takes, if any. `pgconsole/db/browse/catalog.py` reads
+`pgconsole/db/browse/sql/list_relations.sql` as `load_sql(__name__, "list_relations.sql")`.
 """
 
 from __future__ import annotations
 
 import functools
 from importlib.resources import files
+from importlib.resources.abc import Traversable
+
+ROOMS = ("pgconsole.db.connection", "pgconsole.db.browse", "pgconsole.db.console",
+         "pgconsole.db.activity", "pgconsole.throwaway")  # fmt: skip
+"""The packages with a `sql/` folder."""
 
 
 @functools.cache
-def load_sql(name: str) -> str:
-    """Return the text of `pgconsole/db/sql/<name>`.
+def load_sql(module: str, name: str) -> str:
+    """Return the text of the file `name` in the `sql/` folder beside `module`.
 
     The files ship inside the package, so this works from a source checkout, an installed
     wheel or a zip archive alike. The result is cached: the files never change while the
     process runs.
 
     Args:
-        name: A file name in `pgconsole/db/sql/`, such as `"seed_demo.sql"`.
+        module: The dotted name of the module that runs the SQL (its `__name__`).
+        name: A file name in that folder, such as `"list_relations.sql"`.
 
     Raises:
         ValueError: `name` is a path rather than a plain `.sql` file name.
@@ -29,4 +36,17 @@ def load_sql(name: str) -> str:
     # Names come from our own code, but a path here would read outside the SQL directory.
     if not name.endswith(".sql") or "/" in name or "\\" in name or name.startswith("."):
         raise ValueError(f"not an SQL file name: {name!r}")
-    return (files("pgconsole.db") / "sql" / name).read_text(encoding="utf-8")
+    package = module.rpartition(".")[0]
+    return (files(package) / "sql" / name).read_text(encoding="utf-8")
+
+
+@functools.cache
+def sql_file_names() -> frozenset[str]:
+    """The name (without `.sql`) of every file in every room's `sql/` folder."""
+    folders: list[Traversable] = [files(room) / "sql" for room in ROOMS]
+    return frozenset(
+        entry.name.removesuffix(".sql")
+        for folder in folders
+        for entry in folder.iterdir()
+        if entry.name.endswith(".sql")
+    )

@@ -28,10 +28,10 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 from textual.worker import Worker
 
-from pgconsole.db import stats
-from pgconsole.db.errors import DB_ERRORS
-from pgconsole.db.failures import describe_error
-from pgconsole.db.pool import Database
+from pgconsole.db.activity import stats
+from pgconsole.db.connection.errors import DB_ERRORS
+from pgconsole.db.connection.failures import describe_error
+from pgconsole.db.connection.pool import Database
 from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.messages import PlaceRequested, RelationRequested
 from pgconsole.paths import STYLES
@@ -44,7 +44,7 @@ from pgconsole.widgets.session_table import MAX_WIDTH, SessionRow, SessionTable
 from pgconsole.widgets.sparkline import duration, human, sparkline
 
 if TYPE_CHECKING:
-    from pgconsole.db.console import ConsoleSession
+    from pgconsole.db.console.session import ConsoleSession
 
 INTERVALS = (0.5, 1.0, 2.0, 5.0, 10.0)
 TREE_LINES = 200

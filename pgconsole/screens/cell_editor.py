@@ -19,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 from textual.worker import Worker
 
-from pgconsole.db.edit import DEFAULT, Value
+from pgconsole.db.edit.transaction import DEFAULT, Value
 from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.paths import STYLES
 from pgconsole.text import visible

@@ -12,8 +12,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from pgconsole.db.browse import Column
-from pgconsole.db.edit import DEFAULT, Conflict, Value
+from pgconsole.db.browse.pages import Column
+from pgconsole.db.edit.transaction import DEFAULT, Conflict, Value
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
 

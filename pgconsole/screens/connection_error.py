@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Static
 
-from pgconsole.db.failures import ConnectFailure
+from pgconsole.db.connection.failures import ConnectFailure
 from pgconsole.messages import RetryRequested
 from pgconsole.paths import STYLES
 from pgconsole.text import visible

@@ -2,7 +2,7 @@
 
 F5 runs the statement under the cursor (or the selection), F6 every statement in the editor,
 one at a time, stopping at the first failure. A query's rows stream into the browser's grid
-through a cursor (`pgconsole.db.console`); every other statement reports its command tag.
+through a cursor (`pgconsole.db.console.session`); every other statement reports its command tag.
 The status line shows the statement timeout and, while the user's transaction is open, its
 age, its statements, the idle countdown and the sessions waiting on its locks.
 """
@@ -28,19 +28,19 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
-from pgconsole.db.completion import (
+from pgconsole.db.browse.export import query_source
+from pgconsole.db.connection.errors import DB_ERRORS
+from pgconsole.db.connection.failures import describe_error
+from pgconsole.db.connection.pool import Database
+from pgconsole.db.console.completion import (
     Candidate,
     CompletionCatalog,
     complete,
     load_completion_catalog,
 )
-from pgconsole.db.console import VALUE_LIMIT, ConsoleRefused, ConsoleSession, Result, Waiter
-from pgconsole.db.errors import DB_ERRORS
-from pgconsole.db.export import query_source
-from pgconsole.db.failures import describe_error
-from pgconsole.db.history import Entry, History, HistoryError, default_history_path
-from pgconsole.db.pool import Database
-from pgconsole.db.sqltext import Statement, may_write, split_statements, statement_at
+from pgconsole.db.console.history import Entry, History, HistoryError, default_history_path
+from pgconsole.db.console.session import VALUE_LIMIT, ConsoleRefused, ConsoleSession, Result, Waiter
+from pgconsole.db.console.sqltext import Statement, may_write, split_statements, statement_at
 from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.messages import PlaceRequested
 from pgconsole.paths import STYLES
@@ -53,7 +53,7 @@ from pgconsole.widgets.ordered_keys import after_typed_keys
 from pgconsole.widgets.sql_editor import SqlEditor
 
 if TYPE_CHECKING:
-    from pgconsole.db.browse import Row
+    from pgconsole.db.browse.pages import Row
 
 DDL_KEYWORDS = frozenset({"CREATE", "ALTER", "DROP", "COMMENT", "IMPORT"})
 """Statements after which the completion catalog is read again."""

@@ -13,9 +13,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from pgconsole.db.browse import BrowseSpec, Row
-from pgconsole.db.catalog import RelationDetail
-from pgconsole.db.edit import (
+from pgconsole.db.browse.catalog import RelationDetail
+from pgconsole.db.browse.pages import BrowseSpec, Row
+from pgconsole.db.connection.errors import DB_ERRORS
+from pgconsole.db.connection.failures import describe_error
+from pgconsole.db.edit.transaction import (
     Change,
     Conflict,
     EditPlan,
@@ -29,8 +31,6 @@ from pgconsole.db.edit import (
     read_edit_facts,
     tracking_for,
 )
-from pgconsole.db.errors import DB_ERRORS
-from pgconsole.db.failures import describe_error
 from pgconsole.screens.confirm import ChoiceScreen, ConfirmScreen
 from pgconsole.widgets.grid import DataGrid, row_identity
 

@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
-from pgconsole.db.explain import Plan, PlanNode
+from pgconsole.db.console.explain import Plan, PlanNode
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
 from pgconsole.widgets.key_bar import KeyBar

@@ -18,9 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
-from pgconsole.db.browse import BrowseSpec
-from pgconsole.db.errors import DB_ERRORS
-from pgconsole.db.export import (
+from pgconsole.db.browse.export import (
     ExportFormat,
     ExportSource,
     Sessions,
@@ -29,7 +27,9 @@ from pgconsole.db.export import (
     file_name,
     spec_source,
 )
-from pgconsole.db.failures import describe_error
+from pgconsole.db.browse.pages import BrowseSpec
+from pgconsole.db.connection.errors import DB_ERRORS
+from pgconsole.db.connection.failures import describe_error
 from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.paths import STYLES
 from pgconsole.text import visible

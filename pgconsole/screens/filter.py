@@ -14,8 +14,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from pgconsole.db.browse import Column
-from pgconsole.db.filtering import PG_WHITESPACE, FilterError, caret_line, check_filter
+from pgconsole.db.browse.filtering import PG_WHITESPACE, FilterError, caret_line, check_filter
+from pgconsole.db.browse.pages import Column
 from pgconsole.db.quoting import quote_ident
 from pgconsole.paths import STYLES
 from pgconsole.text import visible

@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from pgconsole.db.history import Entry, History
+from pgconsole.db.console.history import Entry, History
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
 from pgconsole.widgets.ordered_keys import OrderedInput

@@ -18,8 +18,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 from textual.worker import Worker
 
-from pgconsole.db.catalog import RelationDetail
-from pgconsole.db.edit import DEFAULT, EditPlan, Value
+from pgconsole.db.browse.catalog import RelationDetail
+from pgconsole.db.edit.transaction import DEFAULT, EditPlan, Value
 from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.paths import STYLES
 from pgconsole.text import visible

@@ -21,20 +21,25 @@ from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Input, Static
 from textual.worker import Worker
 
-from pgconsole.db.browse import ALIAS, BrowseSpec, Column, Page, Pager, Row, Sort, count_rows
-from pgconsole.db.catalog import (
+from pgconsole.db.browse.catalog import (
     Catalog,
     RelationDetail,
     RelationInfo,
     describe_relation,
     load_catalog,
 )
-from pgconsole.db.errors import DB_ERRORS
-from pgconsole.db.failures import describe_error
-from pgconsole.db.filtering import caret_excerpt, error_position, filter_position, without_alias
-from pgconsole.db.opening import PAGE_SIZE, Opening, browse_spec, find_relation
-from pgconsole.db.params import PoolSettings
-from pgconsole.db.pool import Database, PoolStats, ServerInfo
+from pgconsole.db.browse.filtering import (
+    caret_excerpt,
+    error_position,
+    filter_position,
+    without_alias,
+)
+from pgconsole.db.browse.pages import ALIAS, BrowseSpec, Column, Page, Pager, Row, Sort, count_rows
+from pgconsole.db.connection.errors import DB_ERRORS
+from pgconsole.db.connection.failures import describe_error
+from pgconsole.db.connection.opening import PAGE_SIZE, Opening, browse_spec, find_relation
+from pgconsole.db.connection.params import PoolSettings
+from pgconsole.db.connection.pool import Database, PoolStats, ServerInfo
 from pgconsole.db.type_names import display_type
 from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.messages import PlaceRequested

@@ -14,7 +14,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from pgconsole.db.catalog import ForeignKey, RelationDetail
+from pgconsole.db.browse.catalog import ForeignKey, RelationDetail
 from pgconsole.db.type_names import display_type
 from pgconsole.paths import STYLES
 from pgconsole.text import visible

@@ -11,7 +11,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from pgconsole.db.edit import Statement
+from pgconsole.db.edit.transaction import Statement
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
 

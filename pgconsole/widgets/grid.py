@@ -24,7 +24,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from pgconsole.db.browse import Column, Page, Row
+from pgconsole.db.browse.pages import Column, Page, Row
 from pgconsole.db.type_names import display_type
 from pgconsole.text import visible
 

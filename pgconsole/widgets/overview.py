@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from pgconsole.db.params import TIMEOUT_LABELS, PoolSettings
-from pgconsole.db.pool import ServerInfo, TlsState
+from pgconsole.db.connection.params import TIMEOUT_LABELS, PoolSettings
+from pgconsole.db.connection.pool import ServerInfo, TlsState
 from pgconsole.text import visible
 
 _TLS_STYLES = {

@@ -9,7 +9,7 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from pgconsole.db.catalog import Catalog, RelationInfo, RelationKind, SchemaInfo
+from pgconsole.db.browse.catalog import Catalog, RelationInfo, RelationKind, SchemaInfo
 from pgconsole.text import visible
 
 KIND_MARKERS = {

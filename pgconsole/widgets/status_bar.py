@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
-from pgconsole.db.pool import PoolStats, ServerInfo, TlsState
+from pgconsole.db.connection.pool import PoolStats, ServerInfo, TlsState
 from pgconsole.text import visible
 
 _TLS_CLASSES = {

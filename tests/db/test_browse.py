@@ -10,7 +10,7 @@ from dataclasses import replace
 import asyncpg
 import pytest
 
-from pgconsole.db.browse import (
+from pgconsole.db.browse.pages import (
     CELL_LIMIT,
     BrowseSpec,
     Column,
@@ -20,8 +20,8 @@ from pgconsole.db.browse import (
     Sort,
     Tracking,
 )
-from pgconsole.db.cluster import ThrowawayCluster
-from pgconsole.db.pool import Database
+from pgconsole.db.connection.pool import Database
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.conftest import admin_connect, open_pool
 from tests.helpers.psql import psql_available, psql_rows
 
@@ -222,7 +222,7 @@ async def test_long_values_are_cut_on_the_server_and_fetched_whole_on_demand(db:
 
 def test_an_unchecked_filter_cannot_reach_the_sql() -> None:
     """The cursor and keyset SQL paste the filter in: only check_filter's output may be."""
-    from pgconsole.db.filtering import FilterError
+    from pgconsole.db.browse.filtering import FilterError
 
     for text in ("true); COMMIT; DELETE FROM t WHERE (true", "true) OR (true", " id > 1"):
         with pytest.raises(FilterError):

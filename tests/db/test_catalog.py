@@ -8,7 +8,7 @@ import uuid
 import asyncpg
 import pytest
 
-from pgconsole.db.catalog import (
+from pgconsole.db.browse.catalog import (
     Catalog,
     ConstraintType,
     Identity,
@@ -23,8 +23,8 @@ from pgconsole.db.catalog import (
     parse_qualified_name,
     resolve_relation,
 )
-from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.db.quoting import qualified, quote_ident
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.conftest import admin_connect
 from tests.helpers.queries import QueryCounter
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from pgconsole.db.cluster import ThrowawayCluster, find_bindir, scram_verifier
+from pgconsole.throwaway.cluster import ThrowawayCluster, find_bindir, scram_verifier
 from tests.helpers.processes import kill_owner, process_gone
 
 
@@ -71,7 +71,7 @@ def test_killed_owner_leaves_no_server(tmp_path: Path) -> None:
     script = textwrap.dedent(
         """
         import sys, time
-        from pgconsole.db.cluster import ThrowawayCluster
+        from pgconsole.throwaway.cluster import ThrowawayCluster
         server = ThrowawayCluster(ssl=False)
         server.start()
         pid = (server.datadir / "postmaster.pid").read_text().split()[0]

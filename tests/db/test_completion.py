@@ -6,7 +6,7 @@ import asyncio
 
 import asyncpg
 
-from pgconsole.db.completion import (
+from pgconsole.db.console.completion import (
     CompletionCatalog,
     complete,
     load_completion_catalog,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pgconsole.db.conninfo import (
+from pgconsole.db.connection.conninfo import (
     LIBPQ_KEYWORDS,
     is_uri,
     parse_conninfo,
@@ -12,7 +12,7 @@ from pgconsole.db.conninfo import (
     parse_uri_keywords,
     quote_keyword_value,
 )
-from pgconsole.db.params import ConnInfoError
+from pgconsole.db.connection.params import ConnInfoError
 
 # -- keyword strings -----------------------------------------------------------------------------
 

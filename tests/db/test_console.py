@@ -13,17 +13,17 @@ from typing import Any
 import asyncpg
 import pytest
 
-from pgconsole.db.cluster import ThrowawayCluster
-from pgconsole.db.console import (
+from pgconsole.db.browse.export import ExportFormat, export, query_source
+from pgconsole.db.connection.params import SessionSettings
+from pgconsole.db.console.session import (
     ConsoleRefused,
     ConsoleSession,
     ResultPager,
     returning_query,
     wrapped_query,
 )
-from pgconsole.db.export import ExportFormat, export, query_source
-from pgconsole.db.params import SessionSettings
-from pgconsole.db.sqltext import Statement, split_statements
+from pgconsole.db.console.sqltext import Statement, split_statements
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.conftest import open_pool
 from tests.helpers.queries import backend_reaches, backend_state
 from tests.helpers.waiting import poll_until

@@ -13,9 +13,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from pgconsole.db.cluster import ThrowawayCluster
-from pgconsole.db.demo import DEMO_DATABASE, seed
 from pgconsole.db.quoting import quote_ident
+from pgconsole.throwaway.cluster import ThrowawayCluster
+from pgconsole.throwaway.demo import DEMO_DATABASE, seed
 from tests.conftest import admin_connect
 
 EVENTS_ROWS = 20_000

@@ -8,11 +8,13 @@ from collections.abc import AsyncIterator, Sequence
 import asyncpg
 import pytest
 
-from pgconsole.db import edit
-from pgconsole.db.browse import BrowseSpec, Pager, Row, Tracking
-from pgconsole.db.catalog import RelationDetail, describe_relation
-from pgconsole.db.cluster import ThrowawayCluster
-from pgconsole.db.edit import (
+from pgconsole.db.browse.catalog import RelationDetail, describe_relation
+from pgconsole.db.browse.pages import BrowseSpec, Pager, Row, Tracking
+from pgconsole.db.connection.opening import browse_spec
+from pgconsole.db.connection.params import SessionSettings
+from pgconsole.db.connection.pool import Database
+from pgconsole.db.edit import transaction as edit
+from pgconsole.db.edit.transaction import (
     DEFAULT,
     Conflict,
     EditRefused,
@@ -23,10 +25,8 @@ from pgconsole.db.edit import (
     read_edit_facts,
     tracking_for,
 )
-from pgconsole.db.opening import browse_spec
-from pgconsole.db.params import SessionSettings
-from pgconsole.db.pool import Database
 from pgconsole.db.quoting import qualified, quote_ident
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.conftest import admin_connect, open_pool
 from tests.helpers.psql import psql_available, psql_rows
 from tests.helpers.queries import backend_reaches

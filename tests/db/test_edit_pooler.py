@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from pgconsole.db.browse import Pager
-from pgconsole.db.catalog import describe_relation
-from pgconsole.db.cluster import ThrowawayCluster
-from pgconsole.db.edit import EditTransaction, blocking_pids
-from pgconsole.db.opening import browse_spec
-from pgconsole.db.params import PoolSettings, SessionSettings
-from pgconsole.db.pool import open_database
+from pgconsole.db.browse.catalog import describe_relation
+from pgconsole.db.browse.pages import Pager
+from pgconsole.db.connection.opening import browse_spec
+from pgconsole.db.connection.params import PoolSettings, SessionSettings
+from pgconsole.db.connection.pool import open_database
+from pgconsole.db.edit.transaction import EditTransaction, blocking_pids
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.conftest import admin_connect, params_for
 from tests.helpers.pgbouncer import ThrowawayPgBouncer
 

@@ -7,7 +7,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from pgconsole.db.explain import explain, parse_plan
+from pgconsole.db.console.explain import explain, parse_plan
 
 DOCUMENT: list[dict[str, Any]] = [
     {

@@ -15,12 +15,12 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from pgconsole.db.browse import BrowseSpec, Column, Pager, Row, Sort
-from pgconsole.db.cluster import ThrowawayCluster
-from pgconsole.db.export import ExportFormat, ExportResult, export
-from pgconsole.db.params import PoolSettings, SessionSettings
-from pgconsole.db.pool import Database, open_database
+from pgconsole.db.browse.export import ExportFormat, ExportResult, export
+from pgconsole.db.browse.pages import BrowseSpec, Column, Pager, Row, Sort
+from pgconsole.db.connection.params import PoolSettings, SessionSettings
+from pgconsole.db.connection.pool import Database, open_database
 from pgconsole.db.quoting import quote_ident
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.conftest import admin_connect, open_pool, params_for
 from tests.helpers.pgbouncer import ThrowawayPgBouncer
 
@@ -592,13 +592,13 @@ async def test_a_million_rows_stream_in_constant_memory(
     ],
 )
 def test_file_names_made_from_identifiers_are_safe(stem: str, expected: str) -> None:
-    from pgconsole.db.export import file_name
+    from pgconsole.db.browse.export import file_name
 
     assert file_name(stem, ".csv") == expected
 
 
 def test_the_default_folder_is_the_download_folder_else_home(tmp_path: Path) -> None:
-    from pgconsole.db.export import default_folder
+    from pgconsole.db.browse.export import default_folder
 
     home = tmp_path / "home"
     home.mkdir()

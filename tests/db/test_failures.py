@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from pgconsole.db.certs import CertificateAuthority
-from pgconsole.db.cluster import ThrowawayCluster
-from pgconsole.db.failures import ConnectFailure, FailureKind, classify, describe_error
-from pgconsole.db.params import ConnectParams, PoolSettings, SessionSettings, SslMode
-from pgconsole.db.pool import open_database
+from pgconsole.db.connection.failures import ConnectFailure, FailureKind, classify, describe_error
+from pgconsole.db.connection.params import ConnectParams, PoolSettings, SessionSettings, SslMode
+from pgconsole.db.connection.pool import open_database
+from pgconsole.throwaway.certs import CertificateAuthority
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.conftest import params_for
 from tests.helpers.proxy import ProxyMode, TcpProxy
 

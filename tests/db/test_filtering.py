@@ -13,8 +13,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from pgconsole.db.cluster import ThrowawayCluster
-from pgconsole.db.filtering import (
+from pgconsole.db.browse.filtering import (
     FilterError,
     Token,
     TokenKind,
@@ -26,6 +25,7 @@ from pgconsole.db.filtering import (
     tokenize,
     without_alias,
 )
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.conftest import admin_connect
 
 W = TokenKind.WORD

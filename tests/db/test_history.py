@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pgconsole.db.history import (
+from pgconsole.db.console.history import (
     Entry,
     History,
     HistoryError,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pgconsole.db.conninfo import parse_conninfo
-from pgconsole.db.libpq import (
+from pgconsole.db.connection.conninfo import parse_conninfo
+from pgconsole.db.connection.libpq import (
     ENVIRONMENT,
     SOCKET_DIRECTORIES,
     Keywords,
@@ -24,7 +24,7 @@ from pgconsole.db.libpq import (
     resolve,
     to_params,
 )
-from pgconsole.db.params import APPLICATION_NAME, ConnectParams, ConnInfoError, SslMode
+from pgconsole.db.connection.params import APPLICATION_NAME, ConnectParams, ConnInfoError, SslMode
 
 LOGIN_NAME = pwd.getpwuid(os.geteuid()).pw_name
 """What libpq takes as the default user: the effective user's name, not $USER."""

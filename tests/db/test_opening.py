@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncpg
 
 from pgconsole.config import Settings
-from pgconsole.db.cluster import ThrowawayCluster
-from pgconsole.db.opening import open_early
-from pgconsole.db.passwords import PasswordSource
+from pgconsole.db.connection.opening import open_early
+from pgconsole.db.connection.passwords import PasswordSource
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.conftest import params_for
 
 APP_SESSIONS = (

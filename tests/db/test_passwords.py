@@ -11,7 +11,7 @@ from pathlib import Path
 import keyring
 import pytest
 
-from pgconsole.db.passwords import (
+from pgconsole.db.connection.passwords import (
     KEYRING_SERVICE,
     PasswordCommandError,
     PasswordQuery,

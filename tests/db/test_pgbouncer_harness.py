@@ -14,7 +14,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from pgconsole.db.cluster import ThrowawayCluster
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.helpers.pgbouncer import ThrowawayPgBouncer, find_pgbouncer
 from tests.helpers.processes import kill_owner, process_gone
 
@@ -202,7 +202,7 @@ def test_killed_owner_leaves_no_pgbouncer() -> None:
     script = textwrap.dedent(
         """
         import time
-        from pgconsole.db.cluster import ThrowawayCluster
+        from pgconsole.throwaway.cluster import ThrowawayCluster
         from tests.helpers.pgbouncer import ThrowawayPgBouncer
         cluster = ThrowawayCluster(ssl=False)
         cluster.start()

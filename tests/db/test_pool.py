@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from pgconsole.db.cluster import ThrowawayCluster
-from pgconsole.db.params import PoolSettings, SessionSettings, SslMode, Timeouts
-from pgconsole.db.pool import TlsState, open_database
+from pgconsole.db.connection.params import PoolSettings, SessionSettings, SslMode, Timeouts
+from pgconsole.db.connection.pool import TlsState, open_database
 from pgconsole.db.quoting import quote_ident
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.conftest import params_for, pgconsole_backends, settled_backends
 from tests.helpers.pgbouncer import ThrowawayPgBouncer
 from tests.helpers.waiting import poll_until

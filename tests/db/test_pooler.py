@@ -8,9 +8,9 @@ import asyncpg
 
 from pgconsole.app import PgConsoleApp
 from pgconsole.config import Settings
-from pgconsole.db.cluster import ThrowawayCluster
-from pgconsole.db.params import ConnectParams, PoolSettings, SessionSettings
-from pgconsole.db.pool import TlsState, open_database
+from pgconsole.db.connection.params import ConnectParams, PoolSettings, SessionSettings
+from pgconsole.db.connection.pool import TlsState, open_database
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.conftest import params_for
 from tests.helpers.pgbouncer import ThrowawayPgBouncer
 from tests.helpers.ui import wait_until
@@ -109,7 +109,7 @@ async def test_browsing_through_the_pooler(
     cluster: ThrowawayCluster, pgbouncer: ThrowawayPgBouncer, database: str
 ) -> None:
     """Keyset pages and an idle-closed cursor both work through transaction pooling."""
-    from pgconsole.db.browse import BrowseSpec, Column, Pager, Row
+    from pgconsole.db.browse.pages import BrowseSpec, Column, Pager, Row
     from tests.conftest import admin_connect
 
     conn = await admin_connect(cluster, database)

@@ -15,12 +15,12 @@ import asyncpg
 import pytest
 
 from pgconsole.config import read_config_file
-from pgconsole.db.cluster import ThrowawayCluster
-from pgconsole.db.conninfo import quote_keyword_value
-from pgconsole.db.params import PoolSettings, SessionSettings
-from pgconsole.db.passwords import PasswordChoice, PasswordSource, find_password
-from pgconsole.db.pool import Database, TlsState, open_database
+from pgconsole.db.connection.conninfo import quote_keyword_value
+from pgconsole.db.connection.params import PoolSettings, SessionSettings
+from pgconsole.db.connection.passwords import PasswordChoice, PasswordSource, find_password
+from pgconsole.db.connection.pool import Database, TlsState, open_database
 from pgconsole.target import Target, resolve_target
+from pgconsole.throwaway.cluster import ThrowawayCluster
 
 PSQL = shutil.which("psql")
 

@@ -13,13 +13,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from pgconsole.db.cluster import ThrowawayCluster
-from pgconsole.db.connect import Attempt, connect
-from pgconsole.db.console import wrapped_query
-from pgconsole.db.params import ConnectParams
-from pgconsole.db.quoting import quote_ident
-from pgconsole.db.sqlfiles import load_sql
-from pgconsole.db.stats import (
+from pgconsole.db.activity.stats import (
     CONNECTION_STATES,
     Capabilities,
     LockNode,
@@ -34,6 +28,12 @@ from pgconsole.db.stats import (
     shown_query,
     terminate_backend,
 )
+from pgconsole.db.connection.connect import Attempt, connect
+from pgconsole.db.connection.params import ConnectParams
+from pgconsole.db.console.session import wrapped_query
+from pgconsole.db.quoting import quote_ident
+from pgconsole.db.sqlfiles import load_sql
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.conftest import params_for
 from tests.helpers.queries import QueryCounter
 
@@ -708,9 +708,21 @@ def declared(statement: str) -> str:
 @pytest.mark.parametrize(
     ("query", "known", "expected"),
     [
-        (load_sql("activity_sessions.sql"), None, "pgconsole: activity poll"),
-        (load_sql("activity_server.sql"), None, "pgconsole: activity poll"),
-        (load_sql("describe_session.sql"), None, "pgconsole: describe session"),
+        (
+            load_sql("pgconsole.db.activity.stats", "activity_sessions.sql"),
+            None,
+            "pgconsole: activity poll",
+        ),
+        (
+            load_sql("pgconsole.db.activity.stats", "activity_server.sql"),
+            None,
+            "pgconsole: activity poll",
+        ),
+        (
+            load_sql("pgconsole.db.connection.pool", "describe_session.sql"),
+            None,
+            "pgconsole: describe session",
+        ),
         ("-- not_ours: a comment\nSELECT 1", None, "-- not_ours: a comment\nSELECT 1"),
         ("FETCH FORWARD 101 FROM pgconsole_q3", None, "FETCH … (pgconsole console cursor)"),
         ("MOVE ABSOLUTE 200 IN pgconsole_q3", None, "MOVE … (pgconsole console cursor)"),

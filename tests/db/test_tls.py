@@ -19,12 +19,18 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from pgconsole.db.certs import CertificateAuthority, KeyPair
-from pgconsole.db.cluster import ThrowawayCluster
-from pgconsole.db.failures import FailureKind, classify
-from pgconsole.db.params import ConnectParams, ConnInfoError, PoolSettings, SessionSettings, SslMode
-from pgconsole.db.pool import TlsState, open_database
-from pgconsole.db.tls import plan_tls
+from pgconsole.db.connection.failures import FailureKind, classify
+from pgconsole.db.connection.params import (
+    ConnectParams,
+    ConnInfoError,
+    PoolSettings,
+    SessionSettings,
+    SslMode,
+)
+from pgconsole.db.connection.pool import TlsState, open_database
+from pgconsole.db.connection.tls import plan_tls
+from pgconsole.throwaway.certs import CertificateAuthority, KeyPair
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.conftest import params_for, settled_backends
 from tests.helpers.tls import (
     PSQL,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from pgconsole.db.catalog import describe_relation, resolve_relation
-from pgconsole.db.console import result_columns
+from pgconsole.db.browse.catalog import describe_relation, resolve_relation
+from pgconsole.db.console.session import result_columns
 from pgconsole.db.type_names import display_type
 
 

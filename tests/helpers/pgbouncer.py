@@ -30,8 +30,8 @@ from typing import Any, Self
 
 import asyncpg
 
-from pgconsole.db.certs import KeyPair
-from pgconsole.db.cluster import LOOPBACK, ThrowawayCluster, free_port
+from pgconsole.throwaway.certs import KeyPair
+from pgconsole.throwaway.cluster import LOOPBACK, ThrowawayCluster, free_port
 
 _FALLBACK_BINARY = Path("/usr/sbin/pgbouncer")
 _START_TIMEOUT = 15.0

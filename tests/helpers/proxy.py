@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from enum import StrEnum
 
-from pgconsole.db.cluster import free_port
+from pgconsole.throwaway.cluster import free_port
 
 
 class ProxyMode(StrEnum):

@@ -6,7 +6,7 @@ import asyncio
 import os
 import shutil
 
-from pgconsole.db.cluster import ThrowawayCluster
+from pgconsole.throwaway.cluster import ThrowawayCluster
 
 NULL_MARK = "\x00NULL\x00"
 

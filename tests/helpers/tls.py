@@ -14,10 +14,15 @@ from pathlib import Path
 
 import asyncpg
 
-from pgconsole.db.certs import CertificateAuthority
-from pgconsole.db.cluster import ThrowawayCluster
-from pgconsole.db.params import ConnectParams, ConnInfoError, PoolSettings, SessionSettings
-from pgconsole.db.pool import TlsState, open_database
+from pgconsole.db.connection.params import (
+    ConnectParams,
+    ConnInfoError,
+    PoolSettings,
+    SessionSettings,
+)
+from pgconsole.db.connection.pool import TlsState, open_database
+from pgconsole.throwaway.certs import CertificateAuthority
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.helpers.proxy import ProxyMode, TcpProxy
 
 PSQL = Path("/usr/bin/psql")

@@ -13,13 +13,13 @@ from textual.pilot import Pilot
 
 from pgconsole.app import PgConsoleApp
 from pgconsole.config import Settings
-from pgconsole.db import stats
-from pgconsole.db.cluster import ThrowawayCluster
+from pgconsole.db.activity import stats
 from pgconsole.db.quoting import quote_ident
 from pgconsole.db.sqlfiles import load_sql
 from pgconsole.screens.activity import ActivityScreen
 from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.screens.console import ConsoleScreen
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from pgconsole.widgets.session_table import SessionTable
 from tests.conftest import admin_connect, params_for
 from tests.helpers.ui import app_for, shown, wait_for_screen, wait_until
@@ -378,7 +378,7 @@ async def test_pgconsole_sessions_are_marked_and_the_poll_has_a_short_name(
     cluster: ThrowawayCluster, table_t: str
 ) -> None:
     other = await labelled(cluster, table_t, "pgconsole")  # another pgconsole's poll
-    await other.fetch(load_sql("activity_sessions.sql"))
+    await other.fetch(load_sql("pgconsole.db.activity.stats", "activity_sessions.sql"))
     stranger = await labelled(cluster, table_t, "test-stranger")
     try:
         app = make_app(cluster, table_t)

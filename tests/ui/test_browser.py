@@ -16,11 +16,11 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from pgconsole.app import PgConsoleApp
-from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.db.quoting import qualified, quote_ident
 from pgconsole.screens.filter import FilterScreen
 from pgconsole.screens.main import MainScreen
 from pgconsole.screens.value import ValueScreen
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from pgconsole.widgets.grid import DataGrid
 from tests.conftest import admin_connect
 from tests.helpers.psql import psql_available, psql_rows

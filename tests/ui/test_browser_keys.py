@@ -10,9 +10,9 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import TextArea
 
-from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.screens.cell_editor import CellEditorScreen
 from pgconsole.screens.confirm import ConfirmScreen
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from pgconsole.widgets.grid import DataGrid
 from tests.conftest import admin_connect
 from tests.helpers.ui import app_for, burst, first_page, shown, wait_for_screen, wait_until

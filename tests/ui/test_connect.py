@@ -12,13 +12,13 @@ import pytest
 
 from pgconsole.app import PgConsoleApp
 from pgconsole.config import Settings
-from pgconsole.db.certs import CertificateAuthority
-from pgconsole.db.cluster import ThrowawayCluster
-from pgconsole.db.failures import FailureKind
-from pgconsole.db.params import ConnectParams
+from pgconsole.db.connection.failures import FailureKind
+from pgconsole.db.connection.params import ConnectParams
 from pgconsole.db.quoting import quote_ident
 from pgconsole.screens.connection_error import ConnectionErrorScreen
 from pgconsole.screens.main import MainScreen
+from pgconsole.throwaway.certs import CertificateAuthority
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from pgconsole.widgets.status_bar import StatusBar
 from tests.conftest import params_for
 from tests.helpers.proxy import ProxyMode, TcpProxy

@@ -15,9 +15,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
 from pgconsole.app import PgConsoleApp
-from pgconsole.db.cluster import ThrowawayCluster
-from pgconsole.db.console import VALUE_LIMIT
-from pgconsole.db.demo import seed
+from pgconsole.db.console.session import VALUE_LIMIT
 from pgconsole.db.quoting import quote_ident
 from pgconsole.screens import console as console_screen
 from pgconsole.screens.confirm import ConfirmScreen
@@ -26,6 +24,8 @@ from pgconsole.screens.explain import ExplainScreen
 from pgconsole.screens.export import ExportScreen
 from pgconsole.screens.history import HistoryScreen
 from pgconsole.screens.value import ValueScreen
+from pgconsole.throwaway.cluster import ThrowawayCluster
+from pgconsole.throwaway.demo import seed
 from pgconsole.widgets.sql_editor import CompletionMenu
 from tests.conftest import admin_connect
 from tests.helpers.queries import backend_reaches, backend_state

@@ -9,9 +9,9 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
 from pgconsole.app import PgConsoleApp
-from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.screens.console import ConsoleScreen
 from pgconsole.screens.help import key_rows
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from pgconsole.widgets.sql_editor import SqlEditor
 from tests.helpers.ui import app_for, burst, wait_for_screen, wait_until
 

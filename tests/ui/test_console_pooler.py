@@ -7,8 +7,8 @@ import time
 
 from pgconsole.app import PgConsoleApp
 from pgconsole.config import Settings
-from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.screens.console import ConsoleScreen
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.conftest import admin_connect, params_for
 from tests.helpers.pgbouncer import ThrowawayPgBouncer
 from tests.helpers.ui import shown, wait_for_screen, wait_until

@@ -9,9 +9,9 @@ from typing import Any
 from textual.app import App, ComposeResult
 from textual.widgets import OptionList
 
-from pgconsole.db.completion import Candidate
-from pgconsole.db.explain import parse_plan
-from pgconsole.db.history import Entry, History
+from pgconsole.db.console.completion import Candidate
+from pgconsole.db.console.explain import parse_plan
+from pgconsole.db.console.history import Entry, History
 from pgconsole.screens.explain import ExplainScreen
 from pgconsole.screens.history import HistoryScreen
 from pgconsole.widgets.sql_editor import CompletionMenu, SqlEditor

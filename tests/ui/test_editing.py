@@ -11,12 +11,12 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static, TextArea
 
 from pgconsole.app import PgConsoleApp
-from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.screens.cell_editor import CellEditorScreen
 from pgconsole.screens.confirm import ChoiceScreen, ConfirmScreen
 from pgconsole.screens.conflict import Choice, ConflictScreen
 from pgconsole.screens.insert import InsertScreen
 from pgconsole.screens.main import MainScreen
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from pgconsole.widgets.grid import DataGrid
 from tests.conftest import admin_connect
 from tests.helpers.psql import psql_available, psql_rows

@@ -8,9 +8,9 @@ import pytest
 from textual.message import Message
 from textual.widgets import Static, TextArea
 
-from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.failed_workers import WorkerFailed, errors_log_path, failure_line
 from pgconsole.screens.cell_editor import CellEditorScreen
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.helpers.ui import app_for, wait_for_screen, wait_until
 
 

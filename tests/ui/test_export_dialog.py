@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.screens.export import ExportScreen
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.conftest import admin_connect
 from tests.helpers.ui import app_for, first_page, shown, wait_for_screen, wait_until
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rich.cells import cell_len
 
-from pgconsole.db.browse import Column
+from pgconsole.db.browse.pages import Column
 from pgconsole.screens.filter import cut_to, filter_summary, placeholder
 
 ID = Column("id", "integer", numeric=True)

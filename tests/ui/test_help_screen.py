@@ -10,9 +10,9 @@ from textual.pilot import Pilot
 
 from pgconsole.app import PgConsoleApp
 from pgconsole.config import Settings
-from pgconsole.db.cluster import ThrowawayCluster
-from pgconsole.db.params import ConnectParams
+from pgconsole.db.connection.params import ConnectParams
 from pgconsole.screens.help import GAP, HelpScreen, KeySection, key_rows
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.helpers.ui import app_for, shown, wait_for_screen, wait_until
 
 SIZE = (80, 24)

@@ -7,10 +7,10 @@ from typing import Any
 from textual.pilot import Pilot
 
 from pgconsole.app import PgConsoleApp
-from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.screens.activity import ActivityScreen
 from pgconsole.screens.console import ConsoleScreen
 from pgconsole.screens.main import MainScreen
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from pgconsole.widgets.grid import DataGrid
 from pgconsole.widgets.schema_tree import SchemaTree
 from tests.conftest import admin_connect

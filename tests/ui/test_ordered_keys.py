@@ -8,7 +8,7 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.widget import Widget
 
-from pgconsole.db.edit import Value
+from pgconsole.db.edit.transaction import Value
 from pgconsole.screens.cell_editor import CellEditorScreen
 from pgconsole.widgets.ordered_keys import OrderedInput, OrderedTextArea
 from pgconsole.widgets.sql_editor import SqlEditor

@@ -13,13 +13,13 @@ import pytest
 
 from pgconsole.app import PgConsoleApp
 from pgconsole.config import Settings
-from pgconsole.db.cluster import ThrowawayCluster
-from pgconsole.db.passwords import KEYRING_SERVICE, PasswordQuery
+from pgconsole.db.connection.passwords import KEYRING_SERVICE, PasswordQuery
 from pgconsole.db.quoting import quote_ident
 from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.screens.connection_error import ConnectionErrorScreen
 from pgconsole.screens.main import MainScreen
 from pgconsole.screens.password import PasswordScreen
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.conftest import params_for
 from tests.helpers.keyrings import HangingKeyring, MemoryKeyring
 from tests.helpers.ui import shown, wait_for_screen, wait_until

@@ -6,9 +6,9 @@ import asyncpg
 import pytest
 from textual.widgets import TextArea
 
-from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.screens.cell_editor import CellEditorScreen
 from pgconsole.screens.confirm import ConfirmScreen
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.helpers.psql import psql_available
 from tests.helpers.ui import app_for, first_page, wait_for_screen, wait_until
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncpg
 
-from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.db.quoting import quote_ident
 from pgconsole.screens.console import ConsoleScreen
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.helpers.ui import app_for, first_page, shown, wait_for_screen, wait_until
 
 SIZE = (80, 24)

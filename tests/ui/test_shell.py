@@ -9,9 +9,9 @@ import asyncpg
 
 from pgconsole.app import PgConsoleApp
 from pgconsole.config import Settings
-from pgconsole.db.cluster import ThrowawayCluster
 from pgconsole.screens.help import HelpScreen
 from pgconsole.screens.main import MainScreen
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.conftest import params_for, pgconsole_backends, settled_backends
 from tests.helpers.ui import shown, wait_for_screen, wait_until
 from tests.helpers.waiting import poll_until
@@ -100,7 +100,7 @@ async def test_reconnect_is_a_palette_command(
 async def test_plaintext_and_unverified_sessions_are_announced(
     cluster: ThrowawayCluster, database: str, settings: Settings
 ) -> None:
-    from pgconsole.db.params import SslMode
+    from pgconsole.db.connection.params import SslMode
 
     cases = [
         (SslMode.DISABLE, "No TLS", "no TLS"),

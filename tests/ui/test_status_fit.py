@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.cells import cell_len
 from textual.widgets import Static
 
-from pgconsole.db.cluster import ThrowawayCluster
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from pgconsole.widgets.status_bar import StatusTexts, fit_status, shorten_target
 from tests.helpers.ui import app_for, wait_until
 

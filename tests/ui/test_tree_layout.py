@@ -8,7 +8,7 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 
 from pgconsole.app import PgConsoleApp
-from pgconsole.db.cluster import ThrowawayCluster
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from pgconsole.widgets.schema_tree import SchemaTree
 from tests.conftest import admin_connect
 from tests.helpers.ui import app_for, first_page, tree_labels, wait_until

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncpg
 
-from pgconsole.db.catalog import describe_relation, resolve_relation
-from pgconsole.db.cluster import ThrowawayCluster
+from pgconsole.db.browse.catalog import describe_relation, resolve_relation
 from pgconsole.screens.relation import detail_tables
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.helpers.ui import app_for, first_page, wait_until
 
 TYPED = """

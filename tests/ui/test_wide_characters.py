@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rich.cells import cell_len
 
-from pgconsole.db.cluster import ThrowawayCluster
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from pgconsole.widgets.grid import DataGrid, fit
 from tests.conftest import admin_connect
 from tests.helpers.ui import app_for, first_page, wait_until

@@ -17,10 +17,10 @@ import asyncpg
 from asyncpg.connection import LoggedQuery
 from asyncpg.pool import PoolConnectionProxy
 
-from pgconsole.db.connect import Attempt, PgConsoleConnection, connect
-from pgconsole.db.params import ConnectParams, PoolSettings, SessionSettings, Timeouts
+from pgconsole.db.connection.connect import Attempt, PgConsoleConnection, connect
+from pgconsole.db.connection.params import ConnectParams, PoolSettings, SessionSettings, Timeouts
+from pgconsole.db.connection.tls import TlsPlan, plan_tls
 from pgconsole.db.sqlfiles import load_sql
-from pgconsole.db.tls import TlsPlan, plan_tls
 
 Conn = asyncpg.Connection | PoolConnectionProxy
 """A connection, or the pool's proxy for one: both run queries the same way."""
@@ -331,14 +331,16 @@ class Database:
         starts = [self._backends.seen[pid] for pid in pids]
         conn = await connect(self._params, Attempt({}, statement_cache_size=0))
         try:
-            await conn.fetchval(load_sql("terminate_backends.sql"), pids, starts)
+            await conn.fetchval(load_sql(__name__, "terminate_backends.sql"), pids, starts)
         finally:
             await conn.close()
 
 
 async def apply_local_settings(conn: Conn, settings: dict[str, str]) -> None:
     """`SET LOCAL` each setting in the current transaction (names and values as parameters)."""
-    await conn.execute(load_sql("set_local_settings.sql"), list(settings), list(settings.values()))
+    await conn.execute(
+        load_sql(__name__, "set_local_settings.sql"), list(settings), list(settings.values())
+    )
 
 
 def _attempt(session: SessionSettings, settings: PoolSettings) -> Attempt:
@@ -365,7 +367,7 @@ async def open_database(
     Raises:
         ConnInfoError: TLS settings that cannot be used (missing root certificate, ...).
         OSError, TimeoutError, asyncpg.PostgresError, ssl.SSLError: The server could not be
-            reached or refused us; `pgconsole.db.failures.classify` explains each.
+            reached or refused us; `pgconsole.db.connection.failures.classify` explains each.
     """
     try:
         return await _open(params, session, settings)
@@ -379,7 +381,7 @@ async def open_database(
 
 async def read_timeouts(conn: Conn) -> Timeouts:
     """The session's time limits as they stand on `conn`."""
-    row = await conn.fetchrow(load_sql("describe_timeouts.sql"))
+    row = await conn.fetchrow(load_sql(__name__, "describe_timeouts.sql"))
     assert row is not None
     return Timeouts(*row)
 
@@ -436,7 +438,7 @@ async def _open(
             )
             if settings.pooler:
                 await database.apply_session_settings(conn)
-            row = await conn.fetchrow(load_sql("describe_session.sql"))
+            row = await conn.fetchrow(load_sql(__name__, "describe_session.sql"))
             host, port = getattr(conn, "endpoint", (params.host, params.port))
     except BaseException:
         with contextlib.suppress(Exception):

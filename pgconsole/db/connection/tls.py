@@ -29,7 +29,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from pgconsole.db.params import ConnectParams, ConnInfoError, SslMode
+from pgconsole.db.connection.params import ConnectParams, ConnInfoError, SslMode
 
 _PROTOCOLS = {
     "TLSv1": ssl.TLSVersion.TLSv1,

@@ -11,7 +11,7 @@ from enum import StrEnum
 
 import asyncpg
 
-from pgconsole.db.params import ConnectParams, ConnInfoError
+from pgconsole.db.connection.params import ConnectParams, ConnInfoError
 
 
 class FailureKind(StrEnum):

@@ -8,30 +8,41 @@ and the app finds them done (or failed) when it mounts.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import asyncpg
 
-from pgconsole.config import Settings
-from pgconsole.db.browse import BrowseSpec, Column, Page, Pager
-from pgconsole.db.catalog import (
+from pgconsole.db.browse.catalog import (
     RelationDetail,
     describe_relation,
     parse_qualified_name,
     resolve_relation,
 )
-from pgconsole.db.edit import tracking_for
-from pgconsole.db.failures import describe_error
-from pgconsole.db.params import ConnectParams
-from pgconsole.db.passwords import (
+from pgconsole.db.browse.pages import BrowseSpec, Column, Page, Pager
+from pgconsole.db.connection.failures import describe_error
+from pgconsole.db.connection.params import ConnectParams, PoolSettings, SessionSettings
+from pgconsole.db.connection.passwords import (
     PasswordChoice,
     PasswordCommandError,
     PasswordQuery,
     PasswordSource,
     find_password,
 )
-from pgconsole.db.pool import Database, open_database
+from pgconsole.db.connection.pool import Database, open_database
+from pgconsole.db.edit.transaction import tracking_for
 
 PAGE_SIZE = 100
+
+
+class OpeningSettings(Protocol):
+    """What opening needs of the user's settings (`pgconsole.config.Settings` has it)."""
+
+    @property
+    def cursor_idle_seconds(self) -> float: ...
+
+    def session(self) -> SessionSettings: ...
+
+    def pool(self) -> PoolSettings: ...
 
 
 @dataclass
@@ -104,7 +115,7 @@ async def choose_password(
 
 async def open_session(
     params: ConnectParams,
-    settings: Settings,
+    settings: OpeningSettings,
     query: PasswordQuery | None,
     typed: str | None = None,
 ) -> Opening:
@@ -162,7 +173,7 @@ async def open_first_page(database: Database, text: str, idle_seconds: float) ->
 
 async def open_early(
     params: ConnectParams,
-    settings: Settings,
+    settings: OpeningSettings,
     query: PasswordQuery | None,
     table: str | None,
 ) -> Opening:

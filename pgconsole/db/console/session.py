@@ -46,12 +46,12 @@ from typing import Any
 import asyncpg
 from asyncpg.prepared_stmt import PreparedStatement
 
-from pgconsole.db.browse import Column, Page, Row
-from pgconsole.db.explain import Plan, explain
-from pgconsole.db.pool import Database
+from pgconsole.db.browse.pages import Column, Page, Row
+from pgconsole.db.connection.pool import Database
+from pgconsole.db.console.explain import Plan, explain
+from pgconsole.db.console.sqltext import Kind, Statement, console_refusal, kind, read_only_refusal
 from pgconsole.db.quoting import quote_ident
 from pgconsole.db.sqlfiles import load_sql
-from pgconsole.db.sqltext import Kind, Statement, console_refusal, kind, read_only_refusal
 from pgconsole.db.type_names import display_type
 
 VALUE_LIMIT = 2000
@@ -231,7 +231,7 @@ class ConsoleSession:
         if self.database.pooler:
             # The settings a pool transaction gets, however the pool chose them.
             async with self.database.session(readonly=True) as pooled:
-                rows = await pooled.fetch(load_sql("list_local_settings.sql"))
+                rows = await pooled.fetch(load_sql(__name__, "list_local_settings.sql"))
             self._set_local = set_local_statements({r["name"]: r["value"] for r in rows})
         self.conn = await self.database.dedicated()
         self.conn.add_log_listener(self._heard)
@@ -301,8 +301,8 @@ class ConsoleSession:
             return result
 
     async def explain(self, statement: Statement, *, analyze: bool) -> Plan:
-        """The plan of `statement` (see `pgconsole.db.explain.explain`): with `analyze` it runs,
-        inside a transaction or savepoint that is rolled back.
+        """The plan of `statement` (see `pgconsole.db.console.explain.explain`): with `analyze`
+        it runs, inside a transaction or savepoint that is rolled back.
 
         Raises:
             ConsoleRefused, asyncpg.PostgresError: As `run`.
@@ -437,7 +437,7 @@ class ConsoleSession:
         if self.pid is None:
             return []
         async with self.database.session(readonly=True) as conn:
-            records = await conn.fetch(load_sql("list_console_waiters.sql"), self.pid)
+            records = await conn.fetch(load_sql(__name__, "list_console_waiters.sql"), self.pid)
         return [Waiter(*r) for r in records]
 
     # -- inside the lock -----------------------------------------------------------------------

@@ -12,16 +12,14 @@ roles' sessions with most columns NULL, and every field that can be NULL is Opti
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from importlib.resources import files
 from typing import Any
 
-from pgconsole.db.params import APPLICATION_NAME
-from pgconsole.db.pool import Conn
-from pgconsole.db.sqlfiles import load_sql
+from pgconsole.db.connection.params import APPLICATION_NAME
+from pgconsole.db.connection.pool import Conn
+from pgconsole.db.sqlfiles import load_sql, sql_file_names
 
 CONNECTION_STATES = (
     "active",
@@ -86,7 +84,7 @@ async def read_capabilities(conn: Conn) -> Capabilities:
     Membership counts as the server counts it for these checks: through inherited privileges,
     so a role granted pg_monitor with NOINHERIT has none of its powers until it SET ROLEs.
     """
-    row = await conn.fetchrow(load_sql("activity_capabilities.sql"))
+    row = await conn.fetchrow(load_sql(__name__, "activity_capabilities.sql"))
     assert row is not None  # current_user always has a pg_roles row
     superuser = bool(row["superuser"])
     monitor = superuser or bool(row["pg_monitor"])
@@ -223,8 +221,8 @@ async def sample(conn: Conn) -> Sample:
     Args:
         conn: Any connection, of any role: what the role may not see comes back as None.
     """
-    rows = await conn.fetch(load_sql("activity_sessions.sql"))
-    server = await conn.fetchrow(load_sql("activity_server.sql"))
+    rows = await conn.fetch(load_sql(__name__, "activity_sessions.sql"))
+    server = await conn.fetchrow(load_sql(__name__, "activity_server.sql"))
     assert server is not None  # an aggregate always returns one row
     return Sample(
         sessions=tuple(_session(row) for row in rows),
@@ -298,27 +296,18 @@ _CONSOLE_CURSOR = re.compile(
     r"\A\s*(DECLARE|FETCH|MOVE|CLOSE)\b.*?\b(pgconsole_q\d+)\b", re.IGNORECASE | re.DOTALL
 )
 _DECLARED = re.compile(
-    # As pgconsole.db.console.wrapped_query writes it: the statement on lines of its own.
+    # As pgconsole.db.console.session.wrapped_query writes it: the statement on lines of its own.
     r"\A\s*DECLARE\s+pgconsole_q\d+\s+SCROLL\s+CURSOR\s+FOR\s+SELECT\b.*?FROM \(\n"
     r"(?P<statement>.*)\n\) AS q\([^()]*\)\s*\Z",
     re.DOTALL,
 )
 
 
-@functools.cache
-def _our_sql_files() -> frozenset[str]:
-    return frozenset(
-        entry.name.removesuffix(".sql")
-        for entry in (files("pgconsole.db") / "sql").iterdir()
-        if entry.name.endswith(".sql")
-    )
-
-
 def pgconsole_label(query: str | None) -> str | None:
     """`pgconsole: activity poll` for a statement of pgconsole's own SQL files (each starts with
     a `-- <name>:` line, which pg_stat_activity shows with the rest), else None."""
     match = _SQL_FILE.match(query or "")
-    if match is None or match.group(1) not in _our_sql_files():
+    if match is None or match.group(1) not in sql_file_names():
         return None
     name = match.group(1)
     if name.startswith("activity_"):

@@ -8,10 +8,10 @@ from contextlib import contextmanager
 
 import asyncpg
 
-from pgconsole.db import demo
-from pgconsole.db.cluster import ThrowawayCluster
-from pgconsole.db.params import ConnectParams, SslMode
+from pgconsole.db.connection.params import ConnectParams, SslMode
 from pgconsole.db.quoting import quote_ident
+from pgconsole.throwaway import demo
+from pgconsole.throwaway.cluster import ThrowawayCluster
 
 
 async def _create_and_seed(cluster: ThrowawayCluster, events_rows: int) -> None:

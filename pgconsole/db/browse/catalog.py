@@ -21,7 +21,7 @@ from enum import StrEnum
 
 import asyncpg
 
-from pgconsole.db.pool import Conn
+from pgconsole.db.connection.pool import Conn
 from pgconsole.db.quoting import qualified
 from pgconsole.db.sqlfiles import load_sql
 
@@ -359,7 +359,7 @@ async def list_schemas(conn: Conn, *, include_system: bool = False) -> list[Sche
         include_system: Also list pg_catalog, information_schema, pg_toast and the temporary
             schemas.
     """
-    rows = await conn.fetch(load_sql("list_schemas.sql"), include_system)
+    rows = await conn.fetch(load_sql(__name__, "list_schemas.sql"), include_system)
     return [
         SchemaInfo(
             oid=row["oid"],
@@ -384,7 +384,7 @@ async def list_relations(conn: Conn, *, include_system: bool = False) -> list[Re
             a relation that another session holds an ACCESS EXCLUSIVE lock on.
         include_system: Also list the relations of the system schemas.
     """
-    rows = await conn.fetch(load_sql("list_relations.sql"), include_system)
+    rows = await conn.fetch(load_sql(__name__, "list_relations.sql"), include_system)
     return [
         RelationInfo(
             oid=row["oid"],
@@ -437,15 +437,18 @@ async def describe_relation(conn: Conn, oid: int) -> RelationDetail:
     Raises:
         RelationNotFound: No table, view, materialized view or foreign table has this oid.
     """
-    head = await conn.fetchrow(load_sql("describe_relation.sql"), oid)
+    head = await conn.fetchrow(load_sql(__name__, "describe_relation.sql"), oid)
     if head is None:
         raise RelationNotFound(f"no table or view with oid {oid}")
-    columns = tuple(_column(row) for row in await conn.fetch(load_sql("list_columns.sql"), oid))
+    columns = tuple(
+        _column(row) for row in await conn.fetch(load_sql(__name__, "list_columns.sql"), oid)
+    )
     not_null = {c.name for c in columns if c.not_null}
     indexes = tuple(
-        _index(row, not_null) for row in await conn.fetch(load_sql("list_indexes.sql"), oid)
+        _index(row, not_null)
+        for row in await conn.fetch(load_sql(__name__, "list_indexes.sql"), oid)
     )
-    constraint_rows = await conn.fetch(load_sql("list_constraints.sql"), oid)
+    constraint_rows = await conn.fetch(load_sql(__name__, "list_constraints.sql"), oid)
     key, key_source = choose_key(indexes)
     return RelationDetail(
         oid=head["oid"],

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from pgconsole.db.console.sqltext import relations_named, statement_at, word_at
 from pgconsole.db.quoting import quote_ident
 from pgconsole.db.sqlfiles import load_sql
-from pgconsole.db.sqltext import relations_named, statement_at, word_at
 
 KEYWORDS: tuple[str, ...] = tuple(
     """
@@ -88,9 +88,9 @@ async def load_completion_catalog(
 ) -> CompletionCatalog:
     """Read the catalog in four small queries (schemas and relations, columns, functions,
     search path), whatever the number of schemas."""
-    relations = await conn.fetch(load_sql("list_completion_relations.sql"))
-    columns = await conn.fetch(load_sql("list_completion_columns.sql"))
-    functions = await conn.fetch(load_sql("list_completion_functions.sql"))
+    relations = await conn.fetch(load_sql(__name__, "list_completion_relations.sql"))
+    columns = await conn.fetch(load_sql(__name__, "list_completion_columns.sql"))
+    functions = await conn.fetch(load_sql(__name__, "list_completion_functions.sql"))
     search_path = await conn.fetchval("SELECT current_schemas(true)")
     by_relation: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for row in columns:

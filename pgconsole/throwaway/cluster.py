@@ -34,7 +34,7 @@ from types import TracebackType
 from typing import Self
 from urllib.parse import quote, urlencode
 
-from pgconsole.db.certs import CertificateAuthority, KeyPair
+from pgconsole.throwaway.certs import CertificateAuthority, KeyPair
 
 LOOPBACK = "127.0.0.1"
 _SERVER_PROGRAMS = ("initdb", "pg_ctl", "postgres")
@@ -402,7 +402,7 @@ class ThrowawayCluster:
         # kernel closes the pipe and the reaper stops the server and removes the directory.
         self._reaper = subprocess.Popen(
             [
-                sys.executable, "-m", "pgconsole.db.cluster",
+                sys.executable, "-m", "pgconsole.throwaway.cluster",
                 "reap", str(self.root), str(self._bindir),
             ],
             stdin=subprocess.PIPE,

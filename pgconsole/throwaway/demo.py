@@ -58,6 +58,6 @@ async def seed(conn: asyncpg.Connection, *, events_rows: int = EVENTS_ROWS) -> N
     async with conn.transaction():
         # Without arguments, execute() uses the simple query protocol, which accepts a whole
         # script of statements; the parameterized events insert must be a single statement.
-        await conn.execute(load_sql("seed_demo.sql"))
-        await conn.execute(load_sql("seed_demo_events.sql"), events_rows)
-        await conn.execute(load_sql("seed_demo_finish.sql"))
+        await conn.execute(load_sql(__name__, "seed_demo.sql"))
+        await conn.execute(load_sql(__name__, "seed_demo_events.sql"), events_rows)
+        await conn.execute(load_sql(__name__, "seed_demo_finish.sql"))

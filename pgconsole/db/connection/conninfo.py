@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
-from pgconsole.db.params import ConnInfoError
+from pgconsole.db.connection.params import ConnInfoError
 
 LIBPQ_KEYWORDS: frozenset[str] = frozenset(
     {

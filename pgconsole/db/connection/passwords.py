@@ -20,7 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
 
-from pgconsole.db.libpq import read_passfile
+from pgconsole.db.connection.libpq import read_passfile
 
 KEYRING_SERVICE = "pgconsole"
 KEYRING_TIMEOUT = 3.0

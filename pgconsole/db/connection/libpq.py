@@ -17,8 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pgconsole.db.conninfo import LIBPQ_KEYWORDS
-from pgconsole.db.params import APPLICATION_NAME, ConnectParams, ConnInfoError, SslMode
+from pgconsole.db.connection.conninfo import LIBPQ_KEYWORDS
+from pgconsole.db.connection.params import APPLICATION_NAME, ConnectParams, ConnInfoError, SslMode
 
 ENVIRONMENT: dict[str, str] = {
     "PGHOST": "host",

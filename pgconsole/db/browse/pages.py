@@ -31,8 +31,8 @@ from typing import Any
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from pgconsole.db.filtering import FilterError, check_filter
-from pgconsole.db.pool import Database
+from pgconsole.db.browse.filtering import FilterError, check_filter
+from pgconsole.db.connection.pool import Database
 from pgconsole.db.quoting import qualified, quote_ident
 
 CELL_LIMIT = 200
@@ -153,7 +153,7 @@ class BrowseSpec:
     """Columns that identify a row (primary key or unique NOT NULL index)."""
     sort: Sort | None = None
     filter: str = ""
-    """A checked WHERE expression (see `pgconsole.db.filtering.check_filter`)."""
+    """A checked WHERE expression (see `pgconsole.db.browse.filtering.check_filter`)."""
     equals: tuple[tuple[str, str | None], ...] = ()
     """Quick filters `column = value` (value as text, None for IS NULL), sent as parameters."""
     tracking: Tracking | None = None

@@ -31,7 +31,8 @@ from typing import Any, Literal
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from pgconsole.db.browse import (
+from pgconsole.db.browse.catalog import Identity, RelationDetail, RelationKind
+from pgconsole.db.browse.pages import (
     ALIAS,
     BrowseSpec,
     Row,
@@ -42,9 +43,8 @@ from pgconsole.db.browse import (
     row_list,
     text_param,
 )
-from pgconsole.db.catalog import Identity, RelationDetail, RelationKind
-from pgconsole.db.failures import describe_error
-from pgconsole.db.pool import Database
+from pgconsole.db.connection.failures import describe_error
+from pgconsole.db.connection.pool import Database
 from pgconsole.db.quoting import qualified, quote_ident
 
 SAVEPOINT = "pgconsole_change"

@@ -13,8 +13,8 @@ from typing import Any
 
 import asyncpg
 
-from pgconsole.db.params import ConnectParams, ConnInfoError
-from pgconsole.db.tls import TlsPlan, plan_tls
+from pgconsole.db.connection.params import ConnectParams, ConnInfoError
+from pgconsole.db.connection.tls import TlsPlan, plan_tls
 
 
 @dataclass(frozen=True)

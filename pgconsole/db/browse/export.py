@@ -1,7 +1,7 @@
 """Exporting what the grid shows, a whole relation or a filtered result, to CSV or JSON Lines.
 
 The server does the formatting: `COPY (<the grid's SELECT>) TO STDOUT` streams the rows, in
-the grid's order and with its filter and quick filters (`pgconsole.db.browse.select_sql`), and
+the grid's order and with its filter and quick filters (`pgconsole.db.browse.pages.select_sql`), and
 the chunks go straight to disk, so memory stays flat whatever the size of the result.
 
 - **CSV** (`FORMAT csv, HEADER true`): one column per grid column, each cell the type's text
@@ -43,8 +43,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO, Protocol, TypeVar
 
-from pgconsole.db.browse import BrowseSpec, Cells, select_sql
-from pgconsole.db.pool import Conn, apply_local_settings
+from pgconsole.db.browse.pages import BrowseSpec, Cells, select_sql
+from pgconsole.db.connection.pool import Conn, apply_local_settings
 
 __all__ = [
     "ExportFormat",
@@ -255,7 +255,7 @@ async def export(
                 {
                     "statement_timeout": "0",
                     # The filter was checked as the server reads it with this setting on
-                    # (see pgconsole.db.filtering); pin it so it means what was checked.
+                    # (see pgconsole.db.browse.filtering); pin it so it means what was checked.
                     "standard_conforming_strings": "on",
                 },
             )

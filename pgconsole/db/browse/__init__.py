@@ -1,0 +1,1 @@
+"""Reading relations: the catalog, keyset and cursor pages, filters, and export."""

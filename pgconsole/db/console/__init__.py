@@ -1,0 +1,1 @@
+"""The SQL console: its own connection, statement splitting, completion, EXPLAIN, history."""

@@ -1,0 +1,1 @@
+"""Changing rows: the visible edit transaction with its lost-update checks."""

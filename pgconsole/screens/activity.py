@@ -471,9 +471,9 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         )
         hit = None if rates is None or rates.cache_hit_ratio is None else rates.cache_hit_ratio
         if self.compact:
-            # Three lines, each cut at the edge rather than wrapped onto the next.
-            text.no_wrap, text.overflow = True, "ellipsis"
-            text.right_crop(1)
+            # Three lines, each cut with an ellipsis by activity.tcss: Textual draws a Rich
+            # Text as its own Content, without the Text's no_wrap and overflow.
+            text.right_crop(1)  # the first line goes on
             text.append(
                 f" · commit/s {human(rates.commits if rates else None)}"
                 f" · rollbk/s {human(rates.rollbacks if rates else None)}\n"

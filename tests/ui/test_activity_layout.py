@@ -28,6 +28,7 @@ class SampledActivity(ActivityScreen):
     @work(exclusive=True, group="activity")
     async def poll(self) -> None:
         self.last_refresh = REFRESHED
+        self.state_text = ""
 
     def show(self, sessions: tuple[stats.Session, ...]) -> None:
         self.show_sample(stats.Sample(sessions, counters(1_000.0 + self.samples, 1), 2))
@@ -66,3 +67,16 @@ async def test_a_chain_in_the_first_sample_is_drawn() -> None:
         assert [line.strip() for line in lines(tree)] == ["No session waits on another."]
         screen.show(SESSIONS)
         await wait_until(pilot, whole_chain, "the chain again")
+
+
+async def test_lines_cut_to_fit_end_with_an_ellipsis() -> None:
+    app = ConnectedHarness(PARAMS, Settings(read_only=True))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await opened(pilot)
+        screen.show(SESSIONS)
+        status = screen.query_one("#activity-status")
+        await wait_until(pilot, lambda: "refreshed" in lines(status)[0], "the status")
+        assert lines(status)[0].endswith("…")
+        # The folded panels' pool line, too long for 80 columns.
+        pool_line = lines(screen.query_one("#server-panel"))[2]
+        assert pool_line.startswith("pgconsole pool") and pool_line.endswith("…")

@@ -25,6 +25,7 @@ check: setup lint types pytest
 lint: setup
 	$(BIN)/ruff check pgconsole tests benchmarks scripts
 	$(BIN)/ruff format --check pgconsole tests benchmarks scripts
+	$(BIN)/lint-imports --no-cache
 
 types: setup
 	$(BIN)/mypy --strict pgconsole tests

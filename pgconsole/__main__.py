@@ -153,7 +153,7 @@ async def _run_app(
     table: str | None,
     activity: bool,
 ) -> int:
-    from pgconsole.db.connection.opening import open_early
+    from pgconsole.db.opening import open_early
 
     # Connect (and read the first page of --table) while Textual is imported in a thread:
     # the handshake and the queries wait on the network, the imports on the interpreter.

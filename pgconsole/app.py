@@ -17,7 +17,6 @@ from textual.worker import Worker, WorkerState
 
 from pgconsole.config import Settings
 from pgconsole.db.connection.failures import classify, password_failure
-from pgconsole.db.connection.opening import Opening, open_session
 from pgconsole.db.connection.params import ConnectParams
 from pgconsole.db.connection.passwords import (
     KEYRING_SERVICE,
@@ -28,6 +27,7 @@ from pgconsole.db.connection.passwords import (
     keyring_usable,
 )
 from pgconsole.db.connection.pool import Database, TlsState
+from pgconsole.db.opening import Opening, open_session
 from pgconsole.failed_workers import WorkerFailed, failure_line, log_traceback
 from pgconsole.messages import (
     Connected,
@@ -97,7 +97,7 @@ class PgConsoleApp(App[None]):
             table: A relation to open once connected (`schema.name`, quoted parts allowed).
             activity: Show the activity screen once connected.
             opening: The first attempt, started before the app (see
-                `pgconsole.db.connection.opening`); the app awaits it and owns what it opened.
+                `pgconsole.db.opening`); the app awaits it and owns what it opened.
         """
         super().__init__()
         self.params = params

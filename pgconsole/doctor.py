@@ -159,7 +159,9 @@ async def _diagnose(target: Target, report: Report, err: TextIO, interactive: bo
         break
     try:
         async with database.session() as conn:
-            role = await conn.fetchrow(load_sql("pgconsole.db.connection.pool", "describe_role.sql"))
+            role = await conn.fetchrow(
+                load_sql("pgconsole.db.connection.pool", "describe_role.sql")
+            )
         assert role is not None
         report_connection(target, database, role, report)
     finally:

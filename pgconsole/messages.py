@@ -8,9 +8,9 @@ from typing import Literal
 from textual.message import Message
 
 from pgconsole.db.connection.failures import ConnectFailure
-from pgconsole.db.connection.opening import Opening
 from pgconsole.db.connection.passwords import PasswordChoice
 from pgconsole.db.connection.pool import Database
+from pgconsole.db.opening import Opening
 
 
 @dataclass

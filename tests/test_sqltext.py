@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from pgconsole.db.console.sqltext import (
+from pgconsole.db.sqltext import (
     Kind,
     TokenKind,
     console_refusal,

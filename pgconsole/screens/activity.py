@@ -47,8 +47,6 @@ if TYPE_CHECKING:
     from pgconsole.db.console.session import ConsoleSession
 
 INTERVALS = (0.5, 1.0, 2.0, 5.0, 10.0)
-TREE_LINES = 200
-"""Sessions drawn in the lock tree at most (a queue of thousands would drown the screen)."""
 SPARK = 5
 """Samples shown in each sparkline."""
 FIGURE_WIDTH = 22
@@ -72,8 +70,9 @@ WAIT_WIDTH = 16
 """Widest the wait column grows (a long event name is cut)."""
 WIDE_PANELS = 100
 """From this width the pool and server panels are drawn in full; below, in three lines."""
-TREE_HEIGHT = 7
-"""Lines of the lock tree while a session waits on another (one line otherwise)."""
+TREE_SHARE = 4
+"""The lock tree takes the lines it needs up to a quarter of the screen's (6 at 24 rows), the
+rest of a longer queue counted in its last line: the sessions table keeps the height."""
 STATES = {
     "idle in transaction": "idle in tx",
     "idle in transaction (aborted)": "idle in tx (aborted)",
@@ -167,8 +166,9 @@ def sort_key(session: stats.Session, column: str) -> tuple[int, object]:
 
 
 def lock_label(session: stats.Session) -> Text:
-    """`pid user: mode on relation, waiting 12s: query`."""
-    text = Text(f"{session.pid} ", style="bold")
+    """`pid user: mode on relation, waiting 12s: query`, on one line cut with `…` (Enter on
+    the session shows its query whole)."""
+    text = Text(f"{session.pid} ", style="bold", no_wrap=True, overflow="ellipsis")
     text.append(visible(session.user or "?"))
     if session.lock_mode:
         text.append(f" wants {session.lock_mode}", style="magenta")
@@ -183,14 +183,28 @@ def lock_label(session: stats.Session) -> Text:
     return text
 
 
-def lock_tree_text(roots: tuple[stats.LockNode, ...], limit: int = TREE_LINES) -> Tree | Text:
-    """The blocking chains as a tree, root blockers first, at most `limit` sessions drawn.
+def chain_sessions(roots: tuple[stats.LockNode, ...]) -> int:
+    """The lines the blocking chains take under the tree's heading: one per session drawn."""
+    count, stack = 0, list(roots)
+    while stack:  # not recursive: a queue of a thousand sessions is a chain that deep
+        node = stack.pop()
+        count += 1
+        if not node.repeated:
+            stack.extend(node.children)
+    return count
+
+
+def lock_tree_text(roots: tuple[stats.LockNode, ...], lines: int) -> tuple[Tree | Text, int]:
+    """The blocking chains as a tree, root blockers first, in at most `lines` lines (at least
+    three: the heading, a session and `… N more not drawn`); and the lines it takes.
 
     Built without recursion: a queue of a thousand sessions on one row is a chain that deep.
     A session already drawn under another blocker is named again, not expanded again.
     """
     if not roots:
-        return Text("No session waits on another.", style="dim")
+        return Text("No session waits on another.", style="dim"), 1
+    total = chain_sessions(roots)
+    limit = total if 1 + total <= lines else max(1, lines - 2)
     tree = Tree(Text("Blocking chains", style="bold"), guide_style="dim")
     stack: list[tuple[Tree, stats.LockNode]] = [(tree, root) for root in reversed(roots)]
     drawn = 0
@@ -202,9 +216,10 @@ def lock_tree_text(roots: tuple[stats.LockNode, ...], limit: int = TREE_LINES) -
             child = branch.add(lock_label(node.session))
             stack.extend((child, below) for below in reversed(node.children))
         drawn += 1
-    if stack:
-        tree.add(Text(f"… {len(stack)} more not drawn", style="yellow"))
-    return tree
+    if drawn < total:
+        tree.add(Text(f"… {total - drawn} more not drawn", style="yellow"))
+        return tree, drawn + 2
+    return tree, drawn + 1
 
 
 @dataclass
@@ -338,6 +353,8 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         self._lay_out_panels()
         if self.sessions:
             self._fill_table()
+        if self.lock_roots:
+            self._show_lock_tree()  # its share of the lines changed
 
     @property
     def compact(self) -> bool:
@@ -422,14 +439,14 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
 
     def _show_lock_tree(self) -> None:
         """Draw the lock tree, laid out again only when the lines it needs change."""
-        lines = TREE_HEIGHT if self.lock_roots else 1
+        drawing, lines = lock_tree_text(self.lock_roots, max(3, self.size.height // TREE_SHARE))
         if lines != self._tree_lines:
             # Compared with the height laid out, not with the last sample's: the first
             # sample may already hold a chain.
             self._tree_lines = lines
             self.query_one("#lock-tree").styles.height = lines
         if self.lock_roots or not self._tree_empty_drawn:
-            self._update("#lock-tree", lock_tree_text(self.lock_roots, TREE_HEIGHT - 1))
+            self._update("#lock-tree", drawing)
         self._tree_empty_drawn = not self.lock_roots
 
     def _update(self, selector: str, content: Text | Tree) -> None:

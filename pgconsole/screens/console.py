@@ -40,7 +40,7 @@ from pgconsole.db.console.completion import (
 )
 from pgconsole.db.console.history import Entry, History, HistoryError, default_history_path
 from pgconsole.db.console.session import VALUE_LIMIT, ConsoleRefused, ConsoleSession, Result, Waiter
-from pgconsole.db.console.sqltext import Statement, may_write, split_statements, statement_at
+from pgconsole.db.sqltext import Statement, may_write, split_statements, statement_at
 from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.messages import PlaceRequested
 from pgconsole.paths import STYLES

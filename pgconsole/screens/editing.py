@@ -11,12 +11,16 @@ import contextlib
 import time
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
+
+from textual.app import App
+from textual.notifications import SeverityLevel
 
 from pgconsole.db.browse.catalog import RelationDetail
-from pgconsole.db.browse.pages import BrowseSpec, Row
+from pgconsole.db.browse.pages import BrowseSpec, Pager, Row
 from pgconsole.db.connection.errors import DB_ERRORS
 from pgconsole.db.connection.failures import describe_error
+from pgconsole.db.connection.pool import Database
 from pgconsole.db.edit.transaction import (
     Change,
     Conflict,
@@ -37,8 +41,35 @@ from pgconsole.widgets.grid import DataGrid, row_identity
 # The editor, insert form, conflict view and SQL log are imported when first used: the text
 # area alone adds 20 ms to every start, and most sessions only browse.
 
-if TYPE_CHECKING:
-    from pgconsole.screens.main import MainScreen
+
+class EditHost(Protocol):
+    """What the controller needs of the screen it edits in (the main screen has it)."""
+
+    database: Database | None
+    detail: RelationDetail | None
+    pager: Pager | None
+    spec: BrowseSpec | None
+
+    @property
+    def app(self) -> App[Any]: ...
+
+    @property
+    def grid(self) -> DataGrid: ...
+
+    def say(self, text: str, *, error: bool = False) -> None: ...
+
+    def notify(self, message: str, *, severity: SeverityLevel = "information") -> None: ...
+
+    def show_transaction(self, text: str | None) -> None: ...
+
+    def idle_in_transaction_seconds(self) -> float | None: ...
+
+    async def reload_grid(self) -> None: ...
+
+    def reload_grid_later(self) -> None: ...
+
+    async def reopen_for_editing(self) -> None: ...
+
 
 WARN_BEFORE_SECONDS = 30.0
 """The status bar counts down this long before the server's idle-in-transaction limit."""
@@ -71,7 +102,7 @@ def clock(seconds: float) -> str:
 class EditController:
     """The edit transaction of the main screen, and the keys that drive it."""
 
-    def __init__(self, screen: MainScreen) -> None:
+    def __init__(self, screen: EditHost) -> None:
         self.screen = screen
         self.tx: EditTransaction | None = None
         self.plan: EditPlan | None = None

@@ -37,9 +37,9 @@ from pgconsole.db.browse.filtering import (
 from pgconsole.db.browse.pages import ALIAS, BrowseSpec, Column, Page, Pager, Row, Sort, count_rows
 from pgconsole.db.connection.errors import DB_ERRORS
 from pgconsole.db.connection.failures import describe_error
-from pgconsole.db.connection.opening import PAGE_SIZE, Opening, browse_spec, find_relation
 from pgconsole.db.connection.params import PoolSettings
 from pgconsole.db.connection.pool import Database, PoolStats, ServerInfo
+from pgconsole.db.opening import PAGE_SIZE, Opening, browse_spec, find_relation
 from pgconsole.db.type_names import display_type
 from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.messages import PlaceRequested

@@ -23,7 +23,7 @@ from textual.widgets.option_list import Option
 from textual.widgets.text_area import Location
 
 from pgconsole.db.console.completion import Candidate
-from pgconsole.db.console.sqltext import word_at
+from pgconsole.db.sqltext import word_at
 from pgconsole.text import visible
 from pgconsole.widgets.ordered_keys import OrderedTextArea
 

@@ -22,7 +22,7 @@ from pgconsole.db.console.session import (
     returning_query,
     wrapped_query,
 )
-from pgconsole.db.console.sqltext import Statement, split_statements
+from pgconsole.db.sqltext import Statement, split_statements
 from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.conftest import open_pool
 from tests.helpers.queries import backend_reaches, backend_state

@@ -14,7 +14,7 @@ import pytest
 from pgconsole.db.connection.params import PoolSettings, SessionSettings
 from pgconsole.db.connection.pool import open_database
 from pgconsole.db.console.session import ConsoleSession, set_local_statements
-from pgconsole.db.console.sqltext import Statement, split_statements
+from pgconsole.db.sqltext import Statement, split_statements
 from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.conftest import admin_connect, params_for
 from tests.helpers.pgbouncer import ThrowawayPgBouncer

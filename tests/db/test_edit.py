@@ -10,7 +10,6 @@ import pytest
 
 from pgconsole.db.browse.catalog import RelationDetail, describe_relation
 from pgconsole.db.browse.pages import BrowseSpec, Pager, Row, Tracking
-from pgconsole.db.connection.opening import browse_spec
 from pgconsole.db.connection.params import SessionSettings
 from pgconsole.db.connection.pool import Database
 from pgconsole.db.edit import transaction as edit
@@ -25,6 +24,7 @@ from pgconsole.db.edit.transaction import (
     read_edit_facts,
     tracking_for,
 )
+from pgconsole.db.opening import browse_spec
 from pgconsole.db.quoting import qualified, quote_ident
 from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.conftest import admin_connect, open_pool

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncpg
 
 from pgconsole.config import Settings
-from pgconsole.db.connection.opening import open_early
 from pgconsole.db.connection.passwords import PasswordSource
+from pgconsole.db.opening import open_early
 from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.conftest import params_for
 

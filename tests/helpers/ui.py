@@ -15,7 +15,7 @@ from textual.widgets import Static, Tree
 
 from pgconsole.app import PgConsoleApp
 from pgconsole.config import Settings
-from pgconsole.db.connection.opening import open_early
+from pgconsole.db.opening import open_early
 from pgconsole.throwaway.cluster import ThrowawayCluster
 from pgconsole.widgets.grid import DataGrid
 from tests.conftest import params_for

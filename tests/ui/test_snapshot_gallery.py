@@ -24,11 +24,11 @@ from pgconsole.config import Settings
 from pgconsole.db.activity import stats
 from pgconsole.db.browse import catalog
 from pgconsole.db.browse.pages import ALIAS, BrowseSpec, Column, Page, Row
-from pgconsole.db.connection.opening import Opening
 from pgconsole.db.connection.passwords import PasswordChoice, PasswordSource
 from pgconsole.db.connection.pool import Conn, Database
 from pgconsole.db.console.session import ConsoleSession, Result
-from pgconsole.db.console.sqltext import Statement
+from pgconsole.db.opening import Opening
+from pgconsole.db.sqltext import Statement
 from pgconsole.screens import main
 from pgconsole.screens.activity import ActivityScreen
 from pgconsole.screens.console import ConsoleScreen

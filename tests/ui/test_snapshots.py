@@ -13,10 +13,10 @@ from textual.pilot import Pilot
 from pgconsole.app import PgConsoleApp
 from pgconsole.config import Settings
 from pgconsole.db.connection.failures import ConnectFailure, FailureKind
-from pgconsole.db.connection.opening import Opening
 from pgconsole.db.connection.params import ConnectParams, PoolSettings, SslMode, Timeouts
 from pgconsole.db.connection.passwords import PasswordChoice, PasswordSource
 from pgconsole.db.connection.pool import Conn, Database, PoolStats, ServerInfo, TlsInfo, TlsState
+from pgconsole.db.opening import Opening
 from pgconsole.screens.connection_error import ConnectionErrorScreen
 from tests.helpers.ui import wait_until
 

@@ -36,7 +36,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 
-from pgconsole.db.console.sqltext import block_comment_end
+from pgconsole.db.sqltext import block_comment_end
 
 __all__ = [
     "PG_WHITESPACE",

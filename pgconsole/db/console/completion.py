@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from pgconsole.db.console.sqltext import relations_named, statement_at, word_at
 from pgconsole.db.quoting import quote_ident
 from pgconsole.db.sqlfiles import load_sql
+from pgconsole.db.sqltext import relations_named, statement_at, word_at
 
 KEYWORDS: tuple[str, ...] = tuple(
     """

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from pgconsole.db.console.sqltext import TokenKind, tokens
+from pgconsole.db.sqltext import TokenKind, tokens
 
 MAX_BYTES = 1_000_000
 """The file's cap; past it the newest entries that fit in half of it are kept."""

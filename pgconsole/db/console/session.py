@@ -49,9 +49,9 @@ from asyncpg.prepared_stmt import PreparedStatement
 from pgconsole.db.browse.pages import Column, Page, Row
 from pgconsole.db.connection.pool import Database
 from pgconsole.db.console.explain import Plan, explain
-from pgconsole.db.console.sqltext import Kind, Statement, console_refusal, kind, read_only_refusal
 from pgconsole.db.quoting import quote_ident
 from pgconsole.db.sqlfiles import load_sql
+from pgconsole.db.sqltext import Kind, Statement, console_refusal, kind, read_only_refusal
 from pgconsole.db.type_names import display_type
 
 VALUE_LIMIT = 2000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, cast
 
 from textual import work
@@ -11,6 +12,7 @@ from textual.widget import Widget
 from pgconsole.config import Settings
 from pgconsole.db.activity import stats
 from pgconsole.screens.activity import ActivityScreen
+from pgconsole.widgets.session_table import SessionTable
 from tests.helpers.ui import wait_until
 from tests.ui.test_snapshot_gallery import (
     BEFORE_THE_CHAIN,
@@ -80,3 +82,44 @@ async def test_lines_cut_to_fit_end_with_an_ellipsis() -> None:
         # The folded panels' pool line, too long for 80 columns.
         pool_line = lines(screen.query_one("#server-panel"))[2]
         assert pool_line.startswith("pgconsole pool") and pool_line.endswith("…")
+
+
+def session_rows(screen: ActivityScreen) -> int:
+    """Session lines drawn (the header left out)."""
+    return sum(1 for line in lines(screen.query_one(SessionTable))[1:] if line.strip())
+
+
+def queue(length: int) -> tuple[stats.Session, ...]:
+    """The sessions with `length` more queued behind the lock chain's last one."""
+    last = LOCK_CHAIN[-1]
+    waiting = tuple(
+        replace(last, pid=4500 + n, blocked_by=(last.pid,), query=f"LOCK shop.item /* {n} */")
+        for n in range(length)
+    )
+    return SESSIONS + waiting
+
+
+async def test_at_80x24_the_lock_tree_takes_the_lines_it_needs_and_no_more() -> None:
+    app = ConnectedHarness(PARAMS, Settings(read_only=True))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await opened(pilot)
+        tree = screen.query_one("#lock-tree")
+        screen.show(BEFORE_THE_CHAIN)
+        await wait_until(pilot, lambda: session_rows(screen) >= 17, "17 rows without a chain")
+        screen.show(SESSIONS)
+        # The heading and the chain's three sessions, one line each (cut with …).
+        await wait_until(pilot, lambda: tree.size.height == 4, "the chain's four lines")
+        drawn = lines(tree)
+        assert all(str(s.pid) in line for s, line in zip(LOCK_CHAIN, drawn[1:], strict=True))
+        assert all(line.endswith("…") for line in drawn[1:])
+        await wait_until(pilot, lambda: session_rows(screen) >= 14, "14 rows beside it")
+        # A queue of 20 more: a quarter of the screen, the rest counted.
+        screen.show(queue(20))
+        await wait_until(pilot, lambda: tree.size.height == 6, "the queue's six lines")
+        drawn = lines(tree)
+        assert drawn[-1].endswith(f"… {len(LOCK_CHAIN) + 20 - 4} more not drawn")
+        assert all(len(line) <= 80 for line in drawn)
+        await wait_until(pilot, lambda: session_rows(screen) >= 12, "12 rows beside it")
+        # Taller, the tree takes more lines.
+        await pilot.resize_terminal(120, 50)
+        await wait_until(pilot, lambda: tree.size.height == 12, "a quarter of 50 lines")

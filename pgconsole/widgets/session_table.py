@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from rich.cells import cell_len, set_cell_size
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding, BindingType
@@ -131,9 +131,11 @@ class SessionTable(ScrollView, can_focus=True):
                 parts.append(fit(cell, self.widths[i], right=False) + " ")
             else:
                 parts.append(cell)
-        # In terminal cells: a wide character (王, most emoji) takes two.
-        line = set_cell_size("".join(parts), width)
-        return Strip([Segment(line, style)], width)
+        # In terminal cells: a wide character (王, most emoji) takes two. The query is cut with
+        # an ellipsis (Enter shows it whole) where the scrollbar, drawn over the line, begins.
+        shown = min(width, self.scrollable_content_region.width)
+        line = fit("".join(parts), shown, right=False) if shown > 0 else ""
+        return Strip([Segment(line + " " * (width - max(shown, 0)), style)], width)
 
     def on_focus(self) -> None:
         self.refresh()

@@ -82,6 +82,12 @@ async def test_lines_cut_to_fit_end_with_an_ellipsis() -> None:
         # The folded panels' pool line, too long for 80 columns.
         pool_line = lines(screen.query_one("#server-panel"))[2]
         assert pool_line.startswith("pgconsole pool") and pool_line.endswith("…")
+        # The queries, cut at the table's edge (Enter shows one whole).
+        table = screen.query_one(SessionTable)
+        await wait_until(pilot, lambda: table.show_vertical_scrollbar, "its scrollbar")
+        first = lines(table)[1]
+        assert first.startswith("4101") and first.endswith("UPDATE shop.item SET price = p…")
+        assert len(first) == table.size.width - 2  # the scrollbar is drawn over the rest
 
 
 def session_rows(screen: ActivityScreen) -> int:

@@ -56,6 +56,17 @@ def cluster() -> Iterator[ThrowawayCluster]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def plain_cluster() -> Iterator[ThrowawayCluster]:
+    """A real server with `ssl = off`, for what a client does when the server has no TLS.
+
+    Started on first use and shared by the whole run, so no test may stop it or change its
+    settings: a test that needs that starts a `ThrowawayCluster` of its own.
+    """
+    with ThrowawayCluster(ssl=False) as server:
+        yield server
+
+
 async def admin_connect(
     cluster: ThrowawayCluster, database: str = "postgres"
 ) -> asyncpg.Connection:

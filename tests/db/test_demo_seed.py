@@ -1,7 +1,7 @@
-"""The demo data, seeded for real into a throwaway PostgreSQL server.
+"""The demo data, seeded for real into a database on the suite's throwaway PostgreSQL server.
 
-One server and one seeded database serve the whole module: seeding takes a couple of seconds,
-and every test here only reads (the one that writes rolls back).
+One seeded database serves the whole module: seeding takes a couple of seconds, and every test
+here only reads (the one that writes rolls back).
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from pgconsole.throwaway.demo import DEMO_DATABASE, seed
 from tests.conftest import admin_connect
 
 EVENTS_ROWS = 20_000
+AGAIN = "pgconsole_demo_again"
+"""The second seeded database of the determinism test."""
 
 # The seed is deterministic, so these are exact.
 EXPECTED_ROWS = {
@@ -90,22 +92,33 @@ async def _create_and_seed(cluster: ThrowawayCluster, database: str) -> None:
         await conn.close()
 
 
-@pytest.fixture(scope="module")
-def demo_cluster() -> Iterator[ThrowawayCluster]:
-    """A server of this module's own whose `DEMO_DATABASE` holds `EVENTS_ROWS` events.
+async def _drop(cluster: ThrowawayCluster, *databases: str) -> None:
+    admin = await admin_connect(cluster)
+    try:
+        for database in databases:
+            await admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(database)} WITH (FORCE)")
+    finally:
+        await admin.close()
 
-    Not the suite's shared `cluster`: the demo database is not a throwaway per test, and the
-    determinism test adds a second seeded database next to it.
+
+@pytest.fixture(scope="module")
+def demo_database(cluster: ThrowawayCluster) -> Iterator[str]:
+    """`DEMO_DATABASE` on the suite's shared server, holding `EVENTS_ROWS` events.
+
+    Seeded once for the module, not per test, and dropped after it with the determinism
+    test's second database.
     """
-    with ThrowawayCluster() as cluster:
-        _run(_create_and_seed(cluster, DEMO_DATABASE))
-        yield cluster
+    _run(_create_and_seed(cluster, DEMO_DATABASE))
+    try:
+        yield DEMO_DATABASE
+    finally:
+        _run(_drop(cluster, DEMO_DATABASE, AGAIN))
 
 
 @pytest.fixture
-async def conn(demo_cluster: ThrowawayCluster) -> AsyncIterator[asyncpg.Connection]:
+async def conn(cluster: ThrowawayCluster, demo_database: str) -> AsyncIterator[asyncpg.Connection]:
     """A connection to the seeded demo database."""
-    conn = await admin_connect(demo_cluster, DEMO_DATABASE)
+    conn = await admin_connect(cluster, demo_database)
     try:
         yield conn
     finally:
@@ -356,11 +369,9 @@ async def test_events_ids_and_identity(conn: asyncpg.Connection) -> None:
 
 
 @pytest.mark.slow
-async def test_seed_is_deterministic(
-    demo_cluster: ThrowawayCluster, conn: asyncpg.Connection
-) -> None:
-    await _create_and_seed(demo_cluster, "pgconsole_demo_again")
-    again = await admin_connect(demo_cluster, "pgconsole_demo_again")
+async def test_seed_is_deterministic(cluster: ThrowawayCluster, conn: asyncpg.Connection) -> None:
+    await _create_and_seed(cluster, AGAIN)
+    again = await admin_connect(cluster, AGAIN)
     try:
         assert await again.fetchval(CONTENT_DIGEST) == await conn.fetchval(CONTENT_DIGEST)
     finally:

@@ -107,19 +107,20 @@ async def test_unreadable_root_certificate(cluster: ThrowawayCluster, tmp_path: 
     assert f'root certificate file "{tmp_path / "none.crt"}" does not exist' in failure.summary
 
 
-async def test_server_without_tls_refuses_verify_full(tmp_path: Path) -> None:
-    with ThrowawayCluster(ssl=False) as plain:
-        ca = CertificateAuthority.create(tmp_path)
-        shutil.copy(ca.cert, tmp_path / "root.crt")
-        params = ConnectParams(
-            host=plain.host,
-            port=plain.port,
-            user=plain.superuser,
-            password=plain.password,
-            sslmode=SslMode.VERIFY_FULL,
-            sslrootcert=tmp_path / "root.crt",
-        )
-        failure = await failure_of(params)
+async def test_server_without_tls_refuses_verify_full(
+    plain_cluster: ThrowawayCluster, tmp_path: Path
+) -> None:
+    ca = CertificateAuthority.create(tmp_path)
+    shutil.copy(ca.cert, tmp_path / "root.crt")
+    params = ConnectParams(
+        host=plain_cluster.host,
+        port=plain_cluster.port,
+        user=plain_cluster.superuser,
+        password=plain_cluster.password,
+        sslmode=SslMode.VERIFY_FULL,
+        sslrootcert=tmp_path / "root.crt",
+    )
+    failure = await failure_of(params)
     assert failure.kind is FailureKind.TLS
     assert "does not accept TLS" in failure.summary
 

@@ -61,15 +61,12 @@ def other_ca(tmp_path_factory: pytest.TempPathFactory) -> CertificateAuthority:
 
 
 @pytest.fixture(scope="module")
-def plain_cluster() -> Iterator[ThrowawayCluster]:
-    """A server with `ssl = off`."""
-    with ThrowawayCluster(ssl=False) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def hostssl_cluster() -> Iterator[ThrowawayCluster]:
-    """A TLS server whose pg_hba.conf accepts TCP from 127.0.0.1 only as `hostssl`."""
+    """A TLS server whose pg_hba.conf accepts TCP from 127.0.0.1 only as `hostssl`.
+
+    The module's own: rewriting pg_hba.conf and restarting would change the shared `cluster`
+    under every other test.
+    """
     with ThrowawayCluster() as server:
         hostssl_only(server)
         yield server

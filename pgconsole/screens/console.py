@@ -9,6 +9,7 @@ age, its statements, the idle countdown and the sessions waiting on its locks.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import Sequence
@@ -479,8 +480,15 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
 
     def _remember(self, statement: Statement, ok: bool, elapsed_ms: float) -> None:
         entry = Entry(datetime.now(UTC), self.target, statement.text, ok, elapsed_ms)
+        # Queued now, in run order; written on the history's own thread, never on the loop.
+        self.save_history(self.history.append(entry))
+
+    @work(group="console-history", exit_on_error=False)
+    async def save_history(self, saved: asyncio.Future[None]) -> None:
+        """Wait for an entry's write; say once that the history is not saved."""
         try:
-            self.history.append(entry)
+            # Shielded: a worker cancelled as the app quits leaves the write queued.
+            await asyncio.shield(saved)
         except HistoryError as error:
             if not self._history_failed:
                 self._history_failed = True

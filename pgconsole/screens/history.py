@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -14,6 +14,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from pgconsole.db.console.history import Entry, History
+from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
 from pgconsole.widgets.ordered_keys import OrderedInput
@@ -35,7 +36,7 @@ def entry_label(entry: Entry, width: int = 200) -> Text:
     )
 
 
-class HistoryScreen(ModalScreen[str | None]):
+class HistoryScreen(ReportsFailedWorkers, ModalScreen[str | None]):
     """The history, newest first, filtered as you type."""
 
     CSS_PATH = STYLES / "history.tcss"
@@ -69,12 +70,20 @@ class HistoryScreen(ModalScreen[str | None]):
     def on_mount(self) -> None:
         self.query_one(Input).focus()
         self._fill("")
+        self.load()
+
+    @work(exclusive=True, group="history-load", exit_on_error=False)
+    async def load(self) -> None:
+        """Read the file into the history's index (off the loop), then list what matches."""
+        await self.history.load()
+        self._fill(self.query_one(Input).value)
 
     @on(Input.Changed, "#history-search")
     def search(self, event: Input.Changed) -> None:
         self._fill(event.value)
 
     def _fill(self, text: str) -> None:
+        """List the loaded entries holding every word of `text` (no file IO: per keystroke)."""
         matches = self.history.search(text, limit=SHOWN * 5)
         if self.only_target and self.target is not None:
             matches = [m for m in matches if m.target == self.target]
@@ -85,9 +94,10 @@ class HistoryScreen(ModalScreen[str | None]):
         if self.matches:
             options.highlighted = 0
         scope = "this server" if self.only_target else "every server"
+        count = f"{len(self.matches)} statements" if self.history.loaded else "reading…"
         self.query_one("#history-hint", Static).update(
             Text(
-                f"{len(self.matches)} statements ({scope}) · ↑↓ choose · Enter puts it in the "
+                f"{count} ({scope}) · ↑↓ choose · Enter puts it in the "
                 "editor · ctrl+t this server only · Esc closes",
                 style="dim",
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from pgconsole.throwaway.cluster import ThrowawayCluster
 from pgconsole.throwaway.demo import seed
 from pgconsole.widgets.sql_editor import CompletionMenu
 from tests.conftest import admin_connect
+from tests.helpers.file_io import opens_of
 from tests.helpers.queries import backend_reaches, backend_state
 from tests.helpers.ui import app_for, shown, tree_labels, wait_for_screen, wait_until
 
@@ -416,13 +418,18 @@ async def test_history_keeps_what_ran_and_recalls_it(
     app = app_for(cluster, people)
     async with app.run_test(size=SIZE) as pilot:
         console = await open_console(pilot, app)
-        await run(pilot, console, "SELECT 'first'")
-        await run(pilot, console, "SELECT 'second'\n  FROM people LIMIT 1")
-        console.editor.text = ""
-        await pilot.press("f9")
-        await wait_for_screen(pilot, app, HistoryScreen, "the history")
-        for key in "first":
-            await pilot.press(key)
+        # Written, read and searched on the history's own thread, never on the loop's.
+        with opens_of(console.history.path) as opens:
+            await run(pilot, console, "SELECT 'first'")
+            await run(pilot, console, "SELECT 'second'\n  FROM people LIMIT 1")
+            console.editor.text = ""
+            await pilot.press("f9")
+            found = await wait_for_screen(pilot, app, HistoryScreen, "the history")
+            for key in "first":
+                await pilot.press(key)
+            await wait_until(pilot, lambda: len(found.matches) == 1, "the one match")
+        assert len(opens) >= 3  # two appends, one load
+        assert threading.get_ident() not in opens
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.screen is console, "back to the console")
         assert console.editor.text == "SELECT 'first'"

@@ -15,7 +15,8 @@ from pgconsole.db.console.history import Entry, History
 from pgconsole.screens.explain import ExplainScreen
 from pgconsole.screens.history import HistoryScreen
 from pgconsole.widgets.sql_editor import CompletionMenu, SqlEditor
-from tests.helpers.ui import tree_labels
+from tests.helpers.file_io import opens_of
+from tests.helpers.ui import tree_labels, wait_for_screen, wait_until
 
 SIZE = (80, 24)
 
@@ -88,23 +89,28 @@ def app_result(app: Harness) -> Any:
 async def test_history_filters_as_you_type_and_returns_the_whole_statement(
     tmp_path: Path,
 ) -> None:
-    history = History(tmp_path / "h.jsonl")
+    path = tmp_path / "h.jsonl"
+    history = History(path)
     at = datetime(2026, 11, 22, tzinfo=UTC)
-    history.append(Entry(at, "me@h:5432/d", "SELECT '[red]x[/]\x07'", True, 1.0))
-    history.append(Entry(at, "me@h:5432/d", "UPDATE orders\n   SET paid = true", False, 2.0))
-    history.append(Entry(at, "other@h:5432/d", "SELECT 3", True, 1.0))
+    await history.append(Entry(at, "me@h:5432/d", "SELECT '[red]x[/]\x07'", True, 1.0))
+    await history.append(Entry(at, "me@h:5432/d", "UPDATE orders\n   SET paid = true", False, 2.0))
+    await history.append(Entry(at, "other@h:5432/d", "SELECT 3", True, 1.0))
     app = Harness()
     async with app.run_test(size=SIZE) as pilot:
         app.push_screen(HistoryScreen(history, "me@h:5432/d"), app_result(app))
-        await pilot.pause()
-        options = app.screen.query_one(OptionList)
-        assert options.option_count == 3
+        screen = await wait_for_screen(pilot, app, HistoryScreen, "the history")
+        options = screen.query_one(OptionList)
+        await wait_until(pilot, lambda: options.option_count == 3, "the history read")
         prompts = [str(options.get_option_at_index(i).prompt) for i in range(3)]
         assert any("SELECT '[red]x[/]␇'" in p for p in prompts)
         await pilot.press("ctrl+t")  # this server only
         assert options.option_count == 2
-        for key in "paid":
-            await pilot.press(key)
+        # Each keystroke searches what was read when the screen opened, never the file.
+        path.rename(tmp_path / "elsewhere.jsonl")
+        with opens_of(path) as opens:
+            for key in "paid":
+                await pilot.press(key)
+        assert opens == []
         assert options.option_count == 1
         await pilot.press("enter")
         await pilot.pause()

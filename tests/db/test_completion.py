@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import asyncpg
 
 from pgconsole.db.console.completion import (
@@ -12,6 +10,7 @@ from pgconsole.db.console.completion import (
     load_completion_catalog,
     sql_name,
 )
+from tests.helpers.queries import QueryCounter
 
 
 async def catalog_of(conn: asyncpg.Connection) -> CompletionCatalog:
@@ -88,21 +87,14 @@ async def test_the_catalog_costs_the_same_queries_with_many_schemas(
     conn: asyncpg.Connection,
 ) -> None:
     await load_completion_catalog(conn)  # asyncpg's own type introspection happens once
-    sent: list[str] = []
-    conn.add_query_logger(lambda record: sent.append(record.query))
-    await load_completion_catalog(conn)
-    # asyncpg hands each query to the loggers with call_soon as the query returns: one turn of
-    # the loop runs them all.
-    await asyncio.sleep(0)
-    few = len(sent)
+    async with QueryCounter(conn) as few:
+        await load_completion_catalog(conn)
     await conn.execute(
         "DO $$ BEGIN FOR i IN 1..200 LOOP "
         "EXECUTE format('CREATE SCHEMA s%s; CREATE TABLE s%s.t (a int)', i, i); "
         "END LOOP; END $$"
     )
-    await asyncio.sleep(0)
-    sent.clear()
-    catalog = await load_completion_catalog(conn)
-    await asyncio.sleep(0)
-    assert len(sent) == few == 4
+    async with QueryCounter(conn) as many:
+        catalog = await load_completion_catalog(conn)
+    assert len(many.queries) == len(few.queries) == 4
     assert ("s200", "t", "table") in catalog.relations

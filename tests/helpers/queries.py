@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import asyncpg
 
@@ -12,21 +13,34 @@ from tests.helpers.waiting import poll_until
 class QueryCounter:
     """Counts the statements a connection sends, through asyncpg's query logger."""
 
+    END = "SELECT 'the statements counted end here'"
+    """Sent on leaving the block, not counted. asyncpg hands each record to the loggers later
+    (call_soon), in the order the statements ran: once this one is logged, all before it are."""
+
     def __init__(self, conn: asyncpg.Connection) -> None:
         self.queries: list[str] = []
         self._conn = conn
+        self._ended = asyncio.Event()
 
     async def __aenter__(self) -> QueryCounter:
         self._conn.add_query_logger(self._log)
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
-        # asyncpg hands each record to the logger with call_soon: let the last one arrive.
-        await asyncio.sleep(0)
-        self._conn.remove_query_logger(self._log)
+    async def __aexit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        try:
+            if kind is None:
+                # Logged even when it fails (in an aborted transaction, say).
+                with contextlib.suppress(asyncpg.PostgresError):
+                    await self._conn.execute(self.END)
+                await asyncio.wait_for(self._ended.wait(), 15)
+        finally:
+            self._conn.remove_query_logger(self._log)
 
     def _log(self, record: asyncpg.connection.LoggedQuery) -> None:
-        self.queries.append(record.query)
+        if record.query == self.END:
+            self._ended.set()
+        else:
+            self.queries.append(record.query)
 
 
 async def backend_state(conn: asyncpg.Connection, pid: int | None) -> str | None:

@@ -160,10 +160,11 @@ def test_a_keyring_call_that_outlives_its_loop_ends_quietly(
 ) -> None:
     failures: list[threading.ExceptHookArgs] = []
     monkeypatch.setattr(threading, "excepthook", failures.append)
+    answer = threading.Event()
     finished = threading.Event()
 
     def slow() -> str:
-        time.sleep(0.3)
+        answer.wait(10)  # until the loop is closed: the keyring answers only then
         finished.set()
         return "late"
 
@@ -173,6 +174,7 @@ def test_a_keyring_call_that_outlives_its_loop_ends_quietly(
         loop.run_until_complete(in_daemon_thread(slow, 0.05))
     (thread,) = set(threading.enumerate()) - before
     loop.close()  # the app exited before the keyring answered
+    answer.set()
     thread.join(10)  # its last step comes after the call returned: wait for the thread's end
     assert not thread.is_alive() and finished.is_set()
     assert failures == []

@@ -16,6 +16,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
 from pgconsole.app import PgConsoleApp
+from pgconsole.db.console.history import History
 from pgconsole.db.console.session import VALUE_LIMIT
 from pgconsole.db.quoting import quote_ident
 from pgconsole.screens import console as console_screen
@@ -433,6 +434,32 @@ async def test_history_keeps_what_ran_and_recalls_it(
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.screen is console, "back to the console")
         assert console.editor.text == "SELECT 'first'"
+
+
+async def test_a_history_that_cannot_be_written_is_said_once(
+    cluster: ThrowawayCluster, people: str, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    app = app_for(cluster, people)
+    async with app.run_test(size=SIZE) as pilot:
+        console = await open_console(pilot, app)
+        console.history = History(blocker / "pgconsole" / "history.jsonl")
+
+        def warnings() -> list[str]:
+            return [str(n.message) for n in app._notifications if "not saved" in str(n.message)]
+
+        await run(pilot, console, "SELECT 1")
+        await wait_until(pilot, lambda: bool(warnings()), "the warning")
+        await run(pilot, console, "SELECT 2")
+        # The second write failed too, once its worker ended: still one word of it.
+        await wait_until(
+            pilot,
+            lambda: not any(w.group == "console-history" for w in app.workers),
+            "the history's writes to end",
+        )
+        assert len(warnings()) == 1
+        assert "History is not saved" in warnings()[0]
 
 
 async def test_f4_goes_back_and_the_console_keeps_its_text(

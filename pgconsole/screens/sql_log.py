@@ -52,7 +52,9 @@ class SqlLogScreen(ModalScreen[None]):
                     yield Static(describe_statement(number, statement))
 
     def on_mount(self) -> None:
-        self.query_one(VerticalScroll).scroll_end(animate=False)
+        # Anchored, not scroll_end(): after scroll_end on mount the scrollbar stays drawn at
+        # the top while the newest statements are shown. Scrolling up releases the anchor.
+        self.query_one(VerticalScroll).anchor()
 
     def action_close(self) -> None:
         """Close the log."""

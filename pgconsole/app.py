@@ -29,6 +29,7 @@ from pgconsole.db.connection.passwords import (
 from pgconsole.db.connection.pool import Database, TlsState
 from pgconsole.db.opening import Opening, open_session
 from pgconsole.failed_workers import WorkerFailed, failure_line, log_traceback
+from pgconsole.help_content import key_sections, system_commands
 from pgconsole.messages import (
     Connected,
     ConnectFailed,
@@ -41,15 +42,10 @@ from pgconsole.messages import (
 from pgconsole.paths import STYLES
 from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.screens.connection_error import ConnectionErrorScreen
-from pgconsole.screens.filter import FilterScreen
 from pgconsole.screens.help import HelpScreen, KeySection
 from pgconsole.screens.main import MainScreen
 from pgconsole.screens.password import PasswordScreen
-from pgconsole.screens.relation import RelationScreen
-from pgconsole.screens.value import ValueScreen
 from pgconsole.text import visible
-from pgconsole.widgets.grid import DataGrid
-from pgconsole.widgets.schema_tree import SchemaTree
 
 if TYPE_CHECKING:
     from pgconsole.screens.console import ConsoleScreen
@@ -149,54 +145,13 @@ class PgConsoleApp(App[None]):
 
     def key_sections(self) -> list[KeySection]:
         """What the help screen lists: each screen's keys under its name."""
-        # Screens loaded only when first used (they add to every start otherwise).
-        from pgconsole.screens.activity import ActivityScreen
-        from pgconsole.screens.cell_editor import CellEditorScreen
-        from pgconsole.screens.confirm import ChoiceScreen
-        from pgconsole.screens.conflict import ConflictScreen
-        from pgconsole.screens.console import ConsoleScreen
-        from pgconsole.screens.explain import ExplainScreen
-        from pgconsole.screens.export import ExportScreen
-        from pgconsole.screens.history import HistoryScreen
-        from pgconsole.screens.insert import InsertScreen
-        from pgconsole.screens.sql_log import SqlLogScreen
-        from pgconsole.widgets.sql_editor import SqlEditor
-
-        return [
-            ("Everywhere", [PgConsoleApp]),
-            ("Browser", [MainScreen, SchemaTree]),
-            ("Data grid", [DataGrid]),
-            ("Value", [ValueScreen]),
-            ("Filter", [FilterScreen]),
-            ("Relation details", [RelationScreen]),
-            ("Export", [ExportScreen]),
-            ("Cell editor", [CellEditorScreen]),
-            ("New row", [InsertScreen]),
-            ("Conflict", [ConflictScreen]),
-            ("SQL log", [SqlLogScreen]),
-            ("Connection error", [ConnectionErrorScreen]),
-            ("Password prompt", [PasswordScreen]),
-            ("Questions", [ConfirmScreen, ChoiceScreen]),
-            ("Activity", [ActivityScreen]),
-            ("SQL console", [ConsoleScreen, SqlEditor]),
-            ("Plan", [ExplainScreen]),
-            ("History", [HistoryScreen]),
-            ("Help", [HelpScreen]),
-        ]
+        return key_sections(PgConsoleApp)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        from pgconsole.widgets.sql_editor import SqlEditor  # loaded when first used
-
-        # Textual's own "Keys" panel lists Textual's bindings beside ours: "Help: keys" replaces it.
-        for command in super().get_system_commands(screen):
-            if command.title != "Keys":
-                yield command
-        yield SystemCommand("Reconnect", "Close the pool and connect again", self.action_reconnect)
-        yield SystemCommand("Help: keys", "List every key pgconsole knows", self.action_help)
-        for editor in screen.query(SqlEditor):
-            yield SystemCommand(
-                "Console: clear editor", "Empty the editor (Ctrl+z undoes)", editor.clear_all
-            )
+        textual = super().get_system_commands(screen)
+        return system_commands(
+            textual, screen, reconnect=self.action_reconnect, show_help=self.action_help
+        )
 
     # -- connection life cycle -------------------------------------------------------------
 

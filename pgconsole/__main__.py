@@ -170,7 +170,7 @@ async def _run_app(
     try:
         await app.run_async()
     finally:
-        if app.opening is not None:  # the app ended before taking it
+        if app.connector.opening is not None:  # the app ended before taking it
             opening.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await (await opening).discard()

@@ -7,7 +7,6 @@ import contextlib
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import asyncpg
 from textual import on, work
 from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding, BindingType
@@ -16,18 +15,13 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from pgconsole.config import Settings
-from pgconsole.db.connection.failures import classify, password_failure
+from pgconsole.connecting import Connector
 from pgconsole.db.connection.params import ConnectParams
 from pgconsole.db.connection.passwords import (
-    KEYRING_SERVICE,
-    STORED,
     PasswordQuery,
-    PasswordSource,
-    keyring_save,
-    keyring_usable,
 )
-from pgconsole.db.connection.pool import Database, TlsState
-from pgconsole.db.opening import Opening, open_session
+from pgconsole.db.connection.pool import Database
+from pgconsole.db.opening import Opening
 from pgconsole.failed_workers import WorkerFailed, failure_line, log_traceback
 from pgconsole.help_content import key_sections, system_commands
 from pgconsole.messages import (
@@ -44,8 +38,6 @@ from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.screens.connection_error import ConnectionErrorScreen
 from pgconsole.screens.help import HelpScreen, KeySection
 from pgconsole.screens.main import MainScreen
-from pgconsole.screens.password import PasswordScreen
-from pgconsole.text import visible
 
 if TYPE_CHECKING:
     from pgconsole.screens.console import ConsoleScreen
@@ -72,6 +64,8 @@ class PgConsoleApp(App[None]):
     # A mode (not get_default_screen) so that Textual loads the home screen's CSS_PATH.
     MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {"main": MainScreen}
     DEFAULT_MODE = "main"
+    CONNECTOR: ClassVar[type[Connector]] = Connector
+    """What opens the pool (the snapshot tests put one with a fixed session in its place)."""
 
     def __init__(
         self,
@@ -88,27 +82,29 @@ class PgConsoleApp(App[None]):
         Args:
             params: Where to connect (a password in it is used as given).
             settings: Session, pool and timeout settings.
-            password_query: Where to look for the password (keyring, .pgpass, ...); without
-                one, `params.password` is all there is.
+            password_query: Where to look for the password (see `Connector`).
             table: A relation to open once connected (`schema.name`, quoted parts allowed).
             activity: Show the activity screen once connected.
-            opening: The first attempt, started before the app (see
-                `pgconsole.db.opening`); the app awaits it and owns what it opened.
+            opening: The first attempt, started before the app (see `Connector`).
         """
         super().__init__()
         self.params = params
         self.settings = settings
-        self.password_query = password_query
         self.database: Database | None = None
         self.initial_table = table
         self.initial_activity = activity
-        self.opening = opening
+        self.connector = self.CONNECTOR(
+            self,
+            params,
+            settings,
+            password_query=password_query,
+            opening=opening,
+            close_first=self.close_database,
+        )
         self.sql_console: ConsoleScreen | None = None
         """The SQL console, kept (text, results, session) while the pool it uses lives."""
-        self._typed_password: str | None = None
         self._trail: list[Place] = []
         """The places shown before this one, for Esc (one step back)."""
-        self._rejected: PasswordSource | None = None
 
     # -- the error boundary ----------------------------------------------------------------
 
@@ -158,7 +154,7 @@ class PgConsoleApp(App[None]):
     def on_load(self) -> None:
         # Before the screens are built: the server handshakes while Textual parses CSS and
         # lays out the first frame. The outcome waits in the queue until the app is mounted.
-        self.connect()
+        self.connector.connect()
 
     def on_mount(self) -> None:
         self.set_interval(POOL_REFRESH_SECONDS, self.refresh_pool_stats)
@@ -170,43 +166,7 @@ class PgConsoleApp(App[None]):
     def start_connecting(self) -> None:
         """Show "connecting…" and open the pool in a worker, so the UI never freezes."""
         self.main_screen.show_connecting(self.params.target, self.settings.read_only)
-        self.connect()
-
-    @work(exclusive=True, group="connect", exit_on_error=False)
-    async def connect(self) -> None:
-        """Find the password, open the pool; post `Connected`, `PasswordNeeded` or a failure.
-
-        The first attempt may have started before the app existed (`opening`): it is awaited
-        instead of starting another.
-        """
-        await self.close_database()
-        early, self.opening = self.opening, None
-        self.report(await (early if early is not None else self.attempt()))
-
-    async def attempt(self) -> Opening:
-        """One attempt with the password just typed, else the first source that has one."""
-        return await open_session(
-            self.params, self.settings, self.password_query, self._typed_password
-        )
-
-    def report(self, opening: Opening) -> None:
-        """Turn how an attempt ended into the message the app acts on."""
-        choice, error = opening.choice, opening.error
-        if choice is None:  # the password command failed
-            self.post_message(ConnectFailed(password_failure(str(error), self.params)))
-            return
-        for notice in choice.notices:
-            self.notify(visible(notice), severity="warning", timeout=10, markup=False)
-        if opening.database is not None:
-            self.post_message(Connected(opening.database, choice, opening))
-        elif isinstance(error, asyncpg.InvalidPasswordError) and (
-            choice.source in STORED or choice.source is PasswordSource.PROMPT
-        ):
-            self.post_message(PasswordNeeded(choice))
-        else:
-            assert error is not None
-            failure = classify(error, self.params, password_from=choice.described)
-            self.post_message(ConnectFailed(failure))
+        self.connector.connect()
 
     async def close_database(self) -> None:
         """Close the pool, if open, within the pool's close deadline."""
@@ -234,88 +194,16 @@ class PgConsoleApp(App[None]):
             self.pop_screen()
         self.main_screen.show_connected(event.database, self.settings.pool(), event.opening)
         self.refresh_pool_stats()
-        self.warn_about_tls(event.database.info.tls.state)
-        if event.database.pooler_detected:
-            self.notify(
-                "A connection pooler refused session settings at startup: pooler mode is on "
-                "(no prepared-statement cache, settings applied in each transaction).",
-                severity="warning",
-                timeout=10,
-            )
-        if event.password.source is PasswordSource.PROMPT and self.password_query is not None:
-            self.offer_to_save(self._typed_password or "", self._rejected)
-        self._typed_password = None
-        self._rejected = None
+        self.connector.connected(event)
         if self.initial_activity:
             self.initial_activity = False
             self.action_activity()
 
-    def warn_about_tls(self, state: TlsState) -> None:
-        """Say loudly when a network session is unencrypted or its server unverified."""
-        if state is TlsState.NONE:
-            self.notify(
-                "This session is NOT encrypted: queries, data and the password exchange cross "
-                "the network in plain text. Use sslmode=verify-full.",
-                title="No TLS",
-                severity="error",
-                timeout=30,
-            )
-        elif state is TlsState.UNVERIFIED:
-            self.notify(
-                "Encrypted, but the server's certificate was not verified: anyone in the path "
-                "could pose as the server. Use sslmode=verify-full with sslrootcert.",
-                title="TLS unverified",
-                severity="warning",
-                timeout=20,
-            )
-
     @on(PasswordNeeded)
     def ask_password(self, event: PasswordNeeded) -> None:
         """Ask for the password in the UI; Esc shows the failure instead."""
-        reasons = {
-            PasswordSource.NONE: "The server asks for a password.",
-            PasswordSource.KEYRING: "The password stored in the keyring was rejected.",
-            PasswordSource.PASSFILE: f"The password from {event.choice.detail} was rejected.",
-            PasswordSource.PROMPT: "Password authentication failed: try again.",
-        }
-        if event.choice.source is not PasswordSource.PROMPT:
-            self._rejected = event.choice.source
-
-        def answered(password: str | None) -> None:
-            if password is None:
-                failure = password_failure("no password given", self.params)
-                self.post_message(ConnectFailed(failure))
-                return
-            self._typed_password = password
-            self.connect()
-
-        reason = reasons.get(event.choice.source, "The server asks for a password.")
         self.main_screen.show_failed(self.params.target)
-        self.push_screen(PasswordScreen(self.params.target, reason), answered)
-
-    @work(group="keyring", exit_on_error=False)
-    async def offer_to_save(self, password: str, rejected: PasswordSource | None) -> None:
-        """After a typed password worked: offer to keep it, only in a secure keyring."""
-        assert self.password_query is not None
-        status = await keyring_usable()
-        if not status.usable:
-            self.notify(f"The password was not saved: {status.reason}.", timeout=8, markup=False)
-            return
-        key = self.password_query.keyring_key
-        question = (
-            "Update the password stored in the keyring?"
-            if rejected is PasswordSource.KEYRING
-            else "Save this password in the keyring?"
-        )
-        detail = f"entry {KEYRING_SERVICE} / {key} in {status.backend}"
-        if not await self.push_screen_wait(ConfirmScreen(question, detail)):
-            return
-        try:
-            outcome = await keyring_save(key, password)
-        except Exception as error:
-            self.notify(visible(str(error)), severity="error", markup=False)
-        else:
-            self.notify(visible(outcome), markup=False)
+        self.connector.ask_password(event.choice)
 
     @on(ConnectFailed)
     def show_failure(self, event: ConnectFailed) -> None:
@@ -329,7 +217,7 @@ class PgConsoleApp(App[None]):
     @on(RetryRequested)
     def retry(self) -> None:
         """Try again with the same settings."""
-        self.connect()
+        self.connector.connect()
 
     def refresh_pool_stats(self) -> None:
         """Update the pool numbers in the status bar (no round trip to the server)."""

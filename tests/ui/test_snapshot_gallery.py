@@ -21,6 +21,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from pgconsole.config import Settings
+from pgconsole.connecting import Connector
 from pgconsole.db.activity import stats
 from pgconsole.db.browse import catalog
 from pgconsole.db.browse.pages import ALIAS, BrowseSpec, Column, Page, Row
@@ -467,9 +468,13 @@ class BrowsingDatabase(FrozenDatabase):
         yield cast(Conn, None)
 
 
-class BrowsingHarness(ConnectedHarness):
+class BrowsingConnector(Connector):
     async def attempt(self) -> Opening:
         return Opening(PasswordChoice(None, PasswordSource.NONE), BrowsingDatabase())
+
+
+class BrowsingHarness(ConnectedHarness):
+    CONNECTOR = BrowsingConnector
 
 
 @pytest.fixture

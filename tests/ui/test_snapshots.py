@@ -5,18 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import asyncpg
 from textual.pilot import Pilot
 
 from pgconsole.app import PgConsoleApp
 from pgconsole.config import Settings
+from pgconsole.connecting import Connector
 from pgconsole.db.connection.failures import ConnectFailure, FailureKind
 from pgconsole.db.connection.params import ConnectParams, PoolSettings, SslMode, Timeouts
 from pgconsole.db.connection.passwords import PasswordChoice, PasswordSource
 from pgconsole.db.connection.pool import Conn, Database, PoolStats, ServerInfo, TlsInfo, TlsState
 from pgconsole.db.opening import Opening
+from pgconsole.messages import ConnectFailed
 from pgconsole.screens.connection_error import ConnectionErrorScreen
 from tests.helpers.ui import wait_until
 
@@ -63,23 +65,31 @@ class FrozenDatabase(Database):
         yield cast(Conn, None)
 
 
-class ConnectedHarness(PgConsoleApp):
+class FrozenConnector(Connector):
     async def attempt(self) -> Opening:
         return Opening(PasswordChoice(None, PasswordSource.NONE), FrozenDatabase())
 
 
+class ConnectedHarness(PgConsoleApp):
+    CONNECTOR: ClassVar[type[Connector]] = FrozenConnector
+
+
+class FailingConnector(Connector):
+    """Every attempt fails with the harness's `failure`, without a server."""
+
+    async def attempt(self) -> Opening:
+        return Opening(PasswordChoice(None, PasswordSource.NONE))
+
+    def report(self, opening: Opening) -> None:
+        self.app.post_message(ConnectFailed(cast(FailingHarness, self.app).failure))
+
+
 class FailingHarness(PgConsoleApp):
+    CONNECTOR = FailingConnector
+
     def __init__(self, failure: ConnectFailure) -> None:
         super().__init__(PARAMS, Settings(read_only=True))
         self.failure = failure
-
-    async def attempt(self) -> Opening:
-        raise RuntimeError("never called")
-
-    def connect(self) -> Any:
-        from pgconsole.messages import ConnectFailed
-
-        self.post_message(ConnectFailed(self.failure))
 
 
 async def until_connected(pilot: Pilot[Any]) -> None:

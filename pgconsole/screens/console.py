@@ -193,7 +193,7 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
         # The limit in effect: the server's or role's when stricter than pgconsole's.
         self.idle_in_transaction = self.database.info.idle_in_transaction_seconds
         self.query_one("#console-results", OptionList).display = False
-        self.grid.display = False
+        self._show_grid(False)
         self.editor.completer = self._complete
         self.editor.focus()
         self.say("F5 runs the statement under the cursor, F6 all of them. F4 goes back.")
@@ -400,7 +400,7 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
         self._show_list()
         # The last run's rows go: under a new statement's error they would pass for its own.
         self.current = None
-        self.grid.display = False
+        self._show_grid(False)
         for number, statement in enumerate(statements, 1):
             self._start_running(statement, number, len(statements))
             started = time.perf_counter()
@@ -521,7 +521,7 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
             self.show_result(shown.result)
         elif shown.error is not None:
             self.current = None
-            self.grid.display = False
+            self._show_grid(False)
             self.say(shown.error, True)
 
     def show_result(self, result: Result) -> None:
@@ -529,14 +529,21 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
         self.current = result
         grid = self.grid
         if result.columns and result.page is not None:
-            grid.display = True
+            self._show_grid(True)
             grid.set_columns(result.columns)
             grid.show_page(result.page)
         else:
-            grid.display = False
+            self._show_grid(False)
         self.say(result_line(result) + notices_text(result.notices))
 
     @on(DataGrid.RowsWanted, "#console-grid")
+    def _show_grid(self, shown: bool) -> None:
+        """Show or hide the result grid. Without rows to show (an error, a statement that
+        returns none) the editor takes the grid's lines (`-no-grid` in console.tcss): nothing
+        else would, and they were left empty under the status line."""
+        self.grid.display = shown
+        self.set_class(not shown, "-no-grid")
+
     def rows_wanted(self, event: DataGrid.RowsWanted) -> None:
         event.stop()
         if self.current is None or self.current.pager is None:

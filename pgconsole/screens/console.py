@@ -536,7 +536,6 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
             self._show_grid(False)
         self.say(result_line(result) + notices_text(result.notices))
 
-    @on(DataGrid.RowsWanted, "#console-grid")
     def _show_grid(self, shown: bool) -> None:
         """Show or hide the result grid. Without rows to show (an error, a statement that
         returns none) the editor takes the grid's lines (`-no-grid` in console.tcss): nothing
@@ -544,6 +543,7 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
         self.grid.display = shown
         self.set_class(not shown, "-no-grid")
 
+    @on(DataGrid.RowsWanted, "#console-grid")
     def rows_wanted(self, event: DataGrid.RowsWanted) -> None:
         event.stop()
         if self.current is None or self.current.pager is None:

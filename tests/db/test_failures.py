@@ -7,6 +7,7 @@ import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from pgconsole.db.connection.failures import ConnectFailure, FailureKind, classify, describe_error
@@ -136,3 +137,36 @@ async def test_a_refused_connection_is_said_in_words(proxy: TcpProxy) -> None:
     assert text == (
         f"The server at {proxy.host}:{proxy.port} is not accepting connections (connection refused)"
     )
+
+
+LOCALE = {
+    "S": "FATAL",
+    "M": "database locale is incompatible with operating system",
+    "D": 'The database was initialized with LC_COLLATE "de_DE.UTF-8", which is not recognized '
+    "by setlocale().",
+    "H": "Recreate the database with another locale or install the missing locale.",
+}
+"""A refusal with a DETAIL and a HINT (asyncpg's str() of it holds all three, on three lines)."""
+
+
+@pytest.mark.parametrize(
+    ("sqlstate", "kind", "label"),
+    [
+        ("XX000", FailureKind.SERVER, None),  # the message is in the summary
+        ("28P01", FailureKind.AUTH, "Server said"),  # InvalidPasswordError
+        ("28000", FailureKind.AUTH, "Server said"),  # InvalidAuthorizationSpecificationError
+    ],
+)
+def test_a_refusal_says_detail_and_hint_once_each(
+    sqlstate: str, kind: FailureKind, label: str | None
+) -> None:
+    error = asyncpg.PostgresError.new({**LOCALE, "C": sqlstate})
+    failure = classify(error, ConnectParams(host="db1.example.com", user="dba"))
+    assert failure.kind is kind
+    said = failure.summary if label is None else failure.detail(label)
+    assert said is not None and said.endswith(LOCALE["M"])
+    assert failure.detail("Detail") == LOCALE["D"]
+    assert failure.detail("Hint") == LOCALE["H"]
+    shown = [failure.summary, *(value for _, value in failure.details)]
+    assert sum(LOCALE["D"] in text for text in shown) == 1
+    assert sum(LOCALE["H"] in text for text in shown) == 1

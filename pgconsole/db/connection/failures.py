@@ -49,6 +49,12 @@ def _postgres_details(error: asyncpg.PostgresError) -> list[tuple[str, str]]:
     return rows
 
 
+def _server_message(error: asyncpg.PostgresError) -> str:
+    """The server's message alone. str() appends the DETAIL and HINT to it, on lines of their
+    own: those are shown as rows of their own."""
+    return str(getattr(error, "message", "") or "").strip() or str(error).strip()
+
+
 def _is_refused(error: OSError) -> bool:
     # With several addresses (localhost is ::1 and 127.0.0.1) asyncio raises a plain OSError
     # whose errno is None and whose message lists each address's "[Errno 111]".
@@ -79,13 +85,13 @@ def classify(
         return ConnectFailure(
             FailureKind.AUTH,
             f'Password authentication failed for user "{params.user}" at {where}',
-            (target, *_postgres_details(error), ("Server said", str(error)), *source),
+            (target, *_postgres_details(error), ("Server said", _server_message(error)), *source),
         )
     if isinstance(error, asyncpg.InvalidAuthorizationSpecificationError):
         return ConnectFailure(
             FailureKind.AUTH,
             f'The server at {where} refused user "{params.user}"',
-            (target, *_postgres_details(error), ("Server said", str(error))),
+            (target, *_postgres_details(error), ("Server said", _server_message(error))),
         )
     if isinstance(error, asyncpg.InvalidCatalogNameError):
         return ConnectFailure(
@@ -139,7 +145,7 @@ def classify(
     if isinstance(error, asyncpg.PostgresError):
         return ConnectFailure(
             FailureKind.SERVER,
-            f"The server at {where} refused the connection: {error}",
+            f"The server at {where} refused the connection: {_server_message(error)}",
             (target, *_postgres_details(error)),
         )
     if isinstance(error, OSError):
@@ -172,8 +178,7 @@ def describe_error(error: BaseException) -> str:
         return f"{where} is not accepting connections (connection refused)"
     lines = [str(error).strip() or type(error).__name__]
     if isinstance(error, asyncpg.PostgresError):
-        # str() appends the server's HINT to the message; it gets a line of its own below.
-        lines = [str(getattr(error, "message", "") or "").strip() or lines[0]]
+        lines = [_server_message(error) or lines[0]]
         lines.append(f"SQLSTATE {error.sqlstate}")
         for label in ("detail", "hint"):
             value = getattr(error, label, None)

@@ -56,6 +56,7 @@ def run_with_limit(pytester: pytest.Pytester, seconds: float) -> pytest.RunResul
     )
 
 
+@pytest.mark.slow
 def test_a_hang_fails_with_its_stack(pytester: pytest.Pytester) -> None:
     result = run_with_limit(pytester, 1)
 

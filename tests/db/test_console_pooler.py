@@ -110,6 +110,7 @@ async def test_read_only_mode_keeps_the_timeout_behind_the_pooler(
         assert plan is not None
 
 
+@pytest.mark.slow
 async def test_cancel_behind_the_pooler_stops_only_the_consoles_statement(
     cluster: ThrowawayCluster, pgbouncer: ThrowawayPgBouncer, database: str
 ) -> None:

@@ -83,6 +83,7 @@ async def test_sessions_are_listed_and_idle_ones_can_be_hidden(
         await busy.close()
 
 
+@pytest.mark.slow
 async def test_a_lock_chain_appears_as_a_tree(cluster: ThrowawayCluster, table_t: str) -> None:
     a, b, c, d = [await labelled(cluster, table_t, f"test-{n}") for n in "abcd"]
     waits: list[asyncio.Future[object]] = []

@@ -101,6 +101,7 @@ def reloading(app: PgConsoleApp) -> bool:
 SELECT = "SELECT id::text, n::text, w::text, v FROM t"
 
 
+@pytest.mark.slow
 async def test_paging_through_a_keyed_table(cluster: ThrowawayCluster, filled: str) -> None:
     expected = await psql_rows(cluster, filled, f"{SELECT} ORDER BY t.id")
     app = app_for(cluster, filled, "public.t")
@@ -173,6 +174,7 @@ async def test_filtered_paging(cluster: ThrowawayCluster, filled: str) -> None:
         assert grid.current_row is not None and grid.current_row.cells == expected[-1]
 
 
+@pytest.mark.slow
 async def test_table_without_key_streams_and_pages_back(
     cluster: ThrowawayCluster, filled: str
 ) -> None:
@@ -187,6 +189,7 @@ async def test_table_without_key_streams_and_pages_back(
         assert grid.current_row is not None and grid.current_row.ordinal == 0
 
 
+@pytest.mark.slow
 async def test_idle_cursor_is_closed_and_the_next_key_continues(
     cluster: ThrowawayCluster, filled: str, admin: asyncpg.Connection
 ) -> None:
@@ -517,6 +520,7 @@ async def test_the_hint_names_the_column_as_the_user_would(
         assert 'the column "v"' in shown(app, "#message")
 
 
+@pytest.mark.slow
 async def test_the_title_shows_the_filter_cut_to_fit(
     cluster: ThrowawayCluster, filled: str
 ) -> None:

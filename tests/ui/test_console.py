@@ -495,6 +495,7 @@ async def test_a_connection_error_message_is_readable(
         assert console.session.pid != pid
 
 
+@pytest.mark.slow
 async def test_no_transaction_is_left_open_while_the_user_looks_away(
     cluster: ThrowawayCluster, people: str
 ) -> None:
@@ -560,6 +561,7 @@ async def test_a_reconnect_gives_the_console_a_new_session(
         assert second.grid.rows[0].cells == ("new session",)
 
 
+@pytest.mark.slow
 async def test_the_browser_shows_the_consoles_open_transaction_and_its_idle_end(
     cluster: ThrowawayCluster, people: str
 ) -> None:

@@ -290,6 +290,7 @@ async def test_a_terminated_session_loses_nothing_that_was_committed_and_can_app
     assert after[2:] == before[2:]
 
 
+@pytest.mark.slow
 async def test_an_idle_transaction_is_rolled_back_before_the_server_ends_it(
     cluster: ThrowawayCluster, shop: str
 ) -> None:
@@ -495,6 +496,7 @@ async def test_a_reapplied_change_shows_in_the_grid_as_committed(
     assert (await items(cluster, shop))[0] == ("1", "item 1", "555")
 
 
+@pytest.mark.slow
 async def test_a_kept_change_that_meets_a_changed_row_opens_the_conflict_view(
     cluster: ThrowawayCluster, shop: str
 ) -> None:
@@ -633,6 +635,7 @@ async def test_a_hidden_grid_takes_no_edit_and_ctrl_o_brings_it_back(
         await wait_for_screen(pilot, app, CellEditorScreen, "the editor")
 
 
+@pytest.mark.slow
 async def test_the_worst_path_loses_nothing_and_claims_nothing() -> None:
     """Edit, the backend is terminated, the server goes down and comes back, someone else
     changes the row, the kept change meets it in the conflict view, overwrite, commit."""

@@ -99,6 +99,7 @@ async def test_no_keyring_prompts_in_the_tui_within_3_seconds(
     assert files_under(hermetic_environment) == []
 
 
+@pytest.mark.slow
 async def test_hanging_keyring_still_prompts_within_3_seconds(
     cluster: ThrowawayCluster, role: str, hermetic_environment: Path
 ) -> None:

@@ -7,7 +7,8 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Grid, Vertical
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -24,15 +25,26 @@ def _summary(failure: ConnectFailure) -> Text:
     return Text(visible(failure.summary))
 
 
-def _details(failure: ConnectFailure) -> Text:
-    details = Text()
-    width = max((len(label) for label, _ in failure.details), default=0) + 1
-    for label, value in failure.details:
-        details.append(f"{label:<{width}}", style="dim")
-        details.append(visible(value))
-        details.append("\n")
-    details.rstrip()
-    return details
+class DetailRows(Grid):
+    """`label value` rows: the labels in a column as wide as the longest, each value in the
+    column beside it, wrapping under itself (a long DETAIL or HINT stays right of its label)."""
+
+    DEFAULT_CSS = """
+    DetailRows { grid-size: 2; grid-columns: auto 1fr; grid-rows: auto; grid-gutter: 0 1;
+                 height: auto; }
+    DetailRows > .detail-label { width: auto; }
+    """
+
+    rows: reactive[tuple[tuple[str, str], ...]] = reactive((), recompose=True)
+
+    def __init__(self, rows: tuple[tuple[str, str], ...], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.set_reactive(DetailRows.rows, rows)
+
+    def compose(self) -> ComposeResult:
+        for label, value in self.rows:
+            yield Static(Text(visible(label), style="dim"), classes="detail-label")
+            yield Static(Text(visible(value)), classes="detail-value")
 
 
 class ConnectionErrorScreen(Screen[None]):
@@ -51,7 +63,7 @@ class ConnectionErrorScreen(Screen[None]):
         with Vertical(id="failure"):
             yield Static(Text("Cannot connect", style="bold"), id="failure-title")
             yield Static(_summary(self.failure), id="failure-summary")
-            yield Static(_details(self.failure), id="failure-details")
+            yield DetailRows(self.failure.details, id="failure-details")
             yield Static(_RETRY_PROMPT, id="failure-state")
         yield KeyBar()
 
@@ -59,7 +71,7 @@ class ConnectionErrorScreen(Screen[None]):
         """Show `failure` (a newer one replaces the old)."""
         self.failure = failure
         self.query_one("#failure-summary", Static).update(_summary(failure))
-        self.query_one("#failure-details", Static).update(_details(failure))
+        self.query_one(DetailRows).rows = failure.details
         self.query_one("#failure-state", Static).update(_RETRY_PROMPT)
 
     def show_retrying(self) -> None:

@@ -78,6 +78,13 @@ def screen_text(app: App[Any]) -> str:
     return "\n".join(str(widget.content) for widget in app.screen.query(Static) if widget.display)
 
 
+def drawn_lines(app: App[Any]) -> list[str]:
+    """The current screen as drawn, one string per terminal line: what a snapshot shows, as
+    text (a modal screen's lines only; what it covers is not drawn here)."""
+    # The compositor is private; it is what export_screenshot() renders from, too.
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
 def app_for(
     cluster: ThrowawayCluster,
     database: str,

@@ -1,0 +1,76 @@
+"""What the secondary screens show at 80x24, read from the drawn lines (no server)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+from textual.app import App
+from textual.screen import Screen
+
+from pgconsole.db.connection.failures import classify
+from pgconsole.db.connection.params import ConnectParams
+from pgconsole.paths import STYLES
+from pgconsole.screens.connection_error import ConnectionErrorScreen
+from tests.helpers.ui import drawn_lines, wait_until
+
+SIZE = (80, 24)
+
+
+class Harness(App[None]):
+    """Shows one screen, styled as in pgconsole."""
+
+    CSS_PATH = STYLES / "app.tcss"
+
+    def __init__(self, screen: Screen[Any]) -> None:
+        super().__init__()
+        self.shown = screen
+
+    def on_mount(self) -> None:
+        self.push_screen(self.shown)
+
+
+async def drawn(screen: Screen[Any]) -> list[str]:
+    """The lines `screen` draws at 80x24 once it is up."""
+    app = Harness(screen)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.screen is screen and screen.is_mounted, "the screen")
+        await pilot.pause()
+        return drawn_lines(app)
+
+
+async def test_a_long_detail_wraps_under_its_value_column() -> None:
+    detail = (
+        'The database was initialized with LC_COLLATE "de_DE.UTF-8", which is not recognized '
+        "by setlocale()."
+    )
+    hint = "Recreate the database with another locale or install the missing locale."
+    error = asyncpg.PostgresError.new(
+        {"S": "FATAL", "C": "XX000", "M": "locale mismatch", "D": detail, "H": hint}
+    )
+    failure = classify(error, ConnectParams(host="db1.example.com"))
+    lines = await drawn(ConnectionErrorScreen(failure))
+    text = [line.strip("┃ ") for line in lines]
+    column = lines[next(i for i, t in enumerate(text) if t.startswith("SQLSTATE"))].index("XX000")
+    for label, value in (("Detail", detail), ("Hint", hint)):
+        first = next(i for i, t in enumerate(text) if t.startswith(label))
+        assert lines[first].index(value[:10]) == column
+        follows = lines[first + 1]
+        assert follows[:column].strip("┃ ") == "", f"{label} wraps to the left of its column"
+        words = follows[column:].strip("┃ ").split()
+        assert words and words[0] in value.split()
+
+
+async def test_a_newer_failure_replaces_the_rows() -> None:
+    params = ConnectParams(host="db1.example.com")
+    first = asyncpg.PostgresError.new({"S": "FATAL", "C": "XX000", "M": "first", "D": "one"})
+    second = asyncpg.PostgresError.new({"S": "FATAL", "C": "53300", "M": "second", "H": "two"})
+    screen = ConnectionErrorScreen(classify(first, params))
+    app = Harness(screen)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.screen is screen and screen.is_mounted, "the screen")
+        screen.show_failure(classify(second, params))
+        await pilot.pause()
+        rows = [line.strip("┃ ") for line in drawn_lines(app)]
+        assert "SQLSTATE 53300" in rows and "Hint     two" in rows
+        assert not any(row.startswith(("Detail", "SQLSTATE XX000")) for row in rows)

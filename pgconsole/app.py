@@ -1,11 +1,16 @@
-"""The pgconsole application: owns the pool, the connection life cycle and global keys."""
+"""The pgconsole application: owns the pool, the error boundary and the global keys.
+
+Beside it: `pgconsole.connecting` opens the pool (password prompts and the offer to save one
+included) and posts how that went; `pgconsole.places` shows the browser, the activity screen or
+the console and goes back; `pgconsole.help_content` says what help and the palette list.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Iterable
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import App, ScreenStackError, SystemCommand
@@ -17,9 +22,7 @@ from textual.worker import Worker, WorkerState
 from pgconsole.config import Settings
 from pgconsole.connecting import Connector
 from pgconsole.db.connection.params import ConnectParams
-from pgconsole.db.connection.passwords import (
-    PasswordQuery,
-)
+from pgconsole.db.connection.passwords import PasswordQuery
 from pgconsole.db.connection.pool import Database
 from pgconsole.db.opening import Opening
 from pgconsole.failed_workers import WorkerFailed, failure_line, log_traceback
@@ -28,25 +31,18 @@ from pgconsole.messages import (
     Connected,
     ConnectFailed,
     PasswordNeeded,
-    Place,
     PlaceRequested,
     RelationRequested,
     RetryRequested,
 )
 from pgconsole.paths import STYLES
+from pgconsole.places import Places
 from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.screens.connection_error import ConnectionErrorScreen
 from pgconsole.screens.help import HelpScreen, KeySection
 from pgconsole.screens.main import MainScreen
 
-if TYPE_CHECKING:
-    from pgconsole.screens.console import ConsoleScreen
-
 POOL_REFRESH_SECONDS = 1.0
-
-
-TRAIL_KEPT = 20
-"""Places remembered for Esc (one step back each)."""
 
 
 class PgConsoleApp(App[None]):
@@ -61,9 +57,9 @@ class PgConsoleApp(App[None]):
         Binding("q", "quit", "Quit"),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
     ]
-    # A mode (not get_default_screen) so that Textual loads the home screen's CSS_PATH.
-    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {"main": MainScreen}
     DEFAULT_MODE = "main"
+    """The browser's mode, added in `__init__` with its settings. A mode (not
+    get_default_screen) so that Textual loads the home screen's CSS_PATH."""
     CONNECTOR: ClassVar[type[Connector]] = Connector
     """What opens the pool (the snapshot tests put one with a fixed session in its place)."""
 
@@ -91,8 +87,9 @@ class PgConsoleApp(App[None]):
         self.params = params
         self.settings = settings
         self.database: Database | None = None
-        self.initial_table = table
         self.initial_activity = activity
+        idle_seconds = settings.cursor_idle_seconds
+        self.places = Places(self, target=params.target, idle_seconds=idle_seconds)
         self.connector = self.CONNECTOR(
             self,
             params,
@@ -101,10 +98,13 @@ class PgConsoleApp(App[None]):
             opening=opening,
             close_first=self.close_database,
         )
-        self.sql_console: ConsoleScreen | None = None
-        """The SQL console, kept (text, results, session) while the pool it uses lives."""
-        self._trail: list[Place] = []
-        """The places shown before this one, for Esc (one step back)."""
+        console_transaction = self.places.console_transaction
+        self.add_mode(
+            "main",
+            lambda: MainScreen(
+                table=table, idle_seconds=idle_seconds, console_transaction=console_transaction
+            ),
+        )
 
     # -- the error boundary ----------------------------------------------------------------
 
@@ -158,33 +158,15 @@ class PgConsoleApp(App[None]):
 
     def on_mount(self) -> None:
         self.set_interval(POOL_REFRESH_SECONDS, self.refresh_pool_stats)
-        self.main_screen.initial_table = self.initial_table
-        self.main_screen.idle_seconds = self.settings.cursor_idle_seconds
         if self.database is None:  # still connecting (a failure's screen replaces this)
             self.main_screen.show_connecting(self.params.target, self.settings.read_only)
 
-    def start_connecting(self) -> None:
-        """Show "connecting…" and open the pool in a worker, so the UI never freezes."""
-        self.main_screen.show_connecting(self.params.target, self.settings.read_only)
-        self.connector.connect()
-
     async def close_database(self) -> None:
-        """Close the pool, if open, within the pool's close deadline."""
+        """Close the pool, if open, within the pool's close deadline (the console's first)."""
         database, self.database = self.database, None
-        await self._drop_console()
+        await self.places.drop_console()
         if database is not None:
             await database.close()
-
-    async def _drop_console(self) -> None:
-        """Close the console's connection and forget it (its pool is going away)."""
-        console, self.sql_console = self.sql_console, None
-        if console is None:
-            return
-        await console.session.close()
-        if console in self.screen_stack:
-            return  # the app is exiting with the console on screen
-        with contextlib.suppress(KeyError):
-            self.uninstall_screen(console)
 
     @on(Connected)
     def show_connected(self, event: Connected) -> None:
@@ -253,99 +235,31 @@ class PgConsoleApp(App[None]):
         # and F3 or F4 open them again on the new one.
         while len(self.screen_stack) > 1:
             self.pop_screen()
-        self.start_connecting()
+        self.main_screen.show_connecting(self.params.target, self.settings.read_only)
+        self.connector.connect()
 
-    # -- places: the browser, the activity screen and the console -------------------------
-    #
-    # Each is shown directly above the browser, never stacked on another: F3 always means the
-    # activity screen, F4 the console, and each pressed again on its own screen the browser.
-    # Esc on the activity screen goes back one step, to the place shown before it.
-
-    def _place(self) -> Place:
-        """The place on screen now (a modal above it does not count)."""
-        from pgconsole.screens.activity import ActivityScreen
-        from pgconsole.screens.console import ConsoleScreen
-
-        for screen in reversed(self.screen_stack):
-            if isinstance(screen, ActivityScreen):
-                return "activity"
-            if isinstance(screen, ConsoleScreen):
-                return "console"
-        return "browser"
-
-    def _show_place(self, place: Screen[Any] | None, *, remember: bool = True) -> None:
-        """Show `place` (None: the browser) right above the browser."""
-        if remember:
-            self._trail.append(self._place())
-            del self._trail[:-TRAIL_KEPT]
-        while len(self.screen_stack) > 1:
-            self.pop_screen()
-        if place is not None:
-            self.push_screen(place)
+    # -- places: the browser, the activity screen and the console (see pgconsole.places) ---
 
     @on(PlaceRequested)
     def go_to_place(self, event: PlaceRequested) -> None:
         """F3, F4, Esc back, asked for by a screen."""
-        if event.place == "back":
-            self.action_step_back()
-        elif event.place == "browser":
-            self.action_browser()
-        elif event.place == "activity":
-            self.action_activity(event.relation)
-        else:
-            self.action_console()
+        self.places.go(event.place, self.database, event.relation)
 
-    def action_browser(self) -> None:
-        """The browser (the tree and the grid)."""
-        if self._place() != "browser":
-            self._show_place(None)
-
-    def action_step_back(self) -> None:
-        """One step back: the place shown before this one (the browser when none is left)."""
-        place = self._trail.pop() if self._trail else "browser"
-        if place == "activity":
-            self.action_activity(remember=False)
-        elif place == "console":
-            self.action_console(remember=False)
-        else:
-            self._show_place(None, remember=False)
-
-    def action_activity(self, relation: str = "", *, remember: bool = True) -> None:
+    def action_activity(self) -> None:
         """The live activity screen (F3 again: the browser; Esc: one step back)."""
-        from pgconsole.screens.activity import ActivityScreen  # loaded when first used
+        self.places.activity(self.database)
 
-        if self._place() == "activity":
-            return
-        if self.database is None:
-            self.notify("Not connected yet.", severity="warning")
-            return
-        screen = ActivityScreen(
-            self.database, read_only=self.database.info.read_only, relation=relation
-        )
-        self._show_place(screen, remember=remember)
-
-    def action_console(self, *, remember: bool = True) -> None:
+    def action_console(self) -> None:
         """The SQL console (F4 again: the browser; its text and session are kept)."""
-        from pgconsole.screens.console import ConsoleScreen  # loaded when first used
-
-        if self._place() == "console":
-            return
-        if self.database is None:
-            self.notify("Not connected yet.", severity="warning")
-            return
-        if self.sql_console is None:
-            self.sql_console = ConsoleScreen(
-                self.database, read_only=self.database.info.read_only, target=self.params.target
-            )
-            # One name per console: a console left on screen by a reconnect stays installed.
-            self.install_screen(self.sql_console, f"console-{id(self.sql_console)}")
-        self._show_place(self.sql_console, remember=remember)
+        self.places.console(self.database)
 
     @on(RelationRequested)
     def open_relation(self, event: RelationRequested) -> None:
         """Show a relation in the browser (from the activity screen)."""
-        self._show_place(None)
+        self.places.show(None)
         self.main_screen.open_relation(event.oid)
+
+    # -- quitting --------------------------------------------------------------------------
 
     async def action_quit(self) -> None:
         """Close the pool (terminating what does not close in time), then exit.
@@ -356,19 +270,18 @@ class PgConsoleApp(App[None]):
         if self.main_screen.editor.unsettled:
             self.main_screen.quit_when_settled()
             return
-        if self.sql_console is not None and self.sql_console.session.in_transaction:
+        if self.places.console_in_transaction():
             self.push_screen(
                 ConfirmScreen(
                     "The SQL console has a transaction open. Quitting rolls it back. Quit?"
                 ),
-                self._quit_if_confirmed,
+                self._close_and_exit,
             )
             return
-        self.workers.cancel_group(self, "connect")
-        await self.close_database()
-        self.exit()
+        await self._close_and_exit(True)
 
-    async def _quit_if_confirmed(self, yes: bool | None) -> None:
+    async def _close_and_exit(self, yes: bool | None) -> None:
+        """Close the pool, then exit (unless asked first and the answer was no)."""
         if yes:
             self.workers.cancel_group(self, "connect")
             await self.close_database()

@@ -239,6 +239,10 @@ class _History:
         return sparkline(self.values[name], width)
 
 
+def _no_console() -> ConsoleSession | None:
+    return None
+
+
 class ActivityScreen(ReportsFailedWorkers, Screen[None]):
     """What the database is doing right now, refreshed on its own connection."""
 
@@ -288,8 +292,7 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         read_only: Cancel and terminate are refused.
         relation: Show only sessions on this relation (`schema.name`), if given.
         console: The app's SQL console session, if any, so that its backend shows the
-            statement it runs rather than the cursor's FETCH. By default, the app's
-            `sql_console`'s.
+            statement it runs rather than the cursor's FETCH. By default, none.
         """
         super().__init__()
         self.database = database
@@ -301,7 +304,7 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         self.panels_full: bool | None = None
         """The pool and server panels in full (True) or in three lines; None: as wide as
         the screen allows (`WIDE_PANELS`)."""
-        self.console = console or self._app_console
+        self.console = console or _no_console
         self.sort_column = SORTS[0]
         self.text_filter = relation
         self.sessions: dict[int, stats.Session] = {}
@@ -343,11 +346,6 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         filter_box.display = bool(self.text_filter)
         table.focus()
         self.poll()
-
-    def _app_console(self) -> ConsoleSession | None:
-        screen = getattr(self.app, "sql_console", None)
-        session = getattr(screen, "session", None)
-        return session if session is not None and hasattr(session, "cursor_statement") else None
 
     def on_resize(self, event: events.Resize) -> None:
         self._lay_out_panels()

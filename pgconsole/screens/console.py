@@ -144,16 +144,20 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
     )
     """The key bar's order at 80 columns: F5 first."""
 
-    def __init__(self, database: Database, *, read_only: bool, target: str) -> None:
+    def __init__(
+        self, database: Database, *, read_only: bool, target: str, idle_seconds: float = 5.0
+    ) -> None:
         """Args:
         database: The app's pool: the console opens a connection of its own beside it.
         read_only: Every statement runs READ ONLY; escapes are refused.
         target: `user@host:port/db`, kept with each history entry.
+        idle_seconds: How long a result's cursor may idle before its transaction ends
+            (`cursor_idle_seconds`).
         """
         super().__init__()
         self.database = database
         self.target = target
-        self.session = ConsoleSession(database, read_only=read_only)
+        self.session = ConsoleSession(database, read_only=read_only, idle_seconds=idle_seconds)
         self.history = History(default_history_path())
         self._history_failed = False
         self.catalog: CompletionCatalog | None = None
@@ -187,9 +191,6 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
         return self.query_one("#console-grid", DataGrid)
 
     def on_mount(self) -> None:
-        settings = getattr(self.app, "settings", None)
-        if settings is not None:
-            self.session.idle_seconds = settings.cursor_idle_seconds
         # The limit in effect: the server's or role's when stricter than pgconsole's.
         self.idle_in_transaction = self.database.info.idle_in_transaction_seconds
         self.query_one("#console-results", OptionList).display = False

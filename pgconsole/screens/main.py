@@ -75,6 +75,10 @@ def is_motion(action: str) -> bool:
     return name in MOTION_ACTIONS or name.startswith(("cursor_", "scroll_"))
 
 
+def _no_transaction() -> str | None:
+    return None
+
+
 class MainScreen(ReportsFailedWorkers, Screen[None]):
     """Browse: pick a relation in the tree, page through it in the grid."""
 
@@ -112,7 +116,19 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
     )  # fmt: skip
     """The key bar's order at 80 columns: what a DBA reaches for first."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        table: str | None = None,
+        idle_seconds: float = 5.0,
+        console_transaction: Callable[[], str | None] | None = None,
+    ) -> None:
+        """Args:
+        table: A relation to open once connected (`schema.name`, quoted parts allowed).
+        idle_seconds: How long a page's cursor may idle before it is closed.
+        console_transaction: The SQL console's open transaction in words (None: none), kept
+            in sight from the browser.
+        """
         super().__init__()
         self.database: Database | None = None
         self.catalog: Catalog | None = None
@@ -120,8 +136,9 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
         self.detail: RelationDetail | None = None
         self.spec: BrowseSpec | None = None
         self.pager: Pager | None = None
-        self.idle_seconds = 5.0
-        self.initial_table: str | None = None
+        self.idle_seconds = idle_seconds
+        self.initial_table = table
+        self.console_transaction = console_transaction or _no_transaction
         self._start_failed = False
         """`--table` could not be opened: the message line keeps saying why."""
         self._idle_timer: Timer | None = None
@@ -173,8 +190,7 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
 
     def _console_transaction(self) -> str | None:
         """The SQL console's open transaction, so that it stays in sight from the browser."""
-        console = getattr(self.app, "sql_console", None)
-        text = console.transaction_text() if console is not None else None
+        text = self.console_transaction()
         return None if text is None else f"SQL console (F4): {text}"
 
     @property

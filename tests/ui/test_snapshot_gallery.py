@@ -275,7 +275,7 @@ def run_in_console(sql: str, key: str) -> Any:
         await until_connected(pilot)
         app = cast(ConnectedHarness, pilot.app)
         assert app.database is not None
-        console = app.sql_console = FixedConsole(app.database)
+        console = app.places.sql_console = FixedConsole(app.database)
         await pilot.press("f4")
         await wait_until(pilot, lambda: app.screen is console, "the console")
         editor = console.query_one(SqlEditor)

@@ -1,0 +1,156 @@
+"""Places: the browser, the activity screen and the SQL console, one at a time.
+
+Each is shown directly above the browser, never stacked on another: F3 always means the activity
+screen, F4 the console, and each pressed again on its own screen the browser. Esc on the activity
+screen (and in the console's editor) goes back one step, to the place shown before it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App
+from textual.screen import Screen
+
+from pgconsole.db.connection.pool import Database
+from pgconsole.messages import Place
+
+if TYPE_CHECKING:
+    from pgconsole.db.console.session import ConsoleSession
+    from pgconsole.screens.console import ConsoleScreen
+
+TRAIL_KEPT = 20
+"""Places remembered for Esc (one step back each)."""
+
+
+class Places:
+    """Which place is shown, the way back, and the console kept while the pool it uses lives.
+
+    The screens ask for a place by message (`PlaceRequested`); the app passes its pool in, since
+    the activity screen and the console are opened on the pool open at the time.
+    """
+
+    def __init__(self, app: App[Any], *, target: str, idle_seconds: float) -> None:
+        """Args:
+        app: Whose screen stack the places are shown on.
+        target: `user@host:port/db`, for the console's history.
+        idle_seconds: How long the console's cursor may idle before its transaction ends.
+        """
+        self.app = app
+        self.target = target
+        self.idle_seconds = idle_seconds
+        self.sql_console: ConsoleScreen | None = None
+        """The SQL console, kept (text, results, session) while the pool it uses lives."""
+        self.trail: list[Place] = []
+        """The places shown before this one, for Esc (one step back)."""
+
+    def current(self) -> Place:
+        """The place on screen now (a modal above it does not count)."""
+        from pgconsole.screens.activity import ActivityScreen
+        from pgconsole.screens.console import ConsoleScreen
+
+        for screen in reversed(self.app.screen_stack):
+            if isinstance(screen, ActivityScreen):
+                return "activity"
+            if isinstance(screen, ConsoleScreen):
+                return "console"
+        return "browser"
+
+    def show(self, place: Screen[Any] | None, *, remember: bool = True) -> None:
+        """Show `place` (None: the browser) right above the browser."""
+        if remember:
+            self.trail.append(self.current())
+            del self.trail[:-TRAIL_KEPT]
+        while len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+        if place is not None:
+            self.app.push_screen(place)
+
+    def go(self, place: Place, database: Database | None, relation: str = "") -> None:
+        """Show `place` (or go one step back), the activity screen about `relation` if given."""
+        if place == "back":
+            self.back(database)
+        elif place == "browser":
+            self.browser()
+        elif place == "activity":
+            self.activity(database, relation)
+        else:
+            self.console(database)
+
+    def browser(self) -> None:
+        """The browser (the tree and the grid)."""
+        if self.current() != "browser":
+            self.show(None)
+
+    def back(self, database: Database | None) -> None:
+        """One step back: the place shown before this one (the browser when none is left)."""
+        place = self.trail.pop() if self.trail else "browser"
+        if place == "activity":
+            self.activity(database, remember=False)
+        elif place == "console":
+            self.console(database, remember=False)
+        else:
+            self.show(None, remember=False)
+
+    def activity(
+        self, database: Database | None, relation: str = "", *, remember: bool = True
+    ) -> None:
+        """The live activity screen (F3 again: the browser; Esc: one step back)."""
+        from pgconsole.screens.activity import ActivityScreen  # loaded when first used
+
+        if self.current() == "activity":
+            return
+        if database is None:
+            self.app.notify("Not connected yet.", severity="warning")
+            return
+        screen = ActivityScreen(
+            database,
+            read_only=database.info.read_only,
+            relation=relation,
+            console=self.console_session,
+        )
+        self.show(screen, remember=remember)
+
+    def console(self, database: Database | None, *, remember: bool = True) -> None:
+        """The SQL console (F4 again: the browser; its text and session are kept)."""
+        from pgconsole.screens.console import ConsoleScreen  # loaded when first used
+
+        if self.current() == "console":
+            return
+        if database is None:
+            self.app.notify("Not connected yet.", severity="warning")
+            return
+        if self.sql_console is None:
+            self.sql_console = ConsoleScreen(
+                database,
+                read_only=database.info.read_only,
+                target=self.target,
+                idle_seconds=self.idle_seconds,
+            )
+            # One name per console: a console left on screen by a reconnect stays installed.
+            self.app.install_screen(self.sql_console, f"console-{id(self.sql_console)}")
+        self.show(self.sql_console, remember=remember)
+
+    def console_session(self) -> ConsoleSession | None:
+        """The console's connection, if there is a console (the activity screen marks it)."""
+        return None if self.sql_console is None else self.sql_console.session
+
+    def console_transaction(self) -> str | None:
+        """The console's open transaction in words (the browser keeps it in sight), or None."""
+        return None if self.sql_console is None else self.sql_console.transaction_text()
+
+    def console_in_transaction(self) -> bool:
+        """The console has a transaction open (quitting rolls it back)."""
+        return self.sql_console is not None and self.sql_console.session.in_transaction
+
+    async def drop_console(self) -> None:
+        """Close the console's connection and forget it (its pool is going away)."""
+        console, self.sql_console = self.sql_console, None
+        if console is None:
+            return
+        await console.session.close()
+        if console in self.app.screen_stack:
+            return  # the app is exiting with the console on screen
+        with contextlib.suppress(KeyError):
+            self.app.uninstall_screen(console)

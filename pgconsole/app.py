@@ -32,6 +32,7 @@ from pgconsole.messages import (
     ConnectFailed,
     PasswordNeeded,
     PlaceRequested,
+    QuitRequested,
     RelationRequested,
     RetryRequested,
 )
@@ -279,6 +280,11 @@ class PgConsoleApp(App[None]):
             )
             return
         await self._close_and_exit(True)
+
+    @on(QuitRequested)
+    async def quit_when_asked(self) -> None:
+        """A screen settled what it had open and asks to quit (the checks run again)."""
+        await self.action_quit()
 
     async def _close_and_exit(self, yes: bool | None) -> None:
         """Close the pool, then exit (unless asked first and the answer was no)."""

@@ -59,3 +59,7 @@ class RelationRequested(Message):
     """Show this relation in the browser (from the activity screen)."""
 
     oid: int
+
+
+class QuitRequested(Message):
+    """Quit, asked for by a screen once what it had open is settled (committed, rolled back)."""

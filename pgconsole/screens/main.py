@@ -42,7 +42,7 @@ from pgconsole.db.connection.pool import Database, PoolStats, ServerInfo
 from pgconsole.db.opening import PAGE_SIZE, Opening, browse_spec, find_relation
 from pgconsole.db.type_names import display_type
 from pgconsole.failed_workers import ReportsFailedWorkers
-from pgconsole.messages import PlaceRequested
+from pgconsole.messages import PlaceRequested, QuitRequested
 from pgconsole.paths import STYLES
 from pgconsole.screens.editing import EditController
 from pgconsole.screens.filter import FilterScreen, cut_to, filter_summary
@@ -948,7 +948,7 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
     async def quit_when_settled(self) -> None:
         """Quit, once an open transaction is committed or rolled back (or stay)."""
         if await self.editor.settle():
-            await self.app.action_quit()
+            self.post_message(QuitRequested())
 
     def action_switch_pane(self) -> None:
         """Tab: from the tree to the grid and back (the find box is `/`, not a Tab stop).

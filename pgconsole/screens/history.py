@@ -93,14 +93,24 @@ class HistoryScreen(ReportsFailedWorkers, ModalScreen[str | None]):
         options.add_options([Option(entry_label(entry)) for entry in self.matches])
         if self.matches:
             options.highlighted = 0
+        self.query_one("#history-hint", Static).update(self._hint())
+
+    def _hint(self) -> Text:
+        """What is listed, then every key on a line of its own (whole at 80 columns; wraps
+        narrower, never cut)."""
         scope = "this server" if self.only_target else "every server"
         count = f"{len(self.matches)} statements" if self.history.loaded else "reading…"
-        self.query_one("#history-hint", Static).update(
-            Text(
-                f"{count} ({scope}) · ↑↓ choose · Enter puts it in the "
-                "editor · ctrl+t this server only · Esc closes",
-                style="dim",
-            )
+        toggle = "every server" if self.only_target else "this server only"
+        return Text.assemble(
+            (f"{count} ({scope})\n", "dim"),
+            ("↑↓", "bold"),
+            " choose · ",
+            ("Enter", "bold"),
+            " to the editor · ",
+            ("Ctrl+t", "bold"),
+            f" {toggle} · ",
+            ("Esc", "bold"),
+            " closes",
         )
 
     def action_move(self, delta: int) -> None:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import asyncpg
+import pytest
 from textual.app import App
 from textual.screen import Screen
 
 from pgconsole.db.connection.failures import classify
 from pgconsole.db.connection.params import ConnectParams
+from pgconsole.db.console.history import Entry, History
 from pgconsole.paths import STYLES
 from pgconsole.screens.connection_error import ConnectionErrorScreen
+from pgconsole.screens.history import HistoryScreen
 from tests.helpers.ui import drawn_lines, wait_until
 
 SIZE = (80, 24)
@@ -74,3 +79,22 @@ async def test_a_newer_failure_replaces_the_rows() -> None:
         rows = [line.strip("┃ ") for line in drawn_lines(app)]
         assert "SQLSTATE 53300" in rows and "Hint     two" in rows
         assert not any(row.startswith(("Detail", "SQLSTATE XX000")) for row in rows)
+
+
+@pytest.mark.parametrize("width", [80, 60])
+async def test_every_history_key_is_shown(tmp_path: Path, width: int) -> None:
+    history = History(tmp_path / "history.jsonl")
+    at = datetime(2026, 3, 2, 14, 1, tzinfo=UTC)
+    for sql in ("select 1", "select count(*) from shop.item"):
+        await history.append(Entry(at, "dba@db1:5432/shop", sql, True, 1.0))
+    screen = HistoryScreen(history, "dba@db1:5432/shop")
+    app = Harness(screen)
+    async with app.run_test(size=(width, 24)) as pilot:
+        await wait_until(pilot, lambda: screen.is_mounted and history.loaded, "the history")
+        await pilot.pause()
+        drawn = " ".join(line.strip("│ ") for line in drawn_lines(app))
+        for words in ("Esc closes", "↑↓ choose", "Enter", "Ctrl+t this server only"):
+            assert words in drawn
+        await pilot.press("ctrl+t")
+        drawn = " ".join(line.strip("│ ") for line in drawn_lines(app))
+        assert "2 statements (this server)" in drawn and "Ctrl+t every server" in drawn

@@ -70,7 +70,7 @@ async def test_the_plan_tree_shows_names_literally_and_marks_the_hot_node() -> N
         scan = next(line for line in lines if "Seq Scan" in line)
         assert "on [red]hot[/]" in scan  # markup is data
         assert scan.startswith("▲")  # 18 of 20 ms: the hot node
-        assert "≠ estimate" in next(line for line in lines if "Nested Loop" in line)
+        assert "est 10 ≠500x" in next(line for line in lines if "Nested Loop" in line)
         assert any("Filter: (note = '␛[2J')" in line for line in lines)  # escape made visible
         await pilot.press("d")
         assert not any("Filter" in line for line in tree_labels(app))

@@ -8,16 +8,20 @@ from typing import Any
 
 import asyncpg
 import pytest
+from rich.cells import cell_len
 from textual.app import App
 from textual.screen import Screen
 
 from pgconsole.db.connection.failures import classify
 from pgconsole.db.connection.params import ConnectParams
+from pgconsole.db.console.explain import parse_plan
 from pgconsole.db.console.history import Entry, History
 from pgconsole.paths import STYLES
 from pgconsole.screens.connection_error import ConnectionErrorScreen
+from pgconsole.screens.explain import ExplainScreen, plan_header
 from pgconsole.screens.history import HistoryScreen
 from tests.helpers.ui import drawn_lines, wait_until
+from tests.ui.test_snapshot_screens import EXPLAINED, PLAN
 
 SIZE = (80, 24)
 
@@ -98,3 +102,36 @@ async def test_every_history_key_is_shown(tmp_path: Path, width: int) -> None:
         await pilot.press("ctrl+t")
         drawn = " ".join(line.strip("│ ") for line in drawn_lines(app))
         assert "2 statements (this server)" in drawn and "Ctrl+t every server" in drawn
+
+
+async def test_the_plan_header_keeps_each_figure_whole_and_cuts_with_an_ellipsis() -> None:
+    statement = EXPLAINED + " limit 100" + " offset 0" * 20  # three lines and more at 80
+    lines = await drawn(ExplainScreen(parse_plan(PLAN, rolled_back=True), statement))
+    header = [line.strip() for line in lines[:4]]
+    assert "planning 0.412 ms" in header[0] and "execution 10.093 ms" in header[0]
+    # The statement: two lines, the second cut where the screen ends, with an ellipsis.
+    assert header[1].startswith("select o.id, o.placed_at,")
+    assert header[2].endswith("…") and len(lines[2].rstrip()) <= 80
+    assert lines[3].startswith("▼")  # the plan right after
+
+
+@pytest.mark.parametrize("width", [78, 60, 40, 24])
+def test_the_plan_header_never_splits_a_figure(width: int) -> None:
+    plan = parse_plan(PLAN, rolled_back=True)
+    lines = plan_header(plan, "select 1", width).plain.splitlines()
+    assert all(cell_len(line) <= width for line in lines)
+    for figure in ("EXPLAIN ANALYZE", "planning 0.412 ms", "execution 10.093 ms"):
+        assert any(figure in line for line in lines), (figure, lines)
+    assert lines[-1] == "select 1"
+
+
+async def test_a_hot_node_shows_its_figures_at_80_columns() -> None:
+    plan = parse_plan(PLAN, rolled_back=True)
+    lines = await drawn(ExplainScreen(plan, EXPLAINED))
+    hot = [line for line in lines if "▲" in line]
+    assert len(hot) == len(plan.hottest()) == 2
+    for node in plan.hottest():
+        line = next(line for line in hot if f"{node.self_ms:.3f} ms" in line)
+        assert f"{node.actual_rows:,.0f} rows" in line and f"est {node.plan_rows:,.0f}" in line
+    misestimate = next(line for line in hot if "402 rows" in line)
+    assert "est 31 ≠13x" in misestimate

@@ -20,8 +20,9 @@ from pgconsole.paths import STYLES
 from pgconsole.screens.connection_error import ConnectionErrorScreen
 from pgconsole.screens.explain import ExplainScreen, plan_header
 from pgconsole.screens.history import HistoryScreen
+from pgconsole.screens.sql_log import SqlLogScreen
 from tests.helpers.ui import drawn_lines, wait_until
-from tests.ui.test_snapshot_screens import EXPLAINED, PLAN
+from tests.ui.test_snapshot_screens import EXPLAINED, PLAN, edit_statements
 
 SIZE = (80, 24)
 
@@ -135,3 +136,31 @@ async def test_a_hot_node_shows_its_figures_at_80_columns() -> None:
         assert f"{node.actual_rows:,.0f} rows" in line and f"est {node.plan_rows:,.0f}" in line
     misestimate = next(line for line in hot if "402 rows" in line)
     assert "est 31 ≠13x" in misestimate
+
+
+async def test_the_sql_log_folds_each_returning_list_to_one_line() -> None:
+    # Four statements of an edit on shop.item (7 columns), newest at the bottom.
+    lines = [line.strip("│ ") for line in await drawn(SqlLogScreen(edit_statements()))]
+    returning = [line for line in lines if "RETURNING" in line]
+    assert len(returning) >= 2
+    for line in returning:
+        assert line.startswith("RETURNING _pgconsole_r.") and line.endswith("…"), line
+        assert not lines[lines.index(line) + 1].startswith(("left(", "_pgconsole_r."))
+    # The last two statements whole: each one's SQL, its values and its outcome.
+    text = "\n".join(lines)
+    assert "3. INSERT INTO" in text and "4. INSERT INTO" in text
+    for value in ("'Sencha'", "'Gyokuro, Yame'", "'24.00'", "→ INSERT 1", "→ undone:"):
+        assert value in text, value
+
+
+@pytest.mark.parametrize("edits", [1, 5])
+async def test_the_sql_log_starts_at_its_top_or_shows_its_end(edits: int) -> None:
+    statements = edit_statements()
+    statements = statements[:1] + statements[1:] * edits
+    lines = [line.strip("│ ") for line in await drawn(SqlLogScreen(statements))]
+    assert lines[1] == f"SQL sent for edits: {len(statements)} statements"
+    if edits == 1:  # all fit: drawn from the top, under the title
+        assert lines[3] == "1. BEGIN"
+    else:  # the newest at the bottom
+        assert lines[-2] == "→ INSERT 1"
+        assert "parameters: $1 = 'Gyokuro, Yame'" in lines[-3]

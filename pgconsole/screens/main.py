@@ -413,8 +413,11 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
         pane.styles.width = width
 
     def _show_tree(self) -> None:
-        """The user goes to the tree: a hidden one shows, over the grid when narrow."""
+        """The user goes to the tree: a hidden one shows, over the grid when narrow, its
+        cursor on the relation open (the user left the tree, or never chose it there)."""
         if self._narrow():
+            if not self._overlay_open and self.detail is not None:
+                self.query_one(SchemaTree).select_relation(self.detail.oid)
             self._overlay_open = True
         else:
             self._tree_hidden = False

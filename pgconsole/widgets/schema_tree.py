@@ -190,4 +190,8 @@ class SchemaTree(Tree[Item]):
         while parent is not None:
             parent.expand()
             parent = parent.parent
+        # A node's line is known once the tree's lines are built again (on idle, and never
+        # while the tree is hidden): moved before that, the cursor lands on line 0 or a line
+        # of the tree as it was. Textual's DirectoryTree builds them the same way.
+        _ = self._tree_lines
         self.move_cursor(node)

@@ -1,0 +1,68 @@
+"""Below 90 columns the schema tree opens over the grid, on the open relation.
+
+A fixed catalog and pages stand in for the server (the snapshot gallery's browser).
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input
+
+from pgconsole.config import Settings
+from pgconsole.db.browse.catalog import RelationInfo, SchemaInfo
+from pgconsole.screens import main
+from pgconsole.widgets.schema_tree import SchemaTree
+from tests.helpers.ui import wait_until
+from tests.ui.test_snapshot_gallery import (
+    CATALOG,
+    ITEM,
+    BrowsingHarness,
+    FixedPager,
+    until_browsing,
+)
+from tests.ui.test_snapshots import PARAMS
+
+
+@pytest.fixture
+def app(monkeypatch: pytest.MonkeyPatch) -> BrowsingHarness:
+    """The app, opening shop.item (in the second of two schemas) from fixed pages."""
+
+    async def load_catalog(conn: object, *, include_system: bool = False) -> object:
+        return CATALOG
+
+    async def find_relation(database: object, text: str) -> object:
+        return ITEM
+
+    monkeypatch.setattr(main, "load_catalog", load_catalog)
+    monkeypatch.setattr(main, "find_relation", find_relation)
+    monkeypatch.setattr(main, "Pager", FixedPager)
+    return BrowsingHarness(PARAMS, Settings(read_only=True), table="shop.item")
+
+
+def on_open_relation(tree: SchemaTree) -> bool:
+    node = tree.cursor_node
+    return node is not None and isinstance(node.data, RelationInfo) and node.data.oid == ITEM.oid
+
+
+@pytest.mark.parametrize("key", ["tab", "slash"])
+async def test_the_tree_over_the_grid_opens_on_the_open_relation(
+    app: BrowsingHarness, key: str
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_browsing(pilot)
+        screen = app.main_screen
+        tree = screen.query_one(SchemaTree)
+        shop = next(
+            n
+            for n in tree.root.children
+            if isinstance(n.data, SchemaInfo) and n.data.name == "shop"
+        )
+        shop.collapse()  # the user closed the schema meanwhile
+        await pilot.pause()
+        await pilot.press(key)
+        pane = screen.query_one("#left")
+        await wait_until(pilot, lambda: pane.display and "-overlay" in pane.classes, "the tree")
+        await wait_until(pilot, lambda: on_open_relation(tree), "the cursor on shop.item")
+        assert shop.is_expanded
+        if key == "slash":
+            assert screen.query_one("#tree-filter", Input).has_focus

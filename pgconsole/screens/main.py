@@ -52,12 +52,12 @@ from pgconsole.text import visible
 from pgconsole.widgets.grid import DataGrid
 from pgconsole.widgets.key_bar import KeyBar
 from pgconsole.widgets.message_line import MessageLine
-from pgconsole.widgets.ordered_keys import OrderedInput
 from pgconsole.widgets.overview import SessionOverview
 from pgconsole.widgets.schema_tree import (
     NARROW_SCREEN,
     PANE_CHROME,
     SchemaTree,
+    TreeFind,
     human_rows,
     pane_width,
 )
@@ -166,7 +166,7 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
             with Vertical(id="left"):
-                yield OrderedInput(placeholder="/ find table", id="tree-filter")
+                yield TreeFind(placeholder="/ find table", id="tree-filter")
                 yield SchemaTree(id="tree")
             with Vertical(id="right"):
                 yield Static(Text("connecting…"), id="relation-title")

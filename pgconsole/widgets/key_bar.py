@@ -12,6 +12,7 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
+from textual.keys import key_to_character
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
@@ -53,18 +54,37 @@ class KeyBar(Widget):
             self.refresh()
 
     def _collect(self, screen: Screen[object]) -> Shown:
+        focused = screen.focused
+
+        def typed(key: str) -> bool:
+            # A key the focused widget types (a find box takes `s`), rather than a binding's.
+            return focused is not None and focused.check_consume_key(key, typed_character(key))
+
+        # The focused widget may list keys bound with show=False (the screen's Tab) to show
+        # them while it has the focus.
+        asked_for = set(getattr(focused, "KEY_BAR_ORDER", ()))
         seen: set[str] = set()
         keys: list[tuple[str, tuple[str, str, bool]]] = []
-        for _node, binding, enabled, _tooltip in screen.active_bindings.values():
-            if not binding.show or binding.action in seen:
+        for key, (_node, binding, enabled, _tooltip) in screen.active_bindings.items():
+            shown = binding.show or binding.action in asked_for
+            if not shown or binding.action in seen or typed(key):
                 continue
             seen.add(binding.action)  # one entry per action, like Footer
-            keys.append((binding.action, (self._display(binding), binding.description, enabled)))
-        # The screen's most important keys first (at 80 columns the bar is cut and ends with
-        # `? more`), then the rest in Textual's order: the focused widget's, the screen's, the
-        # app's. Help leads, for when everything fits.
-        order: tuple[str, ...] = (HELP_ACTION, *getattr(screen, "KEY_BAR_ORDER", ()))
-        rank = {action: index for index, action in enumerate(order)}
+            display = self._display(binding)
+            if typed(binding.key.split(",")[0]):
+                display = visible(one_key(key))  # `Del`, not the `D` that would be typed
+            keys.append((binding.action, (display, binding.description, enabled)))
+        # The focused widget's and then the screen's most important keys first (at 80 columns
+        # the bar is cut and ends with `? more`), then the rest in Textual's order: the focused
+        # widget's, the screen's, the app's. Help leads, for when everything fits.
+        order: tuple[str, ...] = (
+            HELP_ACTION,
+            *getattr(focused, "KEY_BAR_ORDER", ()),
+            *getattr(screen, "KEY_BAR_ORDER", ()),
+        )
+        rank: dict[str, int] = {}
+        for index, action in enumerate(order):
+            rank.setdefault(action, index)
         keys.sort(key=lambda item: rank.get(item[0], len(order)))
         return tuple(entry for _action, entry in keys)
 
@@ -87,6 +107,17 @@ class KeyBar(Widget):
             segments.append(Segment(f"{description} ", text_style + extra))
         strip = Strip(segments)
         return strip.crop(0, width).extend_cell_length(width, base)
+
+
+def typed_character(key: str) -> str | None:
+    """The character `key` types (`s`, `slash` → `/`, `plus` → `+`); None for a key that types
+    none (`F4`, `Ctrl+s`, `Enter`)."""
+    character = key_to_character(key)
+    if character is None and "+" not in key:
+        spelled = one_key(key)  # Textual's own lookup misses `slash` and `plus`
+        if len(spelled) == 1 and spelled.isascii():
+            character = spelled
+    return character
 
 
 def entry_width(key: str, description: str) -> int:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from pgconsole.db.browse.catalog import Catalog, RelationInfo, RelationKind, SchemaInfo
 from pgconsole.text import visible
+from pgconsole.widgets.ordered_keys import OrderedInput
 
 KIND_MARKERS = {
     RelationKind.TABLE: ("T", "green"),
@@ -76,8 +79,24 @@ def human_rows(rows: int | None) -> str:
     return f"≈{rows}"
 
 
+class TreeFind(OrderedInput):
+    """The find box above the tree: what is typed narrows the tree, Enter goes to it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "submit", "To the tree")]
+    KEY_BAR_ORDER: ClassVar[tuple[str, ...]] = ("submit", "switch_pane")
+    """The key bar while the find box has the focus (the keys it types are not listed):
+    Enter, then the screen's Tab (not listed elsewhere)."""
+
+
 class SchemaTree(Tree[Item]):
     """Every schema and relation from one catalog load; typing in the filter narrows it."""
+
+    KEY_BAR_ORDER: ClassVar[tuple[str, ...]] = (
+        "select_cursor", "switch_pane", "filter_tree", "toggle_tree", "refresh_catalog",
+        "toggle_system", "activity", "console",
+    )  # fmt: skip
+    """The key bar while the tree has the focus: its keys before the grid's, Enter (Tree's
+    Select) and the screen's Tab and `\\` included, listed nowhere else."""
 
     @dataclass
     class RelationChosen(Message):

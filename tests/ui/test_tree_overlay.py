@@ -1,4 +1,4 @@
-"""Below 90 columns the schema tree opens over the grid, on the open relation.
+"""Below 90 columns the schema tree opens over the grid: on the open relation, with its keys.
 
 A fixed catalog and pages stand in for the server (the snapshot gallery's browser).
 """
@@ -11,6 +11,8 @@ from textual.widgets import Input
 from pgconsole.config import Settings
 from pgconsole.db.browse.catalog import RelationInfo, SchemaInfo
 from pgconsole.screens import main
+from pgconsole.screens.main import MainScreen
+from pgconsole.widgets.key_bar import KeyBar
 from pgconsole.widgets.schema_tree import SchemaTree
 from tests.helpers.ui import wait_until
 from tests.ui.test_snapshot_gallery import (
@@ -44,8 +46,12 @@ def on_open_relation(tree: SchemaTree) -> bool:
     return node is not None and isinstance(node.data, RelationInfo) and node.data.oid == ITEM.oid
 
 
+def bar(screen: MainScreen) -> str:
+    return screen.query_one(KeyBar).render_line(0).text
+
+
 @pytest.mark.parametrize("key", ["tab", "slash"])
-async def test_the_tree_over_the_grid_opens_on_the_open_relation(
+async def test_the_tree_over_the_grid_opens_on_the_open_relation_with_its_keys(
     app: BrowsingHarness, key: str
 ) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
@@ -66,3 +72,19 @@ async def test_the_tree_over_the_grid_opens_on_the_open_relation(
         assert shop.is_expanded
         if key == "slash":
             assert screen.query_one("#tree-filter", Input).has_focus
+            # The find box's keys: what it types (w, s...) is not offered as a key.
+            await wait_until(
+                pilot, lambda: bar(screen).startswith(" Enter To the tree  Tab "), "its keys"
+            )
+            assert " w Filter " not in bar(screen)
+            await pilot.press("enter")  # from the find box to the tree
+        await wait_until(pilot, lambda: tree.has_focus, "the tree focused")
+        await wait_until(
+            pilot,
+            lambda: bar(screen).startswith(" Enter Select  Tab Tree / grid  / Find table "),
+            "the tree's keys",
+        )
+        assert " F2 Edit " not in bar(screen)
+        await pilot.press("tab")  # back to the grid: its keys again
+        await wait_until(pilot, lambda: screen.grid.has_focus, "the grid focused")
+        await wait_until(pilot, lambda: bar(screen).startswith(" F2 Edit "), "the grid's keys")

@@ -10,8 +10,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
+from textual.geometry import Size
 from textual.screen import Screen
-from textual.widgets import Static, Tree
+from textual.widget import Widget
+from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from pgconsole.db.console.explain import Plan, PlanNode
@@ -119,6 +121,7 @@ def plan_header(plan: Plan, statement: str, width: int) -> Text:
     header = Text()
     used = 0
     for part, gap in parts:
+        part.truncate(width, overflow="ellipsis")  # a part wider than the screen: cut, not wrapped
         if used and used + gap + part.cell_len > width:
             header.append("\n")
             used = 0
@@ -140,16 +143,21 @@ def plan_header(plan: Plan, statement: str, width: int) -> Text:
     return header
 
 
-class PlanHeader(Static):
-    """The header of a plan, laid out again for its width when that changes."""
+class PlanHeader(Widget):
+    """The header of a plan, laid out for the width it is given: its height follows."""
+
+    DEFAULT_CSS = "PlanHeader { height: auto; }"
 
     def __init__(self, plan: Plan, statement: str, *, id: str | None = None) -> None:
-        super().__init__(plan_header(plan, statement, 78), id=id)
+        super().__init__(id=id)
         self.plan = plan
         self.statement = statement
 
-    def on_resize(self) -> None:
-        self.update(plan_header(self.plan, self.statement, self.content_size.width))
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(plan_header(self.plan, self.statement, width).split())
+
+    def render(self) -> Text:
+        return plan_header(self.plan, self.statement, self.content_size.width)
 
 
 class ExplainScreen(Screen[None]):

@@ -40,10 +40,10 @@ class Harness(App[None]):
         self.push_screen(self.shown)
 
 
-async def drawn(screen: Screen[Any]) -> list[str]:
-    """The lines `screen` draws at 80x24 once it is up."""
+async def drawn(screen: Screen[Any], size: tuple[int, int] = SIZE) -> list[str]:
+    """The lines `screen` draws (at 80x24) once it is up."""
     app = Harness(screen)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         await wait_until(pilot, lambda: app.screen is screen and screen.is_mounted, "the screen")
         await pilot.pause()
         return drawn_lines(app)
@@ -114,6 +114,14 @@ async def test_the_plan_header_keeps_each_figure_whole_and_cuts_with_an_ellipsis
     assert header[1].startswith("select o.id, o.placed_at,")
     assert header[2].endswith("…") and len(lines[2].rstrip()) <= 80
     assert lines[3].startswith("▼")  # the plan right after
+
+
+@pytest.mark.parametrize(("width", "header"), [(80, 3), (60, 4)])
+async def test_the_plan_follows_its_header_at_any_width(width: int, header: int) -> None:
+    # The header's height is its lines at the screen's width, from the first frame.
+    lines = await drawn(ExplainScreen(parse_plan(PLAN, rolled_back=True), EXPLAINED), (width, 24))
+    assert lines[header - 1].rstrip().endswith("…")
+    assert lines[header].startswith("▼ 0.549 ms 5%")
 
 
 @pytest.mark.parametrize("width", [78, 60, 40, 24])

@@ -20,7 +20,7 @@ from pgconsole.paths import STYLES
 from pgconsole.screens.connection_error import ConnectionErrorScreen
 from pgconsole.screens.explain import ExplainScreen, plan_header
 from pgconsole.screens.history import HistoryScreen
-from pgconsole.screens.sql_log import SqlLogScreen
+from pgconsole.screens.sql_log import SqlLogScreen, split_returning
 from tests.helpers.ui import drawn_lines, wait_until
 from tests.ui.test_snapshot_screens import EXPLAINED, PLAN, edit_statements
 
@@ -172,3 +172,23 @@ async def test_the_sql_log_starts_at_its_top_or_shows_its_end(edits: int) -> Non
     else:  # the newest at the bottom
         assert lines[-2] == "→ INSERT 1"
         assert "parameters: $1 = 'Gyokuro, Yame'" in lines[-3]
+
+
+@pytest.mark.parametrize(
+    ("sql", "head", "returning"),
+    [
+        ("DELETE FROM t WHERE id = $1 RETURNING 1", "DELETE FROM t WHERE id = $1", "RETURNING 1"),
+        ("BEGIN", "BEGIN", None),
+        (  # the word in a quoted name, a string, a comment or parentheses is not the list
+            "UPDATE t SET \"a returning b\" = $1 /* returning */ WHERE f('returning') "
+            "AND (SELECT 1 RETURNING) returning t.x",
+            "UPDATE t SET \"a returning b\" = $1 /* returning */ WHERE f('returning') "
+            "AND (SELECT 1 RETURNING)",
+            "returning t.x",
+        ),
+    ],
+)
+def test_the_returning_list_is_found_by_the_lexer(
+    sql: str, head: str, returning: str | None
+) -> None:
+    assert split_returning(sql) == (head, returning)

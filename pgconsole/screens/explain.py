@@ -81,9 +81,9 @@ def _analyzed_figures(node: PlanNode, plan: Plan, hot: bool) -> Text:
         figures.append("never executed", style="yellow")
         figures.append(f", {estimate} rows")
         return figures
-    total = plan.execution_ms or plan.root.actual_total_ms or 0.0
-    share = f" {node.self_ms / total:.0%}" if total else ""
-    figures.append(f"{node.self_ms:.3f} ms{share}", style="bold red" if hot else "bold")
+    share = plan.share(node)
+    share_text = "" if share is None else f" {share:.0%}"
+    figures.append(f"{node.self_ms:.3f} ms{share_text}", style="bold red" if hot else "bold")
     loops = f", {node.loops:,} loops" if (node.loops or 1) > 1 else ""
     figures.append(f"  {node.actual_rows or 0:,.0f} rows{loops}, {estimate}")
     if misestimated(node):

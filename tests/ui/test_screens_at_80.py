@@ -18,7 +18,7 @@ from pgconsole.db.console.explain import parse_plan
 from pgconsole.db.console.history import Entry, History
 from pgconsole.paths import STYLES
 from pgconsole.screens.connection_error import ConnectionErrorScreen
-from pgconsole.screens.explain import ExplainScreen, plan_header
+from pgconsole.screens.explain import ExplainScreen, node_label, plan_header
 from pgconsole.screens.history import HistoryScreen
 from pgconsole.screens.sql_log import SqlLogScreen, split_returning
 from tests.helpers.ui import drawn_lines, wait_until
@@ -121,7 +121,7 @@ async def test_the_plan_follows_its_header_at_any_width(width: int, header: int)
     # The header's height is its lines at the screen's width, from the first frame.
     lines = await drawn(ExplainScreen(parse_plan(PLAN, rolled_back=True), EXPLAINED), (width, 24))
     assert lines[header - 1].rstrip().endswith("…")
-    assert lines[header].startswith("▼ 0.549 ms 5%")
+    assert lines[header].startswith("▼ 0.549 ms 6%")
 
 
 @pytest.mark.parametrize("width", [78, 60, 40, 24])
@@ -192,3 +192,30 @@ def test_the_returning_list_is_found_by_the_lexer(
     sql: str, head: str, returning: str | None
 ) -> None:
     assert split_returning(sql) == (head, returning)
+
+
+def test_a_hot_nodes_share_is_of_the_time_it_was_ranked_by() -> None:
+    # 1 ms of the 2 ms execution went outside the nodes (as planning and sending do): the
+    # share is of the nodes' own times, which hottest() ranks by (a node is hot from 10% of
+    # them), so a ▲ never stands beside less than 10%.
+    scan = {"Node Type": "Seq Scan", "Relation Name": "t", "Actual Loops": 1}
+    plan = parse_plan(
+        [
+            {
+                "Plan": {
+                    "Node Type": "Hash Join",
+                    "Actual Total Time": 1.0,
+                    "Actual Loops": 1,
+                    "Plans": [
+                        {**scan, "Actual Total Time": 0.85},
+                        {**scan, "Relation Name": "u", "Actual Total Time": 0.03},
+                    ],
+                },
+                "Execution Time": 2.0,
+            }
+        ]
+    )
+    scan_node = plan.root.children[0]
+    assert scan_node in plan.hottest() and plan.root in plan.hottest()
+    assert "▲ 0.850 ms 85%" in node_label(scan_node, plan, hot=True).plain
+    assert "▲ 0.120 ms 12%" in node_label(plan.root, plan, hot=True).plain

@@ -91,19 +91,26 @@ class Plan:
     rolled_back: bool
     """ANALYZE ran the statement inside a transaction or savepoint that was rolled back."""
 
+    def own(self, node: PlanNode) -> float:
+        """What `node` spent on its own: its time when analysed, else its cost."""
+        return (node.self_ms or 0.0) if self.analyzed else node.self_cost
+
+    def share(self, node: PlanNode) -> float | None:
+        """`node`'s own time (or cost) as a share of all the nodes' (None when that is 0):
+        the measure `hottest` ranks by. Of the nodes' time, not the execution time, which
+        also counts the work outside them."""
+        total = sum(self.own(each) for each in self.root.walk())
+        return self.own(node) / total if total > 0 else None
+
     def hottest(self, n: int = 3) -> tuple[PlanNode, ...]:
         """The nodes that cost the most on their own (time when analysed, else cost), at
         most `n`, each with at least `HOT_SHARE` of the total."""
         nodes = self.root.walk()
-        if self.analyzed:
-            timed = [(node.self_ms or 0.0, node) for node in nodes]
-        else:
-            timed = [(node.self_cost, node) for node in nodes]
-        total = sum(value for value, _ in timed)
+        total = sum(self.own(node) for node in nodes)
         if total <= 0:
             return ()
-        ranked = sorted(timed, key=lambda pair: pair[0], reverse=True)
-        return tuple(node for value, node in ranked[:n] if value / total >= HOT_SHARE)
+        ranked = sorted(nodes, key=self.own, reverse=True)
+        return tuple(node for node in ranked[:n] if self.own(node) / total >= HOT_SHARE)
 
 
 def parse_plan(document: Any, *, rolled_back: bool = False) -> Plan:

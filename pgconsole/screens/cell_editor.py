@@ -21,6 +21,7 @@ from textual.worker import Worker
 
 from pgconsole.db.edit.transaction import DEFAULT, Value
 from pgconsole.failed_workers import ReportsFailedWorkers
+from pgconsole.keys import one_key
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
 from pgconsole.widgets.ordered_keys import OrderedTextArea, after_typed_keys
@@ -84,13 +85,13 @@ class CellEditorScreen(ReportsFailedWorkers, ModalScreen[bool]):
             yield Static(id="editor-error")
             yield Static(
                 Text.assemble(
-                    ("ctrl+s", "bold"),
+                    (one_key("ctrl+s"), "bold"),
                     " save · ",
-                    ("ctrl+n", "bold"),
+                    (one_key("ctrl+n"), "bold"),
                     " NULL · ",
-                    ("ctrl+t", "bold"),
+                    (one_key("ctrl+t"), "bold"),
                     " DEFAULT · ",
-                    ("esc", "bold"),
+                    (one_key("escape"), "bold"),
                     " cancel",
                     "   (was NULL)" if self.value is None else "",
                 ),

@@ -11,6 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from pgconsole.keys import one_key
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
 
@@ -65,7 +66,7 @@ class ChoiceScreen(ModalScreen[str]):
             for number, (key, label) in enumerate(self.choices):
                 if number:
                     keys.append(" · ")
-                keys.append("esc" if key == "escape" else key, style="bold")
+                keys.append(one_key(key), style="bold")
                 keys.append(f" {label}")
             yield Static(keys, id="confirm-keys")
 

@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from pgconsole.db.browse.pages import Column
 from pgconsole.db.edit.transaction import DEFAULT, Conflict, Value
+from pgconsole.keys import one_key
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
 
@@ -57,7 +58,9 @@ class ConflictScreen(ModalScreen[Choice]):
             if not deleted:
                 keys.append_text(Text.assemble(("o", "bold"), f" {self.action} anyway · "))
             keys.append_text(
-                Text.assemble(("r", "bold"), " reload theirs · ", ("esc", "bold"), " cancel")
+                Text.assemble(
+                    ("r", "bold"), " reload theirs · ", (one_key("escape"), "bold"), " cancel"
+                )
             )
             yield Static(keys, id="confirm-keys")
 

@@ -21,6 +21,7 @@ from textual.worker import Worker
 from pgconsole.db.browse.catalog import RelationDetail
 from pgconsole.db.edit.transaction import DEFAULT, EditPlan, Value
 from pgconsole.failed_workers import ReportsFailedWorkers
+from pgconsole.keys import one_key
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
 from pgconsole.widgets.ordered_keys import OrderedInput, after_typed_keys
@@ -78,7 +79,12 @@ class InsertScreen(ReportsFailedWorkers, ModalScreen[bool]):
                         )
             yield Static(id="editor-error")
             yield Static(
-                Text.assemble(("ctrl+s", "bold"), " insert · ", ("esc", "bold"), " cancel"),
+                Text.assemble(
+                    (one_key("ctrl+s"), "bold"),
+                    " insert · ",
+                    (one_key("escape"), "bold"),
+                    " cancel",
+                ),
                 id="editor-keys",
             )
 

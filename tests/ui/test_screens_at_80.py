@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,13 +17,25 @@ from pgconsole.db.connection.failures import classify
 from pgconsole.db.connection.params import ConnectParams
 from pgconsole.db.console.explain import parse_plan
 from pgconsole.db.console.history import Entry, History
+from pgconsole.db.edit.transaction import Conflict, plan_edits
 from pgconsole.paths import STYLES
+from pgconsole.screens.cell_editor import CellEditorScreen
+from pgconsole.screens.confirm import ChoiceScreen
+from pgconsole.screens.conflict import ConflictScreen
 from pgconsole.screens.connection_error import ConnectionErrorScreen
 from pgconsole.screens.explain import ExplainScreen, node_label, plan_header
 from pgconsole.screens.history import HistoryScreen
+from pgconsole.screens.insert import InsertScreen
 from pgconsole.screens.sql_log import SqlLogScreen, split_returning
 from tests.helpers.ui import drawn_lines, wait_until
-from tests.ui.test_snapshot_screens import EXPLAINED, PLAN, edit_statements
+from tests.ui.test_snapshot_screens import (
+    ASSAM,
+    EXPLAINED,
+    GRID_COLUMNS,
+    ITEM,
+    PLAN,
+    edit_statements,
+)
 
 SIZE = (80, 24)
 
@@ -103,6 +116,46 @@ async def test_every_history_key_is_shown(tmp_path: Path, width: int) -> None:
         await pilot.press("ctrl+t")
         drawn = " ".join(line.strip("│ ") for line in drawn_lines(app))
         assert "2 statements (this server)" in drawn and "Ctrl+t every server" in drawn
+
+
+async def saved(value: object) -> str | None:
+    return None
+
+
+def cell_editor() -> Screen[Any]:
+    return CellEditorScreen("stock of shop.item", "integer", "40", saved)
+
+
+def insert_form() -> Screen[Any]:
+    return InsertScreen(ITEM, plan_edits(ITEM, physical=False), saved)
+
+
+def conflict() -> Screen[Any]:
+    return ConflictScreen(Conflict(ASSAM, ASSAM, {"price": "13.00"}), GRID_COLUMNS, "overwrite")
+
+
+def choice() -> Screen[Any]:
+    return ChoiceScreen("Commit?", [("c", "commit"), ("escape", "cancel")])
+
+
+@pytest.mark.parametrize(
+    ("screen", "hint"),
+    [
+        pytest.param(
+            cell_editor, "Ctrl+s save · Ctrl+n NULL · Ctrl+t DEFAULT · Esc cancel", id="cell_editor"
+        ),
+        pytest.param(insert_form, "Ctrl+s insert · Esc cancel", id="insert_form"),
+        pytest.param(conflict, "r reload theirs · Esc cancel", id="conflict"),
+        pytest.param(choice, "c commit · Esc cancel", id="choice"),
+    ],
+)
+async def test_a_modal_spells_its_keys_as_the_key_bar_does(
+    screen: Callable[[], Screen[Any]], hint: str
+) -> None:
+    # `Ctrl+s` and `Esc`, as on the key bar, the help screen and the README (was ctrl+s, esc).
+    drawn_text = "\n".join(await drawn(screen()))
+    assert hint in drawn_text
+    assert "ctrl+" not in drawn_text and "esc " not in drawn_text
 
 
 async def test_the_plan_header_keeps_each_figure_whole_and_cuts_with_an_ellipsis() -> None:

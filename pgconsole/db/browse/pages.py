@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -219,6 +219,44 @@ class Page:
     rows: tuple[Row, ...]
     more_before: bool
     more_after: bool
+
+
+class IdleCursor(Protocol):
+    """A cursor that holds a transaction open between page requests, to be closed when idle.
+
+    Whoever shows its pages keeps one timer at `idle_deadline` and calls `close_if_idle` then
+    (`pgconsole.screens.paging.GridPaging`): no snapshot stays open while the user looks away.
+    """
+
+    @property
+    def idle_deadline(self) -> float | None:
+        """When (`time.monotonic()`) the open cursor is due to be closed; None if none is."""
+        ...
+
+    async def close_if_idle(self) -> bool:
+        """Close the cursor once its idle deadline has passed; True if it was closed."""
+        ...
+
+
+class Pages(IdleCursor, Protocol):
+    """What a grid pages through: a relation (`Pager`) or a console query's result
+    (`pgconsole.db.console.session.ResultPager`). Pages are asked for one at a time."""
+
+    async def first(self) -> Page:
+        """The first page."""
+        ...
+
+    async def last(self) -> Page:
+        """The last page."""
+        ...
+
+    async def after(self, row: Row) -> Page:
+        """The page that follows `row`."""
+        ...
+
+    async def before(self, row: Row) -> Page:
+        """The page that ends just before `row`."""
+        ...
 
 
 def select_sql(

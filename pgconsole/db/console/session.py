@@ -671,8 +671,9 @@ class ConsoleSession:
 class ResultPager:
     """Pages of one query's result, through a SCROLL cursor on the console's connection.
 
-    Speaks the browse `Pager`'s language (`first`, `after`, `before`, `last`), so the grid
-    pages a console result exactly as it pages a relation.
+    Speaks the browse `Pager`'s language (`pgconsole.db.browse.pages.Pages`: `first`, `after`,
+    `before`, `last`, the idle deadline), so the grid pages a console result exactly as it
+    pages a relation.
     """
 
     session: ConsoleSession
@@ -749,6 +750,16 @@ class ResultPager:
             except BaseException:
                 await self._failed()
                 raise
+
+    @property
+    def idle_deadline(self) -> float | None:
+        """When this result's cursor transaction is due to end, None unless one of ours holds
+        it (`ConsoleSession.idle_deadline`: the session has one such transaction at most)."""
+        return self.session.idle_deadline if self.session._owner is self else None
+
+    async def close_if_idle(self) -> bool:
+        """End this result's cursor transaction once idle (`ConsoleSession.close_if_idle`)."""
+        return self.session._owner is self and await self.session.close_if_idle()
 
     async def _page(self, start: int, limit: int | None = None) -> Page:
         async with self.session._lock:

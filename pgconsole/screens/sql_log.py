@@ -7,7 +7,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -33,12 +33,9 @@ def split_returning(sql: str) -> tuple[str, str | None]:
     return sql, None
 
 
-def describe_statement(number: int, statement: Statement) -> Text:
-    """`3. UPDATE ... SET ... WHERE ...`, without its RETURNING list."""
-    text = Text()
-    text.append(f"{number}. ", style="bold")
-    text.append(visible(split_returning(statement.sql)[0], keep_newlines=True))
-    return text
+def describe_statement(statement: Statement) -> Text:
+    """`UPDATE ... SET ... WHERE ...`, without its RETURNING list (its number is beside it)."""
+    return Text(visible(split_returning(statement.sql)[0], keep_newlines=True))
 
 
 def describe_values(statement: Statement) -> Text:
@@ -75,15 +72,25 @@ class SqlLogScreen(ModalScreen[None]):
             with VerticalScroll(id="value-scroll"):
                 if not self.statements:
                     yield Static(Text("Nothing yet.", style="dim"))
+                numbers = len(f"{len(self.statements)}.")
                 for number, statement in enumerate(self.statements, start=1):
-                    yield Static(describe_statement(number, statement))
-                    returning = split_returning(statement.sql)[1]
-                    if returning is not None:
-                        # One line, cut with … at the box's edge: the values stay in sight.
+                    # The number in a column of its own, the statement in the next: its SQL
+                    # wraps under its first character, and `9.` and `10.` end in one column.
+                    with Horizontal(classes="statement"):
                         yield Static(
-                            Text(visible(" ".join(returning.split()))), classes="returning"
+                            Text(f"{number}.".rjust(numbers), style="bold"), classes="number"
                         )
-                    yield Static(describe_values(statement), classes="values")
+                        with Vertical(classes="statement-text"):
+                            yield Static(describe_statement(statement))
+                            returning = split_returning(statement.sql)[1]
+                            if returning is not None:
+                                # One line, cut with … at the box's edge: the values
+                                # stay in sight.
+                                yield Static(
+                                    Text(visible(" ".join(returning.split()))),
+                                    classes="returning",
+                                )
+                            yield Static(describe_values(statement), classes="values")
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._show_the_end)

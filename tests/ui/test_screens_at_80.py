@@ -227,6 +227,24 @@ async def test_the_sql_log_starts_at_its_top_or_shows_its_end(edits: int) -> Non
         assert "parameters: $1 = 'Gyokuro, Yame'" in lines[-3]
 
 
+@pytest.mark.parametrize("edits", [1, 4])
+async def test_the_sql_log_hangs_a_statement_under_its_text(edits: int) -> None:
+    # A statement's SQL wraps under its own first character, not under its number; its
+    # RETURNING list, values and outcome stand under it too, past 9 statements as well.
+    statements = edit_statements()
+    statements = statements[:1] + statements[1:] * edits
+    lines = await drawn(SqlLogScreen(statements))
+    last = len(statements)
+    first = next(i for i, line in enumerate(lines) if f"{last}. INSERT INTO" in line)
+    column = lines[first].index("INSERT INTO")
+    end = next(i for i in range(first, len(lines)) if "→ INSERT 1" in lines[i])
+    rest = lines[first + 1 : end + 1]
+    assert len(rest) >= 4  # the SQL wraps, then RETURNING, parameters and the outcome
+    for line in rest:
+        assert line[:column].strip("│ ") == "" and line[column] != " ", (column, line)
+    assert rest[-3].startswith("RETURNING ", column) and rest[-2].startswith("parameters: ", column)
+
+
 @pytest.mark.parametrize(
     ("sql", "head", "returning"),
     [

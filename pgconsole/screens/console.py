@@ -29,6 +29,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
+from pgconsole import idle
 from pgconsole.db.browse.export import query_source
 from pgconsole.db.connection.errors import DB_ERRORS
 from pgconsole.db.connection.failures import describe_error
@@ -45,7 +46,6 @@ from pgconsole.db.sqltext import Statement, may_write, split_statements, stateme
 from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.messages import PlaceRequested
 from pgconsole.paths import STYLES
-from pgconsole.screens.editing import ROLLBACK_BEFORE_SECONDS, WARN_BEFORE_SECONDS, clock
 from pgconsole.text import visible
 from pgconsole.widgets.grid import DataGrid
 from pgconsole.widgets.key_bar import KeyBar
@@ -286,28 +286,24 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
             return None
         now = time.monotonic()
         state = "TX failed: ROLLBACK needed" if session.aborted else "TX open"
-        text = f"{state} {clock(now - session.tx_started_at)} · {session.tx_statements} statements"
-        left = self.idle_left(now)
-        if left is not None and left <= WARN_BEFORE_SECONDS:
-            text += f" · idle: rolled back in {max(0, int(left))} s"
+        age = idle.clock(now - session.tx_started_at)
+        text = f"{state} {age} · {session.tx_statements} statements"
+        text += idle.countdown_text(self.idle_left(now))
         if self.waiters:
             text += " · " + visible(waiters_text(self.waiters))
         return text
 
     def idle_left(self, now: float) -> float | None:
         """Seconds before pgconsole rolls back the user's idle transaction, or None."""
-        if self.session.tx_started_at is None or not self.idle_in_transaction:
+        if self.session.tx_started_at is None or self.running_since is not None:
             return None
-        if self.running_since is not None:
-            return None
-        limit = self.idle_in_transaction - ROLLBACK_BEFORE_SECONDS
-        return self.session.tx_last_used + limit - now
+        return idle.idle_left(self.session.tx_last_used, self.idle_in_transaction, now)
 
     async def tick(self) -> None:
         """Every second: the status line, the waiters, and the idle rollback when due."""
         with contextlib.suppress(NoMatches):
             left = self.idle_left(time.monotonic())
-            if left is not None and left <= 0 and self.running_since is None:
+            if idle.rollback_due(left) and self.running_since is None:
                 await self._idle_rollback()
             if self.session.in_transaction and self.running_since is None:
                 self.poll_waiters()

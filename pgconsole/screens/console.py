@@ -24,7 +24,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
@@ -46,6 +45,7 @@ from pgconsole.db.sqltext import Statement, may_write, split_statements, stateme
 from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.messages import PlaceRequested
 from pgconsole.paths import STYLES
+from pgconsole.screens.paging import GridPaging
 from pgconsole.text import visible
 from pgconsole.widgets.grid import DataGrid
 from pgconsole.widgets.key_bar import KeyBar
@@ -54,7 +54,7 @@ from pgconsole.widgets.ordered_keys import after_typed_keys
 from pgconsole.widgets.sql_editor import SqlEditor
 
 if TYPE_CHECKING:
-    from pgconsole.db.browse.pages import Row
+    from pgconsole.db.browse.pages import Pages
 
 DDL_KEYWORDS = frozenset({"CREATE", "ALTER", "DROP", "COMMENT", "IMPORT"})
 """Statements after which the completion catalog is read again."""
@@ -168,7 +168,18 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
         self.running_since: float | None = None
         self.running_text = ""
         self.waiters: list[Waiter] = []
-        self._idle_timer: Timer | None = None
+        self.paging = GridPaging(
+            self,
+            lambda: self.grid,
+            lambda: None if self.current is None else self.current.pager,
+            # The session holds one cursor transaction, whichever result's: closed when idle
+            # also when another result (or an error) is shown.
+            cursor=lambda: self.session,
+            group="console-fetch",
+            paged=self._paged,
+            failed=lambda error: self.say(describe_error(error), True),
+            idle_closed=self.show_status,
+        )
         self.idle_in_transaction: float | None = None
         """The session's idle_in_transaction_session_timeout in seconds, None for none."""
 
@@ -439,7 +450,7 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
 
     def _stop_running(self) -> None:
         self.running_since = None
-        self._arm_idle_close()
+        self.paging.arm_idle_close()
 
     def _failed(self, statement: Statement, text: str, started: float) -> None:
         text += notices_text(self.session.notices)
@@ -501,11 +512,12 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
         if self.shown:
             results.highlighted = len(self.shown) - 1
 
-    def _relabel(self, result: Result) -> None:
-        """The list's line of `result` again (its row count became known)."""
+    def _relabel(self, pages: Pages) -> None:
+        """The list's line of the result paged by `pages` again (its row count became known)."""
         results = self.query_one("#console-results", OptionList)
         for index, shown in enumerate(self.shown):
-            if shown.result is result and index < results.option_count:
+            paged = shown.result is not None and shown.result.pager is pages
+            if paged and index < results.option_count:
                 results.replace_option_prompt_at_index(index, _list_label(shown))
 
     @on(OptionList.OptionSelected, "#console-results")
@@ -543,38 +555,17 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
     @on(DataGrid.RowsWanted, "#console-grid")
     def rows_wanted(self, event: DataGrid.RowsWanted) -> None:
         event.stop()
-        if self.current is None or self.current.pager is None:
-            event.grid.pending = None
-            return
         if self.running is not None and self.running.state is WorkerState.RUNNING:
-            event.grid.pending = None
+            event.grid.pending = None  # the statement has the connection
             return
-        self.fetch(self.current, event.want, event.row)
+        self.paging.fetch(event.want, event.row)
 
-    @work(exclusive=True, group="console-fetch", exit_on_error=False)
-    async def fetch(self, result: Result, want: str, row: Row | None) -> None:
-        """The page the grid asked for, from the result's cursor."""
-        pager = result.pager
-        assert pager is not None
-        grid = self.grid
-        try:
-            if want == "first":
-                grid.show_page(await pager.first())
-            elif want == "last":
-                grid.show_page(await pager.last(), at_end=True)
-            elif want == "after" and row is not None:
-                grid.add_after(await pager.after(row))
-            elif want == "before" and row is not None:
-                grid.add_before(await pager.before(row))
-        except DB_ERRORS as error:
-            grid.pending = None
-            self.say(describe_error(error), True)
-            return
-        finally:
-            self._arm_idle_close()
-        if result is self.current:
+    def _paged(self, pages: Pages) -> None:
+        """A page of a result reached the grid: its line and its row count."""
+        result = self.current
+        if result is not None and result.pager is pages:
             self.say(result_line(result) + self._position_text())
-        self._relabel(result)
+        self._relabel(pages)
 
     def _position_text(self) -> str:
         row = self.grid.current_row
@@ -597,24 +588,6 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
                 severity="warning",
             )
         self.app.push_screen(ValueScreen(event.column.name, event.column.type, value))
-
-    def _arm_idle_close(self, at_least: float = 0.0) -> None:
-        """One timer, at our cursor transaction's idle deadline."""
-        if self._idle_timer is not None:
-            self._idle_timer.stop()
-            self._idle_timer = None
-        deadline = self.session.idle_deadline
-        if deadline is not None:
-            delay = max(at_least, deadline - time.monotonic())
-            self._idle_timer = self.set_timer(delay, self.close_idle_cursor)
-
-    async def close_idle_cursor(self) -> None:
-        """No snapshot of ours stays open while the user looks away."""
-        self._idle_timer = None
-        if await self.session.close_if_idle():
-            self.show_status()
-        elif self.session.holds_transaction:
-            self._arm_idle_close(at_least=0.05)
 
     # -- other keys ----------------------------------------------------------------------------
 

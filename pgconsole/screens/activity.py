@@ -12,15 +12,14 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, ClassVar
 
 import asyncpg
-from rich.cells import cell_len
 from rich.text import Text
 from rich.tree import Tree
-from textual import events, on, work
+from textual import events, getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -38,131 +37,28 @@ from pgconsole.paths import STYLES
 from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.screens.value import ValueScreen
 from pgconsole.text import visible
+from pgconsole.widgets import session_rows
 from pgconsole.widgets.key_bar import KeyBar
 from pgconsole.widgets.ordered_keys import OrderedInput
-from pgconsole.widgets.session_table import MAX_WIDTH, SessionRow, SessionTable
+from pgconsole.widgets.session_table import SessionTable
 from pgconsole.widgets.sparkline import duration, human, sparkline
 
 if TYPE_CHECKING:
     from pgconsole.db.console.session import ConsoleSession
 
 INTERVALS = (0.5, 1.0, 2.0, 5.0, 10.0)
+"""The refresh intervals `+` and `-` step through, in seconds."""
 SPARK = 5
 """Samples shown in each sparkline."""
 FIGURE_WIDTH = 22
 """Cells for one figure of the server panel: label, value and sparkline."""
 HISTORY = 120
 """Samples kept for the sparklines (two minutes at one a second)."""
-LONG_QUERY_SECONDS = 60.0
-"""A query or transaction running this long is highlighted."""
-HEADERS = (
-    "pid", "user", "state", "xact", "query age", "wait", "db", "app", "client", "backend",
-    "query",
-)  # fmt: skip
-"""The sessions table's columns: what matters on call first; the query takes what is left."""
-ALWAYS = (0, 2, 3, 4, 5, 10)
-"""Columns shown at any width: pid, state, xact, query age, wait and the query."""
-OPTIONAL = (1, 6, 7, 8, 9)
-"""The other columns, most useful first: user, db, app, client, backend type."""
-QUERY_MIN = 40
-"""Cells the query keeps at least before an optional column is added."""
-WAIT_WIDTH = 16
-"""Widest the wait column grows (a long event name is cut)."""
 WIDE_PANELS = 100
 """From this width the pool and server panels are drawn in full; below, in three lines."""
 TREE_SHARE = 4
 """The lock tree takes the lines it needs up to a quarter of the screen's (6 at 24 rows), the
 rest of a longer queue counted in its last line: the sessions table keeps the height."""
-STATES = {
-    "idle in transaction": "idle in tx",
-    "idle in transaction (aborted)": "idle in tx (aborted)",
-    "fastpath function call": "fastpath call",
-}
-"""Long states, shortened for the sessions table."""
-SORTS = (
-    "xact_age", "query_age", "pid", "state", "user", "database", "application", "client",
-    "backend_type", "wait_event", "query",
-)  # fmt: skip
-
-
-def one_line(text: str | None, limit: int = 200) -> str:
-    """A query on one line, control characters visible, cut to `limit`."""
-    if text is None:
-        return ""
-    return visible(" ".join(text.split()))[:limit]
-
-
-def session_row(session: stats.Session, query: str | None = None) -> SessionRow:
-    """The table's line for one session, every column of `HEADERS`; waiting, long-running and
-    idle in transaction marked, pgconsole's own sessions dim with a `*` after the pid.
-
-    Args:
-        session: The backend.
-        query: What to show as its query (`stats.shown_query`); its own query if None.
-    """
-    state = session.state or ""
-    mark = "own" if session.is_pgconsole else ""
-    if state.startswith("idle in transaction"):
-        mark = "idle-tx"
-    if (session.xact_age or 0) >= LONG_QUERY_SECONDS and state != "idle":
-        mark = "long"
-    if session.blocked_by:
-        mark = "waiting"
-    wait = session.wait_event or session.wait_event_type or ""
-    if query is None:
-        query = stats.shown_query(session)
-    query = one_line(query, 300)
-    if session.is_self:
-        query += " (this screen)"
-    values = (
-        str(session.pid) + ("*" if session.is_pgconsole else ""),
-        session.user or "",
-        STATES.get(state, state),
-        duration(session.xact_age),
-        duration(session.query_age),
-        wait,
-        session.database or "",
-        session.application or "",
-        session.client or "",
-        session.backend_type or "",
-        query,
-    )
-    return SessionRow(session.pid, tuple(visible(v) for v in values), mark)
-
-
-def chosen_columns(rows: Sequence[SessionRow], width: int) -> tuple[int, ...]:
-    """The columns (indexes into `HEADERS`) that fit in `width` cells for these rows.
-
-    pid, state, ages, wait and the query always; then user, db, app, client and backend type
-    while the query keeps `QUERY_MIN` cells, a user or database that every row shares last.
-    """
-
-    def cells(index: int) -> int:
-        widest = max((cell_len(row.cells[index]) for row in rows), default=0)
-        return min(max(len(HEADERS[index]), widest), MAX_WIDTH) + 1
-
-    def shared(index: int) -> bool:
-        # A user or database every session shares says little: it goes after the others.
-        return HEADERS[index] in ("user", "db") and len({row.cells[index] for row in rows}) <= 1
-
-    left = width - sum(cells(i) for i in ALWAYS[:-1])
-    chosen = set(ALWAYS)
-    for index in sorted(OPTIONAL, key=lambda i: (shared(i), OPTIONAL.index(i))):
-        if left - cells(index) < QUERY_MIN:
-            break
-        left -= cells(index)
-        chosen.add(index)
-    return tuple(sorted(chosen))
-
-
-def sort_key(session: stats.Session, column: str) -> tuple[int, object]:
-    """Sessions with a value first (largest age first), then the rest by pid."""
-    value = getattr(session, column)
-    if value is None:
-        return (1, session.pid)
-    if column.endswith("_age"):
-        return (0, -float(value))
-    return (0, value)
 
 
 def lock_label(session: stats.Session) -> Text:
@@ -177,7 +73,7 @@ def lock_label(session: stats.Session) -> Text:
     age = session.state_age if session.blocked_by else session.xact_age
     text.append(f" · {duration(age)}", style="dim")
     text.append(f" · {visible(session.state or '')}", style="dim")
-    query = one_line(session.query, 80)
+    query = session_rows.one_line(session.query, 80)
     if query:
         text.append(f": {query}")
     return text
@@ -279,6 +175,9 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
     )
     """The key bar's order at 80 columns: what acts on a session first."""
 
+    filter_box = getters.query_one("#activity-filter", OrderedInput)
+    table = getters.query_one("#sessions", SessionTable)
+
     def __init__(
         self,
         database: Database,
@@ -299,14 +198,12 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         self.read_only = read_only
         self.interval = 1.0
         self.paused = False
-        self.show_idle = True
-        self.show_background = False
         self.panels_full: bool | None = None
         """The pool and server panels in full (True) or in three lines; None: as wide as
         the screen allows (`WIDE_PANELS`)."""
         self.console = console or _no_console
-        self.sort_column = SORTS[0]
-        self.text_filter = relation
+        self.view = session_rows.SessionView(text=relation)
+        """Which sessions the table lists, and in what order."""
         self.sessions: dict[int, stats.Session] = {}
         self.history = _History.empty()
         self.previous: stats.ServerCounters | None = None
@@ -334,17 +231,15 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         yield OrderedInput(
             placeholder="filter: text in any column (Enter applies)", id="activity-filter"
         )
-        yield SessionTable(HEADERS, id="sessions")
+        yield SessionTable(session_rows.HEADERS, id="sessions")
         yield Static(id="lock-tree")
         yield Static(id="activity-status")
         yield KeyBar()
 
     def on_mount(self) -> None:
-        table = self.query_one(SessionTable)
-        filter_box = self.query_one("#activity-filter", Input)
-        filter_box.value = self.text_filter
-        filter_box.display = bool(self.text_filter)
-        table.focus()
+        self.filter_box.value = self.view.text
+        self.filter_box.display = bool(self.view.text)
+        self.table.focus()
         self.poll()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -571,51 +466,17 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         return text
 
     def _visible_sessions(self) -> list[stats.Session]:
-        wanted = self.text_filter.lower()
-        rows = []
-        for session in self.sessions.values():
-            if not self.show_idle and session.state == "idle":
-                continue
-            if not self.show_background and session.is_background:
-                continue
-            if wanted and not any(
-                wanted in str(value).lower()
-                for value in (
-                    session.pid,
-                    session.user,
-                    session.database,
-                    session.application,
-                    session.client,
-                    session.state,
-                    session.query,
-                    self.query_text(session),
-                    session.lock_relation,
-                )
-                if value is not None
-            ):
-                continue
-            rows.append(session)
-        rows.sort(key=lambda s: sort_key(s, self.sort_column))
-        return rows
+        return session_rows.listed(self.sessions.values(), self.view, self.query_text)
 
     def query_text(self, session: stats.Session) -> str | None:
         """What the session runs, in words (`stats.shown_query`): the app's console's backend
         shows the statement behind its cursor."""
-        console = self.console()
-        known = None
-        if console is not None and console.pid is not None and console.pid == session.pid:
-            known = console.cursor_statement
-        return stats.shown_query(session, known)
+        return session_rows.query_of(session, self.console())
 
     def _fill_table(self) -> None:
         """Redraw the sessions, in the columns that fit; the cursor stays on the same pid."""
-        table = self.query_one(SessionTable)
-        rows = [session_row(s, self.query_text(s)) for s in self._visible_sessions()]
-        columns = chosen_columns(rows, table.size.width or self.size.width)
-        table.show(
-            [SessionRow(r.pid, tuple(r.cells[i] for i in columns), r.mark) for r in rows],
-            headers=tuple(HEADERS[i] for i in columns),
-        )
+        rows = [session_rows.session_row(s, self.query_text(s)) for s in self._visible_sessions()]
+        self.table.show(*session_rows.fitted(rows, self.table.size.width or self.size.width))
 
     def _show_status(self, queries: int | None = None) -> None:
         parts = []
@@ -628,12 +489,12 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         parts.append("paused" if self.paused else f"every {self.interval:g} s")
         if queries is not None:
             parts.append(f"{queries} queries")
-        parts.append(f"sort {self.sort_column}")
-        if not self.show_idle:
+        parts.append(f"sort {self.view.sort}")
+        if not self.view.show_idle:
             parts.append("idle hidden")
-        parts.append("B: background shown" if self.show_background else "background hidden")
-        if self.text_filter:
-            parts.append(f"filter {self.text_filter!r}")
+        parts.append("B: background shown" if self.view.show_background else "background hidden")
+        if self.view.text:
+            parts.append(f"filter {self.view.text!r}")
         parts.append("* pgconsole")
         text = Text(" · ".join(visible(p) for p in parts), style="dim")
         if self.capabilities is not None:
@@ -649,7 +510,7 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
 
     def selected_pid(self) -> int | None:
         """The pid of the session under the cursor."""
-        return self.query_one(SessionTable).selected_pid
+        return self.table.selected_pid
 
     def selected(self) -> stats.Session | None:
         """The session under the cursor."""
@@ -677,15 +538,11 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
 
     def action_toggle_idle(self) -> None:
         """Show or hide idle sessions."""
-        self.show_idle = not self.show_idle
-        self._fill_table()
-        self._show_status()
+        self._change_view(replace(self.view, show_idle=not self.view.show_idle))
 
     def action_toggle_background(self) -> None:
         """Show or hide the server's own processes (checkpointer, walwriter, autovacuum...)."""
-        self.show_background = not self.show_background
-        self._fill_table()
-        self._show_status()
+        self._change_view(replace(self.view, show_background=not self.view.show_background))
 
     def action_toggle_panels(self) -> None:
         """Draw the pool and server panels in full, or fold them into three lines."""
@@ -696,21 +553,22 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
 
     def action_sort(self) -> None:
         """Sort by the next column (ages longest first, the others in order)."""
-        self.sort_column = SORTS[(SORTS.index(self.sort_column) + 1) % len(SORTS)]
-        self._fill_table()
-        self._show_status()
+        self._change_view(self.view.next_sort())
 
     def action_filter(self) -> None:
         """Type text to keep only the sessions that contain it (Enter applies, Esc clears)."""
-        box = self.query_one("#activity-filter", Input)
-        box.display = True
-        box.focus()
+        self.filter_box.display = True
+        self.filter_box.focus()
 
     @on(Input.Submitted, "#activity-filter")
     def filter_submitted(self, event: Input.Submitted) -> None:
-        self.text_filter = event.value.strip()
-        event.input.display = bool(self.text_filter)
-        self.query_one(SessionTable).focus()
+        text = event.value.strip()
+        event.input.display = bool(text)
+        self.table.focus()
+        self._change_view(replace(self.view, text=text))
+
+    def _change_view(self, view: session_rows.SessionView) -> None:
+        self.view = view
         self._fill_table()
         self._show_status()
 
@@ -718,9 +576,7 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         """The selected session's whole query."""
         session = self.selected()
         if session is not None:
-            shown = self.query_text(session)
-            if shown != session.query and session.query:
-                shown = f"{shown}\n\n-- pg_stat_activity shows:\n{session.query}"
+            shown = session_rows.whole_query(session, self.query_text(session))
             self.app.push_screen(ValueScreen(f"pid {session.pid}", "query", shown))
 
     def action_root_blocker(self) -> None:
@@ -732,7 +588,7 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
             session = self.sessions.get(session.blocked_by[0])
         if session is None:
             return
-        if not self.query_one(SessionTable).select_pid(session.pid):
+        if not self.table.select_pid(session.pid):
             self.notify(f"pid {session.pid} is filtered out", severity="warning")
 
     def action_cancel(self) -> None:
@@ -765,7 +621,10 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         verb = "Cancel the query of" if how == "cancel" else "Terminate"
         question = f"{verb} pid {session.pid} ({session.user or '?'})?"
         if not await self.app.push_screen_wait(
-            ConfirmScreen(question, one_line(self.query_text(session), 600) or "(no query visible)")
+            ConfirmScreen(
+                question,
+                session_rows.one_line(self.query_text(session), 600) or "(no query visible)",
+            )
         ):
             return
         action = stats.cancel_backend if how == "cancel" else stats.terminate_backend

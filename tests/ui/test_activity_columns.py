@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pgconsole.screens.activity import HEADERS, chosen_columns
+from pgconsole.widgets.session_rows import HEADERS, chosen_columns
 from pgconsole.widgets.session_table import SessionRow
 
 

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, ClassVar
 
 import asyncpg
 from rich.text import Text
-from rich.tree import Tree
 from textual import events, getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -39,6 +38,7 @@ from pgconsole.screens.value import ValueScreen
 from pgconsole.text import visible
 from pgconsole.widgets import session_rows
 from pgconsole.widgets.key_bar import KeyBar
+from pgconsole.widgets.lock_tree import TREE_SHARE, LockChains, LockTree, root_blocker
 from pgconsole.widgets.ordered_keys import OrderedInput
 from pgconsole.widgets.session_table import SessionTable
 from pgconsole.widgets.sparkline import duration, human, sparkline
@@ -56,66 +56,6 @@ HISTORY = 120
 """Samples kept for the sparklines (two minutes at one a second)."""
 WIDE_PANELS = 100
 """From this width the pool and server panels are drawn in full; below, in three lines."""
-TREE_SHARE = 4
-"""The lock tree takes the lines it needs up to a quarter of the screen's (6 at 24 rows), the
-rest of a longer queue counted in its last line: the sessions table keeps the height."""
-
-
-def lock_label(session: stats.Session) -> Text:
-    """`pid user: mode on relation, waiting 12s: query`, on one line cut with `…` (Enter on
-    the session shows its query whole)."""
-    text = Text(f"{session.pid} ", style="bold", no_wrap=True, overflow="ellipsis")
-    text.append(visible(session.user or "?"))
-    if session.lock_mode:
-        text.append(f" wants {session.lock_mode}", style="magenta")
-        if session.lock_relation:
-            text.append(f" on {visible(session.lock_relation)}")
-    age = session.state_age if session.blocked_by else session.xact_age
-    text.append(f" · {duration(age)}", style="dim")
-    text.append(f" · {visible(session.state or '')}", style="dim")
-    query = session_rows.one_line(session.query, 80)
-    if query:
-        text.append(f": {query}")
-    return text
-
-
-def chain_sessions(roots: tuple[stats.LockNode, ...]) -> int:
-    """The lines the blocking chains take under the tree's heading: one per session drawn."""
-    count, stack = 0, list(roots)
-    while stack:  # not recursive: a queue of a thousand sessions is a chain that deep
-        node = stack.pop()
-        count += 1
-        if not node.repeated:
-            stack.extend(node.children)
-    return count
-
-
-def lock_tree_text(roots: tuple[stats.LockNode, ...], lines: int) -> tuple[Tree | Text, int]:
-    """The blocking chains as a tree, root blockers first, in at most `lines` lines (at least
-    three: the heading, a session and `… N more not drawn`); and the lines it takes.
-
-    Built without recursion: a queue of a thousand sessions on one row is a chain that deep.
-    A session already drawn under another blocker is named again, not expanded again.
-    """
-    if not roots:
-        return Text("No session waits on another.", style="dim"), 1
-    total = chain_sessions(roots)
-    limit = total if 1 + total <= lines else max(1, lines - 2)
-    tree = Tree(Text("Blocking chains", style="bold"), guide_style="dim")
-    stack: list[tuple[Tree, stats.LockNode]] = [(tree, root) for root in reversed(roots)]
-    drawn = 0
-    while stack and drawn < limit:
-        branch, node = stack.pop()
-        if node.repeated:
-            branch.add(Text(f"{node.session.pid} (also under another blocker, see above)", "dim"))
-        else:
-            child = branch.add(lock_label(node.session))
-            stack.extend((child, below) for below in reversed(node.children))
-        drawn += 1
-    if drawn < total:
-        tree.add(Text(f"… {total - drawn} more not drawn", style="yellow"))
-        return tree, drawn + 2
-    return tree, drawn + 1
 
 
 @dataclass
@@ -177,6 +117,7 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
 
     filter_box = getters.query_one("#activity-filter", OrderedInput)
     table = getters.query_one("#sessions", SessionTable)
+    lock_tree = getters.query_one("#lock-tree", LockTree)
 
     def __init__(
         self,
@@ -215,10 +156,6 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         self._rates: stats.ServerRates | None = None
         self._status_lines = 1
         self.lock_roots: tuple[stats.LockNode, ...] = ()
-        self._tree_lines = 1
-        """The lock tree's laid-out height: one line at first, as activity.tcss has it."""
-        self._tree_empty_drawn = False
-        """"No session waits on another." is drawn: it needs no redraw until a chain forms."""
         self.samples = 0
         """Samples shown so far (tests wait on it)."""
         self.reconnects = 0
@@ -232,7 +169,7 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
             placeholder="filter: text in any column (Enter applies)", id="activity-filter"
         )
         yield SessionTable(session_rows.HEADERS, id="sessions")
-        yield Static(id="lock-tree")
+        yield LockTree(id="lock-tree")
         yield Static(id="activity-status")
         yield KeyBar()
 
@@ -331,18 +268,10 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         self._show_status(sample.queries)
 
     def _show_lock_tree(self) -> None:
-        """Draw the lock tree, laid out again only when the lines it needs change."""
-        drawing, lines = lock_tree_text(self.lock_roots, max(3, self.size.height // TREE_SHARE))
-        if lines != self._tree_lines:
-            # Compared with the height laid out, not with the last sample's: the first
-            # sample may already hold a chain.
-            self._tree_lines = lines
-            self.query_one("#lock-tree").styles.height = lines
-        if self.lock_roots or not self._tree_empty_drawn:
-            self._update("#lock-tree", drawing)
-        self._tree_empty_drawn = not self.lock_roots
+        """The lock tree, in at most a `TREE_SHARE`th of the screen's lines."""
+        self.lock_tree.chains = LockChains(self.lock_roots, max(3, self.size.height // TREE_SHARE))
 
-    def _update(self, selector: str, content: Text | Tree) -> None:
+    def _update(self, selector: str, content: Text) -> None:
         self.query_one(selector, Static).update(content, layout=False)
 
     def _record(self, server: stats.ServerCounters, rates: stats.ServerRates | None) -> None:
@@ -581,11 +510,7 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
 
     def action_root_blocker(self) -> None:
         """Move the cursor to the session at the root of the selected one's blocking chain."""
-        session = self.selected()
-        seen: set[int] = set()
-        while session is not None and session.blocked_by and session.pid not in seen:
-            seen.add(session.pid)
-            session = self.sessions.get(session.blocked_by[0])
+        session = root_blocker(self.selected(), self.sessions)
         if session is None:
             return
         if not self.table.select_pid(session.pid):

@@ -1,0 +1,136 @@
+"""The activity screen's lock tree: who waits for whom, from the root blockers down.
+
+One line while no session waits on another; the lines the chains need when one does, up to
+the share of the screen the screen allows, the rest of a longer queue counted in the last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from rich.text import Text
+from rich.tree import Tree
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from pgconsole.db.activity import stats
+from pgconsole.text import visible
+from pgconsole.widgets.session_rows import one_line
+from pgconsole.widgets.sparkline import duration
+
+TREE_SHARE = 4
+"""The lock tree takes the lines it needs up to a quarter of the screen's (6 at 24 rows), the
+rest of a longer queue counted in its last line: the sessions table keeps the height."""
+
+
+def lock_label(session: stats.Session) -> Text:
+    """`pid user: mode on relation, waiting 12s: query`, on one line cut with `…` (Enter on
+    the session shows its query whole)."""
+    text = Text(f"{session.pid} ", style="bold", no_wrap=True, overflow="ellipsis")
+    text.append(visible(session.user or "?"))
+    if session.lock_mode:
+        text.append(f" wants {session.lock_mode}", style="magenta")
+        if session.lock_relation:
+            text.append(f" on {visible(session.lock_relation)}")
+    age = session.state_age if session.blocked_by else session.xact_age
+    text.append(f" · {duration(age)}", style="dim")
+    text.append(f" · {visible(session.state or '')}", style="dim")
+    query = one_line(session.query, 80)
+    if query:
+        text.append(f": {query}")
+    return text
+
+
+def chain_sessions(roots: tuple[stats.LockNode, ...]) -> int:
+    """The lines the blocking chains take under the tree's heading: one per session drawn."""
+    count, stack = 0, list(roots)
+    while stack:  # not recursive: a queue of a thousand sessions is a chain that deep
+        node = stack.pop()
+        count += 1
+        if not node.repeated:
+            stack.extend(node.children)
+    return count
+
+
+def lock_tree_text(roots: tuple[stats.LockNode, ...], lines: int) -> tuple[Tree | Text, int]:
+    """The blocking chains as a tree, root blockers first, in at most `lines` lines (at least
+    three: the heading, a session and `… N more not drawn`); and the lines it takes.
+
+    Built without recursion: a queue of a thousand sessions on one row is a chain that deep.
+    A session already drawn under another blocker is named again, not expanded again.
+    """
+    if not roots:
+        return Text("No session waits on another.", style="dim"), 1
+    total = chain_sessions(roots)
+    limit = total if 1 + total <= lines else max(1, lines - 2)
+    tree = Tree(Text("Blocking chains", style="bold"), guide_style="dim")
+    stack: list[tuple[Tree, stats.LockNode]] = [(tree, root) for root in reversed(roots)]
+    drawn = 0
+    while stack and drawn < limit:
+        branch, node = stack.pop()
+        if node.repeated:
+            branch.add(Text(f"{node.session.pid} (also under another blocker, see above)", "dim"))
+        else:
+            child = branch.add(lock_label(node.session))
+            stack.extend((child, below) for below in reversed(node.children))
+        drawn += 1
+    if drawn < total:
+        tree.add(Text(f"… {total - drawn} more not drawn", style="yellow"))
+        return tree, drawn + 2
+    return tree, drawn + 1
+
+
+def root_blocker(
+    session: stats.Session | None, sessions: Mapping[int, stats.Session]
+) -> stats.Session | None:
+    """The session at the root of `session`'s blocking chain, following each first blocker:
+    `session` itself when it waits on no one, None when a blocker is not in `sessions`. On a
+    cycle (a deadlock not yet detected), the first session met twice."""
+    seen: set[int] = set()
+    while session is not None and session.blocked_by and session.pid not in seen:
+        seen.add(session.pid)
+        session = sessions.get(session.blocked_by[0])
+    return session
+
+
+@dataclass(frozen=True)
+class LockChains:
+    """The blocking chains of one sample, and the most lines the tree may take for them."""
+
+    roots: tuple[stats.LockNode, ...]
+    """`stats.lock_tree` of the sample."""
+    lines: int
+    """At least three (`lock_tree_text`)."""
+
+
+class LockTree(Static):
+    """`lock_tree_text` of the chains it is given, as tall as the drawing."""
+
+    # Never compared with the chains before (a queue of a thousand sessions is a chain that
+    # deep, and comparing frozen dataclasses recurses); the watcher repaints, when it must.
+    chains: reactive[LockChains | None] = reactive(
+        None, always_update=True, init=False, repaint=False
+    )
+    """The latest chains; None until the first sample."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._lines = 1
+        """The laid-out height: one line at first, as activity.tcss has it."""
+        self._empty_drawn = False
+        """"No session waits on another." is drawn: it needs no redraw until a chain forms."""
+
+    def watch_chains(self, chains: LockChains | None) -> None:
+        """Draw the chains, laid out again only when the lines they need change."""
+        if chains is None:
+            return
+        drawing, lines = lock_tree_text(chains.roots, chains.lines)
+        if lines != self._lines:
+            # Compared with the height laid out, not with the last sample's: the first
+            # sample may already hold a chain.
+            self._lines = lines
+            self.styles.height = lines
+        if chains.roots or not self._empty_drawn:
+            self.update(drawing, layout=False)
+        self._empty_drawn = not chains.roots

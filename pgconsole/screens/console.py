@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, ClassVar
 
 import asyncpg
 from rich.text import Text
-from textual import on, work
+from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import OptionList, Static
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
@@ -47,6 +47,8 @@ from pgconsole.messages import PlaceRequested
 from pgconsole.paths import STYLES
 from pgconsole.screens.paging import GridPaging
 from pgconsole.text import visible
+from pgconsole.widgets.console_status import ConsoleState, ConsoleStatus, UserTransaction
+from pgconsole.widgets.console_status import transaction_text as user_transaction_text
 from pgconsole.widgets.grid import DataGrid
 from pgconsole.widgets.key_bar import KeyBar
 from pgconsole.widgets.message_line import MessageLine
@@ -60,8 +62,6 @@ DDL_KEYWORDS = frozenset({"CREATE", "ALTER", "DROP", "COMMENT", "IMPORT"})
 """Statements after which the completion catalog is read again."""
 CATALOG_FRESH_SECONDS = 10.0
 """Coming back to the console, completion keeps a catalog read this recently."""
-WAITERS_SHOWN = 3
-"""Waiting sessions named in the status line (the rest are counted)."""
 
 
 def first_line(sql: str, width: int = 60) -> str:
@@ -91,16 +91,6 @@ def notices_text(notices: Sequence[str], shown: int = 4) -> str:
     lines = "".join(f"\n{notice}" for notice in notices[:shown])
     more = len(notices) - shown
     return lines + (f"\n… and {more} more" if more > 0 else "")
-
-
-def waiters_text(waiters: list[Waiter]) -> str:
-    """`blocks pid 123 (alice, 12 s), pid 456 … and 2 more`."""
-    named = ", ".join(
-        f"pid {w.pid} ({w.user or '?'}, {int(w.waiting_seconds)} s)"
-        for w in waiters[:WAITERS_SHOWN]
-    )
-    more = len(waiters) - WAITERS_SHOWN
-    return f"blocks {named}" + (f" and {more} more" if more > 0 else "")
 
 
 def _ms(value: float) -> str:
@@ -188,8 +178,10 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
         yield MessageLine(note_style="", id="console-message")
         yield OptionList(id="console-results")
         yield DataGrid(id="console-grid")
-        yield Static(id="console-status")
+        yield ConsoleStatus(id="console-status")
         yield KeyBar()
+
+    status_line = getters.query_one("#console-status", ConsoleStatus)
 
     @property
     def editor(self) -> SqlEditor:
@@ -267,42 +259,36 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
         self.query_one(MessageLine).show(text if error else "", "" if error else text, "")
 
     def show_status(self) -> None:
-        """Timeout, mode, and the user's transaction with its waiters."""
+        """Timeout, mode, a statement running, and the user's transaction with its waiters."""
+        now = time.monotonic()
         session = self.session
-        parts: list[Text] = []
-        if session.read_only:
-            parts.append(Text(" READ ONLY ", style="bold black on yellow"))
-        timeout = session.statement_timeout or "…"
-        parts.append(Text(f" timeout {visible(timeout)} ", style="dim"))
-        if self.running_since is not None:
-            elapsed = time.monotonic() - self.running_since
-            parts.append(Text(f" running {elapsed:.0f} s · ctrl+c cancels ", style="bold cyan"))
-        tx = self.transaction_text()
-        if tx is not None:
-            style = "bold white on red" if session.aborted or self.waiters else "bold black on cyan"
-            parts.append(Text(f" {tx} ", style=style))
-        elif session.holds_transaction:
-            parts.append(Text(" cursor open ", style="dim"))
-        status = Text()
-        for part in parts:
-            status.append_text(part)
-            status.append(" ")
+        running = self.running_since
+        state = ConsoleState(
+            read_only=session.read_only,
+            statement_timeout=session.statement_timeout,
+            running_for=None if running is None else now - running,
+            transaction=self._transaction(now),
+            cursor_open=session.holds_transaction,
+        )
         with contextlib.suppress(NoMatches):
-            self.query_one("#console-status", Static).update(status)
+            self.status_line.state = state
 
-    def transaction_text(self) -> str | None:
-        """`TX open 01:42 · 3 statements · idle: rolled back in 20 s · blocks pid 123 (…)`."""
+    def _transaction(self, now: float) -> UserTransaction | None:
         session = self.session
         if session.tx_started_at is None:
             return None
-        now = time.monotonic()
-        state = "TX failed: ROLLBACK needed" if session.aborted else "TX open"
-        age = idle.clock(now - session.tx_started_at)
-        text = f"{state} {age} · {session.tx_statements} statements"
-        text += idle.countdown_text(self.idle_left(now))
-        if self.waiters:
-            text += " · " + visible(waiters_text(self.waiters))
-        return text
+        return UserTransaction(
+            age=now - session.tx_started_at,
+            statements=session.tx_statements,
+            aborted=session.aborted,
+            idle_left=self.idle_left(now),
+            waiters=tuple(self.waiters),
+        )
+
+    def transaction_text(self) -> str | None:
+        """`TX open 01:42 · 3 statements · …` (kept in sight from the browser), or None."""
+        tx = self._transaction(time.monotonic())
+        return None if tx is None else user_transaction_text(tx)
 
     def idle_left(self, now: float) -> float | None:
         """Seconds before pgconsole rolls back the user's idle transaction, or None."""

@@ -1,0 +1,49 @@
+"""The console's status line drawn from its facts, without an app or a server."""
+
+from __future__ import annotations
+
+from pgconsole.db.console.session import Waiter
+from pgconsole.widgets.console_status import (
+    ConsoleState,
+    UserTransaction,
+    status_line,
+    transaction_text,
+    waiters_text,
+)
+
+
+def waiter(pid: int) -> Waiter:
+    return Waiter(pid, "alice", "psql", 12.7, "UPDATE t SET a = 1")
+
+
+def test_mode_timeout_and_a_running_statement() -> None:
+    line = status_line(ConsoleState(read_only=True, statement_timeout="30s", running_for=4.2))
+    assert line.plain == " READ ONLY   timeout 30s   running 4 s · ctrl+c cancels  "
+    assert status_line(ConsoleState(read_only=False, statement_timeout="")).plain == (
+        " timeout …  "
+    )
+
+
+def test_the_transaction_with_its_countdown_and_waiters_in_red() -> None:
+    tx = UserTransaction(age=102.5, statements=3, aborted=False, idle_left=20.4)
+    assert transaction_text(tx) == "TX open 01:42 · 3 statements · idle: rolled back in 20 s"
+    calm = status_line(ConsoleState(read_only=False, statement_timeout="0", transaction=tx))
+    assert calm.plain.endswith(f" {transaction_text(tx)}  ")
+    assert "on cyan" in str(calm.spans[-1].style)
+    blocking = UserTransaction(age=5, statements=1, aborted=False, waiters=(waiter(123),))
+    line = status_line(ConsoleState(read_only=False, statement_timeout="0", transaction=blocking))
+    assert "blocks pid 123 (alice, 12 s)" in line.plain
+    assert "on red" in str(line.spans[-1].style)
+    failed = UserTransaction(age=5, statements=2, aborted=True)
+    assert transaction_text(failed).startswith("TX failed: ROLLBACK needed 00:05")
+
+
+def test_a_cursor_of_ours_shows_only_outside_the_users_transaction() -> None:
+    state = ConsoleState(read_only=False, statement_timeout="0", cursor_open=True)
+    assert status_line(state).plain.endswith(" cursor open  ")
+
+
+def test_waiters_past_three_are_counted() -> None:
+    text = waiters_text([waiter(pid) for pid in (1, 2, 3, 4, 5)])
+    assert text.startswith("blocks pid 1 (alice, 12 s), pid 2")
+    assert "pid 4" not in text and text.endswith(" and 2 more")

@@ -10,10 +10,9 @@ reconnecting and opens a new one at the next refresh.
 from __future__ import annotations
 
 import asyncio
-import collections
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
 import asyncpg
@@ -40,39 +39,15 @@ from pgconsole.widgets import session_rows
 from pgconsole.widgets.key_bar import KeyBar
 from pgconsole.widgets.lock_tree import TREE_SHARE, LockChains, LockTree, root_blocker
 from pgconsole.widgets.ordered_keys import OrderedInput
+from pgconsole.widgets.pool_panel import PoolPanel, read_pool
+from pgconsole.widgets.server_panel import WIDE_PANELS, ServerHistory, ServerPanel
 from pgconsole.widgets.session_table import SessionTable
-from pgconsole.widgets.sparkline import duration, human, sparkline
 
 if TYPE_CHECKING:
     from pgconsole.db.console.session import ConsoleSession
 
 INTERVALS = (0.5, 1.0, 2.0, 5.0, 10.0)
 """The refresh intervals `+` and `-` step through, in seconds."""
-SPARK = 5
-"""Samples shown in each sparkline."""
-FIGURE_WIDTH = 22
-"""Cells for one figure of the server panel: label, value and sparkline."""
-HISTORY = 120
-"""Samples kept for the sparklines (two minutes at one a second)."""
-WIDE_PANELS = 100
-"""From this width the pool and server panels are drawn in full; below, in three lines."""
-
-
-@dataclass
-class _History:
-    """The series behind the server panel's sparklines."""
-
-    values: dict[str, collections.deque[float | None]]
-
-    @classmethod
-    def empty(cls) -> _History:
-        return cls(collections.defaultdict(lambda: collections.deque(maxlen=HISTORY)))
-
-    def add(self, name: str, value: float | None) -> None:
-        self.values[name].append(value)
-
-    def line(self, name: str, width: int = 16) -> str:
-        return sparkline(self.values[name], width)
 
 
 def _no_console() -> ConsoleSession | None:
@@ -115,6 +90,8 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
     )
     """The key bar's order at 80 columns: what acts on a session first."""
 
+    pool_panel = getters.query_one("#pool-panel", PoolPanel)
+    server_panel = getters.query_one("#server-panel", ServerPanel)
     filter_box = getters.query_one("#activity-filter", OrderedInput)
     table = getters.query_one("#sessions", SessionTable)
     lock_tree = getters.query_one("#lock-tree", LockTree)
@@ -146,14 +123,11 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         self.view = session_rows.SessionView(text=relation)
         """Which sessions the table lists, and in what order."""
         self.sessions: dict[int, stats.Session] = {}
-        self.history = _History.empty()
-        self.previous: stats.ServerCounters | None = None
+        self.history = ServerHistory()
         self.capabilities: stats.Capabilities | None = None
         self.conn: asyncpg.Connection | None = None
         self.last_refresh: float | None = None
         self.state_text = "connecting…"
-        self._app_queries: tuple[float, int] | None = None
-        self._rates: stats.ServerRates | None = None
         self._status_lines = 1
         self.lock_roots: tuple[stats.LockNode, ...] = ()
         self.samples = 0
@@ -163,8 +137,8 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="panels"):
-            yield Static(id="pool-panel")
-            yield Static(id="server-panel")
+            yield PoolPanel(id="pool-panel")
+            yield ServerPanel(id="server-panel")
         yield OrderedInput(
             placeholder="filter: text in any column (Enter applies)", id="activity-filter"
         )
@@ -195,8 +169,7 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
 
     def _lay_out_panels(self) -> None:
         self.set_class(self.compact, "-compact")
-        if self.previous is not None:
-            self._update("#server-panel", self._server_text(self.previous, self._rates))
+        self._show_server()
 
     async def on_unmount(self) -> None:
         await self._drop_connection()
@@ -253,146 +226,31 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
 
     def show_sample(self, sample: stats.Sample) -> None:
         """Render one sample: panels, sessions (in place), lock tree, status."""
-        rates = stats.rates(self.previous, sample.server) if self.previous else None
-        self.previous, self._rates = sample.server, rates
-        self._record(sample.server, rates)
+        self.history.add(sample.server)
         # Every panel has a fixed height: an update repaints it, never lays the screen out
         # (the lock tree grows only when a session starts to wait on another).
-        self._update("#server-panel", self._server_text(sample.server, rates))
-        if not self.compact:
-            self._update("#pool-panel", self._pool_text())
+        self._show_server()
+        self._show_pool()
         self.sessions = {s.pid: s for s in sample.sessions}
         self._fill_table()
         self.lock_roots = stats.lock_tree(sample.sessions)
         self._show_lock_tree()
         self._show_status(sample.queries)
 
+    def _show_server(self) -> None:
+        """The server's figures; folded, with the pool's in their last line."""
+        self.server_panel.figures = self.history.figures(
+            read_pool(self.database) if self.compact else None
+        )
+
+    def _show_pool(self) -> None:
+        """The pool panel, when it shows (its queries per second since it last did)."""
+        if not self.compact:
+            self.pool_panel.figures = read_pool(self.database, self.pool_panel.figures)
+
     def _show_lock_tree(self) -> None:
         """The lock tree, in at most a `TREE_SHARE`th of the screen's lines."""
         self.lock_tree.chains = LockChains(self.lock_roots, max(3, self.size.height // TREE_SHARE))
-
-    def _update(self, selector: str, content: Text) -> None:
-        self.query_one(selector, Static).update(content, layout=False)
-
-    def _record(self, server: stats.ServerCounters, rates: stats.ServerRates | None) -> None:
-        history = self.history
-        history.add("connections", float(sum(server.connections.values())))
-        history.add("oldest", server.oldest_xact_age)
-        history.add("xmin", None if server.xmin_horizon_age is None else server.xmin_horizon_age)
-        if rates is None:
-            return
-        for name, value in (
-            ("commits", rates.commits),
-            ("rollbacks", rates.rollbacks),
-            ("cache", rates.cache_hit_ratio),
-            ("returned", rates.returned),
-            ("fetched", rates.fetched),
-            ("inserted", rates.inserted),
-            ("updated", rates.updated),
-            ("deleted", rates.deleted),
-            ("temp", rates.temp_bytes),
-            ("deadlocks", rates.deadlocks),
-        ):
-            history.add(name, value)
-
-    def _server_text(self, server: stats.ServerCounters, rates: stats.ServerRates | None) -> Text:
-        """Each figure as a number and a sparkline; two to a line when the panel is wide."""
-        states = server.connections
-        total = sum(states.values())
-        in_tx = states.get("idle in transaction", 0) + states.get(
-            "idle in transaction (aborted)", 0
-        )
-        text = Text()
-        text.append("Server ", style="bold")
-        text.append(
-            f"{total}/{server.max_connections} · active {states.get('active', 0)}"
-            f" · idle {states.get('idle', 0)} · in tx {in_tx}\n"
-        )
-        hit = None if rates is None or rates.cache_hit_ratio is None else rates.cache_hit_ratio
-        if self.compact:
-            # Three lines, each cut with an ellipsis by activity.tcss: Textual draws a Rich
-            # Text as its own Content, without the Text's no_wrap and overflow.
-            text.right_crop(1)  # the first line goes on
-            text.append(
-                f" · commit/s {human(rates.commits if rates else None)}"
-                f" · rollbk/s {human(rates.rollbacks if rates else None)}\n"
-                f"cache hit {'-' if hit is None else f'{hit:.0%}'}"
-                f" · oldest tx {duration(server.oldest_xact_age)}"
-                f" · xmin age {human(server.xmin_horizon_age)}"
-                f" · deadlocks {server.deadlocks}\n"
-            )
-            text.append_text(self._pool_line())
-            return text
-        figures: list[tuple[str, str, str]] = [
-            ("conns", str(total), "connections"),
-            ("commit/s", human(rates.commits if rates else None), "commits"),
-            ("rollbk/s", human(rates.rollbacks if rates else None), "rollbacks"),
-            ("cache hit", "-" if hit is None else f"{hit:.0%}", "cache"),
-            ("ret/s", human(rates.returned if rates else None), "returned"),
-            ("fetch/s", human(rates.fetched if rates else None), "fetched"),
-            ("ins/s", human(rates.inserted if rates else None), "inserted"),
-            ("upd/s", human(rates.updated if rates else None), "updated"),
-            ("del/s", human(rates.deleted if rates else None), "deleted"),
-            ("temp/s", human(rates.temp_bytes if rates else None, "B"), "temp"),
-            ("deadlocks", str(server.deadlocks), "deadlocks"),
-            ("oldest tx", duration(server.oldest_xact_age), "oldest"),
-            ("xmin age", human(server.xmin_horizon_age), "xmin"),
-        ]
-        width = self.query_one("#server-panel").content_region.width
-        per_line = 2 if width >= 2 * FIGURE_WIDTH else 1
-        for number, (label, value, series) in enumerate(figures):
-            cell = Text(f"{label:<9}{value:>6} ")
-            cell.append(self.history.line(series, SPARK), style="cyan")
-            cell.pad_right(FIGURE_WIDTH - cell.cell_len)  # a space before the next figure
-            text.append_text(cell)
-            if number % per_line == per_line - 1:
-                text.append("\n")
-        for replica in server.replication:
-            text.append(
-                f"\nstandby {visible(replica.name or replica.client or '?')}"
-                f" {visible(replica.state or '')}: replay lag {duration(replica.replay_lag)}"
-                f" ({human(replica.lag_bytes, 'B')})"
-            )
-        return text
-
-    def _pool_line(self) -> Text:
-        """The pool panel in one line, for the folded panels."""
-        pool = self.database.stats()
-        metrics = self.database.metrics
-        p95 = metrics.wait_percentile(0.95)
-        text = Text("pgconsole pool ", style="bold")
-        text.append(
-            f"{pool.in_use}/{pool.size} in use · waiting {metrics.waiting}"
-            f" · acquire p95 {'-' if p95 is None else f'{p95 * 1000:.1f}ms'}"
-            f" · errors {metrics.errors} · {self.database.info.tls.state.value}"
-            " · p: more",  # the key that unfolds the panels
-        )
-        return text
-
-    def _pool_text(self) -> Text:
-        database = self.database
-        pool = database.stats()
-        metrics = database.metrics
-        now = time.monotonic()
-        qps: float | None = None
-        if self._app_queries is not None:
-            then, count = self._app_queries
-            if now > then:
-                qps = (metrics.queries - count) / (now - then)
-        self._app_queries = (now, metrics.queries)
-        p50, p95 = metrics.wait_percentile(0.5), metrics.wait_percentile(0.95)
-
-        def ms(value: float | None) -> str:
-            return "-" if value is None else f"{value * 1000:.1f}ms"
-
-        text = Text()
-        text.append("pgconsole pool\n", style="bold")
-        text.append(f"  size {pool.size} (min {pool.min_size}, max {pool.max_size})\n")
-        text.append(f"  in use {pool.in_use} · idle {pool.idle} · waiting {metrics.waiting}\n")
-        text.append(f"  acquire p50 {ms(p50)} p95 {ms(p95)}\n")
-        text.append(f"  queries/s {human(qps)} · errors {metrics.errors}\n")
-        text.append(f"  {database.info.tls.state.value}")
-        return text
 
     def _visible_sessions(self) -> list[stats.Session]:
         return session_rows.listed(self.sessions.values(), self.view, self.query_text)
@@ -477,8 +335,7 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         """Draw the pool and server panels in full, or fold them into three lines."""
         self.panels_full = self.compact
         self._lay_out_panels()
-        if not self.compact:
-            self._update("#pool-panel", self._pool_text())
+        self._show_pool()
 
     def action_sort(self) -> None:
         """Sort by the next column (ages longest first, the others in order)."""

@@ -16,13 +16,12 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
 import asyncpg
-from rich.text import Text
 from textual import events, getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Input, Static
+from textual.widgets import Input
 from textual.worker import Worker
 
 from pgconsole.db.activity import stats
@@ -36,6 +35,7 @@ from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.screens.value import ValueScreen
 from pgconsole.text import visible
 from pgconsole.widgets import session_rows
+from pgconsole.widgets.activity_status import ActivityStatus, ActivityStatusLine
 from pgconsole.widgets.key_bar import KeyBar
 from pgconsole.widgets.lock_tree import TREE_SHARE, LockChains, LockTree, root_blocker
 from pgconsole.widgets.ordered_keys import OrderedInput
@@ -95,6 +95,7 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
     filter_box = getters.query_one("#activity-filter", OrderedInput)
     table = getters.query_one("#sessions", SessionTable)
     lock_tree = getters.query_one("#lock-tree", LockTree)
+    status_line = getters.query_one("#activity-status", ActivityStatusLine)
 
     def __init__(
         self,
@@ -128,7 +129,6 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         self.conn: asyncpg.Connection | None = None
         self.last_refresh: float | None = None
         self.state_text = "connecting…"
-        self._status_lines = 1
         self.lock_roots: tuple[stats.LockNode, ...] = ()
         self.samples = 0
         """Samples shown so far (tests wait on it)."""
@@ -144,7 +144,7 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         )
         yield SessionTable(session_rows.HEADERS, id="sessions")
         yield LockTree(id="lock-tree")
-        yield Static(id="activity-status")
+        yield ActivityStatusLine(id="activity-status")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -266,32 +266,16 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         self.table.show(*session_rows.fitted(rows, self.table.size.width or self.size.width))
 
     def _show_status(self, queries: int | None = None) -> None:
-        parts = []
-        if self.state_text:
-            parts.append(self.state_text)
-        if self.last_refresh is not None:
-            parts.append(
-                "refreshed " + time.strftime("%H:%M:%S", time.localtime(self.last_refresh))
-            )
-        parts.append("paused" if self.paused else f"every {self.interval:g} s")
-        if queries is not None:
-            parts.append(f"{queries} queries")
-        parts.append(f"sort {self.view.sort}")
-        if not self.view.show_idle:
-            parts.append("idle hidden")
-        parts.append("B: background shown" if self.view.show_background else "background hidden")
-        if self.view.text:
-            parts.append(f"filter {self.view.text!r}")
-        parts.append("* pgconsole")
-        text = Text(" · ".join(visible(p) for p in parts), style="dim")
-        if self.capabilities is not None:
-            limits = self.capabilities.limits()
-            if self._status_lines != 1 + len(limits):
-                self._status_lines = 1 + len(limits)
-                self.query_one("#activity-status").styles.height = self._status_lines
-            for limit in limits:
-                text.append("\n" + visible(limit), style="yellow")
-        self.query_one("#activity-status", Static).update(text, layout=False)
+        limits = None if self.capabilities is None else tuple(self.capabilities.limits())
+        self.status_line.status = ActivityStatus(
+            state=self.state_text,
+            refreshed=self.last_refresh,
+            paused=self.paused,
+            interval=self.interval,
+            queries=queries,
+            view=self.view,
+            limits=limits,
+        )
 
     # -- keys ----------------------------------------------------------------------------------
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -51,15 +50,6 @@ def filter_summary(filter_text: str, equals: Sequence[tuple[str, str | None]]) -
         literal = "NULL" if value is None else "'" + value.replace("'", "''") + "'"
         parts.append(f"{name} {'IS' if value is None else '='} {literal}")
     return " AND ".join(parts)
-
-
-def cut_to(text: str, cells: int) -> str:
-    """`text` in at most `cells` terminal cells, ending in `…` when cut."""
-    if cell_len(text) <= cells:
-        return text
-    if cells < 1:
-        return ""
-    return set_cell_size(text, cells - 1).rstrip() + "…"
 
 
 class FilterScreen(ModalScreen[str | None]):

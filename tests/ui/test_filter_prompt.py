@@ -6,7 +6,8 @@ import pytest
 from rich.cells import cell_len
 
 from pgconsole.db.browse.pages import Column
-from pgconsole.screens.filter import cut_to, filter_summary, placeholder
+from pgconsole.screens.filter import filter_summary, placeholder
+from pgconsole.widgets.relation_title import cut_to
 
 ID = Column("id", "integer", numeric=True)
 

@@ -30,7 +30,7 @@ from pgconsole.db.connection.pool import Conn, Database
 from pgconsole.db.console.session import ConsoleSession, Result
 from pgconsole.db.opening import Opening
 from pgconsole.db.sqltext import Statement
-from pgconsole.screens import main
+from pgconsole.screens import main, relation_reader
 from pgconsole.screens.activity import ActivityScreen
 from pgconsole.screens.console import ConsoleScreen
 from pgconsole.screens.filter import FilterScreen
@@ -489,7 +489,7 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> BrowsingHarness:
 
     monkeypatch.setattr(main, "load_catalog", load_catalog)
     monkeypatch.setattr(main, "find_relation", find_relation)
-    monkeypatch.setattr(main, "Pager", FixedPager)
+    monkeypatch.setattr(relation_reader, "Pager", FixedPager)
     return BrowsingHarness(PARAMS, Settings(read_only=True), table="shop.item")
 
 
@@ -530,7 +530,7 @@ def test_filter_error(snap_compare: SnapCompare, browser: BrowsingHarness) -> No
         prompt.value = "category = 'green' and nme like 'G%'"
         await pilot.press("enter")
         screen = cast(ConnectedHarness, pilot.app).main_screen
-        await wait_until(pilot, lambda: screen._failed_filter is not None, "the refusal")
+        await wait_until(pilot, lambda: screen.filters.failed is not None, "the refusal")
         await pilot.pause()
 
     assert snap_compare(browser, terminal_size=(80, 24), run_before=refused_filter)

@@ -10,7 +10,7 @@ from textual.widgets import Input
 
 from pgconsole.config import Settings
 from pgconsole.db.browse.catalog import RelationInfo, SchemaInfo
-from pgconsole.screens import main
+from pgconsole.screens import main, relation_reader
 from pgconsole.screens.main import MainScreen
 from pgconsole.widgets.key_bar import KeyBar
 from pgconsole.widgets.schema_tree import SchemaTree
@@ -37,7 +37,7 @@ def app(monkeypatch: pytest.MonkeyPatch) -> BrowsingHarness:
 
     monkeypatch.setattr(main, "load_catalog", load_catalog)
     monkeypatch.setattr(main, "find_relation", find_relation)
-    monkeypatch.setattr(main, "Pager", FixedPager)
+    monkeypatch.setattr(relation_reader, "Pager", FixedPager)
     return BrowsingHarness(PARAMS, Settings(read_only=True), table="shop.item")
 
 

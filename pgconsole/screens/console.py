@@ -12,20 +12,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
 
 import asyncpg
-from rich.text import Text
 from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import OptionList
-from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from pgconsole import idle
@@ -46,13 +42,20 @@ from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.messages import PlaceRequested
 from pgconsole.paths import STYLES
 from pgconsole.screens.paging import GridPaging
-from pgconsole.text import visible
 from pgconsole.widgets.console_status import ConsoleState, ConsoleStatus, UserTransaction
 from pgconsole.widgets.console_status import transaction_text as user_transaction_text
 from pgconsole.widgets.grid import DataGrid
 from pgconsole.widgets.key_bar import KeyBar
 from pgconsole.widgets.message_line import MessageLine
 from pgconsole.widgets.ordered_keys import after_typed_keys
+from pgconsole.widgets.results_list import (
+    ResultsList,
+    Shown,
+    first_line,
+    milliseconds,
+    notices_text,
+    result_line,
+)
 from pgconsole.widgets.sql_editor import SqlEditor
 
 if TYPE_CHECKING:
@@ -62,48 +65,6 @@ DDL_KEYWORDS = frozenset({"CREATE", "ALTER", "DROP", "COMMENT", "IMPORT"})
 """Statements after which the completion catalog is read again."""
 CATALOG_FRESH_SECONDS = 10.0
 """Coming back to the console, completion keeps a catalog read this recently."""
-
-
-def first_line(sql: str, width: int = 60) -> str:
-    """The statement's first words on one line, cut to `width` characters."""
-    line = " ".join(sql.split())
-    return line if len(line) <= width else line[: width - 1] + "…"
-
-
-def result_line(result: Result) -> str:
-    """`UPDATE 3 · 4.1 ms`, or for a query `SELECT · 100+ rows · first page 3.2 ms`."""
-    if result.pager is not None:
-        total = result.pager.total
-        rows = (
-            f"{total:,} row{'' if total == 1 else 's'}"
-            if total is not None
-            else "more rows: page down or End"
-        )
-        return f"{result.tag} · {rows} · first page in {_ms(result.elapsed_ms)}"
-    text = f"{result.tag} · {_ms(result.elapsed_ms)}"
-    if result.truncated:
-        text += f" · first {len(result.page.rows) if result.page else 0:,} rows kept"
-    return text
-
-
-def notices_text(notices: Sequence[str], shown: int = 4) -> str:
-    """The server's notices, one per line after the result (the first few, then a count)."""
-    lines = "".join(f"\n{notice}" for notice in notices[:shown])
-    more = len(notices) - shown
-    return lines + (f"\n… and {more} more" if more > 0 else "")
-
-
-def _ms(value: float) -> str:
-    return f"{value:,.1f} ms" if value < 10_000 else f"{value / 1000:,.1f} s"
-
-
-@dataclass
-class _Shown:
-    """One statement of the last run, as the results list shows it."""
-
-    statement: Statement
-    result: Result | None
-    error: str | None
 
 
 class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
@@ -152,7 +113,6 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
         self._history_failed = False
         self.catalog: CompletionCatalog | None = None
         self._catalog_read_at: float | None = None
-        self.shown: list[_Shown] = []
         self.current: Result | None = None
         self.running: Worker[None] | None = None
         self.running_since: float | None = None
@@ -176,12 +136,18 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
     def compose(self) -> ComposeResult:
         yield SqlEditor(id="console-editor")
         yield MessageLine(note_style="", id="console-message")
-        yield OptionList(id="console-results")
+        yield ResultsList(id="console-results")
         yield DataGrid(id="console-grid")
         yield ConsoleStatus(id="console-status")
         yield KeyBar()
 
     status_line = getters.query_one("#console-status", ConsoleStatus)
+    results = getters.query_one("#console-results", ResultsList)
+
+    @property
+    def shown(self) -> tuple[Shown, ...]:
+        """The statements of the last run, each with its result or its error."""
+        return self.results.shown
 
     @property
     def editor(self) -> SqlEditor:
@@ -196,7 +162,6 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
     def on_mount(self) -> None:
         # The limit in effect: the server's or role's when stricter than pgconsole's.
         self.idle_in_transaction = self.database.info.idle_in_transaction_seconds
-        self.query_one("#console-results", OptionList).display = False
         self._show_grid(False)
         self.editor.completer = self._complete
         self.editor.focus()
@@ -390,8 +355,7 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
             mode = " (read-only mode)" if self.session.read_only else ""
             self.say(f"Refused{mode}, nothing was run: " + why, True)
             return
-        self.shown = []
-        self._show_list()
+        self.results.shown = ()
         # The last run's rows go: under a new statement's error they would pass for its own.
         self.current = None
         self._show_grid(False)
@@ -410,17 +374,15 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
             finally:
                 self._stop_running()
             self._remember(statement, True, result.elapsed_ms)
-            self.shown.append(_Shown(statement, result, None))
-            self._show_list()
+            self.results.shown = (*self.shown, Shown(statement, result, None))
             self.show_result(result)
             if statement.keyword in DDL_KEYWORDS or (
                 statement.keyword in {"COMMIT", "END"} and self.catalog is not None
             ):
                 self.refresh_catalog()
-        if len(self.shown) > 1 and all(s.error is None for s in self.shown):
-            self.say(
-                f"{len(self.shown)} statements ran. " + result_line(self.shown[-1].result)  # type: ignore[arg-type]
-            )
+        shown = self.shown
+        if len(shown) > 1 and all(s.error is None for s in shown) and shown[-1].result:
+            self.say(f"{len(shown)} statements ran. " + result_line(shown[-1].result))
         self.show_status()
 
     @work(exclusive=True, group="console-catalog", exit_on_error=False)
@@ -442,8 +404,7 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
         text += notices_text(self.session.notices)
         elapsed = (time.perf_counter() - started) * 1000
         self._remember(statement, False, elapsed)
-        self.shown.append(_Shown(statement, None, text))
-        self._show_list()
+        self.results.shown = (*self.shown, Shown(statement, None, text))
         self.say(text, True)
 
     def _error_text(self, statement: Statement, error: BaseException) -> str:
@@ -490,22 +451,6 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
 
     # -- results -------------------------------------------------------------------------------
 
-    def _show_list(self) -> None:
-        results = self.query_one("#console-results", OptionList)
-        results.clear_options()
-        results.add_options([Option(_list_label(shown)) for shown in self.shown])
-        results.display = len(self.shown) > 1
-        if self.shown:
-            results.highlighted = len(self.shown) - 1
-
-    def _relabel(self, pages: Pages) -> None:
-        """The list's line of the result paged by `pages` again (its row count became known)."""
-        results = self.query_one("#console-results", OptionList)
-        for index, shown in enumerate(self.shown):
-            paged = shown.result is not None and shown.result.pager is pages
-            if paged and index < results.option_count:
-                results.replace_option_prompt_at_index(index, _list_label(shown))
-
     @on(OptionList.OptionSelected, "#console-results")
     @on(OptionList.OptionHighlighted, "#console-results")
     def result_chosen(self, event: OptionList.OptionHighlighted) -> None:
@@ -551,7 +496,7 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
         result = self.current
         if result is not None and result.pager is pages:
             self.say(result_line(result) + self._position_text())
-        self._relabel(pages)
+        self.results.relabel(pages)
 
     def _position_text(self) -> str:
         row = self.grid.current_row
@@ -687,23 +632,8 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
             self.show_status()
         word = "EXPLAIN ANALYZE" if analyze else "EXPLAIN"
         self._remember(Statement(f"{word} {statement.text}", 0, 0), True, _elapsed(started))
-        self.say(f"{word} · {_ms(_elapsed(started))}")
+        self.say(f"{word} · {milliseconds(_elapsed(started))}")
         self.app.push_screen(ExplainScreen(plan, statement.text))
-
-
-def _list_label(shown: _Shown) -> Text:
-    """`✓ SELECT * FROM t  SELECT · 500 rows · …` or `✗ … the error's first line`."""
-    if shown.error is not None:
-        mark, style, tail = "✗", "red", shown.error.split("\n", 1)[0]
-    else:
-        assert shown.result is not None
-        mark, style, tail = "✓", "green", result_line(shown.result)
-    return Text.assemble(
-        (mark + " ", style),
-        visible(first_line(shown.statement.text, 30)),
-        "  ",
-        (visible(tail), "dim"),
-    )
 
 
 def _elapsed(started: float) -> float:

@@ -1,8 +1,11 @@
-"""Editing in the browse grid: the main screen's edit keys, its transaction and its questions.
+"""Editing in the browse grid: the main screen's edit keys and its transaction.
 
 `EditController` belongs to the main screen. It owns the `EditTransaction`, asks the user
 (editor, conflict, confirmations) through modal screens, and keeps the grid and the status
-bar in step. Every database call runs in one of the screen's workers.
+bar in step; it rolls back an idle transaction before the server would end the session, and
+keeps the changes of one that ended without a commit. Every database call runs in one of the
+screen's workers. What it asks and says is worded in `edit_questions`; `kept_changes` applies
+the kept changes again and carries a write through the conflict view.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from textual.notifications import SeverityLevel
 from pgconsole.db.browse.catalog import RelationDetail
 from pgconsole.db.browse.pages import BrowseSpec, Pager, Row
 from pgconsole.db.connection.errors import DB_ERRORS
-from pgconsole.db.connection.failures import describe_error
 from pgconsole.db.connection.pool import Database
 from pgconsole.db.edit.transaction import (
     Change,
@@ -30,13 +32,37 @@ from pgconsole.db.edit.transaction import (
     Statement,
     TransactionLost,
     Value,
-    blocking_pids,
     plan_edits,
     read_edit_facts,
     tracking_for,
 )
-from pgconsole.screens.confirm import ChoiceScreen, ConfirmScreen
-from pgconsole.widgets.grid import DataGrid, row_identity
+from pgconsole.screens.edit_questions import (
+    COMMIT,
+    DISCARD,
+    ROLL_BACK,
+    changes_text,
+    commit_failed_text,
+    commit_question,
+    delete_question,
+    discard_question,
+    edit_error,
+    idle_rollback_text,
+    kept_changes_question,
+    lost_text,
+    nothing_to_commit_text,
+    open_transaction_question,
+    physical_row_question,
+    rollback_question,
+    summary_text,
+)
+from pgconsole.screens.kept_changes import (
+    Declined,
+    Reapplied,
+    apply_again,
+    reapplied_text,
+    write_or_ask,
+)
+from pgconsole.widgets.grid import DataGrid
 
 # The editor, insert form, conflict view and SQL log are imported when first used: the text
 # area alone adds 20 ms to every start, and most sessions only browse.
@@ -75,20 +101,6 @@ WARN_BEFORE_SECONDS = 30.0
 """The status bar counts down this long before the server's idle-in-transaction limit."""
 ROLLBACK_BEFORE_SECONDS = 3.0
 """pgconsole rolls back itself this long before the server would end the session."""
-
-
-def edit_error(error: BaseException) -> str:
-    """One readable line and the server's details; who blocked a lock wait, when known."""
-    text = describe_error(error)
-    pids = blocking_pids(error)
-    if pids:
-        text += "\nBlocked by pid " + ", ".join(str(p) for p in pids)
-    return text
-
-
-def changes_text(count: int) -> str:
-    """`1 change`, `3 changes`."""
-    return f"{count} change{'' if count == 1 else 's'}"
 
 
 def clock(seconds: float) -> str:
@@ -200,17 +212,10 @@ class EditController:
             return None
         if plan.editable:
             return plan
-        assert self.screen.detail is not None
+        detail = self.screen.detail
+        assert detail is not None
         if plan.physical_possible and not self.is_open:
-            detail = self.screen.detail
-            answer = await self.screen.app.push_screen_wait(
-                ConfirmScreen(
-                    f"{detail.schema}.{detail.name} has no key: edit by physical row?",
-                    "Rows are found by ctid and checked against xmin: a change touches exactly "
-                    "the row you see, or is refused. The rows are read again now.",
-                )
-            )
-            if answer:
+            if await self.screen.app.push_screen_wait(physical_row_question(detail)):
                 self.physical.add(detail.oid)
                 self.plan = None
                 await self.screen.reopen_for_editing()
@@ -302,38 +307,31 @@ class EditController:
         self, target: dict[str, Row], name: str, index: int, value: Value
     ) -> str | None:
         """Apply one cell; None when saved, else what to show in the editor."""
-        from pgconsole.screens.conflict import ConflictScreen
-
         tx = self._transaction()
         row = target["row"]
-        values = {name: value}
-        expected: Row | None = None
-        while True:
-            try:
-                new = await tx.update(row, values, expected=expected)
-            except Conflict as conflict:
-                choice = await self.screen.app.push_screen_wait(
-                    ConflictScreen(conflict, self.grid.columns, "overwrite")
-                )
-                if choice == "overwrite" and conflict.current is not None:
-                    expected = conflict.current
-                    continue
-                if choice == "reload":
-                    self._show_theirs(row, conflict.current)
-                    if conflict.current is not None:
-                        target["row"] = conflict.current
-                    await self._end_if_empty()
-                    return "Reloaded their row: your text is still here to save or cancel."
+        try:
+            new = await write_or_ask(
+                self.screen.app,
+                self.grid.columns,
+                "overwrite",
+                lambda expected: tx.update(row, {name: value}, expected=expected),
+            )
+        except EditRefused as error:
+            return str(error)
+        except TransactionLost as error:
+            return self._lost(error)
+        except DB_ERRORS as error:
+            self._after_statement()
+            return edit_error(error)
+        if isinstance(new, Declined):
+            if new.choice == "reload":
+                self._show_theirs(row, new.conflict.current)
+                if new.conflict.current is not None:
+                    target["row"] = new.conflict.current
                 await self._end_if_empty()
-                return "Cancelled: nothing was written."
-            except EditRefused as error:
-                return str(error)
-            except TransactionLost as error:
-                return self._lost(error)
-            except DB_ERRORS as error:
-                self._after_statement()
-                return edit_error(error)
-            break
+                return "Reloaded their row: your text is still here to save or cancel."
+            await self._end_if_empty()
+            return "Cancelled: nothing was written."
         self.grid.replace_row(row, new, {index})
         self._after_statement()
         return None
@@ -376,13 +374,7 @@ class EditController:
         row = self.grid.current_row
         if plan is None or row is None:
             return
-        shown = ", ".join(
-            f"{c.name}={'NULL' if v is None else v[:40]}"
-            for c, v in zip(self.grid.columns, row.cells, strict=True)
-        )
-        if not await self.screen.app.push_screen_wait(
-            ConfirmScreen("Delete this row? (inside the open transaction)", shown[:600])
-        ):
+        if not await self.screen.app.push_screen_wait(delete_question(self.grid.columns, row)):
             return
         from pgconsole.screens.conflict import ConflictScreen
 
@@ -416,29 +408,15 @@ class EditController:
     def summary(self) -> str:
         """`2 updates, 1 insert, 1 delete in schema.table`."""
         tx = self.tx
-        if tx is None:
-            return "no changes"
-        counts: dict[str, int] = {}
-        for change in tx.changes:
-            counts[change.kind] = counts.get(change.kind, 0) + 1
-        parts = [f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in counts.items()]
-        return (", ".join(parts) or "no changes") + f" in {tx.spec.schema}.{tx.spec.name}"
+        return "no changes" if tx is None else summary_text(tx.changes, tx.spec)
 
     async def commit(self, *, ask: bool = True) -> bool:
         """COMMIT after a confirmation; True when the changes are the server's."""
         if not self.is_open:
-            if self.kept:
-                self.screen.say(
-                    f"Nothing to commit: {changes_text(len(self.kept))} not applied "
-                    "(A applies again, ctrl+r discards)."
-                )
-            else:
-                self.screen.say("No open transaction.")
+            self.screen.say(nothing_to_commit_text(len(self.kept)))
             return True
         assert self.tx is not None
-        if ask and not await self.screen.app.push_screen_wait(
-            ConfirmScreen("Commit?", self.summary())
-        ):
+        if ask and not await self.screen.app.push_screen_wait(commit_question(self.summary())):
             return False
         summary = self.summary()
         try:
@@ -450,12 +428,7 @@ class EditController:
             kept = self._keep_uncommitted()
             self.grid.clear_changes()
             self._after_statement()
-            self.screen.say(
-                "COMMIT failed, nothing was committed: "
-                + edit_error(error)
-                + f"\n{changes_text(kept)} kept (A applies again, ctrl+r discards).",
-                error=True,
-            )
+            self.screen.say(commit_failed_text(error, kept), error=True)
             await self.screen.reload_grid()
             return False
         self._forget_transaction()
@@ -475,15 +448,7 @@ class EditController:
             self.screen.say("No open transaction.")
             return True
         assert self.tx is not None
-        spec = self.tx.spec
-        question = (
-            ConfirmScreen("Roll back?", self.summary() + " will be undone.")
-            if self.tx.changes
-            else ConfirmScreen(
-                "End the transaction?",
-                f"Nothing to roll back: no change was made in {spec.schema}.{spec.name}.",
-            )
-        )
+        question = rollback_question(self.summary(), self.tx.spec, bool(self.tx.changes))
         if ask and not await self.screen.app.push_screen_wait(question):
             return False
         tx = self.tx
@@ -500,14 +465,9 @@ class EditController:
     async def discard_kept(self) -> bool:
         """Forget the kept changes, after a confirmation. True when they are gone."""
         count = len(self.kept)
-        if not await self.screen.app.push_screen_wait(
-            ConfirmScreen(
-                f"Discard {changes_text(count)} not applied?",
-                "They were never committed; once discarded they cannot be applied again.",
-            )
-        ):
+        if not await self.screen.app.push_screen_wait(discard_question(count)):
             return False
-        self.kept = []
+        self.kept.clear()
         self.screen.show_transaction(self.status_text())
         self.screen.say(f"Discarded {changes_text(count)} that had not been applied.")
         return True
@@ -517,129 +477,46 @@ class EditController:
         changes: discard or stay. True to go on."""
         if self.is_open:
             choice = await self.screen.app.push_screen_wait(
-                ChoiceScreen(
-                    "A transaction is open: " + self.summary(),
-                    [("c", "commit"), ("r", "roll back"), ("escape", "cancel")],
-                )
+                open_transaction_question(self.summary())
             )
-            if choice == "commit":
+            if choice == COMMIT:
                 if not await self.commit(ask=False):
                     return False
-            elif choice == "roll back":
+            elif choice == ROLL_BACK:
                 if not await self.rollback(ask=False):
                     return False
             else:
                 return False
         if not self.kept:
             return True
-        choice = await self.screen.app.push_screen_wait(
-            ChoiceScreen(
-                f"{changes_text(len(self.kept))} not applied (kept after a lost connection "
-                "or an idle rollback): they are lost if you go on.",
-                [("d", "discard them"), ("escape", "cancel")],
-            )
-        )
-        if choice != "discard them":
+        question = kept_changes_question(len(self.kept))
+        if await self.screen.app.push_screen_wait(question) != DISCARD:
             return False
-        self.kept = []
+        self.kept.clear()
         self.screen.show_transaction(self.status_text())
         return True
 
     async def reapply(self) -> None:
-        """Apply again, in order, the changes of transactions that ended without a commit.
-
-        Each applied change leaves the kept list and shows in the grid as the server stored
-        it; a change that meets a changed or deleted row opens the conflict view, as a first
-        save does. What is not applied stays kept.
-        """
+        """Apply again, in order, the changes of transactions that ended without a commit
+        (see `kept_changes.apply_again`); what is not applied stays kept."""
         if not self.kept:
             self.screen.say("No changes kept to apply again.")
             return
         if self._refuse_read_only():
             return
         tx = self._transaction()
-        applied = 0
-        while self.kept:
-            change = self.kept[0]
-            try:
-                outcome = await self._apply_kept(tx, change)
-            except TransactionLost as error:
-                self.screen.say(self._lost(error), error=True)
-                return
-            except (EditRefused, *DB_ERRORS) as error:
-                self._after_statement()
-                await self._end_if_empty()
-                self.screen.say(
-                    f"A change could not be applied again: {edit_error(error)}\n"
-                    f"{changes_text(len(self.kept))} still not applied "
-                    "(A tries again, ctrl+r discards).",
-                    error=True,
-                )
-                return
-            if outcome == "cancelled":
-                self._after_statement()
-                await self._end_if_empty()
-                self.screen.say(
-                    f"Stopped at a conflict: {changes_text(len(self.kept))} still not applied "
-                    "(A tries again, ctrl+r discards).",
-                    error=True,
-                )
-                return
-            self.kept.pop(0)
-            applied += outcome == "applied"
+        result: Reapplied | BaseException
+        try:
+            result = await apply_again(self.kept, tx, self.grid, self.screen.app)
+        except TransactionLost as error:
+            self.screen.say(self._lost(error), error=True)
+            return
+        except (EditRefused, *DB_ERRORS) as error:
+            result = error
         self._after_statement()
         await self._end_if_empty()
-        if self.is_open:
-            self.screen.say(f"Applied {changes_text(applied)} again: ctrl+s commits.")
-        else:
-            self.screen.say("Nothing was applied: every kept change met a newer row.")
-
-    async def _apply_kept(self, tx: EditTransaction, change: Change) -> str:
-        """Apply one kept change: `applied`, `discarded` (theirs kept) or `cancelled`."""
-        from pgconsole.screens.conflict import ConflictScreen
-
-        expected: Row | None = None
-        while True:
-            try:
-                if change.kind == "insert":
-                    self.grid.insert_row(await tx.insert(dict(change.values)))
-                elif change.original is None:
-                    raise EditRefused(f"a kept {change.kind} has no row to find")
-                elif change.kind == "update":
-                    new = await tx.update(change.original, dict(change.values), expected=expected)
-                    names = [name for name, _ in change.values]
-                    changed = {i for i, c in enumerate(self.grid.columns) if c.name in names}
-                    self._show_stored(change.original, new, changed)
-                else:
-                    await tx.delete(expected or change.original)
-                    self._show_stored(change.original, None, set())
-                return "applied"
-            except Conflict as conflict:
-                action = "delete" if change.kind == "delete" else "overwrite"
-                choice = await self.screen.app.push_screen_wait(
-                    ConflictScreen(conflict, self.grid.columns, action)
-                )
-                if choice == "overwrite" and conflict.current is not None:
-                    expected = conflict.current
-                    continue
-                if choice == "reload":
-                    self._show_stored(change.original or conflict.original, conflict.current)
-                    return "discarded"
-                return "cancelled"
-
-    def _show_stored(
-        self, original: Row, stored: Row | None, changed: set[int] | None = None
-    ) -> None:
-        """Show a row as it is now wherever the grid holds it (found by its identity: the
-        grid's rows were read again since the change was first made)."""
-        identity = row_identity(original)
-        shown = next((r for r in self.grid.rows if row_identity(r) == identity), None)
-        if shown is None:
-            return
-        if stored is None:
-            self.grid.remove_row(shown)
-        else:
-            self.grid.replace_row(shown, stored, changed or set())
+        text, failed = reapplied_text(result, len(self.kept), self.is_open)
+        self.screen.say(text, error=failed)
 
     def show_log(self) -> None:
         """The SQL sent for edits, with parameters."""
@@ -662,12 +539,7 @@ class EditController:
         left = self.idle_left(time.monotonic())
         if left is not None and left <= 0 and self.is_open:
             await self.rollback(ask=False, keep=True)
-            self.screen.say(
-                "The transaction sat idle too long and was rolled back before the server's "
-                f"idle_in_transaction_session_timeout: {changes_text(len(self.kept))} kept, "
-                "A applies again, ctrl+r discards.",
-                error=True,
-            )
+            self.screen.say(idle_rollback_text(len(self.kept)), error=True)
         self.screen.show_transaction(self.status_text())
 
     def _lost(self, error: BaseException | str) -> str:
@@ -676,10 +548,7 @@ class EditController:
         self.grid.clear_changes()
         self.screen.show_transaction(self.status_text())
         self.screen.reload_grid_later()
-        return (
-            f"Connection lost: {error}. Nothing was committed; "
-            f"{changes_text(kept)} kept (A applies again, ctrl+r discards)."
-        )
+        return lost_text(error, kept)
 
     def _after_statement(self) -> None:
         if self.tx is not None:

@@ -4,7 +4,8 @@ The screen samples on a connection of its own (never one of the pool's, so a bus
 edit never delays it and it never starves them), at most three statements per refresh. A
 cancel or terminate goes through the pool: it never waits for (or collides with) a sample. Polls
 never overlap: sample, render, sleep. If the connection dies the screen says it is
-reconnecting and opens a new one at the next refresh.
+reconnecting and opens a new one at the next refresh. The screen owns the poll and the
+signals; each panel is a widget that draws the figures the screen gives it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from textual.widgets import Input
 from textual.worker import Worker
 
 from pgconsole.db.activity import stats
+from pgconsole.db.activity.sampler import Sampler
 from pgconsole.db.connection.errors import DB_ERRORS
 from pgconsole.db.connection.failures import describe_error
 from pgconsole.db.connection.pool import Database
@@ -48,10 +50,10 @@ if TYPE_CHECKING:
 
 INTERVALS = (0.5, 1.0, 2.0, 5.0, 10.0)
 """The refresh intervals `+` and `-` step through, in seconds."""
-
-
-def _no_console() -> ConsoleSession | None:
-    return None
+NEEDS_PRIVILEGE = (
+    "Signalling another role's session needs pg_signal_backend"
+    " (and only a superuser may signal a superuser's)."
+)
 
 
 class ActivityScreen(ReportsFailedWorkers, Screen[None]):
@@ -76,18 +78,9 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         Binding("r", "waited_relation", "Open waited relation"),
     ]
     KEY_BAR_ORDER: ClassVar[tuple[str, ...]] = (
-        "query",
-        "cancel",
-        "terminate",
-        "root_blocker",
-        "toggle_idle",
-        "toggle_background",
-        "toggle_panels",
-        "filter",
-        "sort",
-        "back",
-        "browser",
-    )
+        "query", "cancel", "terminate", "root_blocker", "toggle_idle", "toggle_background",
+        "toggle_panels", "filter", "sort", "back", "browser",
+    )  # fmt: skip
     """The key bar's order at 80 columns: what acts on a session first."""
 
     pool_panel = getters.query_one("#pool-panel", PoolPanel)
@@ -120,13 +113,12 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         self.panels_full: bool | None = None
         """The pool and server panels in full (True) or in three lines; None: as wide as
         the screen allows (`WIDE_PANELS`)."""
-        self.console = console or _no_console
+        self.console = console or (lambda: None)
         self.view = session_rows.SessionView(text=relation)
         """Which sessions the table lists, and in what order."""
         self.sessions: dict[int, stats.Session] = {}
         self.history = ServerHistory()
-        self.capabilities: stats.Capabilities | None = None
-        self.conn: asyncpg.Connection | None = None
+        self.sampler = Sampler(database)
         self.last_refresh: float | None = None
         self.state_text = "connecting…"
         self.lock_roots: tuple[stats.LockNode, ...] = ()
@@ -172,7 +164,12 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         self._show_server()
 
     async def on_unmount(self) -> None:
-        await self._drop_connection()
+        await self.sampler.close()
+
+    @property
+    def conn(self) -> asyncpg.Connection | None:
+        """The connection samples are taken on (`Sampler.conn`)."""
+        return self.sampler.conn
 
     # -- polling -------------------------------------------------------------------------------
 
@@ -184,16 +181,11 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
                 await asyncio.sleep(0.2)
                 continue
             started = time.monotonic()
-            if self.conn is not None and self.conn.is_closed():
-                self.conn = None
+            if self.sampler.lost():
                 self._lost("the connection was closed")
             try:
-                if self.conn is None:
-                    self.conn = await self.database.dedicated()
-                    self.capabilities = await stats.read_capabilities(self.conn)
-                sample = await stats.sample(self.conn)
+                sample = await self.sampler.sample()
             except DB_ERRORS as error:
-                await self._drop_connection()
                 self._lost(str(error).splitlines()[0] if str(error) else type(error).__name__)
             else:
                 self.last_refresh = time.time()
@@ -213,14 +205,6 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         self.reconnects += 1
         self.state_text = f"reconnecting… ({reason})"
         self._show_status()
-
-    async def _drop_connection(self) -> None:
-        conn, self.conn = self.conn, None
-        if conn is not None and not conn.is_closed():
-            try:
-                await asyncio.wait_for(conn.close(), 2)
-            except Exception:
-                conn.terminate()
 
     # -- rendering -----------------------------------------------------------------------------
 
@@ -266,7 +250,8 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         self.table.show(*session_rows.fitted(rows, self.table.size.width or self.size.width))
 
     def _show_status(self, queries: int | None = None) -> None:
-        limits = None if self.capabilities is None else tuple(self.capabilities.limits())
+        capabilities = self.sampler.capabilities
+        limits = None if capabilities is None else tuple(capabilities.limits())
         self.status_line.status = ActivityStatus(
             state=self.state_text,
             refreshed=self.last_refresh,
@@ -398,22 +383,13 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
             # Through the pool, never the poll's connection: a sample may be running on it.
             async with self.database.session() as conn:
                 done = await action(conn, session.pid)
-        except asyncpg.InsufficientPrivilegeError as error:
-            reason = visible(describe_error(error), keep_newlines=True)
-            self.notify(
-                f"Not allowed: {reason}\nSignalling another role's session needs "
-                "pg_signal_backend (and only a superuser may signal a superuser's).",
-                severity="error",
-                timeout=10,
-                markup=False,  # the server's message is data, not markup
-            )
-            return
         except DB_ERRORS as error:
-            self.notify(
-                f"{how} failed: {visible(describe_error(error), keep_newlines=True)}",
-                severity="error",
-                markup=False,
-            )
+            reason = visible(describe_error(error), keep_newlines=True)
+            text, timeout = f"{how} failed: {reason}", None
+            if isinstance(error, asyncpg.InsufficientPrivilegeError):
+                text, timeout = f"Not allowed: {reason}\n{NEEDS_PRIVILEGE}", 10.0
+            # The server's message is data, not markup.
+            self.notify(text, severity="error", timeout=timeout, markup=False)
             return
         self.notify(
             f"pid {session.pid}: {'signalled' if done else 'no such session any more'}",

@@ -1,0 +1,59 @@
+"""The activity screen's own connection: opened at the first sample, and again after one is lost.
+
+Never one of the pool's, so a busy browse or edit never delays a sample and a sample never
+starves them (`Database.dedicated`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+
+from pgconsole.db.activity import stats
+from pgconsole.db.connection.errors import DB_ERRORS
+from pgconsole.db.connection.pool import Database
+
+
+class Sampler:
+    """Samples on a connection of its own, opening one whenever it has none."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        """The app's pool, whose connection settings the sampler's connection takes."""
+        self.conn: asyncpg.Connection | None = None
+        """None until the first sample, and after the connection is lost."""
+        self.capabilities: stats.Capabilities | None = None
+        """What the role may see and do, read once per connection."""
+
+    def lost(self) -> bool:
+        """The connection was closed under the sampler (it is forgotten: the next sample
+        opens another)."""
+        if self.conn is not None and self.conn.is_closed():
+            self.conn = None
+            return True
+        return False
+
+    async def sample(self) -> stats.Sample:
+        """One sample, on a new connection if need be.
+
+        Raises:
+            One of `DB_ERRORS`; the connection is dropped then, and the next sample opens one.
+        """
+        try:
+            if self.conn is None:
+                self.conn = await self.database.dedicated()
+                self.capabilities = await stats.read_capabilities(self.conn)
+            return await stats.sample(self.conn)
+        except DB_ERRORS:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        """Close the connection (terminated if it does not close within 2 s)."""
+        conn, self.conn = self.conn, None
+        if conn is not None and not conn.is_closed():
+            try:
+                await asyncio.wait_for(conn.close(), 2)
+            except Exception:
+                conn.terminate()

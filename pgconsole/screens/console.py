@@ -15,7 +15,6 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
 
-import asyncpg
 from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -24,26 +23,20 @@ from textual.screen import Screen
 from textual.widgets import OptionList
 from textual.worker import Worker, WorkerState
 
-from pgconsole import idle
 from pgconsole.db.browse.export import query_source
 from pgconsole.db.connection.errors import DB_ERRORS
 from pgconsole.db.connection.failures import describe_error
 from pgconsole.db.connection.pool import Database
-from pgconsole.db.console.completion import (
-    Candidate,
-    CompletionCatalog,
-    complete,
-    load_completion_catalog,
-)
 from pgconsole.db.console.history import Entry, History, HistoryError, default_history_path
-from pgconsole.db.console.session import VALUE_LIMIT, ConsoleRefused, ConsoleSession, Result, Waiter
-from pgconsole.db.sqltext import Statement, may_write, split_statements, statement_at
+from pgconsole.db.console.session import VALUE_LIMIT, ConsoleRefused, ConsoleSession, Result
+from pgconsole.db.sqltext import Statement, may_write, split_statements
 from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.messages import PlaceRequested
 from pgconsole.paths import STYLES
+from pgconsole.screens.completion_source import CompletionSource
+from pgconsole.screens.console_watch import TransactionWatch
 from pgconsole.screens.paging import GridPaging
-from pgconsole.widgets.console_status import ConsoleState, ConsoleStatus, UserTransaction
-from pgconsole.widgets.console_status import transaction_text as user_transaction_text
+from pgconsole.widgets.console_status import ConsoleStatus, transaction_text
 from pgconsole.widgets.grid import DataGrid
 from pgconsole.widgets.key_bar import KeyBar
 from pgconsole.widgets.message_line import MessageLine
@@ -51,6 +44,7 @@ from pgconsole.widgets.ordered_keys import after_typed_keys
 from pgconsole.widgets.results_list import (
     ResultsList,
     Shown,
+    error_text,
     first_line,
     milliseconds,
     notices_text,
@@ -60,11 +54,6 @@ from pgconsole.widgets.sql_editor import SqlEditor
 
 if TYPE_CHECKING:
     from pgconsole.db.browse.pages import Pages
-
-DDL_KEYWORDS = frozenset({"CREATE", "ALTER", "DROP", "COMMENT", "IMPORT"})
-"""Statements after which the completion catalog is read again."""
-CATALOG_FRESH_SECONDS = 10.0
-"""Coming back to the console, completion keeps a catalog read this recently."""
 
 
 class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
@@ -111,13 +100,11 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
         self.session = ConsoleSession(database, read_only=read_only, idle_seconds=idle_seconds)
         self.history = History(default_history_path())
         self._history_failed = False
-        self.catalog: CompletionCatalog | None = None
-        self._catalog_read_at: float | None = None
+        self.completion = CompletionSource(self, database)
         self.current: Result | None = None
         self.running: Worker[None] | None = None
         self.running_since: float | None = None
-        self.running_text = ""
-        self.waiters: list[Waiter] = []
+        self.tx_watch = TransactionWatch(self)
         self.paging = GridPaging(
             self,
             lambda: self.grid,
@@ -163,7 +150,7 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
         # The limit in effect: the server's or role's when stricter than pgconsole's.
         self.idle_in_transaction = self.database.info.idle_in_transaction_seconds
         self._show_grid(False)
-        self.editor.completer = self._complete
+        self.editor.completer = self.completion.complete
         self.editor.focus()
         self.say("F5 runs the statement under the cursor, F6 all of them. F4 goes back.")
         self.set_interval(1.0, self.tick)
@@ -175,11 +162,9 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
     def on_screen_resume(self) -> None:
         # Back from the browser (F4) or a modal: the schema may have changed meanwhile, by
         # another session too. Completion reads the catalog again (four queries, in the
-        # background) when its copy is older than CATALOG_FRESH_SECONDS. The first resume
+        # background) when its copy is older than FRESH_SECONDS. The first resume
         # comes with the mount, which reads it anyway.
-        read_at = self._catalog_read_at
-        if read_at is not None and time.monotonic() - read_at > CATALOG_FRESH_SECONDS:
-            self.refresh_catalog()
+        self.completion.refresh_if_stale()
 
     # -- connection and catalog ----------------------------------------------------------------
 
@@ -192,23 +177,7 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
             self.say("Could not open the console's connection: " + describe_error(error), True)
             return
         self.show_status()
-        await self.load_catalog()
-
-    async def load_catalog(self) -> None:
-        """(Re)read what completion offers, through the pool."""
-        try:
-            async with self.database.session(readonly=True) as conn:
-                self.catalog = await load_completion_catalog(conn)
-            self._catalog_read_at = time.monotonic()
-        except DB_ERRORS as error:
-            self.notify(
-                "Completion is off: " + describe_error(error), severity="warning", markup=False
-            )
-
-    def _complete(self, text: str, offset: int) -> list[Candidate]:
-        if self.catalog is None:
-            return []
-        return list(complete(self.catalog, text, offset))
+        await self.completion.load()
 
     # -- messages and status -------------------------------------------------------------------
 
@@ -225,78 +194,19 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
 
     def show_status(self) -> None:
         """Timeout, mode, a statement running, and the user's transaction with its waiters."""
-        now = time.monotonic()
-        session = self.session
-        running = self.running_since
-        state = ConsoleState(
-            read_only=session.read_only,
-            statement_timeout=session.statement_timeout,
-            running_for=None if running is None else now - running,
-            transaction=self._transaction(now),
-            cursor_open=session.holds_transaction,
-        )
         with contextlib.suppress(NoMatches):
-            self.status_line.state = state
-
-    def _transaction(self, now: float) -> UserTransaction | None:
-        session = self.session
-        if session.tx_started_at is None:
-            return None
-        return UserTransaction(
-            age=now - session.tx_started_at,
-            statements=session.tx_statements,
-            aborted=session.aborted,
-            idle_left=self.idle_left(now),
-            waiters=tuple(self.waiters),
-        )
+            self.status_line.state = self.tx_watch.state(time.monotonic())
 
     def transaction_text(self) -> str | None:
         """`TX open 01:42 · 3 statements · …` (kept in sight from the browser), or None."""
-        tx = self._transaction(time.monotonic())
-        return None if tx is None else user_transaction_text(tx)
-
-    def idle_left(self, now: float) -> float | None:
-        """Seconds before pgconsole rolls back the user's idle transaction, or None."""
-        if self.session.tx_started_at is None or self.running_since is not None:
-            return None
-        return idle.idle_left(self.session.tx_last_used, self.idle_in_transaction, now)
+        tx = self.tx_watch.transaction(time.monotonic())
+        return None if tx is None else transaction_text(tx)
 
     async def tick(self) -> None:
-        """Every second: the status line, the waiters, and the idle rollback when due."""
-        with contextlib.suppress(NoMatches):
-            left = self.idle_left(time.monotonic())
-            if idle.rollback_due(left) and self.running_since is None:
-                await self._idle_rollback()
-            if self.session.in_transaction and self.running_since is None:
-                self.poll_waiters()
-            elif self.waiters and not self.session.in_transaction:
-                self.waiters = []
+        """Every second: the idle rollback when due, the waiters, and the status line."""
+        with contextlib.suppress(NoMatches):  # a tick while the app exits and empties the DOM
+            await self.tx_watch.tick(time.monotonic())
             self.show_status()
-
-    async def _idle_rollback(self) -> None:
-        count = self.session.tx_statements
-        try:
-            await self.session.rollback()
-        except DB_ERRORS as error:
-            self.say(
-                "The idle transaction could not be rolled back: " + describe_error(error), True
-            )
-            return
-        self.waiters = []
-        self.notify(
-            f"The console's transaction sat idle too long and was rolled back ({count} "
-            "statements) before the server's idle_in_transaction_session_timeout.",
-            severity="warning",
-            timeout=30,
-        )
-
-    @work(exclusive=True, group="console-waiters", exit_on_error=False)
-    async def poll_waiters(self) -> None:
-        """Who waits on the console's locks (through the pool, never the console's connection)."""
-        try:
-            self.waiters = await self.session.waiters()
-        except DB_ERRORS:
-            self.waiters = []
 
     # -- running -------------------------------------------------------------------------------
 
@@ -305,21 +215,6 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
             self.notify("A statement is running: ctrl+c cancels it.", severity="warning")
             return True
         return False
-
-    def _statement_here(self) -> list[Statement]:
-        """The selection's statements, else the statement under the cursor."""
-        editor = self.editor
-        text = editor.text
-        selection = editor.selected_text
-        if selection.strip():
-            start = _offset(text, editor.selection.start, editor.selection.end)
-            return [
-                Statement(s.text, s.start + start, s.end + start)
-                for s in split_statements(selection)
-            ]
-        offset = _offset(text, editor.cursor_location)
-        here = statement_at(text, offset)
-        return [] if here is None else [here]
 
     def action_run(self) -> None:
         """Run the statement under the cursor, or the selected statements."""
@@ -332,7 +227,7 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
     def _run_here(self) -> None:
         if self._busy():
             return
-        statements = self._statement_here()
+        statements = self.editor.statements_here()
         if not statements:
             self.say("Nothing to run: type a statement (F5 runs the one under the cursor).")
             return
@@ -368,27 +263,19 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
                 self._failed(statement, f"Refused: {error}", started)
                 break
             except DB_ERRORS as error:
-                self._failed(statement, self._error_text(statement, error), started)
-                self._point_at(statement, error)
+                self._failed(statement, error_text(error, self.session), started)
+                self.editor.point_at(statement, getattr(error, "position", None))
                 break
             finally:
                 self._stop_running()
             self._remember(statement, True, result.elapsed_ms)
             self.results.shown = (*self.shown, Shown(statement, result, None))
             self.show_result(result)
-            if statement.keyword in DDL_KEYWORDS or (
-                statement.keyword in {"COMMIT", "END"} and self.catalog is not None
-            ):
-                self.refresh_catalog()
+            self.completion.ran(statement)
         shown = self.shown
         if len(shown) > 1 and all(s.error is None for s in shown) and shown[-1].result:
             self.say(f"{len(shown)} statements ran. " + result_line(shown[-1].result))
         self.show_status()
-
-    @work(exclusive=True, group="console-catalog", exit_on_error=False)
-    async def refresh_catalog(self) -> None:
-        """The schema changed: completion reads the catalog again."""
-        await self.load_catalog()
 
     def _start_running(self, statement: Statement, number: int, count: int) -> None:
         self.running_since = time.monotonic()
@@ -406,32 +293,6 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
         self._remember(statement, False, elapsed)
         self.results.shown = (*self.shown, Shown(statement, None, text))
         self.say(text, True)
-
-    def _error_text(self, statement: Statement, error: BaseException) -> str:
-        text = describe_error(error)
-        conn = self.session.conn
-        if conn is None or conn.is_closed():
-            return (
-                f"The console's connection was lost: {text}\nAn open transaction ended "
-                "without a commit. The next statement opens a new connection."
-            )
-        if isinstance(error, asyncpg.QueryCanceledError) and "user request" in str(error):
-            text = "Cancelled: " + text
-        elif isinstance(error, asyncpg.QueryCanceledError):
-            text += f" (statement_timeout is {self.session.statement_timeout})"
-        if self.session.aborted:
-            text += "\nThe transaction is aborted: ROLLBACK (or ROLLBACK TO a savepoint) to go on."
-        return text
-
-    def _point_at(self, statement: Statement, error: BaseException) -> None:
-        """Put the editor's cursor where the server says the error is."""
-        position = getattr(error, "position", None)
-        if not position:
-            return
-        with contextlib.suppress(ValueError):
-            offset = statement.start + int(position) - 1
-            if statement.start <= offset <= statement.end:
-                self.editor.cursor_location = _location(self.editor.text, offset)
 
     def _remember(self, statement: Statement, ok: bool, elapsed_ms: float) -> None:
         entry = Entry(datetime.now(UTC), self.target, statement.text, ok, elapsed_ms)
@@ -589,7 +450,7 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
     def _explain(self, *, analyze: bool) -> None:
         if self._busy():
             return
-        statements = self._statement_here()
+        statements = self.editor.statements_here()
         if len(statements) != 1:
             self.say("EXPLAIN takes one statement: put the cursor in it (or select only it).")
             return
@@ -624,8 +485,8 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
             self.say(f"Refused: {error}", True)
             return
         except DB_ERRORS as error:
-            self.say(self._error_text(statement, error), True)
-            self._point_at(statement, error)
+            self.say(error_text(error, self.session), True)
+            self.editor.point_at(statement, getattr(error, "position", None))
             return
         finally:
             self._stop_running()
@@ -638,19 +499,3 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
 
 def _elapsed(started: float) -> float:
     return (time.perf_counter() - started) * 1000
-
-
-def _offset(text: str, *locations: tuple[int, int]) -> int:
-    """The smallest character offset in `text` of the (row, column) locations."""
-    lines = text.split("\n")
-    offsets = []
-    for row, column in locations:
-        offsets.append(sum(len(line) + 1 for line in lines[:row]) + column)
-    return min(offsets)
-
-
-def _location(text: str, offset: int) -> tuple[int, int]:
-    """The (row, column) of a character offset in `text`."""
-    before = text[:offset]
-    row = before.count("\n")
-    return row, offset - (before.rfind("\n") + 1)

@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import asyncpg
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from pgconsole.db.console.session import Result
+from pgconsole.db.connection.failures import describe_error
+from pgconsole.db.console.session import ConsoleSession, Result
 from pgconsole.db.sqltext import Statement
 from pgconsole.text import visible
 
@@ -61,6 +63,25 @@ def notices_text(notices: Sequence[str], shown: int = 4) -> str:
     lines = "".join(f"\n{notice}" for notice in notices[:shown])
     more = len(notices) - shown
     return lines + (f"\n… and {more} more" if more > 0 else "")
+
+
+def error_text(error: BaseException, session: ConsoleSession) -> str:
+    """What a failed statement says: the server's error, a cancel or a statement_timeout
+    named as such, what a lost connection means, and how to leave an aborted transaction."""
+    text = describe_error(error)
+    conn = session.conn
+    if conn is None or conn.is_closed():
+        return (
+            f"The console's connection was lost: {text}\nAn open transaction ended "
+            "without a commit. The next statement opens a new connection."
+        )
+    if isinstance(error, asyncpg.QueryCanceledError) and "user request" in str(error):
+        text = "Cancelled: " + text
+    elif isinstance(error, asyncpg.QueryCanceledError):
+        text += f" (statement_timeout is {session.statement_timeout})"
+    if session.aborted:
+        text += "\nThe transaction is aborted: ROLLBACK (or ROLLBACK TO a savepoint) to go on."
+    return text
 
 
 def list_label(shown: Shown) -> Text:

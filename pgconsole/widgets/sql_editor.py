@@ -12,6 +12,7 @@ Ctrl+z brings the text back.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import ClassVar
 
@@ -23,12 +24,24 @@ from textual.widgets.option_list import Option
 from textual.widgets.text_area import Location
 
 from pgconsole.db.console.completion import Candidate
-from pgconsole.db.sqltext import word_at
+from pgconsole.db.sqltext import Statement, split_statements, statement_at, word_at
 from pgconsole.text import visible
 from pgconsole.widgets.ordered_keys import OrderedTextArea
 
 Completer = Callable[[str, int], Sequence[Candidate]]
 MENU_LINES = 8
+
+
+def offset_of(text: str, location: Location) -> int:
+    """The character offset in `text` of a (row, column) location."""
+    row, column = location
+    return sum(len(line) + 1 for line in text.split("\n")[:row]) + column
+
+
+def location_of(text: str, offset: int) -> Location:
+    """The (row, column) of a character offset in `text`."""
+    before = text[:offset]
+    return before.count("\n"), offset - (before.rfind("\n") + 1)
 
 
 class CompletionMenu(OptionList):
@@ -140,6 +153,31 @@ class SqlEditor(OrderedTextArea):
         """Empty the editor (Ctrl+l)."""
         self.clear_all()
 
+    # -- statements ------------------------------------------------------------------------
+
+    def statements_here(self) -> list[Statement]:
+        """The selection's statements, else the statement under the cursor (or none)."""
+        text = self.text
+        selection = self.selected_text
+        if selection.strip():
+            start = min(offset_of(text, self.selection.start), offset_of(text, self.selection.end))
+            return [
+                Statement(s.text, s.start + start, s.end + start)
+                for s in split_statements(selection)
+            ]
+        here = statement_at(text, offset_of(text, self.cursor_location))
+        return [] if here is None else [here]
+
+    def point_at(self, statement: Statement, position: str | int | None) -> None:
+        """Put the cursor where the server says an error in `statement` is: `position` is the
+        error's 1-based character position in the statement's text (None: nowhere)."""
+        if not position:
+            return
+        with contextlib.suppress(ValueError):
+            offset = statement.start + int(position) - 1
+            if statement.start <= offset <= statement.end:
+                self.cursor_location = location_of(self.text, offset)
+
     # -- completion ------------------------------------------------------------------------
 
     @property
@@ -148,9 +186,7 @@ class SqlEditor(OrderedTextArea):
         return self.menu is not None and self.menu.is_attached
 
     def _offset(self) -> int:
-        row, column = self.cursor_location
-        lines = self.text.split("\n")
-        return sum(len(line) + 1 for line in lines[:row]) + column
+        return offset_of(self.text, self.cursor_location)
 
     def _candidates(self) -> list[Candidate]:
         if self.completer is None:
@@ -201,8 +237,7 @@ class SqlEditor(OrderedTextArea):
     def _insert(self, candidate: Candidate) -> None:
         offset = self._offset()
         _prefix, _qualifier, start = word_at(self.text, offset)
-        before = self.text[:start]
-        begin = (before.count("\n"), start - (before.rfind("\n") + 1))
+        begin = location_of(self.text, start)
         self.replace(candidate.text, begin, self.cursor_location, maintain_selection_offset=False)
 
     def _accept(self) -> None:

@@ -19,7 +19,7 @@ from pgconsole.app import PgConsoleApp
 from pgconsole.db.console.history import History
 from pgconsole.db.console.session import VALUE_LIMIT
 from pgconsole.db.quoting import quote_ident
-from pgconsole.screens import console as console_screen
+from pgconsole.screens import completion_source
 from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.screens.console import ConsoleScreen
 from pgconsole.screens.explain import ExplainScreen
@@ -329,7 +329,9 @@ async def test_completion_offers_a_column_of_the_table_in_from(
     app = app_for(cluster, people)
     async with app.run_test(size=SIZE) as pilot:
         console = await open_console(pilot, app)
-        await wait_until(pilot, lambda: console.catalog is not None, "the completion catalog")
+        await wait_until(
+            pilot, lambda: console.completion.catalog is not None, "the completion catalog"
+        )
         editor = console.editor
         editor.text = "SELECT na FROM people"
         editor.move_cursor((0, len("SELECT na")))
@@ -358,15 +360,17 @@ async def test_completion_offers_a_column_of_the_table_in_from(
 async def test_completion_learns_a_table_another_session_created(
     cluster: ThrowawayCluster, people: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(console_screen, "CATALOG_FRESH_SECONDS", 0.0)
+    monkeypatch.setattr(completion_source, "FRESH_SECONDS", 0.0)
     app = app_for(cluster, people)
     async with app.run_test(size=SIZE) as pilot:
         console = await open_console(pilot, app)
-        await wait_until(pilot, lambda: console.catalog is not None, "the completion catalog")
-        first = console.catalog
+        await wait_until(
+            pilot, lambda: console.completion.catalog is not None, "the completion catalog"
+        )
+        first = console.completion.catalog
 
         def relations() -> list[str]:
-            return [c.label for c in console._complete("SELECT * FROM late", 18)]
+            return [c.label for c in console.completion.complete("SELECT * FROM late", 18)]
 
         assert "late_table" not in relations()
         conn = await admin_connect(cluster, people)
@@ -377,7 +381,9 @@ async def test_completion_learns_a_table_another_session_created(
         await pilot.press("f4")  # to the browser and back
         await wait_until(pilot, lambda: app.screen is not console, "the browser")
         await pilot.press("f4")
-        await wait_until(pilot, lambda: console.catalog is not first, "the catalog read again")
+        await wait_until(
+            pilot, lambda: console.completion.catalog is not first, "the catalog read again"
+        )
         assert "late_table" in relations()
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from typing import Any, cast
 
 import pytest
 
 from pgconsole.db.browse.pages import BrowseSpec, Column, Row
-from pgconsole.db.edit.transaction import BLOCKERS_ATTRIBUTE, Change
+from pgconsole.db.connection.pool import Database
+from pgconsole.db.edit.transaction import BLOCKERS_ATTRIBUTE, Change, EditTransaction
 from pgconsole.screens.edit_questions import (
     COMMIT,
     DISCARD,
@@ -27,6 +29,7 @@ from pgconsole.screens.edit_questions import (
     row_text,
     summary_text,
 )
+from pgconsole.screens.edit_state import EditHost, EditState
 from pgconsole.screens.kept_changes import Reapplied, reapplied_text
 
 SPEC = BrowseSpec("shop", "item", (Column("id", "integer"), Column("name", "text")))
@@ -137,3 +140,32 @@ def test_applying_again_says_how_it_ended(
     result: Reapplied | BaseException, kept: int, open_: bool, text: str, error: bool
 ) -> None:
     assert reapplied_text(result, kept, open_) == (text, error)
+
+
+class Host:
+    """The one thing the status line asks of its screen: the server's idle limit."""
+
+    def idle_in_transaction_seconds(self) -> float | None:
+        return 60.0
+
+
+@pytest.mark.parametrize(
+    ("age", "idle", "kept", "text"),
+    [
+        (None, 0.0, 0, None),
+        (None, 0.0, 2, "2 changes not applied · A applies again"),
+        (102.5, 5.5, 0, "TX open 01:42 · 1 change"),  # 51.5 s before the idle rollback
+        (50.5, 40.5, 1, "TX open 00:50 · 1 change · 1 not applied · idle: rolled back in 16 s"),
+    ],
+)
+def test_the_status_line_shows_the_transaction_its_kept_changes_and_the_countdown(
+    age: float | None, idle: float, kept: int, text: str | None
+) -> None:
+    now = time.monotonic()  # half-second margins: the line is read a moment later
+    state = EditState(cast(EditHost, Host()))
+    started = None if age is None else now - age
+    tx = EditTransaction(cast(Database, None), SPEC, started_at=started, last_used=now - idle)
+    tx.changes.append(change("update"))
+    state.tx = tx
+    state.kept.extend(change("update") for _ in range(kept))
+    assert state.status_text() == text

@@ -28,10 +28,8 @@ import cProfile
 import datetime
 import os
 import platform
-import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -60,13 +58,14 @@ from benchmarks.activity_raw import (
     sampler_target,
 )
 from benchmarks.browse import commit, hermetic_home, machine
-from benchmarks.data import CLUSTER_SETTINGS, Target, admin_connect, create_database, load_pgbench
+from benchmarks.data import Target, admin_connect, create_database, load_pgbench
 from benchmarks.harness import MeasuredApp, painted
+from benchmarks.load import PG_STAT_STATEMENTS, Load, cluster_settings
 from pgconsole.config import Settings
 from pgconsole.db.activity import stats
 from pgconsole.db.connection.params import ConnectParams
 from pgconsole.screens.activity import ActivityScreen
-from pgconsole.throwaway.cluster import ThrowawayCluster, find_bindir
+from pgconsole.throwaway.cluster import ThrowawayCluster
 from pgconsole.widgets.schema_tree import SchemaTree
 
 REPO = Path(__file__).resolve().parent.parent
@@ -77,15 +76,11 @@ SCALE = 10
 SIZE = (120, 40)
 INTERVAL = 1.0
 """Seconds between refreshes: the activity screen's default."""
-LOAD_APP_NAME = "pgbench"
-RAMP_SECONDS = 2.0
-"""Load run after every pgbench client is connected, before the first window opens."""
 STATEMENT_LIMIT = 3
 SERVER_LIMIT = 0.005
 CPU_LIMIT = 3.0
 CAPABILITIES = "activity_capabilities.sql"
 """Read once per connection, not per refresh."""
-PG_STAT_STATEMENTS = "/usr/lib/postgresql/15/lib/pg_stat_statements.so"
 
 
 def progress(text: str) -> None:
@@ -103,104 +98,13 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         type=Path,
         help="write cProfile stats of the app's window here (inflates its CPU time)",
     )
+    parser.add_argument("--quick", action="store_true", help="for development: --seconds 10")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.seconds = 10
     if not 1 <= args.clients <= 200 or args.seconds < 5:
         parser.error("--clients must be 1 to 200 and --seconds at least 5")
     return args
-
-
-def cluster_settings(clients: int) -> dict[str, str]:
-    """The browse benchmark's server settings, pg_stat_statements and room for the clients."""
-    return {
-        **CLUSTER_SETTINGS,
-        "max_connections": str(max(120, clients + 40)),
-        "shared_preload_libraries": "pg_stat_statements",
-        "pg_stat_statements.track": "all",
-        "pg_stat_statements.track_planning": "on",
-    }
-
-
-# -- the load --------------------------------------------------------------------------------
-
-
-class Load:
-    """`pgbench -c CLIENTS -j 2 -T DURATION -n -P 1` in the background, as the current user
-    with the password in PGPASSWORD; `stop()` ends it (call it on every exit)."""
-
-    PROGRESS = re.compile(r"^progress: ([\d.]+) s, ([\d.]+) tps", re.MULTILINE)
-
-    def __init__(self, target: Target, password: str, clients: int, duration: int, log: Path):
-        self.clients = clients
-        self.duration = duration
-        self.log = log
-        self.started = time.monotonic()
-        with log.open("wb") as out:
-            self.process = subprocess.Popen(
-                [
-                    str(find_bindir() / "pgbench"),
-                    "-c", str(clients), "-j", "2", "-T", str(duration), "-n", "-P", "1",
-                    target.dsn(),
-                ],
-                env={**os.environ, "PGPASSWORD": password, "PGAPPNAME": LOAD_APP_NAME},
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )  # fmt: skip
-
-    def running(self) -> bool:
-        """Whether pgbench is still at work."""
-        return self.process.poll() is None
-
-    def check(self) -> None:
-        """Raise if the load has stopped before the benchmark is done with it."""
-        if not self.running():
-            raise RuntimeError(
-                f"pgbench exited early (exit {self.process.returncode}):\n{self.output()[-2000:]}"
-            )
-
-    def output(self) -> str:
-        """What pgbench has printed so far."""
-        try:
-            return self.log.read_text(errors="replace")
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        """SIGINT, then SIGTERM, then SIGKILL: pgbench is gone when this returns."""
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
-            if not self.running():
-                return
-            self.process.send_signal(sig)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=10)
-
-    def tps(self, start: float, end: float) -> float | None:
-        """Mean of pgbench's per-second throughput between two `time.monotonic()` instants
-        (pgbench's clock starts once its clients are connected: close, not exact)."""
-        values = [
-            float(tps)
-            for at, tps in self.PROGRESS.findall(self.output())
-            if start - self.started <= float(at) <= end - self.started + 1
-        ]
-        return sum(values) / len(values) if values else None
-
-    async def ready(self, admin: asyncpg.Connection, within: float = 120) -> None:
-        """Until every client is connected, plus `RAMP_SECONDS`."""
-        deadline = time.monotonic() + within
-        while True:
-            self.check()
-            connected = await admin.fetchval(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE application_name = $1 AND backend_type = 'client backend'",
-                LOAD_APP_NAME,
-                timeout=10,
-            )
-            if connected >= self.clients:
-                break
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"only {connected} of {self.clients} pgbench clients connected")
-            await asyncio.sleep(0.2)
-        await asyncio.sleep(RAMP_SECONDS)
 
 
 # -- what pgconsole sends ----------------------------------------------------------------------

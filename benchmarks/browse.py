@@ -14,22 +14,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import datetime
 import json
-import os
 import platform
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 from benchmarks import launch, report
+from benchmarks.common import commit, hermetic_home, machine
 from benchmarks.data import (
     CLUSTER_SETTINGS,
     ROWS_PER_SCALE,
@@ -44,7 +41,7 @@ from benchmarks.raw import Samples, measure_raw
 from benchmarks.sql import PAGE_SIZE, BrowseSql, describe
 from benchmarks.ui import CURSOR_IDLE_SECONDS, UiResults, browsing, launches, sorting
 from pgconsole.config import Settings
-from pgconsole.screens.main import PAGE_SIZE as PGCONSOLE_PAGE_SIZE
+from pgconsole.db.opening import PAGE_SIZE as PGCONSOLE_PAGE_SIZE
 from pgconsole.throwaway.cluster import ThrowawayCluster
 from pgconsole.widgets.grid import FETCH_MARGIN
 
@@ -66,31 +63,15 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         "--repeat", type=int, default=5, help="repeats of launches, opens, End and Home"
     )
     parser.add_argument("--pages", type=int, default=10_000, help="pages paged for the RSS run")
+    parser.add_argument(
+        "--quick", action="store_true", help="for development: --scale 10 --repeat 1 --pages 1000"
+    )
     args = parser.parse_args(argv)
+    if args.quick:
+        args.scale, args.repeat, args.pages = 10, 1, 1_000
     if args.scale < 1 or args.repeat < 1 or args.pages < 1_000:
         parser.error("--scale and --repeat must be at least 1, --pages at least 1000")
     return args
-
-
-@contextlib.contextmanager
-def hermetic_home() -> Iterator[Path]:
-    """No PG*/PGCONSOLE_* variable, config file or keyring of this machine in the run."""
-    for name in list(os.environ):
-        if name.startswith("PG"):
-            del os.environ[name]
-    home = Path(tempfile.mkdtemp(prefix="pgconsole-bench-"))
-    saved = {k: os.environ.get(k) for k in ("HOME", "XDG_CONFIG_HOME")}
-    os.environ["HOME"] = str(home)
-    os.environ["XDG_CONFIG_HOME"] = str(home / ".config")
-    try:
-        yield home
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        shutil.rmtree(home, ignore_errors=True)
 
 
 class Monitor:
@@ -162,38 +143,6 @@ async def server_facts(target: Target, password: str) -> tuple[str, BrowseSql]:
         return server, BrowseSql(await describe(conn, "public", "pgbench_accounts"))
     finally:
         await conn.close()
-
-
-def machine() -> str:
-    """CPU model, cores and memory."""
-    model = "?"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    memory = "?"
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        kib = int(Path("/proc/meminfo").read_text().split("MemTotal:")[1].split()[0])
-        memory = f"{kib / 2**20:.1f} GiB RAM"
-    return f"{os.cpu_count()} CPUs ({model}), {memory}, {platform.system()} {platform.release()}"
-
-
-def commit() -> str:
-    """The checked-out pgconsole commit, marked when pgconsole/ has local changes."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "pgconsole", "styles"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    except OSError:
-        return "?"
-    return (head or "?") + (" + local changes" if dirty else "")
 
 
 async def measure(

@@ -183,7 +183,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.console", description=__doc__)
     parser.add_argument("--scale", type=int, default=10, help="pgbench scale (10: 1M rows)")
     parser.add_argument("--repeat", type=int, default=5, help="repeats of every measurement")
+    parser.add_argument(
+        "--quick", action="store_true", help="for development: --scale 10 --repeat 1"
+    )
     args = parser.parse_args(argv)
+    if args.quick:
+        args.scale, args.repeat = 10, 1
     total = args.scale * ROWS_PER_SCALE
     with hermetic_home(), ThrowawayCluster() as cluster:
         password = cluster.password

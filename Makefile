@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 PIP_INSTALL_ARGS ?=
 
 .PHONY: demo test check lint types pytest setup postgres benchmark benchmark-activity benchmark-console \
-	test-lowest test-newest clean
+	benchmark-peers bench-venv test-lowest test-newest clean
 
 demo: setup
 	$(BIN)/pgconsole --demo
@@ -61,11 +61,38 @@ test-newest:
 clean:
 	rm -rf .venv .venv-* .pytest_cache .mypy_cache .ruff_cache
 
-benchmark: setup
-	$(BIN)/python -m benchmarks.browse
+# The peers the benchmarks drive beside pgconsole (pgcli, harlequin + harlequin-postgres,
+# pg_activity), in a virtualenv of their own: never the app's. tmux drives every tool.
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
+# QUICK=1: the short runs for development (benchmarks.peers --quick: scale 10, one repetition).
+BENCH_QUICK := $(if $(QUICK),--quick,)
 
-benchmark-activity: setup
-	$(BIN)/python -m benchmarks.activity
+bench-venv: $(BENCH_STAMP)
 
-benchmark-console: setup
-	$(BIN)/python -m benchmarks.console
+$(BENCH_STAMP): benchmarks/peers-requirements.txt
+	@[ -n "$(PYTHON_BIN)" ] || { echo "no Python '$(PYTHON)' found" >&2; exit 1; }
+	@command -v tmux >/dev/null 2>&1 || apt-get install -y -q tmux >/dev/null || \
+		{ apt-get update -q >/dev/null && apt-get install -y -q tmux >/dev/null; } || \
+		{ echo "the benchmarks need tmux (apt-get install tmux)" >&2; exit 1; }
+	$(PYTHON_BIN) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r benchmarks/peers-requirements.txt
+	touch $(BENCH_STAMP)
+
+# Each prints one table beside the peers (one server, one run), then its own detailed run.
+benchmark: setup bench-venv
+	$(BIN)/python -m benchmarks.peers $(BENCH_QUICK) --only launch,table
+	$(BIN)/python -m benchmarks.browse $(BENCH_QUICK)
+
+benchmark-activity: setup bench-venv
+	$(BIN)/python -m benchmarks.peers $(BENCH_QUICK) --only activity
+	$(BIN)/python -m benchmarks.activity $(BENCH_QUICK)
+
+benchmark-console: setup bench-venv
+	$(BIN)/python -m benchmarks.peers $(BENCH_QUICK) --only console
+	$(BIN)/python -m benchmarks.console $(BENCH_QUICK)
+
+# Every line of the peers' table in one run on one server: the README's table.
+benchmark-peers: setup bench-venv
+	$(BIN)/python -m benchmarks.peers $(BENCH_QUICK)

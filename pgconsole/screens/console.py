@@ -5,14 +5,17 @@ one at a time, stopping at the first failure. A query's rows stream into the bro
 through a cursor (`pgconsole.db.console.session`); every other statement reports its command tag.
 The status line shows the statement timeout and, while the user's transaction is open, its
 age, its statements, the idle countdown and the sessions waiting on its locks.
+
+The screen composes the widgets and routes keys and messages; its helpers each hold one part:
+`StatementRunner` runs statements and plans (`console_run`), `TransactionWatch` keeps the
+transaction in sight (`console_watch`), `CompletionSource` keeps completion's catalog, and
+`GridPaging` pages the grid and closes an idle cursor (`paging`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import getters, on, work
@@ -27,13 +30,14 @@ from pgconsole.db.browse.export import query_source
 from pgconsole.db.connection.errors import DB_ERRORS
 from pgconsole.db.connection.failures import describe_error
 from pgconsole.db.connection.pool import Database
-from pgconsole.db.console.history import Entry, History, HistoryError, default_history_path
-from pgconsole.db.console.session import VALUE_LIMIT, ConsoleRefused, ConsoleSession, Result
-from pgconsole.db.sqltext import Statement, may_write, split_statements
+from pgconsole.db.console.history import History, default_history_path
+from pgconsole.db.console.session import VALUE_LIMIT, ConsoleSession, Result
+from pgconsole.db.sqltext import split_statements
 from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.messages import PlaceRequested
 from pgconsole.paths import STYLES
 from pgconsole.screens.completion_source import CompletionSource
+from pgconsole.screens.console_run import StatementRunner
 from pgconsole.screens.console_watch import TransactionWatch
 from pgconsole.screens.paging import GridPaging
 from pgconsole.widgets.console_status import ConsoleStatus, transaction_text
@@ -44,9 +48,7 @@ from pgconsole.widgets.ordered_keys import after_typed_keys
 from pgconsole.widgets.results_list import (
     ResultsList,
     Shown,
-    error_text,
     first_line,
-    milliseconds,
     notices_text,
     result_line,
 )
@@ -84,6 +86,12 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
     )
     """The key bar's order at 80 columns: F5 first."""
 
+    editor = getters.query_one("#console-editor", SqlEditor)
+    message = getters.query_one("#console-message", MessageLine)
+    results = getters.query_one("#console-results", ResultsList)
+    grid = getters.query_one("#console-grid", DataGrid)
+    status_line = getters.query_one("#console-status", ConsoleStatus)
+
     def __init__(
         self, database: Database, *, read_only: bool, target: str, idle_seconds: float = 5.0
     ) -> None:
@@ -99,11 +107,9 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
         self.target = target
         self.session = ConsoleSession(database, read_only=read_only, idle_seconds=idle_seconds)
         self.history = History(default_history_path())
-        self._history_failed = False
         self.completion = CompletionSource(self, database)
         self.current: Result | None = None
-        self.running: Worker[None] | None = None
-        self.running_since: float | None = None
+        self.runner = StatementRunner(self)
         self.tx_watch = TransactionWatch(self)
         self.paging = GridPaging(
             self,
@@ -128,23 +134,10 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
         yield ConsoleStatus(id="console-status")
         yield KeyBar()
 
-    status_line = getters.query_one("#console-status", ConsoleStatus)
-    results = getters.query_one("#console-results", ResultsList)
-
     @property
     def shown(self) -> tuple[Shown, ...]:
         """The statements of the last run, each with its result or its error."""
         return self.results.shown
-
-    @property
-    def editor(self) -> SqlEditor:
-        """The SQL editor."""
-        return self.query_one(SqlEditor)
-
-    @property
-    def grid(self) -> DataGrid:
-        """The result grid."""
-        return self.query_one("#console-grid", DataGrid)
 
     def on_mount(self) -> None:
         # The limit in effect: the server's or role's when stricter than pgconsole's.
@@ -162,8 +155,8 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
     def on_screen_resume(self) -> None:
         # Back from the browser (F4) or a modal: the schema may have changed meanwhile, by
         # another session too. Completion reads the catalog again (four queries, in the
-        # background) when its copy is older than FRESH_SECONDS. The first resume
-        # comes with the mount, which reads it anyway.
+        # background) when its copy is older than `completion_source.FRESH_SECONDS`. The first
+        # resume comes with the mount, which reads it anyway.
         self.completion.refresh_if_stale()
 
     # -- connection and catalog ----------------------------------------------------------------
@@ -190,7 +183,7 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
 
     def say(self, text: str, error: bool = False) -> None:
         """A line (or a few) between the editor and the results; database text literal."""
-        self.query_one(MessageLine).show(text if error else "", "" if error else text, "")
+        self.message.show(text if error else "", "" if error else text, "")
 
     def show_status(self) -> None:
         """Timeout, mode, a statement running, and the user's transaction with its waiters."""
@@ -210,105 +203,25 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
 
     # -- running -------------------------------------------------------------------------------
 
-    def _busy(self) -> bool:
-        if self.running is not None and self.running.state is WorkerState.RUNNING:
-            self.notify("A statement is running: ctrl+c cancels it.", severity="warning")
-            return True
-        return False
+    @property
+    def running(self) -> Worker[None] | None:
+        """The last run or EXPLAIN started, finished or not."""
+        return self.runner.running
+
+    @property
+    def running_since(self) -> float | None:
+        """When the statement on the server now started; None when none runs."""
+        return self.runner.since
 
     def action_run(self) -> None:
         """Run the statement under the cursor, or the selected statements."""
-        after_typed_keys(self, self._run_here)
+        nothing = "Nothing to run: type a statement (F5 runs the one under the cursor)."
+        after_typed_keys(self, lambda: self.runner.run(self.editor.statements_here(), nothing))
 
     def action_run_all(self) -> None:
         """Run every statement in the editor, one at a time, stopping at the first failure."""
-        after_typed_keys(self, self._run_all)
-
-    def _run_here(self) -> None:
-        if self._busy():
-            return
-        statements = self.editor.statements_here()
-        if not statements:
-            self.say("Nothing to run: type a statement (F5 runs the one under the cursor).")
-            return
-        self.running = self.run_statements(statements)
-
-    def _run_all(self) -> None:
-        if self._busy():
-            return
-        statements = split_statements(self.editor.text)
-        if not statements:
-            self.say("Nothing to run: the editor holds no statement.")
-            return
-        self.running = self.run_statements(statements)
-
-    @work(exclusive=True, group="console-run", exit_on_error=False)
-    async def run_statements(self, statements: list[Statement]) -> None:
-        """Run `statements` in order; show each result; stop at the first failure."""
-        why = self.session.refusal(statements)
-        if why is not None:
-            mode = " (read-only mode)" if self.session.read_only else ""
-            self.say(f"Refused{mode}, nothing was run: " + why, True)
-            return
-        self.results.shown = ()
-        # The last run's rows go: under a new statement's error they would pass for its own.
-        self.current = None
-        self._show_grid(False)
-        for number, statement in enumerate(statements, 1):
-            self._start_running(statement, number, len(statements))
-            started = time.perf_counter()
-            try:
-                result = await self.session.run(statement)
-            except ConsoleRefused as error:
-                self._failed(statement, f"Refused: {error}", started)
-                break
-            except DB_ERRORS as error:
-                self._failed(statement, error_text(error, self.session), started)
-                self.editor.point_at(statement, getattr(error, "position", None))
-                break
-            finally:
-                self._stop_running()
-            self._remember(statement, True, result.elapsed_ms)
-            self.results.shown = (*self.shown, Shown(statement, result, None))
-            self.show_result(result)
-            self.completion.ran(statement)
-        shown = self.shown
-        if len(shown) > 1 and all(s.error is None for s in shown) and shown[-1].result:
-            self.say(f"{len(shown)} statements ran. " + result_line(shown[-1].result))
-        self.show_status()
-
-    def _start_running(self, statement: Statement, number: int, count: int) -> None:
-        self.running_since = time.monotonic()
-        of = f" ({number} of {count})" if count > 1 else ""
-        self.say(f"Running{of}: {first_line(statement.text)} … ctrl+c cancels")
-        self.show_status()
-
-    def _stop_running(self) -> None:
-        self.running_since = None
-        self.paging.arm_idle_close()
-
-    def _failed(self, statement: Statement, text: str, started: float) -> None:
-        text += notices_text(self.session.notices)
-        elapsed = (time.perf_counter() - started) * 1000
-        self._remember(statement, False, elapsed)
-        self.results.shown = (*self.shown, Shown(statement, None, text))
-        self.say(text, True)
-
-    def _remember(self, statement: Statement, ok: bool, elapsed_ms: float) -> None:
-        entry = Entry(datetime.now(UTC), self.target, statement.text, ok, elapsed_ms)
-        # Queued now, in run order; written on the history's own thread, never on the loop.
-        self.save_history(self.history.append(entry))
-
-    @work(group="console-history", exit_on_error=False)
-    async def save_history(self, saved: asyncio.Future[None]) -> None:
-        """Wait for an entry's write; say once that the history is not saved."""
-        try:
-            # Shielded: a worker cancelled as the app quits leaves the write queued.
-            await asyncio.shield(saved)
-        except HistoryError as error:
-            if not self._history_failed:
-                self._history_failed = True
-                self.notify(f"History is not saved: {error}", severity="warning", markup=False)
+        nothing = "Nothing to run: the editor holds no statement."
+        after_typed_keys(self, lambda: self.runner.run(split_statements(self.editor.text), nothing))
 
     # -- results -------------------------------------------------------------------------------
 
@@ -321,8 +234,7 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
         if shown.result is not None and shown.result is not self.current:
             self.show_result(shown.result)
         elif shown.error is not None:
-            self.current = None
-            self._show_grid(False)
+            self.show_no_result()
             self.say(shown.error, True)
 
     def show_result(self, result: Result) -> None:
@@ -336,6 +248,11 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
         else:
             self._show_grid(False)
         self.say(result_line(result) + notices_text(result.notices))
+
+    def show_no_result(self) -> None:
+        """Neither rows nor a tag: the grid is hidden (an error, or a new run)."""
+        self.current = None
+        self._show_grid(False)
 
     def _show_grid(self, shown: bool) -> None:
         """Show or hide the result grid. Without rows to show (an error, a statement that
@@ -441,61 +358,10 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
 
     def action_explain(self) -> None:
         """The plan of the statement under the cursor, as a tree."""
-        after_typed_keys(self, lambda: self._explain(analyze=False))
+        explain = self.runner.explain
+        after_typed_keys(self, lambda: explain(self.editor.statements_here(), analyze=False))
 
     def action_explain_analyze(self) -> None:
         """Run the statement under the cursor with EXPLAIN ANALYZE (rolled back), as a tree."""
-        after_typed_keys(self, lambda: self._explain(analyze=True))
-
-    def _explain(self, *, analyze: bool) -> None:
-        if self._busy():
-            return
-        statements = self.editor.statements_here()
-        if len(statements) != 1:
-            self.say("EXPLAIN takes one statement: put the cursor in it (or select only it).")
-            return
-        statement = statements[0]
-        if analyze and may_write(statement):
-            from pgconsole.screens.confirm import ConfirmScreen
-
-            def answered(yes: bool | None) -> None:
-                if yes:
-                    self.running = self.explain(statement, analyze=True)
-
-            self.app.push_screen(
-                ConfirmScreen(
-                    "EXPLAIN ANALYZE runs this statement. It may change data: it runs inside a "
-                    "transaction (or savepoint) that is rolled back. Go on?"
-                ),
-                answered,
-            )
-            return
-        self.running = self.explain(statement, analyze=analyze)
-
-    @work(exclusive=True, group="console-run", exit_on_error=False)
-    async def explain(self, statement: Statement, *, analyze: bool) -> None:
-        """Ask for the plan; show it as a tree."""
-        from pgconsole.screens.explain import ExplainScreen  # loaded when first used
-
-        self._start_running(statement, 1, 1)
-        started = time.perf_counter()
-        try:
-            plan = await self.session.explain(statement, analyze=analyze)
-        except ConsoleRefused as error:
-            self.say(f"Refused: {error}", True)
-            return
-        except DB_ERRORS as error:
-            self.say(error_text(error, self.session), True)
-            self.editor.point_at(statement, getattr(error, "position", None))
-            return
-        finally:
-            self._stop_running()
-            self.show_status()
-        word = "EXPLAIN ANALYZE" if analyze else "EXPLAIN"
-        self._remember(Statement(f"{word} {statement.text}", 0, 0), True, _elapsed(started))
-        self.say(f"{word} · {milliseconds(_elapsed(started))}")
-        self.app.push_screen(ExplainScreen(plan, statement.text))
-
-
-def _elapsed(started: float) -> float:
-    return (time.perf_counter() - started) * 1000
+        explain = self.runner.explain
+        after_typed_keys(self, lambda: explain(self.editor.statements_here(), analyze=True))

@@ -25,10 +25,13 @@ class WatchedConsole(Protocol):
     """What the watch needs of the console screen (`ConsoleScreen` has it)."""
 
     session: ConsoleSession
-    running_since: float | None
-    """When the running statement started (`time.monotonic()`); None when none runs."""
     idle_in_transaction: float | None
     """The server's idle_in_transaction_session_timeout in seconds; None for none."""
+
+    @property
+    def running_since(self) -> float | None:
+        """When the running statement started (`time.monotonic()`); None when none runs."""
+        ...
 
     def say(self, text: str, error: bool = False) -> None: ...
 

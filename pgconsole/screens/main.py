@@ -1,44 +1,43 @@
-"""The main screen: the schema tree on the left, the data grid (or the session) on the right."""
+"""The main screen: the schema tree on the left, the data grid (or the session) on the right.
+
+The screen composes its widgets (`TreePane`, `RelationTitle`, `DataGrid`, `BrowserMessage`),
+holds the open relation's state, owns the workers and routes messages. Its neighbours do the
+work: `relation_reader` (opening a relation, reading it from the first page), `paging`
+(the pages after it, the idle cursor), `browse_filters` (sort and filters), `exact_count`,
+`editing` with `browse_editing` (the edit keys) and `browse_tree` (the catalog, the tree keys).
+"""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Coroutine
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import ClassVar
 
 from rich.text import Text
 from textual import events, getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher
 from textual.worker import Worker
 
-from pgconsole.db.browse.catalog import (
-    Catalog,
-    RelationDetail,
-    describe_relation,
-    load_catalog,
-)
-from pgconsole.db.browse.pages import BrowseSpec, Column, Pager, Row
-from pgconsole.db.connection.errors import DB_ERRORS
+from pgconsole.db.browse.catalog import Catalog, RelationDetail
+from pgconsole.db.browse.pages import BrowseSpec, Pager
 from pgconsole.db.connection.failures import describe_error
 from pgconsole.db.connection.params import PoolSettings
 from pgconsole.db.connection.pool import Database, PoolStats, ServerInfo
-from pgconsole.db.opening import Opening, find_relation
-from pgconsole.db.type_names import display_type
+from pgconsole.db.opening import Opening
 from pgconsole.failed_workers import ReportsFailedWorkers
-from pgconsole.messages import PlaceRequested, QuitRequested
+from pgconsole.messages import PlaceRequested
 from pgconsole.paths import STYLES
+from pgconsole.screens.browse_editing import BrowseEditing
 from pgconsole.screens.browse_filters import BrowseFilters
+from pgconsole.screens.browse_tree import BrowseTree, leave_tree
 from pgconsole.screens.editing import EditController
 from pgconsole.screens.exact_count import count_exactly
 from pgconsole.screens.paging import GridPaging
 from pgconsole.screens.relation import RelationScreen
 from pgconsole.screens.relation_reader import RelationReader
-from pgconsole.screens.value import ValueScreen
 from pgconsole.text import visible
 from pgconsole.widgets.browser_message import BrowserMessage, ends_message
 from pgconsole.widgets.grid import DataGrid
@@ -50,11 +49,7 @@ from pgconsole.widgets.status_bar import StatusBar
 from pgconsole.widgets.tree_pane import TreePane
 
 
-def _no_transaction() -> str | None:
-    return None
-
-
-class MainScreen(ReportsFailedWorkers, Screen[None]):
+class MainScreen(ReportsFailedWorkers, BrowseEditing, BrowseTree, Screen[None]):
     """Browse: pick a relation in the tree, page through it in the grid."""
 
     CSS_PATH = STYLES / "main.tcss"
@@ -121,16 +116,12 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
         """
         super().__init__()
         self.database: Database | None = None
-        self.catalog: Catalog | None = None
-        self.include_system = False
         self.detail: RelationDetail | None = None
         self.spec: BrowseSpec | None = None
         self.pager: Pager | None = None
         self.idle_seconds = idle_seconds
         self.initial_table = table
-        self.console_transaction = console_transaction or _no_transaction
-        self._start_failed = False
-        """`--table` could not be opened: the message line keeps saying why."""
+        self.console_transaction = console_transaction or (lambda: None)
         self.editor = EditController(self)
         self.filters = BrowseFilters(self)
         self.reader = RelationReader(self)
@@ -142,6 +133,11 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
             failed=lambda error: self.say(describe_error(error), error=True),
             idle_closed=lambda: self.reader.show_position(" · cursor closed while idle"),
         )
+
+    @property
+    def catalog(self) -> Catalog | None:
+        """Every schema and relation, as last loaded (None until the first load)."""
+        return self.tree_pane.catalog
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
@@ -158,14 +154,6 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
     def on_mount(self) -> None:
         self.set_interval(1.0, self.tick_transaction)
         self.tree_pane.lay_out()
-
-    async def tick_transaction(self) -> None:
-        """The transaction's age and idle countdown (no I/O unless a rollback is due)."""
-        with contextlib.suppress(NoMatches):  # a tick while the app exits and empties the DOM
-            await self.editor.tick()
-            if self.editor.status_text() is None:
-                text = self.console_transaction()  # kept in sight from the browser
-                self.show_transaction(None if text is None else f"SQL console (F4): {text}")
 
     # -- connection state (set by the app) --------------------------------------------------
 
@@ -200,14 +188,9 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
             self.load_tree()
             return
         if table and opening is not None and opening.first is not None:
-            first = opening.first
-            self.set_relation(first.detail, first.spec)
-            self.pager = first.pager
-            self.reader.show_title()
-            self.paging.arm_idle_close()
-            self.reader.show_first(first.page)
+            self.reader.show_opened(opening.first)
         elif table and opening is not None and opening.first_error is not None:
-            self._table_failed(table, opening.first_error)
+            self.reader.table_failed(table, opening.first_error)
         elif table:
             self.open_named(table, then_tree=True)
             return
@@ -246,75 +229,6 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
     def cursor_moved(self) -> None:
         self.reader.show_position()
 
-    # -- schema tree -------------------------------------------------------------------------
-
-    @work(exclusive=True, group="catalog", exit_on_error=False)
-    async def load_tree(self) -> None:
-        """Load every schema and relation in one catalog query, then fill the tree.
-
-        With no relation open, the message line then counts them, unless it explains why
-        `--table` could not be opened.
-        """
-        if self.database is None:
-            return
-        try:
-            async with self.database.session(readonly=True) as conn:
-                self.catalog = await load_catalog(conn, include_system=self.include_system)
-        except DB_ERRORS as error:
-            self.say("Could not load the schema tree: " + describe_error(error), error=True)
-            return
-        self.tree_pane.catalog = self.catalog
-        if self.spec is not None and self.detail is not None:
-            self.reader.show_title()  # the estimate comes with the catalog
-        elif not self._start_failed:
-            relations, schemas = len(self.catalog.relations), len(self.catalog.schemas)
-            self.say(f"{relations:,} relations in {schemas} schemas")
-
-    def action_filter_tree(self) -> None:
-        """Type to narrow the tree."""
-        self.tree_pane.open()
-        self.tree_pane.find_box.focus()
-
-    def _leave_tree(self) -> None:
-        """Back to the grid: a tree over it goes."""
-        self.tree_pane.close()
-        if self.switcher.current == "grid":
-            self.grid.focus()
-
-    def action_tree_width(self, step: int) -> None:
-        """Make the tree pane wider or narrower by `step` cells."""
-        self.tree_pane.widen(step)
-
-    def action_toggle_tree(self) -> None:
-        """Hide the tree, or show it and go to it."""
-        if self.spec is not None and self.tree_pane.display:
-            self.tree_pane.hide()
-            if self.switcher.current == "grid":
-                self.grid.focus()
-        else:
-            self.tree_pane.open()
-            self.tree_pane.schema_tree.focus()
-
-    def action_switch_pane(self) -> None:
-        """Tab: from the tree to the grid and back (the find box is `/`, not a Tab stop).
-
-        Going to a hidden tree shows it; below 90 columns, leaving it hides it again.
-        """
-        if self.grid.has_focus or self.switcher.current != "grid":
-            self.tree_pane.open()
-            self.tree_pane.schema_tree.focus()
-        else:
-            self._leave_tree()
-
-    def action_refresh_catalog(self) -> None:
-        """Reload the schema tree."""
-        self.load_tree()
-
-    def action_toggle_system(self) -> None:
-        """Show or hide pg_catalog, information_schema and the other system schemas."""
-        self.include_system = not self.include_system
-        self.load_tree()
-
     # -- the open relation -------------------------------------------------------------------
 
     def require_relation(self) -> bool:
@@ -342,18 +256,16 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
     def action_count(self) -> None:
         """Count the rows exactly, in the background (Esc stops it)."""
         if self.require_relation():
-            self.count()
-
-    @work(exclusive=True, group="count", exit_on_error=False)
-    async def count(self) -> None:
-        """count(*) with the current filters, READ ONLY, under the statement timeout."""
-        await count_exactly(self)
+            counting = count_exactly(self)
+            self.run_worker(
+                counting, name="count", group="count", exclusive=True, exit_on_error=False
+            )
 
     def action_stop_count(self) -> None:
         """Esc: cancel a running count, or a reload after a change of sort or filter (the
         server stops the query; the workers say what was kept); a tree over the grid goes."""
         if self.tree_pane.over_grid:
-            self._leave_tree()
+            leave_tree(self)
         for worker in list(self.workers):
             if worker.group in ("count", "open") and worker.is_running:
                 worker.cancel()
@@ -404,33 +316,15 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
                 comes first, the tree (slow on a database with thousands of tables) next.
         """
         try:
-            if self.database is not None:
-                try:
-                    detail = await find_relation(self.database, text)
-                except LookupError as error:
-                    self._table_failed(text, str(error))
-                else:
-                    await self.reader.show(detail)
+            await self.reader.open_named(text)
         finally:
             if then_tree:
                 self.load_tree()
 
-    def _table_failed(self, text: str, reason: str) -> None:
-        self._start_failed = True
-        self.say(f"--table {text}: {reason}", error=True)
-
     @work(exclusive=True, group="open", exit_on_error=False)
     async def open_relation(self, oid: int) -> None:
         """Describe the relation and show its first page (no count(*): the estimate is shown)."""
-        if self.database is None:
-            return
-        try:
-            async with self.database.session(readonly=True) as conn:
-                detail = await describe_relation(conn, oid)
-        except (*DB_ERRORS, LookupError) as error:
-            self.say(describe_error(error), error=True)
-            return
-        await self.reader.show(detail)
+        await self.reader.open_oid(oid)
 
     def set_relation(self, detail: RelationDetail, spec: BrowseSpec) -> None:
         """Make `detail` the open relation, read with `spec`: its columns in the grid."""
@@ -463,90 +357,8 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
 
     @on(DataGrid.CellOpened)
     def cell_opened(self, event: DataGrid.CellOpened) -> None:
-        self.show_value(event.row, event.column)
-
-    @work(group="value", exit_on_error=False)
-    async def show_value(self, row: Row, column: Column) -> None:
-        """Show a whole value; a truncated one is fetched from the server first."""
-        assert self.spec is not None
-        index = self.spec.columns.index(column)
-        value = row.cells[index]
-        if row.truncated(index) and self.pager is not None:
-            try:
-                value = await self.pager.full_value(row, column.name)
-            except (*DB_ERRORS, LookupError) as error:
-                self.say(describe_error(error), error=True)
-                return
-        self.app.push_screen(ValueScreen(column.name, display_type(column.type), value))
+        showing = self.reader.show_value(event.row, event.column)
+        self.run_worker(showing, name="show_value", group="value", exit_on_error=False)
 
     async def on_unmount(self) -> None:
         await self.reader.close_pager()
-
-    # -- editing -----------------------------------------------------------------------------
-
-    def _edit(self, job: Callable[[], Coroutine[Any, Any, object]]) -> None:
-        if not self.require_relation():
-            return
-        if self.switcher.current != "grid":
-            # An edit acts on the row under the grid's cursor: never on a grid out of sight.
-            self.say("The grid is hidden behind the session overview: ctrl+o shows it again.")
-            return
-        self.run_worker(job(), group="edit", exclusive=True, exit_on_error=False)
-
-    def action_edit_cell(self) -> None:
-        """Edit the cell under the cursor (inside the edit transaction)."""
-        self._edit(self.editor.edit_cell)
-
-    def action_insert_row(self) -> None:
-        """Insert a row (inside the edit transaction)."""
-        self._edit(self.editor.insert_row)
-
-    def action_delete_row(self) -> None:
-        """Delete the row under the cursor (inside the edit transaction)."""
-        self._edit(self.editor.delete_row)
-
-    def action_commit(self) -> None:
-        """Commit the edit transaction, after a confirmation."""
-        self._edit(self.editor.commit)
-
-    def action_rollback(self) -> None:
-        """Roll back the edit transaction, after a confirmation."""
-        self._edit(self.editor.rollback)
-
-    def action_reapply(self) -> None:
-        """Apply again the changes of a transaction that was lost or rolled back for idling."""
-        self._edit(self.editor.reapply)
-
-    def action_sql_log(self) -> None:
-        """Show the SQL sent for edits, with parameters."""
-        self.editor.show_log()
-
-    async def reopen_for_editing(self) -> None:
-        """Read the rows again with the identity columns editing now needs."""
-        assert self.spec is not None and self.detail is not None
-        self.spec = self.editor.with_tracking(self.spec, self.detail)
-        await self.reader.reload()
-
-    async def reload_grid(self) -> None:
-        """Read the rows again from the first page (after a rollback)."""
-        if self.spec is not None and self.database is not None:
-            await self.reader.reload()
-
-    def reload_grid_later(self) -> None:
-        """`reload_grid` in a worker of its own."""
-        self.run_worker(self.reload_grid(), group="reload", exit_on_error=False)
-
-    def show_transaction(self, text: str | None) -> None:
-        """The edit transaction's badge in the status bar."""
-        self.status_bar.show_transaction(text)
-
-    def idle_in_transaction_seconds(self) -> float | None:
-        """The session's idle_in_transaction_session_timeout in effect (pgconsole's or the
-        server's, the stricter), None when there is none."""
-        return None if self.database is None else self.database.info.idle_in_transaction_seconds
-
-    @work(group="edit", exclusive=True, exit_on_error=False)
-    async def quit_when_settled(self) -> None:
-        """Quit, once an open transaction is committed or rolled back (or stay)."""
-        if await self.editor.settle():
-            self.post_message(QuitRequested())

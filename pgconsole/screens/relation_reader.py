@@ -1,7 +1,8 @@
-"""Reading the open relation's rows from the first page, and what is said of them.
+"""Opening a relation and reading its rows from the first page, and what is said of them.
 
-The browser reads a relation from its first page when it opens it, after a change of sort or
-filter, after a rollback and after a lost connection. A slow read is said with its time and
+The browser opens a relation named on the command line (`--table`) or chosen in the tree, and
+reads it from its first page then, after a change of sort or filter, after a rollback and
+after a lost connection. A slow read is said with its time and
 Esc cancels it (the server stops the query). A change the server refused or the user
 cancelled is undone: the rows shown stay, and the spec they were read with comes back. The
 title over the grid and the position under it say what is shown.
@@ -10,17 +11,22 @@ title over the grid and the position under it say what is shown.
 from __future__ import annotations
 
 import asyncio
-from typing import Protocol
+from typing import Any, Protocol
 
-from pgconsole.db.browse.catalog import Catalog, RelationDetail
-from pgconsole.db.browse.pages import BrowseSpec, Page, Pager
+from textual.app import App
+
+from pgconsole.db.browse.catalog import Catalog, RelationDetail, describe_relation
+from pgconsole.db.browse.pages import BrowseSpec, Column, Page, Pager, Row
 from pgconsole.db.connection.errors import DB_ERRORS
+from pgconsole.db.connection.failures import describe_error
 from pgconsole.db.connection.pool import Database
-from pgconsole.db.opening import PAGE_SIZE, browse_spec
+from pgconsole.db.opening import PAGE_SIZE, FirstPage, browse_spec, find_relation
+from pgconsole.db.type_names import display_type
 from pgconsole.screens.browse_filters import BrowseFilters, explain
 from pgconsole.screens.editing import EditController
 from pgconsole.screens.filter import filter_summary
 from pgconsole.screens.paging import GridPaging
+from pgconsole.screens.value import ValueScreen
 from pgconsole.widgets.browser_message import BrowserMessage
 from pgconsole.widgets.grid import DataGrid
 from pgconsole.widgets.relation_title import Heading, RelationTitle
@@ -30,7 +36,6 @@ class ReaderHost(Protocol):
     """What the reader needs of the browser: the relation's state and the widgets showing it."""
 
     database: Database | None
-    catalog: Catalog | None
     detail: RelationDetail | None
     spec: BrowseSpec | None
     pager: Pager | None
@@ -38,6 +43,12 @@ class ReaderHost(Protocol):
     editor: EditController
     filters: BrowseFilters
     paging: GridPaging
+
+    @property
+    def app(self) -> App[Any]: ...
+
+    @property
+    def catalog(self) -> Catalog | None: ...
 
     @property
     def grid(self) -> DataGrid: ...
@@ -60,6 +71,45 @@ class RelationReader:
         self.host = host
         self.shown: BrowseSpec | None = None
         """The spec the grid's rows were read with: what a cancelled or failed change keeps."""
+        self.start_failed = False
+        """`--table` could not be opened: the message line keeps saying why."""
+
+    async def open_named(self, text: str) -> None:
+        """Open `schema.name` given on the command line (quoted parts keep their case)."""
+        if self.host.database is None:
+            return
+        try:
+            detail = await find_relation(self.host.database, text)
+        except LookupError as error:
+            self.table_failed(text, str(error))
+            return
+        await self.show(detail)
+
+    def table_failed(self, text: str, reason: str) -> None:
+        """Say why the `--table` relation could not be opened (and keep saying it)."""
+        self.start_failed = True
+        self.host.say(f"--table {text}: {reason}", error=True)
+
+    async def open_oid(self, oid: int) -> None:
+        """Describe the relation and show its first page (no count(*): the estimate is shown)."""
+        host = self.host
+        if host.database is None:
+            return
+        try:
+            async with host.database.session(readonly=True) as conn:
+                detail = await describe_relation(conn, oid)
+        except (*DB_ERRORS, LookupError) as error:
+            host.say(describe_error(error), error=True)
+            return
+        await self.show(detail)
+
+    def show_opened(self, first: FirstPage) -> None:
+        """Show the relation whose first page was read while connecting (`--table`)."""
+        self.host.set_relation(first.detail, first.spec)
+        self.host.pager = first.pager
+        self.show_title()
+        self.host.paging.arm_idle_close()
+        self.show_first(first.page)
 
     async def show(self, detail: RelationDetail) -> None:
         """Open `detail` in the grid from its first page, once an edit transaction on another
@@ -112,6 +162,13 @@ class RelationReader:
             host.message.end_work("open", started)
             host.paging.arm_idle_close()
         self.show_first(page)
+
+    async def reload_for_editing(self) -> None:
+        """Read the rows again with the identity columns editing now needs."""
+        host = self.host
+        assert host.spec is not None and host.detail is not None
+        host.spec = host.editor.with_tracking(host.spec, host.detail)
+        await self.reload()
 
     async def _failed(
         self, error: BaseException, spec: BrowseSpec, pager: Pager, doing: str
@@ -198,3 +255,17 @@ class RelationReader:
         more = "more below" if grid.more_after else "end"
         parts = (where, f"{len(grid.rows)} rows in memory", mode, more)
         self.host.message.show_position(" · ".join(p for p in parts if p) + suffix)
+
+    async def show_value(self, row: Row, column: Column) -> None:
+        """Show a whole value; a truncated one is fetched from the server first."""
+        host = self.host
+        assert host.spec is not None
+        index = host.spec.columns.index(column)
+        value = row.cells[index]
+        if row.truncated(index) and host.pager is not None:
+            try:
+                value = await host.pager.full_value(row, column.name)
+            except (*DB_ERRORS, LookupError) as error:
+                host.say(describe_error(error), error=True)
+                return
+        host.app.push_screen(ValueScreen(column.name, display_type(column.type), value))

@@ -44,6 +44,8 @@ class TreePane(Vertical):
         """The user hid the pane beside the grid, at 90 columns and more."""
         self.overlay_open = False
         """Below 90 columns: the pane lies over the grid while the user is in it."""
+        self.include_system = False
+        """The catalog holds pg_catalog, information_schema and the other system schemas."""
 
     def compose(self) -> ComposeResult:
         yield TreeFind(placeholder="/ find table", id="tree-filter")

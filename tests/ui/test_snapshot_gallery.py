@@ -30,7 +30,7 @@ from pgconsole.db.connection.pool import Conn, Database
 from pgconsole.db.console.session import ConsoleSession, Result
 from pgconsole.db.opening import Opening
 from pgconsole.db.sqltext import Statement
-from pgconsole.screens import main, relation_reader
+from pgconsole.screens import browse_tree, relation_reader
 from pgconsole.screens.activity import ActivityScreen
 from pgconsole.screens.console import ConsoleScreen
 from pgconsole.screens.filter import FilterScreen
@@ -487,8 +487,8 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> BrowsingHarness:
     async def find_relation(database: object, text: str) -> catalog.RelationDetail:
         return ITEM
 
-    monkeypatch.setattr(main, "load_catalog", load_catalog)
-    monkeypatch.setattr(main, "find_relation", find_relation)
+    monkeypatch.setattr(browse_tree, "load_catalog", load_catalog)
+    monkeypatch.setattr(relation_reader, "find_relation", find_relation)
     monkeypatch.setattr(relation_reader, "Pager", FixedPager)
     return BrowsingHarness(PARAMS, Settings(read_only=True), table="shop.item")
 

@@ -10,7 +10,7 @@ from textual.widgets import Input
 
 from pgconsole.config import Settings
 from pgconsole.db.browse.catalog import RelationInfo, SchemaInfo
-from pgconsole.screens import main, relation_reader
+from pgconsole.screens import browse_tree, relation_reader
 from pgconsole.screens.main import MainScreen
 from pgconsole.widgets.key_bar import KeyBar
 from pgconsole.widgets.schema_tree import SchemaTree
@@ -35,8 +35,8 @@ def app(monkeypatch: pytest.MonkeyPatch) -> BrowsingHarness:
     async def find_relation(database: object, text: str) -> object:
         return ITEM
 
-    monkeypatch.setattr(main, "load_catalog", load_catalog)
-    monkeypatch.setattr(main, "find_relation", find_relation)
+    monkeypatch.setattr(browse_tree, "load_catalog", load_catalog)
+    monkeypatch.setattr(relation_reader, "find_relation", find_relation)
     monkeypatch.setattr(relation_reader, "Pager", FixedPager)
     return BrowsingHarness(PARAMS, Settings(read_only=True), table="shop.item")
 

@@ -118,14 +118,18 @@ class EditController:
         if not self.is_open:
             self.screen.say(nothing_to_commit_text(len(self.kept)))
             return True
-        assert self.tx is not None
+        tx = self.tx
+        assert tx is not None
         if ask and not await self.screen.app.push_screen_wait(
             commit_question(self.state.summary())
         ):
             return False
+        if self.tx is not tx or not self.is_open:
+            # Lost or rolled back while the question was up: its alert says what was kept.
+            return False
         summary = self.state.summary()
         try:
-            await self.tx.commit()
+            await tx.commit()
         except TransactionLost as error:
             self.screen.say(self.state.lost(error), error=True)
             return False
@@ -154,9 +158,11 @@ class EditController:
             return True
         assert self.tx is not None
         question = rollback_question(self.state.summary(), self.tx.spec, bool(self.tx.changes))
+        tx = self.tx
         if ask and not await self.screen.app.push_screen_wait(question):
             return False
-        tx = self.tx
+        if self.tx is not tx or not self.is_open:
+            return False  # ended while the question was up: its alert says how
         if keep:  # kept before the first await: the transaction is never seen closed without them
             self.kept.extend(tx.changes)
         tx.changes.clear()

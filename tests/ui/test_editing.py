@@ -11,6 +11,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static, TextArea
 
 from pgconsole.app import PgConsoleApp
+from pgconsole.failed_workers import errors_log_path
 from pgconsole.screens.cell_editor import CellEditorScreen
 from pgconsole.screens.confirm import ChoiceScreen, ConfirmScreen
 from pgconsole.screens.conflict import Choice, ConflictScreen
@@ -469,6 +470,10 @@ async def kept_after_a_loss(
     return await wait_for_message(pilot, app, "Connection lost")
 
 
+def edit_workers(app: PgConsoleApp) -> list[object]:
+    return [w for w in app.workers if w.group == "edit" and not w.is_finished]
+
+
 def grid_cell(app: PgConsoleApp, row: int, column: str) -> str | None:
     grid = main(app).grid
     index = next(i for i, c in enumerate(grid.columns) if c.name == column)
@@ -684,3 +689,28 @@ async def test_the_worst_path_loses_nothing_and_claims_nothing() -> None:
             assert editor.kept == [] and not editor.is_open
         rows = await psql_rows(server, "postgres", "SELECT id, qty FROM item WHERE qty = 555")
     assert rows == [("1", "555")]
+
+
+@pytest.mark.parametrize("key", ["ctrl+s", "ctrl+r"])
+async def test_a_loss_noticed_while_the_user_is_asked_claims_nothing(
+    cluster: ThrowawayCluster, shop: str, key: str
+) -> None:
+    # The backend ends while "Commit?" (or "Roll back?") is on screen: the watch notices and
+    # keeps the change; answering y then does nothing more, without reaching the error boundary.
+    before = await items(cluster, shop)
+    app = app_for(cluster, shop, "public.item")
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot, app)
+        await pilot.press("l")  # the name column
+        await edit_cell(pilot, app, "asked too late")
+        await pilot.press(key)
+        await wait_for_screen(pilot, app, ConfirmScreen, "the question")
+        await terminate_edit_backend(cluster, app)
+        await wait_until(pilot, lambda: main(app).editor.tx is None, "the loss noticed")
+        await answer(pilot, app, ConfirmScreen, "y")
+        message = await wait_for_message(pilot, app, "Connection lost")
+        assert "Committed" not in message
+        assert len(main(app).editor.kept) == 1
+        await wait_until(pilot, lambda: not edit_workers(app), "the commit's end")
+        assert app.is_running and not errors_log_path().exists()
+    assert await items(cluster, shop) == before

@@ -17,14 +17,14 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from textual.app import App
-from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
 from pgconsole.db.connection.errors import DB_ERRORS
 from pgconsole.db.console.history import Entry, History, HistoryError
-from pgconsole.db.console.session import ConsoleRefused, ConsoleSession, Result
+from pgconsole.db.console.session import ConsoleRefused, Result
 from pgconsole.db.sqltext import Statement, may_write
 from pgconsole.screens.completion_source import CompletionSource
+from pgconsole.screens.console_watch import ConsoleHost
 from pgconsole.screens.paging import GridPaging
 from pgconsole.widgets.results_list import (
     ResultsList,
@@ -38,10 +38,9 @@ from pgconsole.widgets.results_list import (
 from pgconsole.widgets.sql_editor import SqlEditor
 
 
-class RunHost(Protocol):
-    """What the runner needs of the console screen (`ConsoleScreen` has it)."""
+class RunHost(ConsoleHost, Protocol):
+    """What the runner needs of the console screen besides (`ConsoleScreen` has it)."""
 
-    session: ConsoleSession
     history: History
     target: str
     """`user@host:port/db`, kept with each history entry."""
@@ -56,22 +55,6 @@ class RunHost(Protocol):
 
     @property
     def results(self) -> ResultsList: ...
-
-    def say(self, text: str, error: bool = False) -> None: ...
-
-    def notify(
-        self, message: str, *, severity: SeverityLevel = "information", markup: bool = True
-    ) -> None: ...
-
-    def run_worker(
-        self,
-        work: Coroutine[Any, Any, None],
-        name: str | None = "",
-        group: str = "default",
-        *,
-        exit_on_error: bool = True,
-        exclusive: bool = False,
-    ) -> Worker[None]: ...
 
     def show_status(self) -> None: ...
 

@@ -21,17 +21,11 @@ from pgconsole.db.console.session import ConsoleSession, Waiter
 from pgconsole.widgets.console_status import ConsoleState, UserTransaction
 
 
-class WatchedConsole(Protocol):
-    """What the watch needs of the console screen (`ConsoleScreen` has it)."""
+class ConsoleHost(Protocol):
+    """What each helper of the console screen needs of it: the session, the message line,
+    notifications and workers (`ConsoleScreen` has them)."""
 
     session: ConsoleSession
-    idle_in_transaction: float | None
-    """The server's idle_in_transaction_session_timeout in seconds; None for none."""
-
-    @property
-    def running_since(self) -> float | None:
-        """When the running statement started (`time.monotonic()`); None when none runs."""
-        ...
 
     def say(self, text: str, error: bool = False) -> None: ...
 
@@ -41,6 +35,7 @@ class WatchedConsole(Protocol):
         *,
         severity: SeverityLevel = "information",
         timeout: float | None = None,
+        markup: bool = True,
     ) -> None: ...
 
     def run_worker(
@@ -52,6 +47,18 @@ class WatchedConsole(Protocol):
         exit_on_error: bool = True,
         exclusive: bool = False,
     ) -> Worker[None]: ...
+
+
+class WatchedConsole(ConsoleHost, Protocol):
+    """What the watch needs of the console screen besides."""
+
+    idle_in_transaction: float | None
+    """The server's idle_in_transaction_session_timeout in seconds; None for none."""
+
+    @property
+    def running_since(self) -> float | None:
+        """When the running statement started (`time.monotonic()`); None when none runs."""
+        ...
 
 
 class TransactionWatch:

@@ -2,10 +2,10 @@
 
 The browser opens a relation named on the command line (`--table`) or chosen in the tree, and
 reads it from its first page then, after a change of sort or filter, after a rollback and
-after a lost connection. A slow read is said with its time and
-Esc cancels it (the server stops the query). A change the server refused or the user
-cancelled is undone: the rows shown stay, and the spec they were read with comes back. The
-title over the grid and the position under it say what is shown.
+after a lost connection. A slow read is said with its time and Esc cancels it (the server
+stops the query). A change the server refused or the user cancelled is undone: the rows shown
+stay, and the spec they were read with comes back. The title over the grid and the position
+under it say what is shown; a truncated value is read whole when opened.
 """
 
 from __future__ import annotations

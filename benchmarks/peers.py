@@ -109,7 +109,7 @@ PAINT = {
     PGCONSOLE: marker(r"F4 SQL console"),  # the key bar of the first screen
     RAW: marker(r"^raw>\s*$"),
     PGCLI: marker(r":bench>\s*$"),  # the prompt, printed once connected
-    HARLEQUIN: marker(r"\^q Quit .*Run Query"),  # the footer of the first screen
+    HARLEQUIN: marker(r"Query Editor"),  # the editor's title, on the first screen
     PG_ACTIVITY: marker(r"RUNNING QUERIES"),  # drawn with the first sample
 }
 CONNECTED = {
@@ -174,7 +174,7 @@ class Tools:
             # The app's interpreter and packages, that revision's pgconsole first on the path.
             self.pgconsole = [self.python, "-m", "pgconsole"]
             self.pgconsole_env = {"PYTHONPATH": str(self.root)}
-        self.versions[RAW] = f"asyncpg {version('asyncpg')}"
+        self.versions[RAW] = f"asyncpg {version('asyncpg')}, textual not imported"
         for tool, program in PEER_PACKAGES.items():
             path = BENCH_VENV / "bin" / program
             if not path.exists():
@@ -213,7 +213,7 @@ from importlib.metadata import version
 for tool, dist in (("pgcli", "pgcli"), ("harlequin", "harlequin"),
                    ("pg_activity", "pg_activity")):
     extra = " + harlequin-postgres " + version("harlequin-postgres") if tool == "harlequin" else ""
-    print(tool, dist, version(dist) + extra + ", psycopg " + version("psycopg"))
+    print(tool, version(dist) + extra + ", psycopg " + version("psycopg"))
 """
 
 
@@ -468,7 +468,7 @@ class Line:
 LINES = (
     Line("usable", "launch → usable screen (pgconsole: schema tree listed; pgcli: prompt; "
          "harlequin, pg_activity: first paint)"),
-    Line("paint", "launch → first paint (pgconsole: key bar; pgcli: prompt; harlequin: footer)"),
+    Line("paint", "launch → first paint (pgconsole: key bar; pgcli: prompt; harlequin: editor)"),
     Line("connected", "launch → connected screen (pgconsole: tree listed; harlequin: catalog "
          "listed)"),
     Line("table", "launch → first page of pgbench_accounts at 200x50 (pgconsole `--table`; "
@@ -728,7 +728,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "repetitions": f"{args.repeat}; activity windows of {args.seconds} s under "
         f"{args.clients} pgbench clients",
         "software": f"Python {platform.python_version()}; "
-        + "; ".join(f"{k} {v}" for k, v in run.tools.versions.items()),
+        + "; ".join(f"{k}: {v}" for k, v in run.tools.versions.items()),
         "took": f"{took / 60:.1f} min",
         "command": f"`python -m benchmarks.peers{quick} --scale {args.scale} --repeat "
         f"{args.repeat} --seconds {args.seconds} --only {','.join(args.only)}"

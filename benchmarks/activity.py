@@ -216,7 +216,7 @@ async def sample_window(
 
     async def refresh() -> int:
         sample = await stats.sample(conn)
-        seen.append((len(sample.sessions), sum(bool(s.blocked_by) for s in sample.sessions)))
+        seen.append((len(sample.backends), sum(bool(s.blocked_by) for s in sample.backends)))
         return sample.queries
 
     try:

@@ -28,7 +28,7 @@ from pgconsole.db.connection.passwords import (
     keyring_usable,
 )
 from pgconsole.db.connection.pool import TlsState
-from pgconsole.db.opening import Opening, open_session
+from pgconsole.db.opening import Opening, open_pool
 from pgconsole.messages import Connected, ConnectFailed, PasswordNeeded
 from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.screens.password import PasswordScreen
@@ -81,7 +81,7 @@ class Connector:
 
     async def attempt(self) -> Opening:
         """One attempt with the password just typed, else the first source that has one."""
-        return await open_session(
+        return await open_pool(
             self.params, self.settings, self.password_query, self._typed_password
         )
 

@@ -17,7 +17,7 @@ from pgconsole.db.connection.pool import Database
 from pgconsole.messages import Place
 
 if TYPE_CHECKING:
-    from pgconsole.db.console.session import ConsoleSession
+    from pgconsole.db.console.connection import ConsoleConnection
     from pgconsole.screens.console import ConsoleScreen
 
 TRAIL_KEPT = 20
@@ -132,7 +132,7 @@ class Places:
             self.app.install_screen(self.sql_console, f"console-{id(self.sql_console)}")
         self.show(self.sql_console, remember=remember)
 
-    def console_session(self) -> ConsoleSession | None:
+    def console_session(self) -> ConsoleConnection | None:
         """The console's connection, if there is a console (the activity screen marks it)."""
         return None if self.sql_console is None else self.sql_console.session
 

@@ -113,7 +113,7 @@ async def choose_password(
     return await find_password(query)
 
 
-async def open_session(
+async def open_pool(
     params: ConnectParams,
     settings: OpeningSettings,
     query: PasswordQuery | None,
@@ -177,8 +177,8 @@ async def open_early(
     query: PasswordQuery | None,
     table: str | None,
 ) -> Opening:
-    """`open_session`, then the first page of `table` when one is named."""
-    opening = await open_session(params, settings, query)
+    """`open_pool`, then the first page of `table` when one is named."""
+    opening = await open_pool(params, settings, query)
     if opening.database is not None and table:
         try:
             opening.first = await open_first_page(

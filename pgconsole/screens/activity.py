@@ -46,7 +46,7 @@ from pgconsole.widgets.server_panel import WIDE_PANELS, ServerHistory, ServerPan
 from pgconsole.widgets.session_table import SessionTable
 
 if TYPE_CHECKING:
-    from pgconsole.db.console.session import ConsoleSession
+    from pgconsole.db.console.connection import ConsoleConnection
 
 INTERVALS = (0.5, 1.0, 2.0, 5.0, 10.0)
 """The refresh intervals `+` and `-` step through, in seconds."""
@@ -96,7 +96,7 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         *,
         read_only: bool,
         relation: str = "",
-        console: Callable[[], ConsoleSession | None] | None = None,
+        console: Callable[[], ConsoleConnection | None] | None = None,
     ) -> None:
         """Args:
         database: The app's pool (its numbers are shown; its connection settings reused).
@@ -116,7 +116,7 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         self.console = console or (lambda: None)
         self.view = session_rows.SessionView(text=relation)
         """Which sessions the table lists, and in what order."""
-        self.sessions: dict[int, stats.Session] = {}
+        self.backends: dict[int, stats.Backend] = {}
         self.history = ServerHistory()
         self.sampler = Sampler(database)
         self.last_refresh: float | None = None
@@ -147,7 +147,7 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
 
     def on_resize(self, event: events.Resize) -> None:
         self._lay_out_panels()
-        if self.sessions:
+        if self.backends:
             self._fill_table()
         if self.lock_roots:
             self._show_lock_tree()  # its share of the lines changed
@@ -215,9 +215,9 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         # (the lock tree grows only when a session starts to wait on another).
         self._show_server()
         self._show_pool()
-        self.sessions = {s.pid: s for s in sample.sessions}
+        self.backends = {s.pid: s for s in sample.backends}
         self._fill_table()
-        self.lock_roots = stats.lock_tree(sample.sessions)
+        self.lock_roots = stats.lock_tree(sample.backends)
         self._show_lock_tree()
         self._show_status(sample.queries)
 
@@ -236,10 +236,10 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         """The lock tree, in at most a `TREE_SHARE`th of the screen's lines."""
         self.lock_tree.chains = LockChains(self.lock_roots, max(3, self.size.height // TREE_SHARE))
 
-    def _visible_sessions(self) -> list[stats.Session]:
-        return session_rows.listed(self.sessions.values(), self.view, self.query_text)
+    def _visible_sessions(self) -> list[stats.Backend]:
+        return session_rows.listed(self.backends.values(), self.view, self.query_text)
 
-    def query_text(self, session: stats.Session) -> str | None:
+    def query_text(self, session: stats.Backend) -> str | None:
         """What the session runs, in words (`stats.shown_query`): the app's console's backend
         shows the statement behind its cursor."""
         return session_rows.query_of(session, self.console())
@@ -268,10 +268,10 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         """The pid of the session under the cursor."""
         return self.table.selected_pid
 
-    def selected(self) -> stats.Session | None:
+    def selected(self) -> stats.Backend | None:
         """The session under the cursor."""
         pid = self.selected_pid()
-        return None if pid is None else self.sessions.get(pid)
+        return None if pid is None else self.backends.get(pid)
 
     def action_back(self) -> None:
         """One step back: the place shown before this one."""
@@ -336,7 +336,7 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
 
     def action_root_blocker(self) -> None:
         """Move the cursor to the session at the root of the selected one's blocking chain."""
-        session = root_blocker(self.selected(), self.sessions)
+        session = root_blocker(self.selected(), self.backends)
         if session is None:
             return
         if not self.table.select_pid(session.pid):

@@ -2,7 +2,7 @@
 
 F5 runs the statement under the cursor (or the selection), F6 every statement in the editor,
 one at a time, stopping at the first failure. A query's rows stream into the browser's grid
-through a cursor (`pgconsole.db.console.session`); every other statement reports its command tag.
+through a cursor (`pgconsole.db.console.connection`); every other statement reports its command tag.
 The status line shows the statement timeout and, while the user's transaction is open, its
 age, its statements, the idle countdown and the sessions waiting on its locks.
 
@@ -30,8 +30,8 @@ from pgconsole.db.browse.export import query_source
 from pgconsole.db.connection.errors import DB_ERRORS
 from pgconsole.db.connection.failures import describe_error
 from pgconsole.db.connection.pool import Database
+from pgconsole.db.console.connection import VALUE_LIMIT, ConsoleConnection, Result
 from pgconsole.db.console.history import History, default_history_path
-from pgconsole.db.console.session import VALUE_LIMIT, ConsoleSession, Result
 from pgconsole.db.sqltext import split_statements
 from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.messages import PlaceRequested
@@ -105,7 +105,7 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
         super().__init__()
         self.database = database
         self.target = target
-        self.session = ConsoleSession(database, read_only=read_only, idle_seconds=idle_seconds)
+        self.session = ConsoleConnection(database, read_only=read_only, idle_seconds=idle_seconds)
         self.history = History(default_history_path())
         self.completion = CompletionSource(self, database)
         self.current: Result | None = None

@@ -20,8 +20,8 @@ from textual.app import App
 from textual.worker import Worker, WorkerState
 
 from pgconsole.db.connection.errors import DB_ERRORS
+from pgconsole.db.console.connection import ConsoleRefused, Result
 from pgconsole.db.console.history import Entry, History, HistoryError
-from pgconsole.db.console.session import ConsoleRefused, Result
 from pgconsole.db.sqltext import Statement, may_write
 from pgconsole.screens.completion_source import CompletionSource
 from pgconsole.screens.console_watch import ConsoleHost

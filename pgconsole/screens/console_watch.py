@@ -17,7 +17,7 @@ from textual.worker import Worker
 from pgconsole import idle
 from pgconsole.db.connection.errors import DB_ERRORS
 from pgconsole.db.connection.failures import describe_error
-from pgconsole.db.console.session import ConsoleSession, Waiter
+from pgconsole.db.console.connection import ConsoleConnection, Waiter
 from pgconsole.widgets.console_status import ConsoleState, UserTransaction
 
 
@@ -25,7 +25,7 @@ class ConsoleHost(Protocol):
     """What each helper of the console screen needs of it: the session, the message line,
     notifications and workers (`ConsoleScreen` has them)."""
 
-    session: ConsoleSession
+    session: ConsoleConnection
 
     def say(self, text: str, error: bool = False) -> None: ...
 

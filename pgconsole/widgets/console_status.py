@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from pgconsole.db.console.session import Waiter
+from pgconsole.db.console.connection import Waiter
 from pgconsole.idle import clock, countdown_text
 from pgconsole.text import visible
 

@@ -24,7 +24,7 @@ TREE_SHARE = 4
 rest of a longer queue counted in its last line: the sessions table keeps the height."""
 
 
-def lock_label(session: stats.Session) -> Text:
+def lock_label(session: stats.Backend) -> Text:
     """`pid user: mode on relation, waiting 12s: query`, on one line cut with `…` (Enter on
     the session shows its query whole)."""
     text = Text(f"{session.pid} ", style="bold", no_wrap=True, overflow="ellipsis")
@@ -70,9 +70,9 @@ def lock_tree_text(roots: tuple[stats.LockNode, ...], lines: int) -> tuple[Tree 
     while stack and drawn < limit:
         branch, node = stack.pop()
         if node.repeated:
-            branch.add(Text(f"{node.session.pid} (also under another blocker, see above)", "dim"))
+            branch.add(Text(f"{node.backend.pid} (also under another blocker, see above)", "dim"))
         else:
-            child = branch.add(lock_label(node.session))
+            child = branch.add(lock_label(node.backend))
             stack.extend((child, below) for below in reversed(node.children))
         drawn += 1
     if drawn < total:
@@ -82,8 +82,8 @@ def lock_tree_text(roots: tuple[stats.LockNode, ...], lines: int) -> tuple[Tree 
 
 
 def root_blocker(
-    session: stats.Session | None, sessions: Mapping[int, stats.Session]
-) -> stats.Session | None:
+    session: stats.Backend | None, sessions: Mapping[int, stats.Backend]
+) -> stats.Backend | None:
     """The session at the root of `session`'s blocking chain, following each first blocker:
     `session` itself when it waits on no one, None when a blocker is not in `sessions`. On a
     cycle (a deadlock not yet detected), the first session met twice."""

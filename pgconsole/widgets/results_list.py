@@ -17,7 +17,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from pgconsole.db.connection.failures import describe_error
-from pgconsole.db.console.session import ConsoleSession, Result
+from pgconsole.db.console.connection import ConsoleConnection, Result
 from pgconsole.db.sqltext import Statement
 from pgconsole.text import visible
 
@@ -65,7 +65,7 @@ def notices_text(notices: Sequence[str], shown: int = 4) -> str:
     return lines + (f"\n… and {more} more" if more > 0 else "")
 
 
-def error_text(error: BaseException, session: ConsoleSession) -> str:
+def error_text(error: BaseException, session: ConsoleConnection) -> str:
     """What a failed statement says: the server's error, a cancel or a statement_timeout
     named as such, what a lost connection means, and how to leave an aborted transaction."""
     text = describe_error(error)

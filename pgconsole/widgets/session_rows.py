@@ -15,7 +15,7 @@ from pgconsole.widgets.session_table import MAX_WIDTH, SessionRow
 from pgconsole.widgets.sparkline import duration
 
 if TYPE_CHECKING:
-    from pgconsole.db.console.session import ConsoleSession
+    from pgconsole.db.console.connection import ConsoleConnection
 
 LONG_QUERY_SECONDS = 60.0
 """A query or transaction running this long is highlighted."""
@@ -40,7 +40,7 @@ SORTS = (
     "xact_age", "query_age", "pid", "state", "user", "database", "application", "client",
     "backend_type", "wait_event", "query",
 )  # fmt: skip
-"""The orders `o` steps through: a `stats.Session` attribute each."""
+"""The orders `o` steps through: a `stats.Backend` attribute each."""
 
 
 def one_line(text: str | None, limit: int = 200) -> str:
@@ -50,7 +50,7 @@ def one_line(text: str | None, limit: int = 200) -> str:
     return visible(" ".join(text.split()))[:limit]
 
 
-def query_of(session: stats.Session, console: ConsoleSession | None) -> str | None:
+def query_of(session: stats.Backend, console: ConsoleConnection | None) -> str | None:
     """What the session runs, in words (`stats.shown_query`): the app's console's backend
     shows the statement behind its cursor."""
     known = None
@@ -59,7 +59,7 @@ def query_of(session: stats.Session, console: ConsoleSession | None) -> str | No
     return stats.shown_query(session, known)
 
 
-def whole_query(session: stats.Session, shown: str | None) -> str | None:
+def whole_query(session: stats.Backend, shown: str | None) -> str | None:
     """What Enter shows of the session's query: `shown` (`query_of`), then what
     pg_stat_activity shows when that says something else."""
     if shown != session.query and session.query:
@@ -67,7 +67,7 @@ def whole_query(session: stats.Session, shown: str | None) -> str | None:
     return shown
 
 
-def session_row(session: stats.Session, query: str | None = None) -> SessionRow:
+def session_row(session: stats.Backend, query: str | None = None) -> SessionRow:
     """The table's line for one session, every column of `HEADERS`; waiting, long-running and
     idle in transaction marked, pgconsole's own sessions dim with a `*` after the pid.
 
@@ -139,7 +139,7 @@ def fitted(rows: Sequence[SessionRow], width: int) -> tuple[list[SessionRow], tu
     )
 
 
-def sort_key(session: stats.Session, column: str) -> tuple[int, object]:
+def sort_key(session: stats.Backend, column: str) -> tuple[int, object]:
     """Sessions with a value first (largest age first), then the rest by pid."""
     value = getattr(session, column)
     if value is None:
@@ -167,10 +167,10 @@ class SessionView:
 
 
 def listed(
-    sessions: Iterable[stats.Session],
+    sessions: Iterable[stats.Backend],
     view: SessionView,
-    query_text: Callable[[stats.Session], str | None] = stats.shown_query,
-) -> list[stats.Session]:
+    query_text: Callable[[stats.Backend], str | None] = stats.shown_query,
+) -> list[stats.Backend]:
     """The sessions `view` keeps, in its order.
 
     Args:

@@ -15,9 +15,9 @@ import pytest
 
 from pgconsole.db.browse.export import ExportFormat, export, query_source
 from pgconsole.db.connection.params import SessionSettings
-from pgconsole.db.console.session import (
+from pgconsole.db.console.connection import (
+    ConsoleConnection,
     ConsoleRefused,
-    ConsoleSession,
     ResultPager,
     returning_query,
     wrapped_query,
@@ -44,10 +44,10 @@ async def console_session(
     read_only: bool,
     pool_session: SessionSettings | None = None,
     idle_seconds: float = 5.0,
-) -> AsyncIterator[ConsoleSession]:
+) -> AsyncIterator[ConsoleConnection]:
     """A console session beside the app's pool on `database`, both closed on the way out."""
     async with open_pool(cluster, database, pool_session) as db:
-        session = ConsoleSession(db, read_only=read_only, idle_seconds=idle_seconds)
+        session = ConsoleConnection(db, read_only=read_only, idle_seconds=idle_seconds)
         try:
             yield session
         finally:

@@ -13,7 +13,7 @@ import pytest
 
 from pgconsole.db.connection.params import PoolSettings, SessionSettings
 from pgconsole.db.connection.pool import open_database
-from pgconsole.db.console.session import ConsoleSession, set_local_statements
+from pgconsole.db.console.connection import ConsoleConnection, set_local_statements
 from pgconsole.db.sqltext import Statement, split_statements
 from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.conftest import admin_connect, params_for
@@ -37,7 +37,7 @@ async def pooled_console(
     configured: bool = True,
     read_only: bool = False,
     statement_timeout: str = TIMEOUT,
-) -> AsyncIterator[ConsoleSession]:
+) -> AsyncIterator[ConsoleConnection]:
     """A console session through pgbouncer, pooler mode configured or detected."""
     params = params_for(cluster, database, host=bouncer.host, port=bouncer.port)
     db = await open_database(
@@ -46,7 +46,7 @@ async def pooled_console(
         PoolSettings(max_size=2, pooler=configured),
     )
     assert db.pooler
-    session = ConsoleSession(db, read_only=read_only)
+    session = ConsoleConnection(db, read_only=read_only)
     try:
         yield session
     finally:

@@ -25,7 +25,7 @@ async def test_samples_on_its_own_connection_and_opens_another_when_it_is_lost(
         conn = sampler.conn
         assert conn is not None and sampler.capabilities is not None
         first = conn.get_server_pid()
-        assert [s.pid for s in sample.sessions if s.is_self] == [first]
+        assert [s.pid for s in sample.backends if s.is_self] == [first]
         assert db.stats().size == 1  # not one of the pool's
 
         # Ended by the server between two samples: lost, and the next sample opens another.

@@ -15,11 +15,11 @@ import pytest
 
 from pgconsole.db.activity.stats import (
     CONNECTION_STATES,
+    Backend,
     Capabilities,
     LockNode,
     Sample,
     ServerCounters,
-    Session,
     cancel_backend,
     lock_tree,
     rates,
@@ -30,7 +30,7 @@ from pgconsole.db.activity.stats import (
 )
 from pgconsole.db.connection.connect import Attempt, connect
 from pgconsole.db.connection.params import ConnectParams
-from pgconsole.db.console.session import wrapped_query
+from pgconsole.db.console.connection import wrapped_query
 from pgconsole.db.quoting import quote_ident
 from pgconsole.db.sqlfiles import load_sql
 from pgconsole.throwaway.cluster import ThrowawayCluster
@@ -154,9 +154,9 @@ async def until(
         pytest.fail(f"not seen within {WAIT} s: {what}")
 
 
-def by_pid(taken: Sample) -> dict[int, Session]:
+def by_pid(taken: Sample) -> dict[int, Backend]:
     """The sample's sessions by pid."""
-    return {s.pid: s for s in taken.sessions}
+    return {s.pid: s for s in taken.backends}
 
 
 def waits(pid: int) -> Callable[[Sample], bool]:
@@ -174,13 +174,13 @@ def waits(pid: int) -> Callable[[Sample], bool]:
 def tree_shape(nodes: tuple[LockNode, ...]) -> list[tuple[int, Any]]:
     """A lock tree as nested (pid, children) lists, `repeated` nodes as (pid, "...")."""
     return [
-        (node.session.pid, "..." if node.repeated else tree_shape(node.children)) for node in nodes
+        (node.backend.pid, "..." if node.repeated else tree_shape(node.children)) for node in nodes
     ]
 
 
-def session(pid: int, *blockers: int, xact_age: float | None = 1.0) -> Session:
+def session(pid: int, *blockers: int, xact_age: float | None = 1.0) -> Backend:
     """A hand-made session for the pure lock-tree tests."""
-    return Session(
+    return Backend(
         pid=pid,
         user="app",
         database="db",
@@ -233,7 +233,7 @@ async def test_sample_lists_the_tests_backends_in_two_queries(
     assert len(counter.queries) == taken.queries <= 3, counter.queries
 
     found = by_pid(taken)
-    mine = {s.application: s for s in taken.sessions if (s.application or "").startswith("stats-")}
+    mine = {s.application: s for s in taken.backends if (s.application or "").startswith("stats-")}
     assert set(mine) == {"stats-idle", "stats-in-tx", "stats-sleeper", "stats-local"}
     assert mine["stats-idle"].pid == idle.get_server_pid()
     assert mine["stats-in-tx"].pid == in_tx.get_server_pid()
@@ -258,10 +258,10 @@ async def test_sample_lists_the_tests_backends_in_two_queries(
     assert mine["stats-in-tx"].xact_age is not None
     assert mine["stats-in-tx"].query == "BEGIN; SELECT 1"
 
-    (me,) = [s for s in taken.sessions if s.is_self]
+    (me,) = [s for s in taken.backends if s.is_self]
     assert me.pid == conn.get_server_pid() and me.state == "active"
     assert any(s.backend_type == "checkpointer" for s in found.values())  # background, too
-    assert [s.pid for s in taken.sessions] == sorted(found)
+    assert [s.pid for s in taken.backends] == sorted(found)
 
 
 async def test_server_counters(
@@ -290,7 +290,7 @@ async def test_server_counters(
     assert set(server.connections) == set(CONNECTION_STATES)
     states = [
         s.state or ""
-        for s in taken.sessions
+        for s in taken.backends
         if s.pid in (idle.get_server_pid(), in_tx.get_server_pid())
     ]
     assert sorted(states) == ["idle", "idle in transaction"]
@@ -364,13 +364,13 @@ async def test_lock_chain_from_a_real_server(
     assert (found[pd].lock_mode, found[pd].lock_relation) == ("RowExclusiveLock", "public.t")
     assert found[pb].query == "SELECT * FROM t"
 
-    tree = lock_tree(taken.sessions)
+    tree = lock_tree(taken.backends)
     assert len(tree) == 1
     (root,) = tree
-    assert root.session.pid == pa
+    assert root.backend.pid == pa
     shape = dict(tree_shape(root.children))
     assert shape == {pb: [(pc, [])], pd: []}
-    assert [n.session.pid for n in root.children] == [pb, pd]  # B's transaction is older
+    assert [n.backend.pid for n in root.children] == [pb, pd]  # B's transaction is older
 
 
 async def test_a_waiter_appears_under_each_of_its_blockers(
@@ -388,7 +388,7 @@ async def test_a_waiter_appears_under_each_of_its_blockers(
     p1, p2, px = s1.get_server_pid(), s2.get_server_pid(), x.get_server_pid()
     assert by_pid(taken)[px].blocked_by == tuple(sorted((p1, p2)))
     assert by_pid(taken)[px].lock_mode == "ExclusiveLock"
-    assert sorted(tree_shape(lock_tree(taken.sessions))) == [(p1, [(px, [])]), (p2, [(px, [])])]
+    assert sorted(tree_shape(lock_tree(taken.backends))) == [(p1, [(px, [])]), (p2, [(px, [])])]
 
 
 async def test_a_row_lock_names_the_rows_table(
@@ -418,9 +418,9 @@ async def test_a_row_lock_names_the_rows_table(
     assert queued.lock_mode == "ExclusiveLock"  # the tuple lock the first waiter holds
     assert queued.lock_relation == '"My Schema".r'
     assert first.get_server_pid() in queued.blocked_by
-    (root,) = lock_tree(taken.sessions)
-    assert root.session.pid == holder.get_server_pid()
-    assert first.get_server_pid() in [n.session.pid for n in root.children]
+    (root,) = lock_tree(taken.backends)
+    assert root.backend.pid == holder.get_server_pid()
+    assert first.get_server_pid() in [n.backend.pid for n in root.children]
 
 
 # --- what a role without pg_monitor sees ---------------------------------------------------
@@ -451,7 +451,7 @@ async def test_a_role_without_pg_monitor(
         assert hidden.query is None and hidden.state is None and hidden.xact_age is None
         assert hidden.backend_type is None and hidden.client is None
         assert hidden.user == cluster.superuser  # the name is not hidden
-        (me,) = [s for s in taken.sessions if s.is_self]
+        (me,) = [s for s in taken.backends if s.is_self]
         assert me.pid == watcher.get_server_pid() and me.user == role
         assert me.query is not None and me.state == "active"
         # Another role's open transaction is invisible: counted as 'other', no age.
@@ -617,7 +617,7 @@ def test_rates_of_a_reset_server_are_never_negative() -> None:
 
 def test_lock_tree_cycle_terminates_and_yields_both() -> None:
     tree = lock_tree([session(1, 2), session(2, 1, xact_age=5.0), session(3)])
-    assert [n.session.pid for n in tree] == [2, 1]  # the cycle's members, oldest first
+    assert [n.backend.pid for n in tree] == [2, 1]  # the cycle's members, oldest first
     assert tree_shape(tree) == [(2, [(1, [(2, "...")])]), (1, "...")]
 
 
@@ -633,7 +633,7 @@ def test_lock_tree_several_blockers() -> None:
     # A waiter with no waiters of its own is shown whole under each blocker.
     tree = lock_tree([session(1), session(2), session(3, 1, 2)])
     assert tree_shape(tree) == [(1, [(3, [])]), (2, [(3, [])])]
-    assert tree[0].children[0].session is tree[1].children[0].session
+    assert tree[0].children[0].backend is tree[1].children[0].backend
 
 
 def test_lock_tree_leaves_out_unrelated_sessions_and_orders_roots() -> None:
@@ -649,13 +649,13 @@ def test_lock_tree_leaves_out_unrelated_sessions_and_orders_roots() -> None:
         session(41, xact_age=None),
     ]
     tree = lock_tree(sessions)
-    assert [n.session.pid for n in tree] == [30, 20, 10]
-    assert [n.session.pid for n in tree[0].children] == [32, 31]
+    assert [n.backend.pid for n in tree] == [30, 20, 10]
+    assert [n.backend.pid for n in tree[0].children] == [32, 31]
     pids = set()
 
     def walk(nodes: tuple[LockNode, ...]) -> None:
         for node in nodes:
-            pids.add(node.session.pid)
+            pids.add(node.backend.pid)
             walk(node.children)
 
     walk(tree)
@@ -667,9 +667,9 @@ def test_lock_tree_leaves_out_unrelated_sessions_and_orders_roots() -> None:
 def test_lock_tree_unknown_blocker_becomes_a_bare_root() -> None:
     # A prepared transaction holds the lock: pg_blocking_pids reports it as pid 0.
     (root,) = lock_tree([session(7, 0)])
-    assert root.session.pid == 0 and root.session.backend_type == "prepared transaction"
-    assert root.session.query is None
-    assert [n.session.pid for n in root.children] == [7]
+    assert root.backend.pid == 0 and root.backend.backend_type == "prepared transaction"
+    assert root.backend.query is None
+    assert [n.backend.pid for n in root.children] == [7]
 
 
 def test_lock_tree_of_a_long_queue_stays_small_and_shallow_enough() -> None:
@@ -694,7 +694,7 @@ def test_lock_tree_is_deterministic() -> None:
     sessions = [session(3, 1), session(2, 1), session(1), session(4, 1)]
     first = lock_tree(sessions)
     assert first == lock_tree(list(reversed(sessions)))
-    assert [n.session.pid for n in first[0].children] == [2, 3, 4]  # same age: by pid
+    assert [n.backend.pid for n in first[0].children] == [2, 3, 4]  # same age: by pid
 
 
 # --- what a session runs, in words (no database) -------------------------------------------

@@ -6,7 +6,7 @@ import asyncpg
 import pytest
 
 from pgconsole.db.browse.catalog import describe_relation, resolve_relation
-from pgconsole.db.console.session import result_columns
+from pgconsole.db.console.connection import result_columns
 from pgconsole.db.type_names import display_type
 
 

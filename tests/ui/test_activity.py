@@ -67,7 +67,7 @@ async def test_sessions_are_listed_and_idle_ones_can_be_hidden(
     try:
         async with app.run_test(size=SIZE) as pilot:
             screen = await activity(pilot, app)
-            apps = {s.application: s for s in screen.sessions.values()}
+            apps = {s.application: s for s in screen.backends.values()}
             assert apps["test-idle"].state == "idle"
             assert apps["test-intx"].state == "idle in transaction"
             shown_pids = {s.pid for s in screen._visible_sessions()}
@@ -100,9 +100,9 @@ async def test_a_lock_chain_appears_as_a_tree(cluster: ThrowawayCluster, table_t
             def tree() -> list[tuple[int, list[tuple[int, list[int]]]]]:
                 return [
                     (
-                        root.session.pid,
+                        root.backend.pid,
                         sorted(
-                            (n.session.pid, [m.session.pid for m in n.children])
+                            (n.backend.pid, [m.backend.pid for m in n.children])
                             for n in root.children
                         ),
                     )
@@ -112,7 +112,7 @@ async def test_a_lock_chain_appears_as_a_tree(cluster: ThrowawayCluster, table_t
             pa, pb, pc, pd = (x.get_server_pid() for x in (a, b, c, d))
             expected = [(pa, sorted([(pb, [pc]), (pd, [])]))]
             await wait_until(pilot, lambda: tree() == expected, "the lock tree")
-            waiting = screen.sessions[pb]
+            waiting = screen.backends[pb]
             assert waiting.lock_mode == "AccessShareLock" and "t" in (waiting.lock_relation or "")
     finally:
         await a.execute("ROLLBACK")
@@ -184,7 +184,7 @@ async def test_a_role_without_pg_monitor_sees_explanations_not_errors(
             screen = await activity(pilot, app, samples=2)
             status = shown(app, "#activity-status")
             assert "pg_read_all_stats" in status or "pg_monitor" in status
-            theirs = screen.sessions[other.get_server_pid()]
+            theirs = screen.backends[other.get_server_pid()]
             # Hidden from this role (the server says so), and no crash on the NULL columns.
             assert theirs.query in (None, "<insufficient privilege>")
             assert theirs.state is None
@@ -237,7 +237,7 @@ async def test_terminate_ends_the_selected_session_only(
             await pilot.press("T")
             await answer_yes(pilot, app)
             await wait_until(
-                pilot, lambda: victim.get_server_pid() not in screen.sessions, "the session gone"
+                pilot, lambda: victim.get_server_pid() not in screen.backends, "the session gone"
             )
         assert await bystander.fetchval("SELECT 1") == 1
         with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, OSError)):
@@ -368,7 +368,7 @@ async def test_background_processes_are_hidden_until_B(
     app = make_app(cluster, table_t)
     async with app.run_test(size=SIZE) as pilot:
         screen = await activity(pilot, app)
-        background = {s.pid for s in screen.sessions.values() if s.is_background}
+        background = {s.pid for s in screen.backends.values() if s.is_background}
         assert background  # checkpointer, walwriter... always run
         assert not background & {s.pid for s in screen._visible_sessions()}
         await pilot.press("B")
@@ -431,7 +431,7 @@ async def test_the_consoles_statement_shows_instead_of_its_fetch(
                 return "" if row is None else row.cells[-1]
 
             await wait_until(pilot, lambda: query_of(pid) == "select pg_sleep(30)", "it")
-            assert "FETCH" in (screen.sessions[pid].query or "")
+            assert "FETCH" in (screen.backends[pid].query or "")
             await wait_until(
                 pilot,
                 lambda: query_of(other.get_server_pid()) == "FETCH … (pgconsole console cursor)",

@@ -32,7 +32,7 @@ class SampledActivity(ActivityScreen):
         self.last_refresh = REFRESHED
         self.state_text = ""
 
-    def show(self, sessions: tuple[stats.Session, ...]) -> None:
+    def show(self, sessions: tuple[stats.Backend, ...]) -> None:
         self.show_sample(stats.Sample(sessions, counters(1_000.0 + self.samples, 1), 2))
         self.samples += 1
 
@@ -95,7 +95,7 @@ def session_rows(screen: ActivityScreen) -> int:
     return sum(1 for line in lines(screen.query_one(SessionTable))[1:] if line.strip())
 
 
-def queue(length: int) -> tuple[stats.Session, ...]:
+def queue(length: int) -> tuple[stats.Backend, ...]:
     """The sessions with `length` more queued behind the lock chain's last one."""
     last = LOCK_CHAIN[-1]
     waiting = tuple(

@@ -16,8 +16,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
 from pgconsole.app import PgConsoleApp
+from pgconsole.db.console.connection import VALUE_LIMIT
 from pgconsole.db.console.history import History
-from pgconsole.db.console.session import VALUE_LIMIT
 from pgconsole.db.quoting import quote_ident
 from pgconsole.screens import completion_source
 from pgconsole.screens.confirm import ConfirmScreen

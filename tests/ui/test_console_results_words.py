@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pgconsole.db.browse.pages import Page, Row
-from pgconsole.db.console.session import Result
+from pgconsole.db.console.connection import Result
 from pgconsole.db.sqltext import Statement
 from pgconsole.widgets.results_list import (
     Shown,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pgconsole.db.console.session import Waiter
+from pgconsole.db.console.connection import Waiter
 from pgconsole.widgets.console_status import (
     ConsoleState,
     UserTransaction,

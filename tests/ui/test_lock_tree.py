@@ -13,7 +13,7 @@ from tests.ui.test_snapshot_gallery import LOCK_CHAIN, SESSIONS
 BLOCKER, WAITING, LAST = LOCK_CHAIN
 
 
-def drawn(lines: int, sessions: tuple[stats.Session, ...] = SESSIONS) -> tuple[list[str], int]:
+def drawn(lines: int, sessions: tuple[stats.Backend, ...] = SESSIONS) -> tuple[list[str], int]:
     """The tree's lines at 80 cells, and the lines `lock_tree_text` says it takes."""
     drawing, taken = lock_tree_text(stats.lock_tree(sessions), lines)
     console = Console(width=80, no_color=True, legacy_windows=False)
@@ -22,7 +22,7 @@ def drawn(lines: int, sessions: tuple[stats.Session, ...] = SESSIONS) -> tuple[l
     return capture.get().rstrip("\n").split("\n"), taken
 
 
-def queue(length: int) -> tuple[stats.Session, ...]:
+def queue(length: int) -> tuple[stats.Backend, ...]:
     """`length` sessions queued behind the chain's last one."""
     return SESSIONS + tuple(
         replace(LAST, pid=4500 + n, blocked_by=(LAST.pid,)) for n in range(length)

@@ -11,7 +11,7 @@ from textual.app import App, ComposeResult
 from textual.screen import Screen
 
 from pgconsole.db.browse.pages import Column, IdleCursor, Page, Pager, Pages, Row
-from pgconsole.db.console.session import ConsoleSession, ResultPager
+from pgconsole.db.console.connection import ConsoleConnection, ResultPager
 from pgconsole.screens.paging import GridPaging
 from pgconsole.widgets.grid import DataGrid
 from tests.helpers.ui import wait_until
@@ -179,5 +179,5 @@ def test_both_pagers_are_pages() -> None:
     """Checked by mypy: the browser's and the console's pagers speak one protocol, and the
     console's session is the idle cursor its results share."""
     kinds: list[type[Pages]] = [Pager, ResultPager]
-    cursors: list[type[IdleCursor]] = [ConsoleSession]
+    cursors: list[type[IdleCursor]] = [ConsoleConnection]
     assert all(hasattr(kind, "close_if_idle") for kind in [*kinds, *cursors])

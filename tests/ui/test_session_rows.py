@@ -24,7 +24,7 @@ BLOCKER, WAITING, _ = LOCK_CHAIN
 SELF, CHECKPOINTER = OWN
 
 
-def pids(sessions: list[stats.Session]) -> list[int]:
+def pids(sessions: list[stats.Backend]) -> list[int]:
     return [s.pid for s in sessions]
 
 
@@ -46,7 +46,7 @@ def test_one_line_joins_lines_shows_controls_and_cuts() -> None:
         (replace(BLOCKER, state="idle", xact_age=None), ""),
     ],
 )
-def test_a_row_is_marked_by_what_matters_most(session: stats.Session, mark: str) -> None:
+def test_a_row_is_marked_by_what_matters_most(session: stats.Backend, mark: str) -> None:
     assert session_row(session).mark == mark
 
 
@@ -108,7 +108,7 @@ def test_the_filter_finds_text_in_any_column(text: str, expected: list[int]) -> 
 
 
 def test_the_filter_searches_the_query_as_told() -> None:
-    def told(session: stats.Session) -> str | None:
+    def told(session: stats.Backend) -> str | None:
         return "the cursor's statement" if session.pid == WAITING.pid else None
 
     view = SessionView(text="cursor's statement")

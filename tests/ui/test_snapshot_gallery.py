@@ -27,7 +27,7 @@ from pgconsole.db.browse import catalog
 from pgconsole.db.browse.pages import ALIAS, BrowseSpec, Column, Page, Row
 from pgconsole.db.connection.passwords import PasswordChoice, PasswordSource
 from pgconsole.db.connection.pool import Conn, Database
-from pgconsole.db.console.session import ConsoleSession, Result
+from pgconsole.db.console.connection import ConsoleConnection, Result
 from pgconsole.db.opening import Opening
 from pgconsole.db.sqltext import Statement
 from pgconsole.screens import browse_tree, relation_reader
@@ -62,10 +62,10 @@ QUERIES = (
 )
 
 
-def session(pid: int, number: int) -> stats.Session:
+def session(pid: int, number: int) -> stats.Backend:
     """One of the web application's sessions, varied by `number`."""
     idle = number % 3 == 0
-    return stats.Session(
+    return stats.Backend(
         pid=pid,
         user="shop_api" if number % 4 else "reports",
         database="shop",
@@ -83,13 +83,13 @@ def session(pid: int, number: int) -> stats.Session:
 
 
 LOCK_CHAIN = (
-    stats.Session(
+    stats.Backend(
         pid=4101, user="dba", database="shop", application="psql", client="10.0.1.5",
         backend_type="client backend", state="idle in transaction", wait_event_type="Client",
         wait_event="ClientRead", xact_age=312.0, query_age=305.0, state_age=305.0,
         query="UPDATE shop.item SET price = price * 1.1 WHERE category = 'tea'",
     ),
-    stats.Session(
+    stats.Backend(
         pid=4102, user="shop_api", database="shop", application="shop-api",
         client="10.0.3.11", backend_type="client backend", state="active",
         wait_event_type="Lock", wait_event="transactionid", xact_age=41.0, query_age=41.0,
@@ -97,7 +97,7 @@ LOCK_CHAIN = (
         blocked_by=(4101,), lock_mode="ShareLock", lock_relation="shop.item",
         lock_relation_oid=16410,
     ),
-    stats.Session(
+    stats.Backend(
         pid=4103, user="dba", database="shop", application="migrate", client="10.0.1.9",
         backend_type="client backend", state="active", wait_event_type="Lock",
         wait_event="relation", xact_age=12.0, query_age=12.0, state_age=12.0,
@@ -107,13 +107,13 @@ LOCK_CHAIN = (
     ),
 )  # fmt: skip
 OWN = (
-    stats.Session(
+    stats.Backend(
         pid=4200, user="dba", database="shop", application="pgconsole", client="10.0.1.5",
         backend_type="client backend", state="active", wait_event_type=None, wait_event=None,
         xact_age=0.001, query_age=0.001, state_age=0.001, query=POLL_SQL,
         is_self=True,
     ),
-    stats.Session(
+    stats.Backend(
         pid=24, user=None, database=None, application="", client=None,
         backend_type="checkpointer", state=None, wait_event_type="Activity",
         wait_event="CheckpointerMain", xact_age=None, query_age=None, state_age=None,
@@ -163,7 +163,7 @@ BEFORE_THE_CHAIN = tuple(
 )
 SAMPLES = tuple(
     stats.Sample(
-        sessions=BEFORE_THE_CHAIN if step == 0 else SESSIONS,
+        backends=BEFORE_THE_CHAIN if step == 0 else SESSIONS,
         server=counters(1_000.0 + step, step),
         queries=2,
     )
@@ -240,7 +240,7 @@ class _OpenConnection:
         return False
 
 
-class FixedConsoleSession(ConsoleSession):
+class FixedConsoleSession(ConsoleConnection):
     """A console session that answers from fixed rows; `nme` is an unknown column."""
 
     async def open(self) -> None:

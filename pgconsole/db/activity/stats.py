@@ -100,7 +100,7 @@ async def read_capabilities(conn: Conn) -> Capabilities:
 
 
 @dataclass(frozen=True)
-class Session:
+class Backend:
     """One backend of `pg_stat_activity`.
 
     For another role's session, a role without pg_read_all_stats gets only `pid`, `user`,
@@ -205,7 +205,7 @@ class ServerCounters:
 class Sample:
     """Everything one refresh of the activity screen shows."""
 
-    sessions: tuple[Session, ...]
+    backends: tuple[Backend, ...]
     """By pid."""
     server: ServerCounters
     queries: int
@@ -225,7 +225,7 @@ async def sample(conn: Conn) -> Sample:
     server = await conn.fetchrow(load_sql(__name__, "activity_server.sql"))
     assert server is not None  # an aggregate always returns one row
     return Sample(
-        sessions=tuple(_session(row) for row in rows),
+        backends=tuple(_backend(row) for row in rows),
         server=_counters(server),
         queries=2,
     )
@@ -237,8 +237,8 @@ def _age(value: float | None) -> float | None:
     return None if value is None else max(0.0, float(value))
 
 
-def _session(row: Any) -> Session:
-    return Session(
+def _backend(row: Any) -> Backend:
+    return Backend(
         pid=row["pid"],
         user=row["user"],
         database=row["database"],
@@ -296,7 +296,7 @@ _CONSOLE_CURSOR = re.compile(
     r"\A\s*(DECLARE|FETCH|MOVE|CLOSE)\b.*?\b(pgconsole_q\d+)\b", re.IGNORECASE | re.DOTALL
 )
 _DECLARED = re.compile(
-    # As pgconsole.db.console.session.wrapped_query writes it: the statement on lines of its own.
+    # As pgconsole.db.console.connection.wrapped_query writes it: the statement on lines of its own.
     r"\A\s*DECLARE\s+pgconsole_q\d+\s+SCROLL\s+CURSOR\s+FOR\s+SELECT\b.*?FROM \(\n"
     r"(?P<statement>.*)\n\) AS q\([^()]*\)\s*\Z",
     re.DOTALL,
@@ -323,7 +323,7 @@ def console_cursor(query: str | None) -> tuple[str, str] | None:
 
 
 def shown_query(
-    session: Session, cursor_statement: Callable[[str], str | None] | None = None
+    session: Backend, cursor_statement: Callable[[str], str | None] | None = None
 ) -> str | None:
     """What the session runs, as a person wants to read it.
 
@@ -412,7 +412,7 @@ def rates(before: ServerCounters, after: ServerCounters) -> ServerRates:
 class LockNode:
     """A session in the blocking tree, with the sessions that wait for it below."""
 
-    session: Session
+    backend: Backend
     children: tuple[LockNode, ...]
     """The sessions it blocks, oldest transaction first."""
     repeated: bool = False
@@ -421,7 +421,7 @@ class LockNode:
     with the number of paths through it (and a cycle ends)."""
 
 
-def lock_tree(sessions: Sequence[Session]) -> tuple[LockNode, ...]:
+def lock_tree(sessions: Sequence[Backend]) -> tuple[LockNode, ...]:
     """The blocking chains: who waits for whom, from the root blockers down.
 
     The roots are the sessions that block someone and wait for no one, oldest transaction
@@ -429,7 +429,7 @@ def lock_tree(sessions: Sequence[Session]) -> tuple[LockNode, ...]:
     blocker is itself blocked (a deadlock not yet detected), the sessions on the cycle are the
     roots. Sessions that neither block nor wait are left out. A blocker missing from
     `sessions` (a prepared transaction, reported as pid 0, or a session that ended between
-    the readings) appears as a Session with only its pid.
+    the readings) appears as a Backend with only its pid.
 
     Each session's waiters are listed once, under its first appearance in depth-first order;
     its later appearances are marked `repeated`, without children. A session already on the
@@ -440,7 +440,7 @@ def lock_tree(sessions: Sequence[Session]) -> tuple[LockNode, ...]:
     for session in sessions:
         for blocker in session.blocked_by:
             if blocker not in known:
-                known[blocker] = _unknown_session(blocker)
+                known[blocker] = _unknown_backend(blocker)
             waiters.setdefault(blocker, []).append(session.pid)
     if not waiters:
         return ()
@@ -513,8 +513,8 @@ def _reachable(starts: Iterable[int], waiters: dict[int, list[int]]) -> set[int]
     return seen
 
 
-def _unknown_session(pid: int) -> Session:
-    return Session(
+def _unknown_backend(pid: int) -> Backend:
+    return Backend(
         pid=pid,
         user=None,
         database=None,

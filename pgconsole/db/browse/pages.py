@@ -240,7 +240,7 @@ class IdleCursor(Protocol):
 
 class Pages(IdleCursor, Protocol):
     """What a grid pages through: a relation (`Pager`) or a console query's result
-    (`pgconsole.db.console.session.ResultPager`). Pages are asked for one at a time."""
+    (`pgconsole.db.console.connection.ResultPager`). Pages are asked for one at a time."""
 
     async def first(self) -> Page:
         """The first page."""

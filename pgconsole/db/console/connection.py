@@ -175,11 +175,11 @@ def returning_query(statement: str, width: int) -> str:
 
 
 DECLARED_KEPT = 16
-"""Cursors whose statements `ConsoleSession.cursor_statement` remembers (the latest ones)."""
+"""Cursors whose statements `ConsoleConnection.cursor_statement` remembers (the latest ones)."""
 
 
 @dataclass
-class ConsoleSession:
+class ConsoleConnection:
     """The console's connection, its transaction state and its open results."""
 
     database: Database
@@ -676,7 +676,7 @@ class ResultPager:
     pages a relation.
     """
 
-    session: ConsoleSession
+    session: ConsoleConnection
     statement: Statement
     columns: tuple[Column, ...]
     name: str
@@ -754,11 +754,11 @@ class ResultPager:
     @property
     def idle_deadline(self) -> float | None:
         """When this result's cursor transaction is due to end, None unless one of ours holds
-        it (`ConsoleSession.idle_deadline`: the session has one such transaction at most)."""
+        it (`ConsoleConnection.idle_deadline`: the session has one such transaction at most)."""
         return self.session.idle_deadline if self.session._owner is self else None
 
     async def close_if_idle(self) -> bool:
-        """End this result's cursor transaction once idle (`ConsoleSession.close_if_idle`)."""
+        """End this result's cursor transaction once idle (`ConsoleConnection.close_if_idle`)."""
         return self.session._owner is self and await self.session.close_if_idle()
 
     async def _page(self, start: int, limit: int | None = None) -> Page:

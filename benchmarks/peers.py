@@ -586,7 +586,7 @@ def measure(args: argparse.Namespace, cluster: ThrowawayCluster, home: Path) -> 
     target = Target.of(cluster)
     sampler = asyncio.run(_prepare(target, password))
     progress(f"pgbench -i -s {args.scale} -q")
-    loaded, _ = load_pgbench(target, password, args.scale)
+    loaded, detail = load_pgbench(target, password, args.scale)
     progress(f"loaded in {loaded:.1f} s")
     server, first_page = asyncio.run(_facts(target, password))
     root = extract(args.pgconsole, home, "pgconsole-rev") if args.pgconsole else None
@@ -594,7 +594,7 @@ def measure(args: argparse.Namespace, cluster: ThrowawayCluster, home: Path) -> 
     if args.pgconsole:
         tools.versions[PGCONSOLE] = commit(args.pgconsole)
     run = Run(tools, home, args.repeat)
-    run.notes.append(f"pgbench -i -s {args.scale}: {loaded:.1f} s")
+    run.notes.append(f"pgbench -i -s {args.scale} -q: {loaded:.1f} s ({detail})")
     with tmux_server(terminal_env(home, password), SIZE) as term:
         if "launch" in args.only:
             progress("launch → first paint, usable screen")

@@ -746,6 +746,21 @@ def test_shown_query(query: str | None, known: str | None, expected: str | None)
     assert shown_query(replace(session(1), query=query), cursor_statement) == expected
 
 
+RESET = "SELECT pg_advisory_unlock_all();\nCLOSE ALL;\nUNLISTEN *;\nRESET ALL;"
+
+
+@pytest.mark.parametrize(
+    ("application", "expected"),
+    [
+        ("pgconsole", "pgconsole: pool connection, reset for its next use"),
+        ("shop-api", RESET),  # another application's asyncpg pool: shown as it is
+    ],
+)
+def test_an_idle_pool_connection_of_pgconsole_is_named(application: str, expected: str) -> None:
+    backend = replace(session(1), application=application, state="idle", query=RESET)
+    assert shown_query(backend) == expected
+
+
 @pytest.mark.parametrize(
     ("application", "backend_type", "is_self", "pgconsole", "background"),
     [

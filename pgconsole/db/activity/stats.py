@@ -315,6 +315,11 @@ def pgconsole_label(query: str | None) -> str | None:
     return "pgconsole: " + name.replace("_", " ")
 
 
+POOL_RESET = "SELECT pg_advisory_unlock_all();"
+"""How asyncpg's reset of a connection going back to its pool starts (then CLOSE ALL, UNLISTEN *,
+RESET ALL): the last query pg_stat_activity shows for each idle connection of a pool."""
+
+
 def console_cursor(query: str | None) -> tuple[str, str] | None:
     """(verb, cursor name) when the query is a step of a pgconsole console's cursor
     (`FETCH FORWARD 101 FROM pgconsole_q3`), else None."""
@@ -327,7 +332,8 @@ def shown_query(
 ) -> str | None:
     """What the session runs, as a person wants to read it.
 
-    pgconsole's own SQL gets a short name (`pgconsole: activity poll`); a console's cursor
+    pgconsole's own SQL gets a short name (`pgconsole: activity poll`), and so does its idle
+    pool connections' last query, asyncpg's reset; a console's cursor
     step shows the user's statement: from the DECLARE itself, or from `cursor_statement`
     (the cursor's statement, for a console whose backend this is), else the verb and
     `(pgconsole console cursor)`. Any other query is returned as it is.
@@ -341,6 +347,8 @@ def shown_query(
     label = pgconsole_label(query)
     if label is not None:
         return label
+    if session.is_pgconsole and (query or "").startswith(POOL_RESET):
+        return "pgconsole: pool connection, reset for its next use"
     cursor = console_cursor(query)
     if cursor is None:
         return query

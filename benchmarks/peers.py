@@ -21,7 +21,7 @@ Sections, each repeated REPEAT times with the tools taking turns:
 
 Prints one table (median and min-max of every series, and each tool's ratio to pgconsole) and
 writes it, with every sample and the notes on noise, to `benchmarks/results/peers-latest.md`
-(`peers-SECTIONS-latest.md` for a run of some sections only).
+(`peers-SECTIONS-latest.md` for some sections only, `…-quick-latest.md` for `--quick`).
 `--quick` (scale 10, one repetition, 10 s windows) takes about 3 minutes.
 """
 
@@ -751,8 +751,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         *samples(run),
         "",
     ]
-    every = set(args.only) == set(SECTIONS)
-    path = RESULTS / ("peers-latest.md" if every else f"peers-{'-'.join(args.only)}-latest.md")
+    # A quick run or a run of some sections never overwrites the last full run's report.
+    name = "peers" + ("" if set(args.only) == set(SECTIONS) else "-" + "-".join(args.only))
+    path = RESULTS / f"{name}{'-quick' if args.quick else ''}-latest.md"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(report))
     print("\n".join(lines))

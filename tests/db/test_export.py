@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import errno
 import json
 import os
 import stat
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -456,6 +457,61 @@ async def test_a_server_error_mid_export_leaves_no_file(
         await export(db, spec, path, ExportFormat.CSV, progress=lambda n, _: written.append(n))
     assert written and written[-1] > 1 << 20  # past the first write to disk
     assert files_in(tmp_path) == []
+
+
+@pytest.mark.parametrize("rows", [300_000, 1_000], ids=["mid-copy", "last-write"])
+async def test_a_full_disk_leaves_no_file_and_stops_the_copy(
+    cluster: ThrowawayCluster,
+    database: str,
+    db: Database,
+    admin: asyncpg.Connection,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    rows: int,
+) -> None:
+    # 30 MB fails while the COPY runs (a batch is written while the next is gathered, so the
+    # failure comes back with a later chunk); 100 kB fails in the one write at the end.
+    spec = await make_big(cluster, database, rows)
+    path = tmp_path / "big.csv"
+
+    def full_disk(_fd: int, _buffers: Sequence[memoryview]) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "writev", full_disk)
+    with pytest.raises(OSError) as raised:
+        await export(db, spec, path, ExportFormat.CSV)
+    assert raised.value.errno == errno.ENOSPC
+    assert files_in(tmp_path) == []
+    assert await settled(admin, database) == []  # no COPY left running
+    monkeypatch.undo()
+    assert (await export(db, spec, path, ExportFormat.CSV)).rows == rows
+
+
+async def test_short_writes_still_write_every_byte_in_order(
+    cluster: ThrowawayCluster,
+    database: str,
+    db: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    spec = await make_big(cluster, database, 20_000)
+    whole = tmp_path / "whole.csv"
+    await export(db, spec, whole, ExportFormat.CSV)
+    real_writev = os.writev
+    calls: list[int] = []
+
+    def short_writev(fd: int, buffers: Sequence[memoryview]) -> int:
+        # The kernel may take fewer bytes than asked, stopping inside a buffer.
+        calls.append(len(buffers))
+        return real_writev(fd, [buffers[0][:4099]])
+
+    monkeypatch.setattr(os, "writev", short_writev)
+    path = tmp_path / "short.csv"
+    result = await export(db, spec, path, ExportFormat.CSV)
+    monkeypatch.undo()
+    assert len(calls) > 100  # about 2 MB, 4099 bytes at a time
+    assert path.read_bytes() == whole.read_bytes()
+    assert result.bytes == whole.stat().st_size
 
 
 async def test_the_session_statement_timeout_does_not_cut_an_export(

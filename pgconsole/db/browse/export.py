@@ -41,7 +41,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import BinaryIO, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from pgconsole.db.browse.pages import BrowseSpec, Cells, select_sql
 from pgconsole.db.connection.pool import Conn, apply_local_settings
@@ -65,7 +65,8 @@ Progress = Callable[[int, int | None], None]
 file's size); `estimated_rows` is the planner's estimate of the row count, or None."""
 
 _FLUSH_BYTES = 1 << 20
-"""Chunks are gathered up to this size before each write: fewer thread hand-offs, flat memory."""
+"""Chunks are gathered up to this size before each write: fewer thread hand-offs and system
+calls, flat memory (at most two such batches are held)."""
 _NO_TIMEOUT = 100 * 365 * 24 * 3600.0
 """asyncpg reads a timeout of None as the pool's command_timeout, which must not cut a long
 export short: cancelling the task (or `asyncio.timeout()` around it) is how one is stopped."""
@@ -76,6 +77,8 @@ _JSON_DELIMITER = "\x1f"
 would be quoted), a control character for the same reason."""
 
 _T = TypeVar("_T")
+Buffer = bytes | bytearray
+"""What asyncpg hands the sink: each chunk a new buffer of its own."""
 
 
 class Sessions(Protocol):
@@ -261,7 +264,7 @@ async def export(
             )
             estimate = await _estimate_rows(conn, query)
 
-            async def sink(chunk: bytes) -> None:
+            async def sink(chunk: Buffer) -> None:
                 nonlocal written
                 await part.write(chunk)
                 written += len(chunk)
@@ -324,15 +327,29 @@ class _PartFile:
     A slow or full disk then stalls the export, never the event loop the UI runs on. One
     thread also runs every file operation in the order it was asked for: removing the file
     after a cancellation waits for a write still in progress.
+
+    Chunks are kept as asyncpg hands them over (a new buffer each time, never reused), not
+    copied, and go to the thread `_FLUSH_BYTES` at a time, written with one `writev`. While
+    the thread writes one batch the next is gathered: the COPY never waits for the disk
+    unless the disk falls a whole batch behind, and at most two batches are held. Every
+    `_WRITEBACK_BYTES` the thread also asks the kernel to start writing what it holds to disk,
+    so that the fsync before the rename finds little left to do.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pgconsole-export")
-        self._file: BinaryIO | None = None
+        self._fd: int | None = None
         self._created = False
         """Whether this export created the file (a `.part` found there is someone else's)."""
-        self._buffer = bytearray()
+        self._chunks: list[Buffer] = []
+        self._queued = 0
+        self._writing: asyncio.Future[None] | None = None
+        """The batch the thread is writing, if any."""
+        self._size = 0
+        """Bytes handed to the thread so far."""
+        self._unflushed = 0
+        """Where the bytes start that the kernel has not been asked to write back yet."""
 
     async def _run(self, function: Callable[[], _T]) -> _T:
         return await asyncio.wrap_future(self._executor.submit(function))
@@ -346,7 +363,7 @@ class _PartFile:
             IsADirectoryError: `target` is a directory.
         """
 
-        def create() -> BinaryIO:
+        def create() -> int:
             if target.is_dir():
                 raise IsADirectoryError(errno.EISDIR, "cannot export to a directory", str(target))
             if not overwrite and target.exists():
@@ -354,58 +371,82 @@ class _PartFile:
             # O_EXCL: never write through a link someone planted under the `.part` name.
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
             try:
-                fd = os.open(self.path, flags, 0o600)
+                return os.open(self.path, flags, 0o600)
             except FileExistsError as error:
                 raise FileExistsError(
                     errno.EEXIST,
                     "an export is writing this file, or an interrupted one left it behind",
                     str(self.path),
                 ) from error
-            return os.fdopen(fd, "wb")
 
-        self._file = await self._run(create)
+        self._fd = await self._run(create)
         self._created = True
 
-    async def write(self, chunk: bytes) -> None:
-        """Queue `chunk`; write the queue once it holds `_FLUSH_BYTES`."""
-        self._buffer += chunk
-        if len(self._buffer) >= _FLUSH_BYTES:
+    async def write(self, chunk: Buffer) -> None:
+        """Queue `chunk` (kept, not copied: the caller must not change it); hand the queue to
+        the thread once it holds `_FLUSH_BYTES`."""
+        self._chunks.append(chunk)
+        self._queued += len(chunk)
+        if self._queued >= _FLUSH_BYTES:
             await self._flush()
 
     async def _flush(self) -> None:
-        data, self._buffer = self._buffer, bytearray()
-        file = self._file
-        assert file is not None
-        await self._run(lambda: file.write(data))
+        """Wait for the batch being written, if any, then start writing the queue."""
+        if self._writing is not None:
+            await self._writing  # raises the OSError of a failed write
+        fd = self._fd
+        assert fd is not None
+        chunks, self._chunks = self._chunks, []
+        self._size += self._queued
+        self._queued = 0
+        start = end = self._size
+        if end - self._unflushed >= _WRITEBACK_BYTES:
+            start, self._unflushed = self._unflushed, end
+
+        def write_batch() -> None:
+            _write_all(fd, chunks)
+            if start < end:
+                _start_writeback(fd, start, end - start)
+
+        self._writing = asyncio.wrap_future(self._executor.submit(write_batch))
 
     async def commit(self, target: Path, *, overwrite: bool) -> int:
         """Write what is queued, sync, close and rename to `target`; return the size."""
         await self._flush()
-        file = self._file
-        assert file is not None
+        assert self._writing is not None
+        await self._writing
+        self._writing = None
+        fd = self._fd
+        assert fd is not None
 
         def finish() -> int:
-            file.flush()
             # On disk before the rename, so a crash cannot leave an empty file under the
             # final name either.
-            os.fsync(file.fileno())
-            size = os.fstat(file.fileno()).st_size
-            file.close()
+            os.fsync(fd)
+            size = os.fstat(fd).st_size
+            os.close(fd)
             _publish(self.path, target, overwrite=overwrite)
             return size
 
         size = await self._run(finish)
-        self._file = None
+        self._fd = None
         return size
 
     async def discard(self) -> None:
         """Close and remove the file, after any write still running."""
-        file, self._file = self._file, None
+        fd, self._fd = self._fd, None
+        writing, self._writing = self._writing, None
+        # A batch not started is dropped; one being written finishes before remove() runs
+        # (one thread). Either way its outcome no longer matters: a failure is retrieved here
+        # so that asyncio does not log it as never retrieved.
+        if writing is not None and not writing.cancel() and not writing.cancelled():
+            writing.exception()
+        self._chunks = []
 
         def remove() -> None:
-            if file is not None:
+            if fd is not None:
                 with contextlib.suppress(OSError):
-                    file.close()
+                    os.close(fd)
             with contextlib.suppress(FileNotFoundError):
                 self.path.unlink()
 
@@ -415,6 +456,47 @@ class _PartFile:
     def close_executor(self) -> None:
         """Let the worker thread end once its queue is empty."""
         self._executor.shutdown(wait=False)
+
+
+_IOV_MAX = 1024
+"""Buffers one `writev` may take (IOV_MAX on Linux and macOS)."""
+_WRITEBACK_BYTES = 8 << 20
+"""How much is written between two requests to the kernel to write the file back to disk."""
+
+
+def _start_writeback(fd: int, offset: int, length: int) -> None:
+    """Have the kernel start writing `length` bytes at `offset` to disk, without waiting.
+
+    As PostgreSQL's `pg_flush_data` does where it has no `sync_file_range`: on Linux,
+    POSIX_FADV_DONTNEED starts writeback of the range's dirty pages; it drops only clean pages
+    from the cache, and the range was just written. Left to itself, the kernel would keep up to
+    gigabytes dirty until the fsync before the rename, which then waited for all of it (0.35 s
+    for 1.1 GB on the benchmark's disk; nothing with this). Elsewhere, a no-op.
+    """
+    if hasattr(os, "posix_fadvise"):
+        with contextlib.suppress(OSError):  # advice: the fsync still makes sure
+            os.posix_fadvise(fd, offset, length, os.POSIX_FADV_DONTNEED)
+
+
+def _write_all(fd: int, chunks: list[Buffer]) -> None:
+    """Write `chunks` in order with as few system calls as the kernel allows (no copying).
+
+    Raises:
+        OSError: The disk failed (full, gone, ...).
+    """
+    views = [memoryview(chunk) for chunk in chunks]
+    start = 0
+    while start < len(views):
+        batch = views[start : start + _IOV_MAX]
+        written = os.writev(fd, batch)
+        if written == 0:
+            raise OSError(errno.EIO, "the file took no bytes")
+        for view in batch:
+            if written < len(view):
+                views[start] = view[written:]  # a short write: the rest goes next time
+                break
+            written -= len(view)
+            start += 1
 
 
 def _publish(part: Path, target: Path, *, overwrite: bool) -> None:

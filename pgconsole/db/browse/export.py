@@ -67,6 +67,10 @@ file's size); `estimated_rows` is the planner's estimate of the row count, or No
 _FLUSH_BYTES = 1 << 20
 """Chunks are gathered up to this size before each write: fewer thread hand-offs and system
 calls, flat memory (at most two such batches are held)."""
+_FULL_CHUNK = 128 << 10
+"""A chunk this big means the client is behind the server: read on at once."""
+_GATHER_SECONDS = 0.001
+"""How long a smaller chunk waits before the next read, for the socket to gather more."""
 _NO_TIMEOUT = 100 * 365 * 24 * 3600.0
 """asyncpg reads a timeout of None as the pool's command_timeout, which must not cut a long
 export short: cancelling the task (or `asyncio.timeout()` around it) is how one is stopped."""
@@ -270,6 +274,12 @@ async def export(
                 written += len(chunk)
                 if progress is not None:
                     progress(written, estimate)
+                if len(chunk) < _FULL_CHUNK:
+                    # The client keeps up with the server: give the socket a moment to fill
+                    # (asyncpg stops reading until this returns), so that each pass through
+                    # the event loop, TLS and asyncpg carries more bytes (a tenth of the passes,
+                    # less CPU per row); the server is not held up, the socket buffers take it.
+                    await asyncio.sleep(_GATHER_SECONDS)
 
             # The COPY command tag ("COPY 123") counts rows exactly; counting line breaks
             # would not, since a quoted CSV field may hold some.

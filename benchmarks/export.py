@@ -41,6 +41,7 @@ import datetime
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -158,6 +159,12 @@ async def grid_query(conn: Any) -> str:
 # -- children: one export each, in a process of its own ---------------------------------------
 
 
+def cpu_seconds() -> float:
+    """User and system CPU time of this process so far, every thread included."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def memory_mb() -> tuple[float, float]:
     """Peak (VmHWM) and current (VmRSS) resident set of this process, in MiB."""
     values: dict[str, float] = {}
@@ -191,6 +198,7 @@ async def child_function(path: Path, profile: Path | None) -> dict[str, Any]:
 
         _, before = memory_mb()
         profiler = cProfile.Profile() if profile else None
+        cpu = cpu_seconds()
         started = time.perf_counter()
         if profiler is not None:
             profiler.enable()
@@ -199,11 +207,13 @@ async def child_function(path: Path, profile: Path | None) -> dict[str, Any]:
             profiler.disable()
             profiler.dump_stats(profile)
         seconds = time.perf_counter() - started
+        cpu = cpu_seconds() - cpu
     finally:
         await database.close()
     peak, _ = memory_mb()
     return {
         "seconds": seconds,
+        "cpu": cpu,
         "rows": result.rows,
         "bytes": result.bytes,
         "rss_before": before,
@@ -243,8 +253,10 @@ async def child_app(path: Path, profile: Path | None) -> dict[str, Any]:
         profiler = cProfile.Profile() if profile else None
         if profiler is not None:
             profiler.enable()
+        cpu = cpu_seconds()
         sent = app.send_key("enter")
         shown = await painted(app, lambda: "Exported" in status() or "failed" in status(), 3600)
+        cpu = cpu_seconds() - cpu
         if profiler is not None:
             profiler.disable()
             profiler.dump_stats(profile)
@@ -256,6 +268,7 @@ async def child_app(path: Path, profile: Path | None) -> dict[str, Any]:
     peak, _ = memory_mb()
     return {
         "seconds": shown - sent,
+        "cpu": cpu,
         "bytes": os.stat(path).st_size,
         "rss_before": before,
         "peak": peak,
@@ -271,13 +284,16 @@ async def child_raw(path: Path, query: str) -> dict[str, Any]:
     conn = await asyncpg.connect(target.dsn(password))
     try:
         _, before = memory_mb()
+        cpu = cpu_seconds()
         started = time.perf_counter()
         status = await conn.copy_from_query(query, output=path, format="csv", header=True)
         seconds = time.perf_counter() - started
+        cpu = cpu_seconds() - cpu
     finally:
         await conn.close()
     rows = int(status.rsplit(" ", 1)[-1])
-    return {"seconds": seconds, "rows": rows, "bytes": os.stat(path).st_size, "rss_before": before}
+    size = os.stat(path).st_size
+    return {"seconds": seconds, "cpu": cpu, "rows": rows, "bytes": size, "rss_before": before}
 
 
 def child(argv: list[str]) -> int:
@@ -336,7 +352,7 @@ class Runner:
         return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
     def psql(self, command: str) -> dict[str, Any]:
-        """psql -X -c COMMAND: wall time, and peak RSS as GNU time reports it.
+        """psql -X -c COMMAND: wall time, and CPU time and peak RSS as GNU time reports them.
 
         Not `ru_maxrss` from wait4: a child started from this (larger) process reports the
         parent's peak there until it grows past it.
@@ -345,7 +361,7 @@ class Runner:
         rss = self.folder / "psql-rss"
         argv = [
             *(
-                ["/usr/bin/time", "-f", "%M", "-o", str(rss)]
+                ["/usr/bin/time", "-f", "%M %U %S", "-o", str(rss)]
                 if Path("/usr/bin/time").exists()
                 else []
             ),
@@ -359,7 +375,9 @@ class Runner:
             raise RuntimeError(f"psql failed (exit {result.returncode}): {result.stderr}")
         sample: dict[str, Any] = {"seconds": seconds}
         if rss.exists():
-            sample["peak"] = round(int(rss.read_text().split()[-1]) / 1024, 1)
+            peak, user, system = rss.read_text().split()[-3:]
+            sample["peak"] = round(int(peak) / 1024, 1)
+            sample["cpu"] = float(user) + float(system)
             rss.unlink()
         return sample
 
@@ -385,6 +403,7 @@ class Runner:
             sample = self.psql("SELECT 1")
         else:
             raise ValueError(series)
+        sample["load"] = os.getloadavg()[0]
         if series != "psql connect":
             sample.setdefault("bytes", path.stat().st_size)
             path.unlink()
@@ -441,8 +460,8 @@ def table(samples: Samples, rows: int) -> list[str]:
     psql = median(samples["psql \\copy"]) if "psql \\copy" in samples else None
     lines = [
         "| export of pgbench_accounts as shown, to CSV | median | spread (min-max) "
-        "| rows/s | vs psql | peak RSS (before → peak) |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| rows/s | vs psql | client CPU | peak RSS (before → peak) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for series, label in LABELS.items():
         if series not in samples:
@@ -454,8 +473,9 @@ def table(samples: Samples, rows: int) -> list[str]:
         peak = f"{median(values, 'peak'):.0f} MB"
         if "rss_before" in values[0]:
             peak = f"{median(values, 'rss_before'):.0f} → {peak}"
+        cpu = f"{median(values, 'cpu'):.2f} s" if "cpu" in values[0] else "-"
         lines.append(
-            f"| {label} | {seconds:.2f} s | {spread(values)} | {rate} | {ratio} | {peak} |"
+            f"| {label} | {seconds:.2f} s | {spread(values)} | {rate} | {ratio} | {cpu} | {peak} |"
         )
     return lines
 
@@ -464,7 +484,9 @@ def every_sample(samples: Samples) -> list[str]:
     """Each series' seconds in run order, and what else its children said."""
     lines = []
     for series, values in samples.items():
-        times = ", ".join(f"{s['seconds']:.2f}" for s in values)
+        times = ", ".join(f"{s['seconds']:.2f}" for s in values) + " s"
+        if "cpu" in values[0]:
+            times += "; client CPU " + ", ".join(f"{s['cpu']:.2f}" for s in values) + " s"
         extra = ""
         if "progress_calls" in values[0]:
             calls = median(values, "progress_calls")
@@ -472,7 +494,7 @@ def every_sample(samples: Samples) -> list[str]:
             extra = f"; {calls:,.0f} progress calls (one per chunk, {size / 1024:.0f} KiB each)"
         if "frames" in values[0]:
             extra = f"; {median(values, 'frames'):,.0f} frames painted during the export"
-        lines.append(f"- {series}: {times} s{extra}")
+        lines.append(f"- {series}: {times}{extra}")
     return lines
 
 
@@ -499,7 +521,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-app", action="store_true", help="leave out the app's series")
     parser.add_argument("--profile", type=Path, help="cProfile one export() into FILE, then stop")
     parser.add_argument("--profile-app", action="store_true", help="profile the app instead")
-    parser.add_argument("--note", default="", help="a line added to the report")
+    parser.add_argument("--note", action="append", default=[], help="a paragraph for the report")
     args = parser.parse_args(argv)
     if args.scale < 1 or args.repeat < 1:
         parser.error("--scale and --repeat must be at least 1")
@@ -559,6 +581,7 @@ def write_report(
     """benchmarks/results/export-latest.md."""
     samples = runner.samples
     queries = {s["query"] for v in samples.values() for s in v if "query" in s}
+    loads = [s["load"] for v in samples.values() for s in v]
     size = median(samples["psql \\copy"], "bytes")
     command = (
         f"python -m benchmarks.export --scale {args.scale} --repeat {args.repeat}"
@@ -567,11 +590,12 @@ def write_report(
     )
     facts = [
         f"- date: {datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
-        f"- machine: {machine()}; load average at the end "
-        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        f"- machine: {machine()}; 1-minute load average after each export: "
+        f"{min(loads):.2f} to {max(loads):.2f} (median {statistics.median(loads):.2f})",
         f"- PostgreSQL {server}, verify-full TLS over loopback; Python {platform.python_version()},"
         f" asyncpg {version('asyncpg')}, textual {version('textual')},"
-        f" pgconsole {args.pgconsole or commit()}",
+        f" pgconsole {args.pgconsole or commit()}"
+        + (f" (before: {args.before})" if args.before else ""),
         f"- data: pgbench -i -s {args.scale}: {rows:,} rows, {size / 2**20:,.0f} MiB of CSV",
         f"- {args.repeat} exports per series, the series in a rotating order; files written to "
         "the same ext4 disk (pgconsole fsyncs before the rename; psql and asyncpg do not)",
@@ -580,12 +604,14 @@ def write_report(
     notes = [
         "Noise: the machine has 2 cores and is shared: other engineers' tests may run at the "
         "same time, and the server, the client and the disk's writeback share those 2 cores. "
-        "Read the medians, and the spread beside each (min-max of the runs).",
+        "Read the medians, and the spread beside each (min-max of the runs). Client CPU "
+        "(user + system time of the exporting process, every thread, during the export; "
+        "psql's from GNU time, its start and login included) depends much less on that "
+        "neighbourhood than wall time does.",
         f"The query: `{runner.query}`"
         + ("" if queries <= {runner.query} else f" (a pgconsole series sent {queries})"),
     ]
-    if args.note:
-        notes.append(args.note)
+    notes += args.note
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         "# Export benchmark: pgbench_accounts as shown, to CSV\n\n"
@@ -594,7 +620,7 @@ def write_report(
         + "\n".join(lines)
         + "\n\n"
         + "\n\n".join(notes)
-        + "\n\n## Every sample (seconds, in run order)\n\n"
+        + "\n\n## Every sample, in run order\n\n"
         + "\n".join(every_sample(samples))
         + "\n"
     )

@@ -44,6 +44,8 @@ class TreeScreen(Protocol):
 
     def load_tree(self) -> Worker[None]: ...
 
+    def refresh_bindings(self) -> None: ...
+
 
 def leave_tree(screen: TreeScreen) -> None:
     """Back to the grid: a tree over it goes."""
@@ -58,8 +60,17 @@ def go_to_tree(screen: TreeScreen) -> None:
     screen.tree_pane.schema_tree.focus()
 
 
+RELATION_KEYS = frozenset({"switch_pane", "toggle_tree"})
+"""Tree keys that act only with a relation open: Tab goes to its grid, `\\` hides the tree
+beside it. Before, the tree is all there is: they would do nothing, and are not offered."""
+
+
 class BrowseTree:
     """The browser's catalog load and tree keys (mixed into `MainScreen`)."""
+
+    def check_action(self: TreeScreen, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Tab and `\\` are neither run nor shown on the key bar until a relation is open."""
+        return self.spec is not None or action not in RELATION_KEYS
 
     @work(exclusive=True, group="catalog", exit_on_error=False)
     async def load_tree(self: TreeScreen) -> None:

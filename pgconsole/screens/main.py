@@ -335,6 +335,7 @@ class MainScreen(ReportsFailedWorkers, BrowseEditing, BrowseTree, Screen[None]):
         self.grid.set_columns(spec.columns, detail.key or ())
         self.switcher.current = "grid"
         self.tree_pane.relation = detail.oid  # lays the pane out beside or over the grid
+        self.refresh_bindings()  # Tab and `\` act now (BrowseTree.check_action)
         self.grid.focus()
 
     def worker_failed(self, worker: Worker[object]) -> None:

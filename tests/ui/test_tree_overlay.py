@@ -22,7 +22,7 @@ from tests.ui.test_snapshot_gallery import (
     FixedPager,
     until_browsing,
 )
-from tests.ui.test_snapshots import PARAMS
+from tests.ui.test_snapshots import PARAMS, until_connected
 
 
 @pytest.fixture
@@ -88,3 +88,46 @@ async def test_the_tree_over_the_grid_opens_on_the_open_relation_with_its_keys(
         await pilot.press("tab")  # back to the grid: its keys again
         await wait_until(pilot, lambda: screen.grid.has_focus, "the grid focused")
         await wait_until(pilot, lambda: bar(screen).startswith(" F2 Edit "), "the grid's keys")
+
+
+@pytest.fixture
+def no_table(monkeypatch: pytest.MonkeyPatch) -> BrowsingHarness:
+    """The app with no relation named: the schema tree is all there is."""
+
+    async def load_catalog(conn: object, *, include_system: bool = False) -> object:
+        return CATALOG
+
+    async def describe(database: object, oid: int) -> object:
+        return ITEM
+
+    monkeypatch.setattr(browse_tree, "load_catalog", load_catalog)
+    monkeypatch.setattr(relation_reader, "describe_relation", describe)
+    monkeypatch.setattr(relation_reader, "Pager", FixedPager)
+    return BrowsingHarness(PARAMS, Settings(read_only=True))
+
+
+async def test_tab_and_backslash_are_offered_once_a_relation_is_open(
+    no_table: BrowsingHarness,
+) -> None:
+    async with no_table.run_test(size=(100, 30)) as pilot:
+        await until_connected(pilot)
+        screen = no_table.main_screen
+        tree = screen.query_one(SchemaTree)
+        await wait_until(pilot, lambda: screen.catalog is not None and tree.has_focus, "the tree")
+        await wait_until(pilot, lambda: bar(screen).startswith(" Enter Select "), "its keys")
+        # Neither has a grid to go to or a tree to hide: not offered, and nothing happens.
+        assert " Tab " not in bar(screen)
+        assert " \\ " not in bar(screen)
+        await pilot.press("tab", "backslash")
+        assert tree.has_focus and screen.tree_pane.display
+        # Open shop.item: both act now, and the tree's bar offers them again.
+        tree.select_relation(ITEM.oid)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen.grid.has_focus, "the grid")
+        await pilot.press("tab")
+        await wait_until(pilot, lambda: tree.has_focus, "the tree again")
+        await wait_until(
+            pilot,
+            lambda: " Tab Tree / grid " in bar(screen) and " \\ Hide / show tree " in bar(screen),
+            "Tab and \\ on the bar",
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -192,19 +193,40 @@ class SchemaTree(Tree[Item]):
 
     def select_relation(self, oid: int) -> None:
         """Move the cursor to the relation `oid`, expanding its ancestors."""
+        node = self._first(lambda relation: relation.oid == oid)
+        if node is not None:
+            self._put_cursor(node)
+
+    def select_first_match(self) -> None:
+        """Move the cursor to the first relation, in the tree's order, whose name holds the
+        find text; with no text or no such relation, to the first line.
+
+        The tree is built anew on each change of the find text, without a cursor: the user
+        coming from the find box would start above the first line.
+        """
+        wanted = self.filter_text.casefold()
+        node = self._first(lambda relation: wanted in relation.name.casefold()) if wanted else None
+        if node is not None:
+            self._put_cursor(node)
+        elif self.root.children:
+            self._put_cursor(self.root.children[0])
+
+    def _first(self, wanted: Callable[[RelationInfo], bool]) -> TreeNode[Item] | None:
+        """The first relation's node, depth first (as the tree shows them), that is `wanted`."""
 
         def walk(node: TreeNode[Item]) -> TreeNode[Item] | None:
             for child in node.children:
-                if isinstance(child.data, RelationInfo) and child.data.oid == oid:
+                if isinstance(child.data, RelationInfo) and wanted(child.data):
                     return child
                 found = walk(child)
                 if found is not None:
                     return found
             return None
 
-        node = walk(self.root)
-        if node is None:
-            return
+        return walk(self.root)
+
+    def _put_cursor(self, node: TreeNode[Item]) -> None:
+        """Move the cursor to `node`, expanding its ancestors."""
         parent = node.parent
         while parent is not None:
             parent.expand()

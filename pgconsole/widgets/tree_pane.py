@@ -69,7 +69,16 @@ class TreePane(Vertical):
 
     @on(Input.Submitted, "#tree-filter")
     def _find_done(self) -> None:
-        self.schema_tree.focus()
+        # To the tree, the cursor on what was found. With no text, where it was; if the tree
+        # was built anew (text typed, then erased), on the open relation or the first line.
+        tree = self.schema_tree
+        if tree.filter_text:
+            tree.select_first_match()
+        elif tree.cursor_node is None and self.relation is not None:
+            tree.select_relation(self.relation)
+        elif tree.cursor_node is None:
+            tree.select_first_match()
+        tree.focus()
 
     @on(SchemaTree.RelationChosen)
     def _chosen(self) -> None:

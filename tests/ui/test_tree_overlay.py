@@ -131,3 +131,27 @@ async def test_tab_and_backslash_are_offered_once_a_relation_is_open(
             lambda: " Tab Tree / grid " in bar(screen) and " \\ Hide / show tree " in bar(screen),
             "Tab and \\ on the bar",
         )
+
+
+def cursor_name(tree: SchemaTree) -> str | None:
+    node = tree.cursor_node
+    return node.data.name if node is not None and isinstance(node.data, RelationInfo) else None
+
+
+@pytest.mark.parametrize(
+    ("typed", "found", "below"),
+    [("item", "item", "item_stock"), ("orders_2", "orders_2025", "orders_2026")],
+)
+async def test_enter_from_the_find_box_puts_the_cursor_on_the_first_match(
+    no_table: BrowsingHarness, typed: str, found: str, below: str
+) -> None:
+    async with no_table.run_test(size=(80, 24)) as pilot:
+        await until_connected(pilot)
+        screen = no_table.main_screen
+        tree = screen.query_one(SchemaTree)
+        await wait_until(pilot, lambda: screen.catalog is not None and tree.has_focus, "the tree")
+        await pilot.press("slash", *typed, "enter")
+        await wait_until(pilot, lambda: tree.has_focus, "the tree focused")
+        assert cursor_name(tree) == found  # a partition under the parent it matched through
+        await pilot.press("down")
+        assert cursor_name(tree) == below

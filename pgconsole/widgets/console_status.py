@@ -17,6 +17,7 @@ from textual.widgets import Static
 from pgconsole.db.console.connection import Waiter
 from pgconsole.idle import clock, countdown_text
 from pgconsole.text import visible
+from pgconsole.words import counted
 
 WAITERS_SHOWN = 3
 """Waiting sessions named in the status line (the rest are counted)."""
@@ -66,7 +67,7 @@ def waiters_text(waiters: Sequence[Waiter]) -> str:
 def transaction_text(tx: UserTransaction) -> str:
     """`TX open 01:42 · 3 statements · idle: rolled back in 20 s · blocks pid 123 (…)`."""
     state = "TX failed: ROLLBACK needed" if tx.aborted else "TX open"
-    text = f"{state} {clock(tx.age)} · {tx.statements} statements"
+    text = f"{state} {clock(tx.age)} · {counted(tx.statements, 'statement')}"
     text += countdown_text(tx.idle_left)
     if tx.waiters:
         text += " · " + visible(waiters_text(tx.waiters))

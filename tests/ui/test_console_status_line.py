@@ -38,6 +38,13 @@ def test_the_transaction_with_its_countdown_and_waiters_in_red() -> None:
     assert transaction_text(failed).startswith("TX failed: ROLLBACK needed 00:05")
 
 
+def test_one_statement_is_singular() -> None:
+    one = UserTransaction(age=5, statements=1, aborted=False, waiters=(waiter(123),))
+    assert transaction_text(one) == "TX open 00:05 · 1 statement · blocks pid 123 (alice, 12 s)"
+    failed = UserTransaction(age=5, statements=1, aborted=True)
+    assert transaction_text(failed) == "TX failed: ROLLBACK needed 00:05 · 1 statement"
+
+
 def test_a_cursor_of_ours_shows_only_outside_the_users_transaction() -> None:
     state = ConsoleState(read_only=False, statement_timeout="0", cursor_open=True)
     assert status_line(state).plain.endswith(" cursor open  ")

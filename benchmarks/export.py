@@ -185,7 +185,7 @@ async def child_function(path: Path, profile: Path | None) -> dict[str, Any]:
     settings = Settings()
     database = await open_database(target.params(password), settings.session(), settings.pool())
     try:
-        async with database.session() as conn:
+        async with database.transaction() as conn:
             spec = await grid_spec(conn)
         query = spec_source(spec).csv
         calls = 0

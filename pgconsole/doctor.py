@@ -158,7 +158,7 @@ async def _diagnose(target: Target, report: Report, err: TextIO, interactive: bo
             return 1
         break
     try:
-        async with database.session() as conn:
+        async with database.transaction() as conn:
             role = await conn.fetchrow(
                 load_sql("pgconsole.db.connection.pool", "describe_role.sql")
             )

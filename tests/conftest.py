@@ -67,12 +67,10 @@ def plain_cluster() -> Iterator[ThrowawayCluster]:
         yield server
 
 
-async def admin_connect(
-    cluster: ThrowawayCluster, database: str = "postgres"
-) -> asyncpg.Connection:
+async def admin_connect(cluster: ThrowawayCluster, dbname: str = "postgres") -> asyncpg.Connection:
     """A superuser connection over verified TLS, labelled as the test suite's."""
     return await asyncpg.connect(
-        cluster.dsn(database), server_settings={"application_name": TEST_APP_NAME}
+        cluster.dsn(dbname), server_settings={"application_name": TEST_APP_NAME}
     )
 
 
@@ -87,7 +85,7 @@ async def admin(cluster: ThrowawayCluster) -> AsyncIterator[asyncpg.Connection]:
 
 
 @pytest.fixture
-async def database(cluster: ThrowawayCluster, admin: asyncpg.Connection) -> AsyncIterator[str]:
+async def dbname(cluster: ThrowawayCluster, admin: asyncpg.Connection) -> AsyncIterator[str]:
     """A fresh database `t_<uuid>`, dropped (with its sessions) after the test."""
     name = f"t_{uuid.uuid4().hex[:12]}"
     await admin.execute(f"CREATE DATABASE {quote_ident(name)}")
@@ -97,14 +95,14 @@ async def database(cluster: ThrowawayCluster, admin: asyncpg.Connection) -> Asyn
         await admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
 
 
-def params_for(cluster: ThrowawayCluster, database: str, **changes: object) -> ConnectParams:
+def params_for(cluster: ThrowawayCluster, dbname: str, **changes: object) -> ConnectParams:
     """How the app connects to `database`: superuser, verify-full against the cluster's CA."""
     base = ConnectParams(
         host=cluster.host,
         port=cluster.port,
         user=cluster.superuser,
         password=cluster.password,
-        database=database,
+        database=dbname,
         sslmode=SslMode.VERIFY_FULL,
         sslrootcert=cluster.ca_file,
         connect_timeout=5.0,
@@ -115,25 +113,25 @@ def params_for(cluster: ThrowawayCluster, database: str, **changes: object) -> C
 @contextlib.asynccontextmanager
 async def open_pool(
     cluster: ThrowawayCluster,
-    database: str,
+    dbname: str,
     session: SessionSettings | None = None,
     *,
     max_size: int = 4,
 ) -> AsyncIterator[Database]:
-    """The app's pool on `database` (verify-full, as the app connects), closed on the way out."""
-    db = await open_database(
-        params_for(cluster, database), session or SessionSettings(), PoolSettings(max_size=max_size)
+    """The app's pool on `dbname` (verify-full, as the app connects), closed on the way out."""
+    database = await open_database(
+        params_for(cluster, dbname), session or SessionSettings(), PoolSettings(max_size=max_size)
     )
     try:
-        yield db
+        yield database
     finally:
-        await db.close()
+        await database.close()
 
 
 @pytest.fixture
-async def conn(cluster: ThrowawayCluster, database: str) -> AsyncIterator[asyncpg.Connection]:
+async def conn(cluster: ThrowawayCluster, dbname: str) -> AsyncIterator[asyncpg.Connection]:
     """A superuser connection to the test's fresh database."""
-    connection = await admin_connect(cluster, database)
+    connection = await admin_connect(cluster, dbname)
     try:
         yield connection
     finally:

@@ -137,13 +137,13 @@ def test_bad_settings_exit_2(cluster: ThrowawayCluster) -> None:
 
 
 async def test_timeouts_show_pgconsoles_and_the_servers(
-    cluster: ThrowawayCluster, database: str, admin: asyncpg.Connection
+    cluster: ThrowawayCluster, dbname: str, admin: asyncpg.Connection
 ) -> None:
     await admin.execute(
-        f"ALTER DATABASE {quote_ident(database)} SET idle_in_transaction_session_timeout = '10s'"
+        f"ALTER DATABASE {quote_ident(dbname)} SET idle_in_transaction_session_timeout = '10s'"
     )
     result = await asyncio.to_thread(
-        doctor, keywords(cluster, dbname=database), env={"PGPASSWORD": cluster.password}
+        doctor, keywords(cluster, dbname=dbname), env={"PGPASSWORD": cluster.password}
     )
     assert result.returncode == 0, result.stderr
     table = rows(result.stdout)

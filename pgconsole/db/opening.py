@@ -144,7 +144,7 @@ async def find_relation(database: Database, text: str) -> RelationDetail:
     except ValueError as error:
         raise LookupError(str(error)) from None
     try:
-        async with database.session(readonly=True) as conn:
+        async with database.transaction(readonly=True) as conn:
             oid = await resolve_relation(conn, schema, name)
             detail = None if oid is None else await describe_relation(conn, oid)
     except (asyncpg.PostgresError, OSError, LookupError) as error:

@@ -381,7 +381,7 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         action = stats.cancel_backend if how == "cancel" else stats.terminate_backend
         try:
             # Through the pool, never the poll's connection: a sample may be running on it.
-            async with self.database.session() as conn:
+            async with self.database.transaction() as conn:
                 done = await action(conn, session.pid)
         except DB_ERRORS as error:
             reason = visible(describe_error(error), keep_newlines=True)

@@ -83,7 +83,7 @@ class BrowseTree:
             return
         pane = self.tree_pane
         try:
-            async with self.database.session(readonly=True) as conn:
+            async with self.database.transaction(readonly=True) as conn:
                 catalog = await load_catalog(conn, include_system=pane.include_system)
         except DB_ERRORS as error:
             self.say("Could not load the schema tree: " + describe_error(error), error=True)

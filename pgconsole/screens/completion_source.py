@@ -51,7 +51,7 @@ class CompletionSource:
     async def load(self) -> None:
         """(Re)read the catalog through the pool; when it cannot be, say that completion is off."""
         try:
-            async with self.database.session(readonly=True) as conn:
+            async with self.database.transaction(readonly=True) as conn:
                 self.catalog = await load_completion_catalog(conn)
             self.read_at = time.monotonic()
         except DB_ERRORS as error:

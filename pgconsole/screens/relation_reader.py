@@ -96,7 +96,7 @@ class RelationReader:
         if host.database is None:
             return
         try:
-            async with host.database.session(readonly=True) as conn:
+            async with host.database.transaction(readonly=True) as conn:
                 detail = await describe_relation(conn, oid)
         except (*DB_ERRORS, LookupError) as error:
             host.say(describe_error(error), error=True)

@@ -67,7 +67,7 @@ class RowEdits:
             return None
         if self.plan is None:
             try:
-                async with database.session(readonly=True) as conn:
+                async with database.transaction(readonly=True) as conn:
                     updatable, columns, privileges = await read_edit_facts(conn, detail.oid)
             except DB_ERRORS as error:
                 screen.say(edit_error(error), error=True)

@@ -38,8 +38,8 @@ COLUMNS = (
 
 
 @pytest.fixture
-async def db(cluster: ThrowawayCluster, database: str) -> AsyncIterator[Database]:
-    conn = await admin_connect(cluster, database)
+async def database(cluster: ThrowawayCluster, dbname: str) -> AsyncIterator[Database]:
+    conn = await admin_connect(cluster, dbname)
     try:
         await conn.execute(
             """
@@ -57,7 +57,7 @@ async def db(cluster: ThrowawayCluster, database: str) -> AsyncIterator[Database
         )
     finally:
         await conn.close()
-    async with open_pool(cluster, database, max_size=3) as database_:
+    async with open_pool(cluster, dbname, max_size=3) as database_:
         yield database_
 
 
@@ -108,17 +108,17 @@ SELECT = "SELECT id::text, n::text, w::text, v FROM t"
 )
 async def test_pages_equal_psql(
     cluster: ThrowawayCluster,
-    database: str,
-    db: Database,
+    dbname: str,
+    database: Database,
     sort: Sort | None,
     order_by: str,
     keyset: bool,
 ) -> None:
     browse = spec(sort=sort)
     assert browse.uses_keyset is keyset
-    expected = await psql_rows(cluster, database, f"{SELECT} ORDER BY {order_by}")
+    expected = await psql_rows(cluster, dbname, f"{SELECT} ORDER BY {order_by}")
     assert len(expected) == ROWS
-    pager = Pager(db, browse, page_size=PAGE)
+    pager = Pager(database, browse, page_size=PAGE)
     try:
         assert cells(await forward(pager)) == expected
         assert cells(await backward(pager)) == expected
@@ -131,30 +131,30 @@ async def test_pages_equal_psql(
 
 
 async def test_filter_and_quick_filter(
-    cluster: ThrowawayCluster, database: str, db: Database
+    cluster: ThrowawayCluster, dbname: str, database: Database
 ) -> None:
-    pager = Pager(db, spec(filter="n > 500 AND v IS NOT NULL"), page_size=PAGE)
+    pager = Pager(database, spec(filter="n > 500 AND v IS NOT NULL"), page_size=PAGE)
     expected = await psql_rows(
-        cluster, database, f"{SELECT} WHERE (n > 500 AND v IS NOT NULL) ORDER BY t.id"
+        cluster, dbname, f"{SELECT} WHERE (n > 500 AND v IS NOT NULL) ORDER BY t.id"
     )
     assert 0 < len(expected) < ROWS
     assert cells(await forward(pager)) == expected
-    pager = Pager(db, spec(equals=(("v", "row 42"),)), page_size=PAGE)
+    pager = Pager(database, spec(equals=(("v", "row 42"),)), page_size=PAGE)
     assert cells((await pager.first()).rows) == [
         ("42", str(42 * 7919 % 1000), str(42 * 31 % 100), "row 42")
     ]
-    pager = Pager(db, spec(equals=(("v", None),)), page_size=PAGE)
-    expected = await psql_rows(cluster, database, f"{SELECT} WHERE v IS NULL ORDER BY t.id")
+    pager = Pager(database, spec(equals=(("v", None),)), page_size=PAGE)
+    expected = await psql_rows(cluster, dbname, f"{SELECT} WHERE v IS NULL ORDER BY t.id")
     assert cells(await forward(pager)) == expected
 
 
 async def test_relation_without_key_streams_through_a_cursor(
-    cluster: ThrowawayCluster, database: str, db: Database
+    cluster: ThrowawayCluster, dbname: str, database: Database
 ) -> None:
     heap = BrowseSpec("public", "heap", (Column("a", "integer", True), Column("b", "text")))
     assert not heap.uses_keyset
-    expected = await psql_rows(cluster, database, "SELECT a::text, b FROM heap")
-    pager = Pager(db, heap, page_size=PAGE)
+    expected = await psql_rows(cluster, dbname, "SELECT a::text, b FROM heap")
+    pager = Pager(database, heap, page_size=PAGE)
     try:
         rows = await forward(pager)
         assert cells(rows) == expected
@@ -165,11 +165,11 @@ async def test_relation_without_key_streams_through_a_cursor(
 
 
 async def test_idle_cursor_closes_and_resumes_at_the_same_row(
-    cluster: ThrowawayCluster, database: str, db: Database, admin: asyncpg.Connection
+    cluster: ThrowawayCluster, dbname: str, database: Database, admin: asyncpg.Connection
 ) -> None:
     heap = BrowseSpec("public", "heap", (Column("a", "integer", True), Column("b", "text")))
     # Idle for long enough that the check below cannot come too late on a loaded machine.
-    pager = Pager(db, heap, page_size=PAGE, idle_seconds=2.0)
+    pager = Pager(database, heap, page_size=PAGE, idle_seconds=2.0)
     assert pager.idle_deadline is None
     page = await pager.after((await pager.first()).rows[-1])
     assert pager.holds_cursor
@@ -179,12 +179,12 @@ async def test_idle_cursor_closes_and_resumes_at_the_same_row(
         "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgconsole'"
         " AND datname = $1 AND xact_start IS NOT NULL"
     )
-    assert await admin.fetchval(open_transactions, database) == 1
+    assert await admin.fetchval(open_transactions, dbname) == 1
     assert not await pager.close_if_idle()  # not idle long enough yet
     await asyncio.sleep(2.0)  # idle past the setting: the thing under test
     assert await pager.close_if_idle()
     assert not pager.holds_cursor and pager.idle_deadline is None
-    assert await admin.fetchval(open_transactions, database) == 0
+    assert await admin.fetchval(open_transactions, dbname) == 0
     resumed = await pager.after(page.rows[-1])
     assert resumed.rows[0].ordinal == 2 * PAGE
     assert resumed.rows[0].cells[0] == str(2 * PAGE + 1)
@@ -192,19 +192,21 @@ async def test_idle_cursor_closes_and_resumes_at_the_same_row(
 
 
 async def test_keyset_paging_leaves_no_transaction_open(
-    database: str, db: Database, admin: asyncpg.Connection
+    dbname: str, database: Database, admin: asyncpg.Connection
 ) -> None:
-    pager = Pager(db, spec(), page_size=PAGE)
+    pager = Pager(database, spec(), page_size=PAGE)
     await pager.after((await pager.first()).rows[-1])
     assert not pager.holds_cursor
     states = await admin.fetch(
         "SELECT state FROM pg_stat_activity WHERE application_name = 'pgconsole' AND datname = $1",
-        database,
+        dbname,
     )
     assert all(r["state"] == "idle" for r in states)
 
 
-async def test_long_values_are_cut_on_the_server_and_fetched_whole_on_demand(db: Database) -> None:
+async def test_long_values_are_cut_on_the_server_and_fetched_whole_on_demand(
+    database: Database,
+) -> None:
     wide = BrowseSpec(
         "public",
         "wide",
@@ -212,7 +214,7 @@ async def test_long_values_are_cut_on_the_server_and_fetched_whole_on_demand(db:
         key=("id",),
         tracking=Tracking.KEY,
     )
-    pager = Pager(db, wide)
+    pager = Pager(database, wide)
     page: Page = await pager.first()
     row = page.rows[0]
     assert row.cells[1] is not None and len(row.cells[1]) == CELL_LIMIT + 1
@@ -231,16 +233,16 @@ def test_an_unchecked_filter_cannot_reach_the_sql() -> None:
 
 
 async def test_cursor_statement_uses_the_extended_protocol(
-    cluster: ThrowawayCluster, database: str, db: Database
+    cluster: ThrowawayCluster, dbname: str, database: Database
 ) -> None:
     """Even a filter that slipped past the checks could not run a second statement."""
     heap = BrowseSpec("public", "heap", (Column("a", "integer", True), Column("b", "text")))
     object.__setattr__(heap, "filter", "true; DELETE FROM heap")  # bypass the check on purpose
-    pager = Pager(db, heap)
+    pager = Pager(database, heap)
     with pytest.raises(asyncpg.PostgresSyntaxError):
         await pager.first()
     await pager.close()
-    conn = await admin_connect(cluster, database)
+    conn = await admin_connect(cluster, dbname)
     try:
         assert await conn.fetchval("SELECT count(*) FROM heap") == ROWS
     finally:

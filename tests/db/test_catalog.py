@@ -683,13 +683,13 @@ def test_catalog_lookups_without_a_server() -> None:
 
 
 async def test_a_table_locked_access_exclusive_is_listed_without_waiting_for_it(
-    cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection
+    cluster: ThrowawayCluster, dbname: str, conn: asyncpg.Connection
 ) -> None:
     await conn.execute(
         "CREATE TABLE busy (id int PRIMARY KEY); CREATE TABLE calm (id int PRIMARY KEY);"
         "INSERT INTO calm VALUES (1);"
     )
-    holder = await admin_connect(cluster, database)
+    holder = await admin_connect(cluster, dbname)
     try:
         await holder.execute("BEGIN; LOCK TABLE busy IN ACCESS EXCLUSIVE MODE")
         # Waiting on the lock would outlast wait_for (lock_timeout is longer than its limit).

@@ -39,15 +39,15 @@ def one(sql: str) -> Statement:
 @contextlib.asynccontextmanager
 async def console_session(
     cluster: ThrowawayCluster,
-    database: str,
+    dbname: str,
     *,
     read_only: bool,
     pool_session: SessionSettings | None = None,
     idle_seconds: float = 5.0,
 ) -> AsyncIterator[ConsoleConnection]:
     """A console session beside the app's pool on `database`, both closed on the way out."""
-    async with open_pool(cluster, database, pool_session) as db:
-        session = ConsoleConnection(db, read_only=read_only, idle_seconds=idle_seconds)
+    async with open_pool(cluster, dbname, pool_session) as database:
+        session = ConsoleConnection(database, read_only=read_only, idle_seconds=idle_seconds)
         try:
             yield session
         finally:
@@ -55,9 +55,9 @@ async def console_session(
 
 
 async def test_a_query_streams_page_by_page_in_the_servers_order(
-    cluster: ThrowawayCluster, database: str
+    cluster: ThrowawayCluster, dbname: str
 ) -> None:
-    async with console_session(cluster, database, read_only=False) as session:
+    async with console_session(cluster, dbname, read_only=False) as session:
         result = await session.run(
             one("SELECT g, g * 2 AS double FROM generate_series(1, 250000) g")
         )
@@ -77,9 +77,9 @@ async def test_a_query_streams_page_by_page_in_the_servers_order(
 
 
 async def test_a_cursor_of_ours_ends_its_transaction_when_idle_and_reopens_at_the_same_row(
-    cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection
+    cluster: ThrowawayCluster, dbname: str, conn: asyncpg.Connection
 ) -> None:
-    async with console_session(cluster, database, read_only=False, idle_seconds=0.2) as session:
+    async with console_session(cluster, dbname, read_only=False, idle_seconds=0.2) as session:
         result = await session.run(one("SELECT g FROM generate_series(1, 1000) g ORDER BY g"))
         assert result.pager is not None and result.page is not None
         assert session.pid is not None
@@ -95,9 +95,9 @@ async def test_a_cursor_of_ours_ends_its_transaction_when_idle_and_reopens_at_th
 
 
 async def test_a_result_that_fits_in_its_first_page_holds_no_transaction(
-    cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection
+    cluster: ThrowawayCluster, dbname: str, conn: asyncpg.Connection
 ) -> None:
-    async with console_session(cluster, database, read_only=False, idle_seconds=60) as session:
+    async with console_session(cluster, dbname, read_only=False, idle_seconds=60) as session:
         result = await session.run(one("SELECT g FROM generate_series(1, 100) g"))
         assert result.page is not None and len(result.page.rows) == 100
         assert not result.page.more_after
@@ -112,10 +112,10 @@ async def test_a_result_that_fits_in_its_first_page_holds_no_transaction(
 
 
 async def test_statements_report_their_tags_and_rows(
-    cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection
+    cluster: ThrowawayCluster, dbname: str, conn: asyncpg.Connection
 ) -> None:
     await conn.execute("CREATE TABLE t (id int PRIMARY KEY, flag boolean, note text)")
-    async with console_session(cluster, database, read_only=False) as session:
+    async with console_session(cluster, dbname, read_only=False) as session:
         inserted = await session.run(
             one("INSERT INTO t SELECT g, g % 2 = 0, 'n' || g FROM generate_series(1, 5) g")
         )
@@ -138,10 +138,10 @@ async def test_statements_report_their_tags_and_rows(
 
 
 async def test_a_users_transaction_is_followed_and_its_waiters_are_named(
-    cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection
+    cluster: ThrowawayCluster, dbname: str, conn: asyncpg.Connection
 ) -> None:
     await conn.execute("CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 0)")
-    async with console_session(cluster, database, read_only=False) as session:
+    async with console_session(cluster, dbname, read_only=False) as session:
         await session.run(one("BEGIN"))
         assert session.in_transaction and session.tx_statements == 1
         await session.run(one("UPDATE t SET v = 1 WHERE id = 1"))
@@ -164,9 +164,9 @@ async def test_a_users_transaction_is_followed_and_its_waiters_are_named(
 
 
 async def test_a_failed_statement_aborts_the_users_transaction_until_rollback(
-    cluster: ThrowawayCluster, database: str
+    cluster: ThrowawayCluster, dbname: str
 ) -> None:
-    async with console_session(cluster, database, read_only=False) as session:
+    async with console_session(cluster, dbname, read_only=False) as session:
         await session.run(one("BEGIN"))
         with pytest.raises(asyncpg.DivisionByZeroError):
             await session.run(one("SELECT 1 / 0"))
@@ -180,9 +180,9 @@ async def test_a_failed_statement_aborts_the_users_transaction_until_rollback(
 
 
 async def test_a_cursor_in_the_users_transaction_is_declared_again_after_it_ends(
-    cluster: ThrowawayCluster, database: str
+    cluster: ThrowawayCluster, dbname: str
 ) -> None:
-    async with console_session(cluster, database, read_only=False) as session:
+    async with console_session(cluster, dbname, read_only=False) as session:
         await session.run(one("BEGIN"))
         result = await session.run(one("SELECT g FROM generate_series(1, 500) g"))
         assert result.pager is not None and result.page is not None
@@ -193,9 +193,9 @@ async def test_a_cursor_in_the_users_transaction_is_declared_again_after_it_ends
 
 
 async def test_cancel_ends_the_statement_on_the_server_and_the_session_goes_on(
-    cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection
+    cluster: ThrowawayCluster, dbname: str, conn: asyncpg.Connection
 ) -> None:
-    async with console_session(cluster, database, read_only=False) as session:
+    async with console_session(cluster, dbname, read_only=False) as session:
         await session.open()
         running = asyncio.create_task(session.run(one("SELECT pg_sleep(60)")))
         await backend_reaches(conn, session.pid, "active")
@@ -212,7 +212,7 @@ async def test_cancel_ends_the_statement_on_the_server_and_the_session_goes_on(
 @pytest.mark.parametrize("in_transaction", [False, True])
 async def test_a_cancel_between_two_steps_of_a_statement_is_not_lost(
     cluster: ThrowawayCluster,
-    database: str,
+    dbname: str,
     monkeypatch: pytest.MonkeyPatch,
     in_transaction: bool,
 ) -> None:
@@ -224,7 +224,7 @@ async def test_a_cancel_between_two_steps_of_a_statement_is_not_lost(
         await declare(pager, *args, **kwargs)
         assert await pager.session.cancel()  # the signal lands on an idle backend
 
-    async with console_session(cluster, database, read_only=False) as session:
+    async with console_session(cluster, dbname, read_only=False) as session:
         if in_transaction:
             await session.run(one("BEGIN"))
         monkeypatch.setattr(ResultPager, "declare", declare_then_cancel)
@@ -238,9 +238,9 @@ async def test_a_cancel_between_two_steps_of_a_statement_is_not_lost(
 
 
 async def test_the_statement_timeout_applies_and_is_shown(
-    cluster: ThrowawayCluster, database: str
+    cluster: ThrowawayCluster, dbname: str
 ) -> None:
-    async with console_session(cluster, database, read_only=False) as session:
+    async with console_session(cluster, dbname, read_only=False) as session:
         await session.open()
         assert session.statement_timeout == "30s"
         await session.run(one("SET statement_timeout = '150ms'"))
@@ -250,10 +250,10 @@ async def test_the_statement_timeout_applies_and_is_shown(
 
 
 async def test_a_second_statement_never_rides_along(
-    cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection
+    cluster: ThrowawayCluster, dbname: str, conn: asyncpg.Connection
 ) -> None:
     await conn.execute("CREATE TABLE keep (id int)")
-    async with console_session(cluster, database, read_only=False) as session:
+    async with console_session(cluster, dbname, read_only=False) as session:
         for sql in (
             "SELECT 1; DROP TABLE keep",
             "SELECT 1) AS q(_c0); DROP TABLE keep; SELECT * FROM (SELECT 1",
@@ -268,14 +268,14 @@ async def test_a_second_statement_never_rides_along(
 
 
 async def test_a_procedure_that_commits_can_be_called(
-    cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection
+    cluster: ThrowawayCluster, dbname: str, conn: asyncpg.Connection
 ) -> None:
     await conn.execute(
         "CREATE TABLE log (n int);"
         "CREATE PROCEDURE p(INOUT done int) LANGUAGE plpgsql AS $$"
         " BEGIN INSERT INTO log VALUES (1); COMMIT; done := 1; END $$"
     )
-    async with console_session(cluster, database, read_only=False) as session:
+    async with console_session(cluster, dbname, read_only=False) as session:
         result = await session.run(one("CALL p(NULL)"))
         assert result.page is not None and result.page.rows[0].cells == ("1",)
         assert await conn.fetchval("SELECT count(*) FROM log") == 1
@@ -295,11 +295,11 @@ READ_ONLY_ESCAPES = [
 
 @pytest.mark.parametrize("sql", READ_ONLY_ESCAPES)
 async def test_read_only_mode_refuses_escapes(
-    cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection, sql: str
+    cluster: ThrowawayCluster, dbname: str, conn: asyncpg.Connection, sql: str
 ) -> None:
     await conn.execute("CREATE TABLE t (id int); INSERT INTO t VALUES (1)")
     async with console_session(
-        cluster, database, read_only=True, pool_session=SessionSettings(read_only=True)
+        cluster, dbname, read_only=True, pool_session=SessionSettings(read_only=True)
     ) as session:
         with pytest.raises(ConsoleRefused):
             await session.run(one(sql))
@@ -315,12 +315,12 @@ async def test_read_only_mode_refuses_escapes(
 
 
 async def test_read_only_mode_holds_without_the_session_setting(
-    cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection
+    cluster: ThrowawayCluster, dbname: str, conn: asyncpg.Connection
 ) -> None:
     """Behind a pooler the session settings are not sent: the console's own READ ONLY holds."""
     await conn.execute("CREATE TABLE t (id int); INSERT INTO t VALUES (1)")
     async with console_session(
-        cluster, database, read_only=True
+        cluster, dbname, read_only=True
     ) as session:  # default_transaction_read_only off
         for sql in ("DELETE FROM t", "INSERT INTO t VALUES (2) RETURNING id"):
             with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
@@ -339,7 +339,7 @@ async def test_read_only_mode_holds_without_the_session_setting(
 
 
 async def test_explain_analyze_of_an_update_changes_nothing(
-    cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection
+    cluster: ThrowawayCluster, dbname: str, conn: asyncpg.Connection
 ) -> None:
     await conn.execute(
         "CREATE TABLE a (id int PRIMARY KEY, v int);"
@@ -347,7 +347,7 @@ async def test_explain_analyze_of_an_update_changes_nothing(
         "INSERT INTO a SELECT g, 0 FROM generate_series(1, 2000) g;"
         "INSERT INTO b SELECT g, g FROM generate_series(1, 2000) g; ANALYZE a; ANALYZE b"
     )
-    async with console_session(cluster, database, read_only=False) as session:
+    async with console_session(cluster, dbname, read_only=False) as session:
         plan = await session.explain(
             one("SELECT * FROM a JOIN b ON b.a_id = a.id WHERE a.v = 0"), analyze=False
         )
@@ -371,16 +371,16 @@ def test_wrappers_keep_a_trailing_comment_inside_its_line() -> None:
 
 
 async def test_a_query_exports_with_copy(
-    cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection, tmp_path: Path
+    cluster: ThrowawayCluster, dbname: str, conn: asyncpg.Connection, tmp_path: Path
 ) -> None:
     await conn.execute(
         "CREATE TABLE t (id int, note text);"
         "INSERT INTO t VALUES (1, 'a,b'), (2, E'line\\nbreak'), (3, NULL)"
     )
     source = query_source("SELECT id, note FROM t WHERE id < 3 ORDER BY id -- trailing", "q")
-    async with open_pool(cluster, database) as db:
-        csv_result = await export(db, source, tmp_path / "q.csv", ExportFormat.CSV)
-        json_result = await export(db, source, tmp_path / "q.jsonl", ExportFormat.JSON)
+    async with open_pool(cluster, dbname) as database:
+        csv_result = await export(database, source, tmp_path / "q.csv", ExportFormat.CSV)
+        json_result = await export(database, source, tmp_path / "q.jsonl", ExportFormat.JSON)
     assert csv_result.rows == 2 and json_result.rows == 2
     assert (tmp_path / "q.csv").read_text() == 'id,note\n1,"a,b"\n2,"line\nbreak"\n'
     lines = (tmp_path / "q.jsonl").read_text().splitlines()
@@ -391,14 +391,14 @@ async def test_a_query_exports_with_copy(
 
 
 async def test_an_export_sees_what_the_console_sees_and_keeps_nothing(
-    cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection, tmp_path: Path
+    cluster: ThrowawayCluster, dbname: str, conn: asyncpg.Connection, tmp_path: Path
 ) -> None:
     await conn.execute(
         "CREATE SCHEMA app; CREATE TABLE app.t (id int);"
         "CREATE FUNCTION app.bump() RETURNS int LANGUAGE sql"
         " AS 'INSERT INTO app.t VALUES (9) RETURNING id'"
     )
-    async with console_session(cluster, database, read_only=False) as session:
+    async with console_session(cluster, dbname, read_only=False) as session:
         for sql in (
             "SET search_path = app",  # the query names `t` unqualified
             "CREATE TEMP TABLE scratch (n int)",
@@ -434,9 +434,9 @@ async def test_an_export_sees_what_the_console_sees_and_keeps_nothing(
 
 
 async def test_an_export_cancelled_on_the_server_leaves_the_session_usable(
-    cluster: ThrowawayCluster, database: str, tmp_path: Path
+    cluster: ThrowawayCluster, dbname: str, tmp_path: Path
 ) -> None:
-    async with console_session(cluster, database, read_only=False) as session:
+    async with console_session(cluster, dbname, read_only=False) as session:
         await session.run(one("BEGIN"))
         await session.run(one("CREATE TEMP TABLE kept (n int)"))
         source = query_source("SELECT g, repeat('x', 500) FROM generate_series(1, 5000000) g", "q")
@@ -456,10 +456,10 @@ async def test_an_export_cancelled_on_the_server_leaves_the_session_usable(
 
 
 async def test_copy_with_the_client_is_refused_and_the_session_goes_on(
-    cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection
+    cluster: ThrowawayCluster, dbname: str, conn: asyncpg.Connection
 ) -> None:
     await conn.execute("CREATE TABLE t (a int)")
-    async with console_session(cluster, database, read_only=False) as session:
+    async with console_session(cluster, dbname, read_only=False) as session:
         for sql in ("COPY t FROM STDIN", "copy t (a) from stdin with (format csv)"):
             with pytest.raises(ConsoleRefused, match="STDIN"):
                 await asyncio.wait_for(session.run(one(sql)), 5)
@@ -476,9 +476,9 @@ async def test_copy_with_the_client_is_refused_and_the_session_goes_on(
 
 
 async def test_the_servers_notices_come_with_the_result(
-    cluster: ThrowawayCluster, database: str
+    cluster: ThrowawayCluster, dbname: str
 ) -> None:
-    async with console_session(cluster, database, read_only=False) as session:
+    async with console_session(cluster, dbname, read_only=False) as session:
         result = await session.run(
             one("DO $$ BEGIN RAISE NOTICE 'hello %', 1; RAISE NOTICE '[red]x[/]'; END $$")
         )
@@ -494,9 +494,9 @@ async def test_the_servers_notices_come_with_the_result(
 
 
 async def test_a_lost_connection_under_an_idle_cursor_is_no_error(
-    cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection
+    cluster: ThrowawayCluster, dbname: str, conn: asyncpg.Connection
 ) -> None:
-    async with console_session(cluster, database, read_only=False, idle_seconds=0.1) as session:
+    async with console_session(cluster, dbname, read_only=False, idle_seconds=0.1) as session:
         result = await session.run(one("SELECT g FROM generate_series(1, 500) g"))
         assert session.holds_transaction and result.pager is not None
         pid = session.pid

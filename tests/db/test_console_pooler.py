@@ -32,26 +32,26 @@ def one(sql: str) -> Statement:
 async def pooled_console(
     cluster: ThrowawayCluster,
     bouncer: ThrowawayPgBouncer,
-    database: str,
+    dbname: str,
     *,
     configured: bool = True,
     read_only: bool = False,
     statement_timeout: str = TIMEOUT,
 ) -> AsyncIterator[ConsoleConnection]:
     """A console session through pgbouncer, pooler mode configured or detected."""
-    params = params_for(cluster, database, host=bouncer.host, port=bouncer.port)
-    db = await open_database(
+    params = params_for(cluster, dbname, host=bouncer.host, port=bouncer.port)
+    database = await open_database(
         params,
         SessionSettings(statement_timeout=statement_timeout),
         PoolSettings(max_size=2, pooler=configured),
     )
-    assert db.pooler
-    session = ConsoleConnection(db, read_only=read_only)
+    assert database.pooler
+    session = ConsoleConnection(database, read_only=read_only)
     try:
         yield session
     finally:
         await session.close()
-        await db.close()
+        await database.close()
 
 
 async def sleeping_pid(conn: asyncpg.Connection, *others: int) -> int:
@@ -77,9 +77,9 @@ def test_set_local_statements_quote_names_and_values() -> None:
 
 @pytest.mark.parametrize("configured", [True, False], ids=["configured", "detected"])
 async def test_the_statement_timeout_holds_behind_the_pooler(
-    cluster: ThrowawayCluster, pgbouncer: ThrowawayPgBouncer, database: str, configured: bool
+    cluster: ThrowawayCluster, pgbouncer: ThrowawayPgBouncer, dbname: str, configured: bool
 ) -> None:
-    async with pooled_console(cluster, pgbouncer, database, configured=configured) as session:
+    async with pooled_console(cluster, pgbouncer, dbname, configured=configured) as session:
         await session.open()
         assert session.statement_timeout == TIMEOUT  # what the status line shows
         shown = await session.run(one("SHOW statement_timeout"))
@@ -101,9 +101,9 @@ async def test_the_statement_timeout_holds_behind_the_pooler(
 
 
 async def test_read_only_mode_keeps_the_timeout_behind_the_pooler(
-    cluster: ThrowawayCluster, pgbouncer: ThrowawayPgBouncer, database: str
+    cluster: ThrowawayCluster, pgbouncer: ThrowawayPgBouncer, dbname: str
 ) -> None:
-    async with pooled_console(cluster, pgbouncer, database, read_only=True) as session:
+    async with pooled_console(cluster, pgbouncer, dbname, read_only=True) as session:
         with pytest.raises(asyncpg.QueryCanceledError, match="statement timeout"):
             await asyncio.wait_for(session.run(one("SELECT pg_sleep(30)")), 20)
         plan = await session.explain(one("SELECT 1"), analyze=False)
@@ -112,14 +112,14 @@ async def test_read_only_mode_keeps_the_timeout_behind_the_pooler(
 
 @pytest.mark.slow
 async def test_cancel_behind_the_pooler_stops_only_the_consoles_statement(
-    cluster: ThrowawayCluster, pgbouncer: ThrowawayPgBouncer, database: str
+    cluster: ThrowawayCluster, pgbouncer: ThrowawayPgBouncer, dbname: str
 ) -> None:
     """The console's cancel reaches its statement through pgbouncer within a second, and a
     session whose pid the client might have been told is left alone."""
-    watcher = await admin_connect(cluster, database)
-    other = await admin_connect(cluster, database)
+    watcher = await admin_connect(cluster, dbname)
+    other = await admin_connect(cluster, dbname)
     try:
-        async with pooled_console(cluster, pgbouncer, database, statement_timeout="60s") as session:
+        async with pooled_console(cluster, pgbouncer, dbname, statement_timeout="60s") as session:
             other_sleep = asyncio.create_task(other.fetchval("SELECT pg_sleep(5)"))
             other_pid = await sleeping_pid(watcher)
             # As if the pid pgbouncer made up for the console were that real backend's.

@@ -79,13 +79,13 @@ def _run(coro: Coroutine[Any, Any, None]) -> None:
         loop.close()
 
 
-async def _create_and_seed(cluster: ThrowawayCluster, database: str) -> None:
+async def _create_and_seed(cluster: ThrowawayCluster, dbname: str) -> None:
     admin = await admin_connect(cluster)
     try:
-        await admin.execute(f"CREATE DATABASE {quote_ident(database)}")
+        await admin.execute(f"CREATE DATABASE {quote_ident(dbname)}")
     finally:
         await admin.close()
-    conn = await admin_connect(cluster, database)
+    conn = await admin_connect(cluster, dbname)
     try:
         await seed(conn, events_rows=EVENTS_ROWS)
     finally:

@@ -38,34 +38,34 @@ pytestmark = pytest.mark.skipif(not psql_available(), reason="psql is not instal
 
 
 @pytest.fixture
-async def db(cluster: ThrowawayCluster, database: str) -> AsyncIterator[Database]:
-    async with open_pool(cluster, database) as database_:
+async def database(cluster: ThrowawayCluster, dbname: str) -> AsyncIterator[Database]:
+    async with open_pool(cluster, dbname) as database_:
         yield database_
 
 
-async def run_sql(cluster: ThrowawayCluster, database: str, sql: str) -> None:
+async def run_sql(cluster: ThrowawayCluster, dbname: str, sql: str) -> None:
     """Run setup (or a concurrent session's change) as the superuser, autocommitted."""
-    conn = await admin_connect(cluster, database)
+    conn = await admin_connect(cluster, dbname)
     try:
         await conn.execute(sql)
     finally:
         await conn.close()
 
 
-async def describe(db: Database, relation: str) -> RelationDetail:
+async def describe(database: Database, relation: str) -> RelationDetail:
     """`relation` is SQL text (quoted as needed), resolved by `regclass` as the app does."""
-    oid = await oid_of(db, relation)
-    async with db.pool.acquire() as conn:
+    oid = await oid_of(database, relation)
+    async with database.pool.acquire() as conn:
         return await describe_relation(conn, oid)
 
 
-async def load(db: Database, relation: str, *, physical: bool = False) -> BrowseSpec:
-    return browse_spec(await describe(db, relation), physical=physical)
+async def load(database: Database, relation: str, *, physical: bool = False) -> BrowseSpec:
+    return browse_spec(await describe(database, relation), physical=physical)
 
 
-async def read_rows(db: Database, spec: BrowseSpec) -> list[Row]:
+async def read_rows(database: Database, spec: BrowseSpec) -> list[Row]:
     """The first page as the grid reads it (cursor mode keeps a connection: closed here)."""
-    pager = Pager(db, spec)
+    pager = Pager(database, spec)
     try:
         return list((await pager.first()).rows)
     finally:
@@ -76,8 +76,8 @@ def by_first_cell(rows: Sequence[Row], value: str) -> Row:
     return next(row for row in rows if row.cells[0] == value)
 
 
-async def oid_of(db: Database, relation: str) -> int:
-    async with db.pool.acquire() as conn:
+async def oid_of(database: Database, relation: str) -> int:
+    async with database.pool.acquire() as conn:
         oid: int = await conn.fetchval("SELECT $1::text::regclass::oid", relation)
     return oid
 
@@ -98,17 +98,17 @@ ITEM_ROWS = "SELECT id, name, qty, created FROM item ORDER BY id"
 
 @pytest.mark.parametrize("commit", [True, False], ids=["commit", "rollback"])
 async def test_primary_key_update_insert_delete(
-    cluster: ThrowawayCluster, database: str, db: Database, commit: bool
+    cluster: ThrowawayCluster, dbname: str, database: Database, commit: bool
 ) -> None:
-    await run_sql(cluster, database, ITEMS)
-    spec = await load(db, "item")
+    await run_sql(cluster, dbname, ITEMS)
+    spec = await load(database, "item")
     assert spec.key == ("id",) and spec.tracking is Tracking.KEY
-    before = await psql_rows(cluster, database, ITEM_ROWS)
-    rows = await read_rows(db, spec)
+    before = await psql_rows(cluster, dbname, ITEM_ROWS)
+    rows = await read_rows(database, spec)
     assert [r.cells for r in rows] == before
     assert all(r.ident == (r.cells[0],) and r.version for r in rows)
 
-    tx = EditTransaction(db, spec)
+    tx = EditTransaction(database, spec)
     assert not tx.is_open
     updated = await tx.update(rows[0], {"name": "A"})
     assert updated.cells == ("1", "A", "1", "2024-01-01")
@@ -120,7 +120,7 @@ async def test_primary_key_update_insert_delete(
     assert tx.is_open and tx.backend_pid is not None
     assert [c.kind for c in tx.changes] == ["update", "insert", "delete"]
     # Nothing is visible to anyone else before the commit.
-    assert await psql_rows(cluster, database, ITEM_ROWS) == before
+    assert await psql_rows(cluster, dbname, ITEM_ROWS) == before
 
     if commit:
         await tx.commit()
@@ -133,9 +133,9 @@ async def test_primary_key_update_insert_delete(
         await tx.rollback()
         expected = before
     assert not tx.is_open and tx.changes == []
-    assert await psql_rows(cluster, database, ITEM_ROWS) == expected
+    assert await psql_rows(cluster, dbname, ITEM_ROWS) == expected
     # The pool got its connection back: the grid reads the same as psql.
-    assert [r.cells for r in await read_rows(db, spec)] == expected
+    assert [r.cells for r in await read_rows(database, spec)] == expected
 
 
 # -- 2. composite primary key, unique NOT NULL index -------------------------------------------
@@ -154,17 +154,15 @@ async def test_primary_key_update_insert_delete(
     ids=["composite-pk", "unique-not-null"],
 )
 async def test_composite_key(
-    cluster: ThrowawayCluster, database: str, db: Database, ddl: str, source: str
+    cluster: ThrowawayCluster, dbname: str, database: Database, ddl: str, source: str
 ) -> None:
-    await run_sql(
-        cluster, database, ddl + "; INSERT INTO t VALUES (1, 'x', 'one'), (1, 'y', 'two')"
-    )
-    detail = await describe(db, "t")
+    await run_sql(cluster, dbname, ddl + "; INSERT INTO t VALUES (1, 'x', 'one'), (1, 'y', 'two')")
+    detail = await describe(database, "t")
     assert detail.key == ("a", "b") and detail.key_source == source
     spec = browse_spec(detail)
-    rows = await read_rows(db, spec)
+    rows = await read_rows(database, spec)
     assert [r.ident for r in rows] == [("1", "x"), ("1", "y")]
-    tx = EditTransaction(db, spec)
+    tx = EditTransaction(database, spec)
     moved = await tx.update(rows[0], {"b": "z", "v": "ONE"})  # a key column changes too
     assert moved.cells == ("1", "z", "ONE") and moved.ident == ("1", "z")
     again = await tx.update(moved, {"v": "one again"})  # found by its new key
@@ -172,7 +170,7 @@ async def test_composite_key(
     await tx.insert({"a": "2", "b": "x", "v": "three"})
     await tx.delete(rows[1])
     await tx.commit()
-    assert await psql_rows(cluster, database, "SELECT a, b, v FROM t ORDER BY a, b") == [
+    assert await psql_rows(cluster, dbname, "SELECT a, b, v FROM t ORDER BY a, b") == [
         ("1", "z", "one again"),
         ("2", "x", "three"),
     ]
@@ -182,15 +180,15 @@ async def test_composite_key(
 
 
 async def test_keyless_table_is_read_only_unless_physical(
-    cluster: ThrowawayCluster, database: str, db: Database
+    cluster: ThrowawayCluster, dbname: str, database: Database
 ) -> None:
     await run_sql(
         cluster,
-        database,
+        dbname,
         "CREATE TABLE heap (v text, n int);"
         " INSERT INTO heap VALUES ('same', 1), ('same', 1), ('same', 1), ('other', 2)",
     )
-    detail = await describe(db, "heap")
+    detail = await describe(database, "heap")
     assert detail.key is None
     plan = plan_edits(detail, physical=False)
     assert plan.tracking is None and not plan.editable and plan.physical_possible
@@ -199,16 +197,16 @@ async def test_keyless_table_is_read_only_unless_physical(
     assert physical.editable and physical.tracking is Tracking.PHYSICAL
 
     spec = browse_spec(detail, physical=True)
-    rows = await read_rows(db, spec)
+    rows = await read_rows(database, spec)
     same = [r for r in rows if r.cells == ("same", "1")]
     assert len(same) == 3 and len({r.ident for r in same}) == 3  # told apart by ctid
     assert len({r.version for r in same}) == 1  # one INSERT: one xmin for all three
-    tx = EditTransaction(db, spec)
+    tx = EditTransaction(database, spec)
     updated = await tx.update(same[0], {"n": "10"})
     assert updated.cells == ("same", "10") and updated.ident != same[0].ident
     await tx.delete(same[1])
     await tx.commit()
-    assert await psql_rows(cluster, database, "SELECT v, n FROM heap ORDER BY v, n") == [
+    assert await psql_rows(cluster, dbname, "SELECT v, n FROM heap ORDER BY v, n") == [
         ("other", "2"),
         ("same", "1"),
         ("same", "10"),
@@ -229,11 +227,11 @@ CREATE VIEW counted AS SELECT active, count(*) AS n FROM base GROUP BY active;
 """
 
 
-async def test_updatable_view(cluster: ThrowawayCluster, database: str, db: Database) -> None:
-    await run_sql(cluster, database, BASE)
-    detail = await describe(db, "v")
+async def test_updatable_view(cluster: ThrowawayCluster, dbname: str, database: Database) -> None:
+    await run_sql(cluster, dbname, BASE)
+    detail = await describe(database, "v")
     assert tracking_for(detail) is Tracking.ROW
-    async with db.pool.acquire() as conn:
+    async with database.pool.acquire() as conn:
         updatable, columns, privileges = await read_edit_facts(conn, detail.oid)
     assert updatable and columns == frozenset({"id", "name"})
     assert privileges == frozenset({"INSERT", "UPDATE", "DELETE"})
@@ -241,26 +239,26 @@ async def test_updatable_view(cluster: ThrowawayCluster, database: str, db: Data
     assert plan.editable and plan.column_reasons == {}
 
     spec = browse_spec(detail)
-    rows = await read_rows(db, spec)
+    rows = await read_rows(database, spec)
     assert [r.cells for r in rows] == [("1", "one"), ("2", "two")]
     assert all(r.ident == () and r.version for r in rows)
-    tx = EditTransaction(db, spec)
+    tx = EditTransaction(database, spec)
     updated = await tx.update(by_first_cell(rows, "2"), {"name": "TWO"})
     assert updated.cells == ("2", "TWO") and updated.version != rows[1].version
     await tx.delete(by_first_cell(rows, "1"))
     await tx.commit()
-    assert await psql_rows(cluster, database, "SELECT id, name, active FROM base ORDER BY id") == [
+    assert await psql_rows(cluster, dbname, "SELECT id, name, active FROM base ORDER BY id") == [
         ("2", "TWO", "t"),
         ("3", "hidden", "f"),
     ]
 
 
 async def test_view_column_that_is_an_expression(
-    db: Database, cluster: ThrowawayCluster, database: str
+    database: Database, cluster: ThrowawayCluster, dbname: str
 ) -> None:
-    await run_sql(cluster, database, BASE)
-    detail = await describe(db, "shout")
-    async with db.pool.acquire() as conn:
+    await run_sql(cluster, dbname, BASE)
+    detail = await describe(database, "shout")
+    async with database.pool.acquire() as conn:
         updatable, columns, _ = await read_edit_facts(conn, detail.oid)
     assert updatable and columns == frozenset({"id", "name"})
     plan = plan_edits(detail, physical=False, view_updatable=updatable, updatable_columns=columns)
@@ -270,12 +268,12 @@ async def test_view_column_that_is_an_expression(
 
 @pytest.mark.parametrize("view", ["joined", "counted"])
 async def test_view_that_is_not_updatable(
-    cluster: ThrowawayCluster, database: str, db: Database, view: str
+    cluster: ThrowawayCluster, dbname: str, database: Database, view: str
 ) -> None:
-    await run_sql(cluster, database, BASE)
-    detail = await describe(db, view)
-    simple_oid = await oid_of(db, "v")
-    async with db.pool.acquire() as conn:
+    await run_sql(cluster, dbname, BASE)
+    detail = await describe(database, view)
+    simple_oid = await oid_of(database, "v")
+    async with database.pool.acquire() as conn:
         updatable, _, _ = await read_edit_facts(conn, detail.oid)
         simple, _, _ = await read_edit_facts(conn, simple_oid)
     assert not updatable and simple
@@ -291,12 +289,12 @@ async def test_view_that_is_not_updatable(
 
 @pytest.mark.parametrize("tracking", [Tracking.KEY, Tracking.PHYSICAL])
 async def test_update_moves_row_to_another_partition(
-    cluster: ThrowawayCluster, database: str, db: Database, tracking: Tracking
+    cluster: ThrowawayCluster, dbname: str, database: Database, tracking: Tracking
 ) -> None:
     key = ", PRIMARY KEY (id, day)" if tracking is Tracking.KEY else ""
     await run_sql(
         cluster,
-        database,
+        dbname,
         f"""
         CREATE TABLE m (id int NOT NULL, day date NOT NULL, v text{key}) PARTITION BY RANGE (day);
         CREATE TABLE m_2023 PARTITION OF m FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
@@ -304,11 +302,11 @@ async def test_update_moves_row_to_another_partition(
         INSERT INTO m VALUES (1, '2023-05-01', 'moves'), (2, '2023-06-01', 'stays');
         """,
     )
-    spec = await load(db, "m", physical=True)
+    spec = await load(database, "m", physical=True)
     assert spec.tracking is tracking
-    rows = await read_rows(db, spec)
+    rows = await read_rows(database, spec)
     row = by_first_cell(rows, "1")
-    tx = EditTransaction(db, spec)
+    tx = EditTransaction(database, spec)
     moved = await tx.update(row, {"day": "2024-05-01"})
     assert moved.cells == ("1", "2024-05-01", "moves")
     assert moved.ident != row.ident
@@ -320,7 +318,7 @@ async def test_update_moves_row_to_another_partition(
     assert (await tx.update(moved, {"v": "moved"})).cells == ("1", "2024-05-01", "moved")
     await tx.commit()
     assert await psql_rows(
-        cluster, database, "SELECT tableoid::regclass, id, day, v FROM m ORDER BY id"
+        cluster, dbname, "SELECT tableoid::regclass, id, day, v FROM m ORDER BY id"
     ) == [("m_2024", "1", "2024-05-01", "moved"), ("m_2023", "2", "2023-06-01", "stays")]
 
 
@@ -331,13 +329,13 @@ T_ROWS = "SELECT id, v FROM t ORDER BY id"
 
 
 async def test_row_changed_by_someone_else_is_a_conflict(
-    cluster: ThrowawayCluster, database: str, db: Database
+    cluster: ThrowawayCluster, dbname: str, database: Database
 ) -> None:
-    await run_sql(cluster, database, SIMPLE)
-    spec = await load(db, "t")
-    row = (await read_rows(db, spec))[0]
-    await run_sql(cluster, database, "UPDATE t SET v = 'theirs' WHERE id = 1")
-    tx = EditTransaction(db, spec)
+    await run_sql(cluster, dbname, SIMPLE)
+    spec = await load(database, "t")
+    row = (await read_rows(database, spec))[0]
+    await run_sql(cluster, dbname, "UPDATE t SET v = 'theirs' WHERE id = 1")
+    tx = EditTransaction(database, spec)
     with pytest.raises(Conflict) as caught:
         await tx.update(row, {"v": "mine"})
     conflict = caught.value
@@ -349,25 +347,25 @@ async def test_row_changed_by_someone_else_is_a_conflict(
     # A delete of the stale row is refused the same way.
     with pytest.raises(Conflict):
         await tx.delete(row)
-    assert await psql_rows(cluster, database, T_ROWS) == [("1", "theirs"), ("2", "b")]
+    assert await psql_rows(cluster, dbname, T_ROWS) == [("1", "theirs"), ("2", "b")]
 
     # The user chose to overwrite: checked against their version, just read.
     overwritten = await tx.update(row, {"v": "mine"}, expected=conflict.current)
     assert overwritten.cells == ("1", "mine")
-    assert await psql_rows(cluster, database, T_ROWS) == [("1", "theirs"), ("2", "b")]
+    assert await psql_rows(cluster, dbname, T_ROWS) == [("1", "theirs"), ("2", "b")]
     await tx.commit()
-    assert await psql_rows(cluster, database, T_ROWS) == [("1", "mine"), ("2", "b")]
+    assert await psql_rows(cluster, dbname, T_ROWS) == [("1", "mine"), ("2", "b")]
 
 
 @pytest.mark.parametrize("operation", ["update", "delete"])
 async def test_row_deleted_by_someone_else_is_a_conflict(
-    cluster: ThrowawayCluster, database: str, db: Database, operation: str
+    cluster: ThrowawayCluster, dbname: str, database: Database, operation: str
 ) -> None:
-    await run_sql(cluster, database, SIMPLE)
-    spec = await load(db, "t")
-    row = (await read_rows(db, spec))[0]
-    await run_sql(cluster, database, "DELETE FROM t WHERE id = 1")
-    tx = EditTransaction(db, spec)
+    await run_sql(cluster, dbname, SIMPLE)
+    spec = await load(database, "t")
+    row = (await read_rows(database, spec))[0]
+    await run_sql(cluster, dbname, "DELETE FROM t WHERE id = 1")
+    tx = EditTransaction(database, spec)
     with pytest.raises(Conflict) as caught:
         if operation == "update":
             await tx.update(row, {"v": "mine"})
@@ -377,23 +375,23 @@ async def test_row_deleted_by_someone_else_is_a_conflict(
     assert "deleted" in str(caught.value)
     assert tx.changes == []
     await tx.commit()
-    assert await psql_rows(cluster, database, T_ROWS) == [("2", "b")]
+    assert await psql_rows(cluster, dbname, T_ROWS) == [("2", "b")]
 
 
 async def test_row_changed_under_a_view_is_a_conflict(
-    cluster: ThrowawayCluster, database: str, db: Database
+    cluster: ThrowawayCluster, dbname: str, database: Database
 ) -> None:
     """A view's rows cannot be found again: the conflict says so (current is None)."""
-    await run_sql(cluster, database, BASE)
-    spec = await load(db, "v")
-    row = (await read_rows(db, spec))[0]
-    await run_sql(cluster, database, "UPDATE base SET name = 'theirs' WHERE id = 1")
-    tx = EditTransaction(db, spec)
+    await run_sql(cluster, dbname, BASE)
+    spec = await load(database, "v")
+    row = (await read_rows(database, spec))[0]
+    await run_sql(cluster, dbname, "UPDATE base SET name = 'theirs' WHERE id = 1")
+    tx = EditTransaction(database, spec)
     with pytest.raises(Conflict) as caught:
         await tx.update(row, {"name": "mine"})
     assert caught.value.current is None
     await tx.commit()
-    assert await psql_rows(cluster, database, "SELECT name FROM base WHERE id = 1") == [("theirs",)]
+    assert await psql_rows(cluster, dbname, "SELECT name FROM base WHERE id = 1") == [("theirs",)]
 
 
 # -- 7. values the server refuses ------------------------------------------------------------
@@ -439,17 +437,17 @@ VALID = {
 )
 async def test_bad_value_is_the_servers_error_and_the_transaction_goes_on(
     cluster: ThrowawayCluster,
-    database: str,
-    db: Database,
+    dbname: str,
+    database: Database,
     column: str,
     value: str,
     sqlstate: str,
 ) -> None:
-    await run_sql(cluster, database, TYPED)
-    before = await psql_rows(cluster, database, TYPED_ROWS)
-    spec = await load(db, "typed")
-    row = (await read_rows(db, spec))[0]
-    tx = EditTransaction(db, spec)
+    await run_sql(cluster, dbname, TYPED)
+    before = await psql_rows(cluster, dbname, TYPED_ROWS)
+    spec = await load(database, "typed")
+    row = (await read_rows(database, spec))[0]
+    tx = EditTransaction(database, spec)
     try:
         with pytest.raises(asyncpg.PostgresError) as caught:
             await tx.update(row, {column: value})
@@ -461,7 +459,7 @@ async def test_bad_value_is_the_servers_error_and_the_transaction_goes_on(
         fixed = await tx.update(row, {column: VALID[column]})
         # As psql prints the same text typed (timestamptz output follows the server's zone).
         typed = f"SELECT '{VALID[column]}'::{spec.column(column).type}"
-        assert [(fixed.cells[index],)] == await psql_rows(cluster, database, typed)
+        assert [(fixed.cells[index],)] == await psql_rows(cluster, dbname, typed)
         # And the bad value in an insert is refused the same way.
         with pytest.raises(asyncpg.PostgresError) as again:
             await tx.insert({"id": "2", column: value})
@@ -469,23 +467,23 @@ async def test_bad_value_is_the_servers_error_and_the_transaction_goes_on(
         assert [c.kind for c in tx.changes] == ["update"]
     finally:
         await tx.rollback()
-    assert await psql_rows(cluster, database, TYPED_ROWS) == before
+    assert await psql_rows(cluster, dbname, TYPED_ROWS) == before
 
 
 async def test_constraint_violation_is_undone_and_the_transaction_goes_on(
-    cluster: ThrowawayCluster, database: str, db: Database
+    cluster: ThrowawayCluster, dbname: str, database: Database
 ) -> None:
-    await run_sql(cluster, database, ITEMS)
-    spec = await load(db, "item")
-    rows = await read_rows(db, spec)
-    tx = EditTransaction(db, spec)
+    await run_sql(cluster, dbname, ITEMS)
+    spec = await load(database, "item")
+    rows = await read_rows(database, spec)
+    tx = EditTransaction(database, spec)
     await tx.update(rows[0], {"name": "kept"})
     with pytest.raises(asyncpg.UniqueViolationError):
         await tx.insert({"id": "2", "name": "dup"})
     with pytest.raises(asyncpg.NotNullViolationError):
         await tx.update(rows[1], {"name": None})
     await tx.commit()
-    assert await psql_rows(cluster, database, "SELECT id, name FROM item ORDER BY id") == [
+    assert await psql_rows(cluster, dbname, "SELECT id, name FROM item ORDER BY id") == [
         ("1", "kept"),
         ("2", "b"),
         ("3", "c"),
@@ -498,16 +496,16 @@ HOSTILE_VALUE = "it's \"quoted\" \\ back\\slash $1 '; DROP TABLE t; -- ünïcød
 
 
 async def test_value_is_stored_exactly(
-    cluster: ThrowawayCluster, database: str, db: Database
+    cluster: ThrowawayCluster, dbname: str, database: Database
 ) -> None:
-    await run_sql(cluster, database, SIMPLE)
-    spec = await load(db, "t")
-    rows = await read_rows(db, spec)
-    tx = EditTransaction(db, spec)
+    await run_sql(cluster, dbname, SIMPLE)
+    spec = await load(database, "t")
+    rows = await read_rows(database, spec)
+    tx = EditTransaction(database, spec)
     assert (await tx.update(rows[0], {"v": HOSTILE_VALUE})).cells == ("1", HOSTILE_VALUE)
     assert (await tx.insert({"id": "3", "v": HOSTILE_VALUE})).cells == ("3", HOSTILE_VALUE)
     await tx.commit()
-    assert await psql_rows(cluster, database, T_ROWS) == [
+    assert await psql_rows(cluster, dbname, T_ROWS) == [
         ("1", HOSTILE_VALUE),
         ("2", "b"),
         ("3", HOSTILE_VALUE),
@@ -523,11 +521,13 @@ COLUMN = '"; DROP TABLE x; --'
 MIXED = "Mixed Case"
 
 
-async def test_hostile_identifiers(cluster: ThrowawayCluster, database: str, db: Database) -> None:
+async def test_hostile_identifiers(
+    cluster: ThrowawayCluster, dbname: str, database: Database
+) -> None:
     relation = qualified(SCHEMA, TABLE)
     await run_sql(
         cluster,
-        database,
+        dbname,
         f"""
         CREATE TABLE x (n int); CREATE TABLE "X" (n int);
         CREATE SCHEMA {quote_ident(SCHEMA)};
@@ -540,22 +540,22 @@ async def test_hostile_identifiers(cluster: ThrowawayCluster, database: str, db:
         INSERT INTO {relation} VALUES (1, 'a', 1), (2, 'b', 2);
         """,
     )
-    spec = await load(db, relation)
+    spec = await load(database, relation)
     assert (spec.schema, spec.name, spec.key) == (SCHEMA, TABLE, (KEY,))
-    rows = await read_rows(db, spec)
-    tx = EditTransaction(db, spec)
+    rows = await read_rows(database, spec)
+    tx = EditTransaction(database, spec)
     await tx.update(rows[0], {COLUMN: "changed", MIXED: "10"})
     assert (await tx.insert({KEY: "3", COLUMN: "new"})).cells == ("3", "new", "3")
     await tx.delete(rows[1])
     await tx.commit()
     select = f"SELECT {quote_ident(KEY)}, {quote_ident(COLUMN)}, {quote_ident(MIXED)}"
-    assert await psql_rows(cluster, database, f"{select} FROM {relation} ORDER BY 1") == [
+    assert await psql_rows(cluster, dbname, f"{select} FROM {relation} ORDER BY 1") == [
         ("1", "changed", "10"),
         ("3", "new", "3"),
     ]
     tables = await psql_rows(
         cluster,
-        database,
+        dbname,
         "SELECT table_schema, table_name FROM information_schema.tables"
         " WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2",
     )
@@ -570,16 +570,18 @@ async def test_hostile_identifiers(cluster: ThrowawayCluster, database: str, db:
 # -- 10. NULL and DEFAULT --------------------------------------------------------------------
 
 
-async def test_set_null_and_default(cluster: ThrowawayCluster, database: str, db: Database) -> None:
+async def test_set_null_and_default(
+    cluster: ThrowawayCluster, dbname: str, database: Database
+) -> None:
     await run_sql(
         cluster,
-        database,
+        dbname,
         "CREATE TABLE t (id int PRIMARY KEY, c text DEFAULT 'dflt', n int DEFAULT 42, z text);"
         " INSERT INTO t VALUES (1, 'x', 1, 'z'), (2, 'y', 2, 'z')",
     )
-    spec = await load(db, "t")
-    rows = await read_rows(db, spec)
-    tx = EditTransaction(db, spec)
+    spec = await load(database, "t")
+    rows = await read_rows(database, spec)
+    tx = EditTransaction(database, spec)
     nulled = await tx.update(rows[0], {"c": None, "z": None})
     assert nulled.cells == ("1", None, "1", None)
     defaulted = await tx.update(rows[1], {"c": DEFAULT, "n": DEFAULT})
@@ -587,33 +589,33 @@ async def test_set_null_and_default(cluster: ThrowawayCluster, database: str, db
     inserted = await tx.insert({"id": "3", "c": DEFAULT, "z": None})
     assert inserted.cells == ("3", "dflt", "42", None)
     await tx.commit()
-    assert await psql_rows(cluster, database, "SELECT id, c, n, z FROM t ORDER BY id") == [
+    assert await psql_rows(cluster, dbname, "SELECT id, c, n, z FROM t ORDER BY id") == [
         ("1", None, "1", None),
         ("2", "dflt", "42", "z"),
         ("3", "dflt", "42", None),
     ]
-    assert await psql_rows(cluster, database, "SELECT count(*) FROM t WHERE c IS NULL") == [("1",)]
+    assert await psql_rows(cluster, dbname, "SELECT count(*) FROM t WHERE c IS NULL") == [("1",)]
 
 
 # -- 11. more than one row -------------------------------------------------------------------
 
 
 async def test_change_matching_two_rows_is_refused(
-    cluster: ThrowawayCluster, database: str, db: Database
+    cluster: ThrowawayCluster, dbname: str, database: Database
 ) -> None:
     await run_sql(
         cluster,
-        database,
+        dbname,
         "CREATE TABLE dup (id int PRIMARY KEY, v text);"
         " INSERT INTO dup VALUES (1, 'same'), (2, 'same'), (3, 'other');"
         " CREATE VIEW dv AS SELECT v FROM dup",
     )
-    before = await psql_rows(cluster, database, "SELECT id, v FROM dup ORDER BY id")
-    spec = await load(db, "dv")
+    before = await psql_rows(cluster, dbname, "SELECT id, v FROM dup ORDER BY id")
+    spec = await load(database, "dv")
     assert spec.tracking is Tracking.ROW
-    rows = [r for r in await read_rows(db, spec) if r.cells == ("same",)]
+    rows = [r for r in await read_rows(database, spec) if r.cells == ("same",)]
     assert len(rows) == 2 and rows[0].version == rows[1].version
-    tx = EditTransaction(db, spec)
+    tx = EditTransaction(database, spec)
     with pytest.raises(EditRefused, match="2 rows"):
         await tx.update(rows[0], {"v": "changed"})
     assert tx.statements[-1].outcome == "undone: 2 rows matched"
@@ -621,31 +623,31 @@ async def test_change_matching_two_rows_is_refused(
         await tx.delete(rows[0])
     assert tx.changes == []
     await tx.commit()
-    assert await psql_rows(cluster, database, "SELECT id, v FROM dup ORDER BY id") == before
+    assert await psql_rows(cluster, dbname, "SELECT id, v FROM dup ORDER BY id") == before
 
 
 async def test_change_with_nothing_to_change_is_refused(
-    cluster: ThrowawayCluster, database: str, db: Database
+    cluster: ThrowawayCluster, dbname: str, database: Database
 ) -> None:
-    await run_sql(cluster, database, SIMPLE)
-    spec = await load(db, "t")
-    tx = EditTransaction(db, spec)
+    await run_sql(cluster, dbname, SIMPLE)
+    spec = await load(database, "t")
+    tx = EditTransaction(database, spec)
     with pytest.raises(EditRefused):
-        await tx.update((await read_rows(db, spec))[0], {})
+        await tx.update((await read_rows(database, spec))[0], {})
     assert not tx.is_open and tx.statements == []
 
 
 # -- 12. lock timeout ------------------------------------------------------------------------
 
 
-async def test_lock_timeout_names_the_blocker(cluster: ThrowawayCluster, database: str) -> None:
-    await run_sql(cluster, database, SIMPLE)
-    other = await admin_connect(cluster, database)
-    async with open_pool(cluster, database, SessionSettings(lock_timeout="300ms")) as db:
-        assert db.info.lock_timeout == "300ms"
-        spec = await load(db, "t")
-        rows = await read_rows(db, spec)
-        tx = EditTransaction(db, spec)
+async def test_lock_timeout_names_the_blocker(cluster: ThrowawayCluster, dbname: str) -> None:
+    await run_sql(cluster, dbname, SIMPLE)
+    other = await admin_connect(cluster, dbname)
+    async with open_pool(cluster, dbname, SessionSettings(lock_timeout="300ms")) as database:
+        assert database.info.lock_timeout == "300ms"
+        spec = await load(database, "t")
+        rows = await read_rows(database, spec)
+        tx = EditTransaction(database, spec)
         try:
             async with other.transaction():
                 await other.execute("SELECT * FROM t WHERE id = 1 FOR UPDATE")
@@ -660,7 +662,7 @@ async def test_lock_timeout_names_the_blocker(cluster: ThrowawayCluster, databas
         finally:
             await tx.rollback()
             await other.close()
-    assert await psql_rows(cluster, database, T_ROWS) == [("1", "orig"), ("2", "B")]
+    assert await psql_rows(cluster, dbname, T_ROWS) == [("1", "orig"), ("2", "B")]
 
 
 # -- 13. a lost connection -------------------------------------------------------------------
@@ -691,24 +693,24 @@ async def terminate(cluster: ThrowawayCluster, tx: EditTransaction) -> None:
 
 
 async def test_changes_survive_a_lost_connection_and_apply_again(
-    cluster: ThrowawayCluster, database: str, db: Database
+    cluster: ThrowawayCluster, dbname: str, database: Database
 ) -> None:
-    await run_sql(cluster, database, SIMPLE)
-    spec = await load(db, "t")
-    rows = await read_rows(db, spec)
-    tx = EditTransaction(db, spec)
+    await run_sql(cluster, dbname, SIMPLE)
+    spec = await load(database, "t")
+    rows = await read_rows(database, spec)
+    tx = EditTransaction(database, spec)
     await tx.update(rows[0], {"v": "one"})
     await tx.insert({"id": "3", "v": "three"})
     pid = tx.backend_pid
     assert pid is not None
     await terminate(cluster, tx)
-    assert await psql_rows(cluster, database, T_ROWS) == [("1", "orig"), ("2", "b")]
+    assert await psql_rows(cluster, dbname, T_ROWS) == [("1", "orig"), ("2", "b")]
     # The changes are kept, to be applied again.
     assert [(c.kind, c.original, c.values) for c in tx.changes] == [
         ("update", rows[0], (("v", "one"),)),
         ("insert", None, (("id", "3"), ("v", "three"))),
     ]
-    again = EditTransaction(db, spec)  # the pool replaces the dead connection
+    again = EditTransaction(database, spec)  # the pool replaces the dead connection
     for change in tx.changes:
         if change.kind == "update":
             assert change.original is not None
@@ -717,7 +719,7 @@ async def test_changes_survive_a_lost_connection_and_apply_again(
             await again.insert(dict(change.values))
     assert again.backend_pid not in (None, pid)
     await again.commit()
-    assert await psql_rows(cluster, database, T_ROWS) == [
+    assert await psql_rows(cluster, dbname, T_ROWS) == [
         ("1", "one"),
         ("2", "b"),
         ("3", "three"),
@@ -726,12 +728,12 @@ async def test_changes_survive_a_lost_connection_and_apply_again(
 
 @pytest.mark.parametrize("operation", ["update", "insert", "delete", "commit", "rollback", "lost"])
 async def test_lost_connection_is_reported_as_transaction_lost(
-    cluster: ThrowawayCluster, database: str, db: Database, operation: str
+    cluster: ThrowawayCluster, dbname: str, database: Database, operation: str
 ) -> None:
-    await run_sql(cluster, database, SIMPLE)
-    spec = await load(db, "t")
-    rows = await read_rows(db, spec)
-    tx = EditTransaction(db, spec)
+    await run_sql(cluster, dbname, SIMPLE)
+    spec = await load(database, "t")
+    rows = await read_rows(database, spec)
+    tx = EditTransaction(database, spec)
     await tx.update(rows[0], {"v": "one"})
     assert tx.backend_pid is not None
     await terminate(cluster, tx)
@@ -756,19 +758,19 @@ async def test_lost_connection_is_reported_as_transaction_lost(
         assert tx.changes == []
     else:
         assert [c.kind for c in tx.changes] == ["update"]  # kept, to be applied again
-    assert await psql_rows(cluster, database, T_ROWS) == [("1", "orig"), ("2", "b")]
+    assert await psql_rows(cluster, dbname, T_ROWS) == [("1", "orig"), ("2", "b")]
 
 
 async def test_commit_after_idle_in_transaction_timeout_is_transaction_lost(
-    cluster: ThrowawayCluster, database: str
+    cluster: ThrowawayCluster, dbname: str
 ) -> None:
     """The server itself ends a transaction left idle too long (the app's own setting)."""
-    await run_sql(cluster, database, SIMPLE)
+    await run_sql(cluster, dbname, SIMPLE)
     session = SessionSettings(idle_in_transaction_session_timeout="300ms")
-    async with open_pool(cluster, database, session) as db:
-        spec = await load(db, "t")
-        tx = EditTransaction(db, spec)
-        await tx.update((await read_rows(db, spec))[0], {"v": "one"})
+    async with open_pool(cluster, dbname, session) as database:
+        spec = await load(database, "t")
+        tx = EditTransaction(database, spec)
+        await tx.update((await read_rows(database, spec))[0], {"v": "one"})
         assert tx.backend_pid is not None
         await wait_until_gone(cluster, tx)
         try:
@@ -776,7 +778,7 @@ async def test_commit_after_idle_in_transaction_timeout_is_transaction_lost(
                 await tx.commit()
         finally:
             assert not tx.is_open
-    assert await psql_rows(cluster, database, T_ROWS) == [("1", "orig"), ("2", "b")]
+    assert await psql_rows(cluster, dbname, T_ROWS) == [("1", "orig"), ("2", "b")]
 
 
 # -- cancelling a change (a worker cancelled while the statement waits) ------------------------
@@ -797,8 +799,8 @@ async def waits_on_a_lock(conn: asyncpg.Connection, tx: EditTransaction) -> None
 @pytest.mark.parametrize("waiting", [False, True], ids=["while-watching", "while-waiting"])
 async def test_cancelled_change_is_undone_and_the_transaction_goes_on(
     cluster: ThrowawayCluster,
-    database: str,
-    db: Database,
+    dbname: str,
+    database: Database,
     monkeypatch: pytest.MonkeyPatch,
     waiting: bool,
 ) -> None:
@@ -814,11 +816,11 @@ async def test_cancelled_change_is_undone_and_the_transaction_goes_on(
 
     monkeypatch.setattr(EditTransaction, "_blockers", noted_blockers)
     monkeypatch.setattr(edit, "LOCK_WATCH_SECONDS", 0.05 if waiting else 600.0)
-    await run_sql(cluster, database, SIMPLE)
-    spec = await load(db, "t")
-    rows = await read_rows(db, spec)
-    other = await admin_connect(cluster, database)
-    tx = EditTransaction(db, spec)
+    await run_sql(cluster, dbname, SIMPLE)
+    spec = await load(database, "t")
+    rows = await read_rows(database, spec)
+    other = await admin_connect(cluster, dbname)
+    tx = EditTransaction(database, spec)
     try:
         await tx.update(rows[1], {"v": "B"})
         async with other.transaction():
@@ -838,18 +840,18 @@ async def test_cancelled_change_is_undone_and_the_transaction_goes_on(
     finally:
         await tx.rollback()
         await other.close()
-    assert await psql_rows(cluster, database, T_ROWS) == [("1", "orig"), ("2", "B")]
+    assert await psql_rows(cluster, dbname, T_ROWS) == [("1", "orig"), ("2", "B")]
 
 
 async def test_change_waiting_on_a_concurrent_update_is_a_conflict(
-    cluster: ThrowawayCluster, database: str, db: Database
+    cluster: ThrowawayCluster, dbname: str, database: Database
 ) -> None:
     """READ COMMITTED re-checks the version once the other transaction commits."""
-    await run_sql(cluster, database, SIMPLE)
-    spec = await load(db, "t")
-    row = (await read_rows(db, spec))[0]
-    other = await admin_connect(cluster, database)
-    tx = EditTransaction(db, spec)
+    await run_sql(cluster, dbname, SIMPLE)
+    spec = await load(database, "t")
+    row = (await read_rows(database, spec))[0]
+    other = await admin_connect(cluster, dbname)
+    tx = EditTransaction(database, spec)
     try:
         async with other.transaction():
             await other.execute("UPDATE t SET v = 'theirs' WHERE id = 1")
@@ -864,17 +866,17 @@ async def test_change_waiting_on_a_concurrent_update_is_a_conflict(
     finally:
         await tx.rollback()
         await other.close()
-    assert await psql_rows(cluster, database, T_ROWS) == [("1", "theirs"), ("2", "b")]
+    assert await psql_rows(cluster, dbname, T_ROWS) == [("1", "theirs"), ("2", "b")]
 
 
 # -- 14. the SQL log -------------------------------------------------------------------------
 
 
-async def test_statement_log(cluster: ThrowawayCluster, database: str, db: Database) -> None:
-    await run_sql(cluster, database, SIMPLE)
-    spec = await load(db, "t")
-    rows = await read_rows(db, spec)
-    tx = EditTransaction(db, spec)
+async def test_statement_log(cluster: ThrowawayCluster, dbname: str, database: Database) -> None:
+    await run_sql(cluster, dbname, SIMPLE)
+    spec = await load(database, "t")
+    rows = await read_rows(database, spec)
+    tx = EditTransaction(database, spec)
     updated = await tx.update(rows[0], {"v": "new"})
     with pytest.raises(asyncpg.PostgresError):
         await tx.update(rows[1], {"id": "x"})
@@ -893,18 +895,18 @@ async def test_statement_log(cluster: ThrowawayCluster, database: str, db: Datab
     await tx.delete(updated)
     await tx.rollback()
     assert [s.outcome for s in tx.statements[4:]] == ["BEGIN", "DELETE 1", "ROLLBACK"]
-    assert await psql_rows(cluster, database, T_ROWS) == [("1", "new"), ("2", "b")]
+    assert await psql_rows(cluster, dbname, T_ROWS) == [("1", "new"), ("2", "b")]
 
 
 # -- 15. generated and identity ALWAYS columns -------------------------------------------------
 
 
 async def test_generated_and_identity_always_columns(
-    cluster: ThrowawayCluster, database: str, db: Database
+    cluster: ThrowawayCluster, dbname: str, database: Database
 ) -> None:
     await run_sql(
         cluster,
-        database,
+        dbname,
         """
         CREATE TABLE g (
             id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -916,7 +918,7 @@ async def test_generated_and_identity_always_columns(
         INSERT INTO g (price, qty) VALUES (1.5, 2);
         """,
     )
-    detail = await describe(db, "g")
+    detail = await describe(database, "g")
     plan = plan_edits(detail, physical=False)
     assert plan.editable
     assert plan.column_reason("id") is not None and "identity" in (plan.column_reason("id") or "")
@@ -924,7 +926,7 @@ async def test_generated_and_identity_always_columns(
     assert "generated" in (plan.column_reason("total") or "")
     assert plan.column_reason("price") is None and plan.column_reason("note") is None
     spec = browse_spec(detail)
-    tx = EditTransaction(db, spec)
+    tx = EditTransaction(database, spec)
     inserted = await tx.insert({"price": "2.5", "qty": "4", "id": DEFAULT, "total": DEFAULT})
     assert inserted.cells == ("2", "2.5", "4", "10.0", None)
     updated = await tx.update(inserted, {"qty": "2"})
@@ -932,7 +934,7 @@ async def test_generated_and_identity_always_columns(
     with pytest.raises(asyncpg.GeneratedAlwaysError):
         await tx.update(updated, {"total": "1"})
     await tx.commit()
-    assert await psql_rows(cluster, database, "SELECT * FROM g ORDER BY id") == [
+    assert await psql_rows(cluster, dbname, "SELECT * FROM g ORDER BY id") == [
         ("1", "1.5", "2", "3.0", None),
         ("2", "2.5", "2", "5.0", None),
     ]
@@ -942,11 +944,11 @@ async def test_generated_and_identity_always_columns(
 
 
 async def test_insert_skipped_by_a_trigger_is_refused(
-    cluster: ThrowawayCluster, database: str, db: Database
+    cluster: ThrowawayCluster, dbname: str, database: Database
 ) -> None:
     await run_sql(
         cluster,
-        database,
+        dbname,
         SIMPLE
         + """;
         CREATE FUNCTION skip() RETURNS trigger LANGUAGE plpgsql
@@ -954,8 +956,8 @@ async def test_insert_skipped_by_a_trigger_is_refused(
         CREATE TRIGGER skip BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION skip();
         """,
     )
-    spec = await load(db, "t")
-    tx = EditTransaction(db, spec)
+    spec = await load(database, "t")
+    tx = EditTransaction(database, spec)
     try:
         with pytest.raises(EditRefused):
             await tx.insert({"id": "3", "v": "skipped"})
@@ -964,12 +966,12 @@ async def test_insert_skipped_by_a_trigger_is_refused(
 
 
 async def test_a_failed_commit_is_in_the_sql_log(
-    cluster: ThrowawayCluster, database: str, db: Database
+    cluster: ThrowawayCluster, dbname: str, database: Database
 ) -> None:
-    await run_sql(cluster, database, SIMPLE)
-    spec = await load(db, "t")
-    rows = await read_rows(db, spec)
-    tx = EditTransaction(db, spec)
+    await run_sql(cluster, dbname, SIMPLE)
+    spec = await load(database, "t")
+    rows = await read_rows(database, spec)
+    tx = EditTransaction(database, spec)
     await tx.update(rows[0], {"v": "one"})
     assert tx.backend_pid is not None
     await terminate(cluster, tx)

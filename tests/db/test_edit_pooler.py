@@ -17,22 +17,22 @@ from tests.helpers.pgbouncer import ThrowawayPgBouncer
 
 
 async def test_a_lock_timeout_names_the_real_blocker_behind_the_pooler(
-    cluster: ThrowawayCluster, pgbouncer: ThrowawayPgBouncer, database: str
+    cluster: ThrowawayCluster, pgbouncer: ThrowawayPgBouncer, dbname: str
 ) -> None:
-    other = await admin_connect(cluster, database)
+    other = await admin_connect(cluster, dbname)
     await other.execute(
         "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a')"
     )
-    params = params_for(cluster, database, host=pgbouncer.host, port=pgbouncer.port)
-    db = await open_database(
+    params = params_for(cluster, dbname, host=pgbouncer.host, port=pgbouncer.port)
+    database = await open_database(
         params, SessionSettings(lock_timeout="1s"), PoolSettings(max_size=3, pooler=True)
     )
-    async with db.pool.acquire() as conn:
+    async with database.pool.acquire() as conn:
         oid = await conn.fetchval("SELECT 't'::regclass::oid")
         spec = browse_spec(await describe_relation(conn, oid))
-    tx = EditTransaction(db, spec)
+    tx = EditTransaction(database, spec)
     try:
-        pager = Pager(db, tx.spec)
+        pager = Pager(database, tx.spec)
         rows = list((await pager.first()).rows)
         await pager.close()
         async with other.transaction():
@@ -47,5 +47,5 @@ async def test_a_lock_timeout_names_the_real_blocker_behind_the_pooler(
         assert state == "idle in transaction"
     finally:
         await tx.rollback()
-        await db.close()
+        await database.close()
         await other.close()

@@ -81,8 +81,8 @@ GROUP = "it's a \\ group $1"
 
 
 @pytest.fixture
-async def db(cluster: ThrowawayCluster, database: str) -> AsyncIterator[Database]:
-    conn = await admin_connect(cluster, database)
+async def database(cluster: ThrowawayCluster, dbname: str) -> AsyncIterator[Database]:
+    conn = await admin_connect(cluster, dbname)
     try:
         columns = ", ".join(f"{quote_ident(c.name)} {c.type}" for c in HOSTILE_COLUMNS[1:])
         await conn.execute(f"CREATE TABLE hostile (id int PRIMARY KEY, {columns})")
@@ -121,13 +121,13 @@ async def db(cluster: ThrowawayCluster, database: str) -> AsyncIterator[Database
         )
     finally:
         await conn.close()
-    async with open_pool(cluster, database, max_size=3) as database_:
+    async with open_pool(cluster, dbname, max_size=3) as database_:
         yield database_
 
 
-async def make_big(cluster: ThrowawayCluster, database: str, rows: int) -> BrowseSpec:
+async def make_big(cluster: ThrowawayCluster, dbname: str, rows: int) -> BrowseSpec:
     """A table `big` of `rows` rows of about 100 bytes each, and the spec to export it."""
-    conn = await admin_connect(cluster, database)
+    conn = await admin_connect(cluster, dbname)
     try:
         await conn.execute(
             "CREATE TABLE big (id int PRIMARY KEY, payload text);"
@@ -199,14 +199,14 @@ def json_lines(path: Path) -> Iterator[dict[str, object]]:
         yield value
 
 
-async def text_rows(db: Database, sql: str) -> list[tuple[str | None, ...]]:
-    async with db.session(readonly=True) as conn:
+async def text_rows(database: Database, sql: str) -> list[tuple[str | None, ...]]:
+    async with database.transaction(readonly=True) as conn:
         return [tuple(r) for r in await conn.fetch(sql)]
 
 
-async def grid_rows(db: Database, spec: BrowseSpec) -> list[Row]:
+async def grid_rows(database: Database, spec: BrowseSpec) -> list[Row]:
     """Every row the grid shows for `spec`, page after page."""
-    pager = Pager(db, spec, page_size=50)
+    pager = Pager(database, spec, page_size=50)
     try:
         page = await pager.first()
         rows = list(page.rows)
@@ -229,16 +229,16 @@ def mode(path: Path) -> int:
 # -- what is in the file -------------------------------------------------------------------
 
 
-async def test_csv_cells_are_the_servers_text_output(db: Database, tmp_path: Path) -> None:
+async def test_csv_cells_are_the_servers_text_output(database: Database, tmp_path: Path) -> None:
     path = tmp_path / "hostile.csv"
-    result = await export(db, hostile_spec(), path, ExportFormat.CSV)
+    result = await export(database, hostile_spec(), path, ExportFormat.CSV)
     # format('%s') prints with each type's output function, as COPY and psql do (a cast
     # to text need not: `true::text` is 'true' where psql shows 't').
     casts = ", ".join(
         f"CASE WHEN {name} IS NOT NULL THEN format('%s', {name}) END"
         for name in (quote_ident(c.name) for c in HOSTILE_COLUMNS)
     )
-    expected = await text_rows(db, f"SELECT {casts} FROM hostile ORDER BY id")
+    expected = await text_rows(database, f"SELECT {casts} FROM hostile ORDER BY id")
 
     assert result == ExportResult(path, len(HOSTILE), path.stat().st_size, result.seconds)
     text = path.read_bytes().decode("utf-8")
@@ -253,17 +253,21 @@ async def test_csv_cells_are_the_servers_text_output(db: Database, tmp_path: Pat
     assert read_back[1:] == [[v or "" for v in r] for r in expected]
 
 
-async def test_null_is_unquoted_and_empty_text_is_quoted(db: Database, tmp_path: Path) -> None:
+async def test_null_is_unquoted_and_empty_text_is_quoted(
+    database: Database, tmp_path: Path
+) -> None:
     spec = BrowseSpec("public", "hostile", (HOSTILE_COLUMNS[0], HOSTILE_COLUMNS[2]), key=("id",))
     path = tmp_path / "empty.csv"
-    await export(db, spec, path, ExportFormat.CSV, overwrite=False)
+    await export(database, spec, path, ExportFormat.CSV, overwrite=False)
     assert path.read_bytes().splitlines()[:3] == [b"id,empty", b"0,", b'1,""']
 
 
-async def test_json_lines_equal_row_to_json(db: Database, tmp_path: Path) -> None:
+async def test_json_lines_equal_row_to_json(database: Database, tmp_path: Path) -> None:
     path = tmp_path / "hostile.jsonl"
-    result = await export(db, hostile_spec(), path, ExportFormat.JSON)
-    expected = await text_rows(db, "SELECT row_to_json(h.*)::text FROM hostile AS h ORDER BY id")
+    result = await export(database, hostile_spec(), path, ExportFormat.JSON)
+    expected = await text_rows(
+        database, "SELECT row_to_json(h.*)::text FROM hostile AS h ORDER BY id"
+    )
 
     lines = list(json_lines(path))
     assert lines == [json.loads(str(row[0])) for row in expected]
@@ -278,16 +282,16 @@ async def test_json_lines_equal_row_to_json(db: Database, tmp_path: Path) -> Non
 
 
 async def test_values_arrive_whole(
-    cluster: ThrowawayCluster, database: str, db: Database, tmp_path: Path
+    cluster: ThrowawayCluster, dbname: str, database: Database, tmp_path: Path
 ) -> None:
-    conn = await admin_connect(cluster, database)
+    conn = await admin_connect(cluster, dbname)
     try:
         await conn.execute("INSERT INTO hostile (id, empty) VALUES (1000, repeat('é', 100000))")
     finally:
         await conn.close()
     spec = BrowseSpec("public", "hostile", HOSTILE_COLUMNS[:3], key=("id",), filter="id = 1000")
     path = tmp_path / "wide.csv"
-    await export(db, spec, path, ExportFormat.CSV)
+    await export(database, spec, path, ExportFormat.CSV)
     assert csv_cells(path.read_text(encoding="utf-8"))[1] == ["1000", None, "é" * 100000]
 
 
@@ -303,7 +307,10 @@ async def test_values_arrive_whole(
     ],
 )
 async def test_rows_and_order_are_the_grids(
-    db: Database, tmp_path: Path, sort: Sort | None, equals: tuple[tuple[str, str | None], ...]
+    database: Database,
+    tmp_path: Path,
+    sort: Sort | None,
+    equals: tuple[tuple[str, str | None], ...],
 ) -> None:
     # `'$1'` inside the filter: asyncpg's own inlining for COPY would rewrite it.
     spec = BrowseSpec(
@@ -315,18 +322,18 @@ async def test_rows_and_order_are_the_grids(
         filter="v IS DISTINCT FROM '$1' AND id % 5 <> 0",
         equals=equals,
     )
-    grid = await grid_rows(db, spec)
+    grid = await grid_rows(database, spec)
     assert 0 < len(grid) < TABLE_ROWS
 
     csv_path = tmp_path / "t.csv"
-    result = await export(db, spec, csv_path, ExportFormat.CSV)
+    result = await export(database, spec, csv_path, ExportFormat.CSV)
     header, *rows = csv_cells(csv_path.read_text(encoding="utf-8"))
     assert header == [c.name for c in T_COLUMNS]
     assert rows == [list(r.cells) for r in grid]
     assert result.rows == len(grid)
 
     json_path = tmp_path / "t.jsonl"
-    result = await export(db, spec, json_path, ExportFormat.JSON)
+    result = await export(database, spec, json_path, ExportFormat.JSON)
     assert [line["id"] for line in json_lines(json_path)] == [int(str(r.cells[0])) for r in grid]
     assert result.rows == len(grid)
 
@@ -334,15 +341,15 @@ async def test_rows_and_order_are_the_grids(
 @pytest.mark.parametrize("fmt", list(ExportFormat))
 async def test_through_pgbouncer_in_transaction_mode(
     cluster: ThrowawayCluster,
-    database: str,
-    db: Database,
+    dbname: str,
+    database: Database,
     pgbouncer: ThrowawayPgBouncer,
     tmp_path: Path,
     fmt: ExportFormat,
 ) -> None:
     spec = BrowseSpec("public", "t", T_COLUMNS, key=("id",), sort=Sort("w"), equals=(("g", GROUP),))
     bounced = await open_database(
-        params_for(cluster, database, host=pgbouncer.host, port=pgbouncer.port),
+        params_for(cluster, dbname, host=pgbouncer.host, port=pgbouncer.port),
         SessionSettings(statement_timeout="5s"),
         PoolSettings(max_size=2, pooler=True),
     )
@@ -350,7 +357,7 @@ async def test_through_pgbouncer_in_transaction_mode(
         result = await export(bounced, spec, tmp_path / f"bounced{fmt.suffix}", fmt)
     finally:
         await bounced.close()
-    direct = await export(db, spec, tmp_path / f"direct{fmt.suffix}", fmt)
+    direct = await export(database, spec, tmp_path / f"direct{fmt.suffix}", fmt)
     assert result.rows == direct.rows > 0
     assert result.path.read_bytes() == direct.path.read_bytes()
 
@@ -359,13 +366,13 @@ async def test_through_pgbouncer_in_transaction_mode(
 
 
 async def test_progress_counts_bytes_and_estimates_rows(
-    cluster: ThrowawayCluster, database: str, db: Database, tmp_path: Path
+    cluster: ThrowawayCluster, dbname: str, database: Database, tmp_path: Path
 ) -> None:
-    spec = await make_big(cluster, database, 20_000)
+    spec = await make_big(cluster, dbname, 20_000)
     calls: list[tuple[int, int | None]] = []
     path = tmp_path / "big.csv"
     result = await export(
-        db, spec, path, ExportFormat.CSV, progress=lambda n, total: calls.append((n, total))
+        database, spec, path, ExportFormat.CSV, progress=lambda n, total: calls.append((n, total))
     )
     assert len(calls) > 1
     written = [n for n, _ in calls]
@@ -379,32 +386,32 @@ async def test_progress_counts_bytes_and_estimates_rows(
     assert result.seconds > 0
 
 
-async def pgconsole_sessions(admin: asyncpg.Connection, database: str) -> list[str]:
+async def pgconsole_sessions(admin: asyncpg.Connection, dbname: str) -> list[str]:
     """State and query of each pgconsole session on `database` that is not idle."""
     rows = await admin.fetch(
         "SELECT state, query FROM pg_stat_activity"
         " WHERE application_name = 'pgconsole' AND datname = $1 AND state <> 'idle'",
-        database,
+        dbname,
     )
     return [f"{r['state']}: {r['query']}" for r in rows]
 
 
-async def settled(admin: asyncpg.Connection, database: str) -> list[str]:
+async def settled(admin: asyncpg.Connection, dbname: str) -> list[str]:
     """pgconsole's busy sessions once there are none, or those left after 5 seconds."""
     for _ in range(100):
-        busy = await pgconsole_sessions(admin, database)
+        busy = await pgconsole_sessions(admin, dbname)
         if not busy:
             return busy
         await asyncio.sleep(0.05)
-    return await pgconsole_sessions(admin, database)
+    return await pgconsole_sessions(admin, dbname)
 
 
 @pytest.mark.parametrize("fmt", list(ExportFormat))
 @pytest.mark.parametrize("from_progress", [True, False], ids=["from-progress", "from-outside"])
 async def test_cancelling_leaves_no_file_and_an_idle_session(
     cluster: ThrowawayCluster,
-    database: str,
-    db: Database,
+    dbname: str,
+    database: Database,
     admin: asyncpg.Connection,
     tmp_path: Path,
     fmt: ExportFormat,
@@ -412,7 +419,7 @@ async def test_cancelling_leaves_no_file_and_an_idle_session(
 ) -> None:
     # 30 MB: far more than the socket buffers hold, so a COPY that was not stopped would sit
     # there, active, waiting for a reader.
-    spec = await make_big(cluster, database, 300_000)
+    spec = await make_big(cluster, dbname, 300_000)
     path = tmp_path / f"big{fmt.suffix}"
     calls: list[int] = []
     started = asyncio.Event()
@@ -423,7 +430,7 @@ async def test_cancelling_leaves_no_file_and_an_idle_session(
         if from_progress and len(calls) == 1:
             task.cancel()  # lands at the export's next await, mid-COPY
 
-    task = asyncio.create_task(export(db, spec, path, fmt, progress=on_progress))
+    task = asyncio.create_task(export(database, spec, path, fmt, progress=on_progress))
     await started.wait()
     if not from_progress:
         task.cancel()  # as a UI worker is cancelled: whatever the export awaits right now
@@ -431,16 +438,16 @@ async def test_cancelling_leaves_no_file_and_an_idle_session(
         await task
     assert len(calls) < 100
     assert files_in(tmp_path) == []  # neither the file nor its .part
-    assert await settled(admin, database) == []  # no COPY left running
+    assert await settled(admin, dbname) == []  # no COPY left running
     # The pool is fine afterwards.
-    result = await export(db, spec, path, fmt)
+    result = await export(database, spec, path, fmt)
     assert result.rows == 300_000
 
 
 async def test_a_server_error_mid_export_leaves_no_file(
-    cluster: ThrowawayCluster, database: str, db: Database, tmp_path: Path
+    cluster: ThrowawayCluster, dbname: str, database: Database, tmp_path: Path
 ) -> None:
-    conn = await admin_connect(cluster, database)
+    conn = await admin_connect(cluster, dbname)
     try:
         await conn.execute(
             "INSERT INTO t (id, n, v) SELECT i, 0, repeat('x', 100)"
@@ -454,7 +461,9 @@ async def test_a_server_error_mid_export_leaves_no_file(
     path = tmp_path / "t.csv"
     written: list[int] = []
     with pytest.raises(asyncpg.DivisionByZeroError):
-        await export(db, spec, path, ExportFormat.CSV, progress=lambda n, _: written.append(n))
+        await export(
+            database, spec, path, ExportFormat.CSV, progress=lambda n, _: written.append(n)
+        )
     assert written and written[-1] > 1 << 20  # past the first write to disk
     assert files_in(tmp_path) == []
 
@@ -462,8 +471,8 @@ async def test_a_server_error_mid_export_leaves_no_file(
 @pytest.mark.parametrize("rows", [300_000, 1_000], ids=["mid-copy", "last-write"])
 async def test_a_full_disk_leaves_no_file_and_stops_the_copy(
     cluster: ThrowawayCluster,
-    database: str,
-    db: Database,
+    dbname: str,
+    database: Database,
     admin: asyncpg.Connection,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -471,7 +480,7 @@ async def test_a_full_disk_leaves_no_file_and_stops_the_copy(
 ) -> None:
     # 30 MB fails while the COPY runs (a batch is written while the next is gathered, so the
     # failure comes back with a later chunk); 100 kB fails in the one write at the end.
-    spec = await make_big(cluster, database, rows)
+    spec = await make_big(cluster, dbname, rows)
     path = tmp_path / "big.csv"
 
     def full_disk(_fd: int, _buffers: Sequence[memoryview]) -> int:
@@ -479,24 +488,24 @@ async def test_a_full_disk_leaves_no_file_and_stops_the_copy(
 
     monkeypatch.setattr(os, "writev", full_disk)
     with pytest.raises(OSError) as raised:
-        await export(db, spec, path, ExportFormat.CSV)
+        await export(database, spec, path, ExportFormat.CSV)
     assert raised.value.errno == errno.ENOSPC
     assert files_in(tmp_path) == []
-    assert await settled(admin, database) == []  # no COPY left running
+    assert await settled(admin, dbname) == []  # no COPY left running
     monkeypatch.undo()
-    assert (await export(db, spec, path, ExportFormat.CSV)).rows == rows
+    assert (await export(database, spec, path, ExportFormat.CSV)).rows == rows
 
 
 async def test_short_writes_still_write_every_byte_in_order(
     cluster: ThrowawayCluster,
-    database: str,
-    db: Database,
+    dbname: str,
+    database: Database,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    spec = await make_big(cluster, database, 20_000)
+    spec = await make_big(cluster, dbname, 20_000)
     whole = tmp_path / "whole.csv"
-    await export(db, spec, whole, ExportFormat.CSV)
+    await export(database, spec, whole, ExportFormat.CSV)
     real_writev = os.writev
     calls: list[int] = []
 
@@ -507,7 +516,7 @@ async def test_short_writes_still_write_every_byte_in_order(
 
     monkeypatch.setattr(os, "writev", short_writev)
     path = tmp_path / "short.csv"
-    result = await export(db, spec, path, ExportFormat.CSV)
+    result = await export(database, spec, path, ExportFormat.CSV)
     monkeypatch.undo()
     assert len(calls) > 100  # about 2 MB, 4099 bytes at a time
     assert path.read_bytes() == whole.read_bytes()
@@ -515,18 +524,18 @@ async def test_short_writes_still_write_every_byte_in_order(
 
 
 async def test_the_session_statement_timeout_does_not_cut_an_export(
-    cluster: ThrowawayCluster, database: str, tmp_path: Path
+    cluster: ThrowawayCluster, dbname: str, tmp_path: Path
 ) -> None:
     # Big enough that the socket buffers cannot take it all while the reader is held up.
-    spec = await make_big(cluster, database, 300_000)
+    spec = await make_big(cluster, dbname, 300_000)
     strict = await open_database(
-        params_for(cluster, database),
+        params_for(cluster, dbname),
         SessionSettings(statement_timeout="200ms"),
         PoolSettings(max_size=2, command_timeout=0.5),
     )
     try:
         with pytest.raises((asyncpg.QueryCanceledError, TimeoutError)):
-            async with strict.session(readonly=True) as conn:
+            async with strict.transaction(readonly=True) as conn:
                 await conn.execute("SELECT pg_sleep(1)")
 
         def slow_reader(_written: int, _estimate: int | None) -> None:
@@ -546,32 +555,32 @@ async def test_the_session_statement_timeout_does_not_cut_an_export(
 # -- the file on disk ------------------------------------------------------------------------
 
 
-async def test_refuses_to_overwrite_unless_asked(db: Database, tmp_path: Path) -> None:
+async def test_refuses_to_overwrite_unless_asked(database: Database, tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     path.write_text("keep me")
     with pytest.raises(FileExistsError):
-        await export(db, hostile_spec(), path, ExportFormat.CSV)
+        await export(database, hostile_spec(), path, ExportFormat.CSV)
     assert path.read_text() == "keep me"
     assert files_in(tmp_path) == ["t.csv"]
 
-    result = await export(db, hostile_spec(), path, ExportFormat.CSV, overwrite=True)
+    result = await export(database, hostile_spec(), path, ExportFormat.CSV, overwrite=True)
     assert result.rows == len(HOSTILE)
     assert path.read_bytes().startswith(b"id,")
 
 
-async def test_a_leftover_part_file_is_not_touched(db: Database, tmp_path: Path) -> None:
+async def test_a_leftover_part_file_is_not_touched(database: Database, tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     part = tmp_path / "t.csv.part"
     part.write_text("another export's")
     with pytest.raises(FileExistsError, match="left it behind"):
-        await export(db, hostile_spec(), path, ExportFormat.CSV)
+        await export(database, hostile_spec(), path, ExportFormat.CSV)
     assert part.read_text() == "another export's"
     assert not path.exists()
 
 
-async def test_refuses_a_directory(db: Database, tmp_path: Path) -> None:
+async def test_refuses_a_directory(database: Database, tmp_path: Path) -> None:
     with pytest.raises(IsADirectoryError):
-        await export(db, hostile_spec(), tmp_path, ExportFormat.CSV, overwrite=True)
+        await export(database, hostile_spec(), tmp_path, ExportFormat.CSV, overwrite=True)
 
 
 @pytest.fixture
@@ -585,12 +594,12 @@ def open_umask() -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("open_umask")
-async def test_the_file_is_readable_by_its_owner_only(db: Database, tmp_path: Path) -> None:
+async def test_the_file_is_readable_by_its_owner_only(database: Database, tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
-    await export(db, hostile_spec(), path, ExportFormat.JSON)
+    await export(database, hostile_spec(), path, ExportFormat.JSON)
     assert mode(path) == 0o600
     path.chmod(0o644)
-    await export(db, hostile_spec(), path, ExportFormat.JSON, overwrite=True)
+    await export(database, hostile_spec(), path, ExportFormat.JSON, overwrite=True)
     assert mode(path) == 0o600
 
 
@@ -612,11 +621,11 @@ def rss_bytes() -> int:
 @pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="needs Linux /proc")
 @pytest.mark.parametrize("fmt", list(ExportFormat))
 async def test_a_million_rows_stream_in_constant_memory(
-    cluster: ThrowawayCluster, database: str, db: Database, tmp_path: Path, fmt: ExportFormat
+    cluster: ThrowawayCluster, dbname: str, database: Database, tmp_path: Path, fmt: ExportFormat
 ) -> None:
-    spec = await make_big(cluster, database, 1_000_000)
+    spec = await make_big(cluster, dbname, 1_000_000)
     warm = replace(spec, filter="id <= 1000")
-    await export(db, warm, tmp_path / f"warm{fmt.suffix}", fmt)  # first-use allocations
+    await export(database, warm, tmp_path / f"warm{fmt.suffix}", fmt)  # first-use allocations
     before = rss_bytes()
     peak = before
 
@@ -625,7 +634,7 @@ async def test_a_million_rows_stream_in_constant_memory(
         peak = max(peak, rss_bytes())
 
     path = tmp_path / f"big{fmt.suffix}"
-    result = await export(db, spec, path, fmt, progress=sample)
+    result = await export(database, spec, path, fmt, progress=sample)
     assert result.rows == 1_000_000
     assert result.bytes > 80 << 20  # more than the growth allowed
     assert peak - before < 50 << 20, f"RSS grew by {(peak - before) >> 20} MB"

@@ -22,12 +22,12 @@ from tests.helpers.proxy import ProxyMode, TcpProxy
 async def failure_of(params: ConnectParams) -> ConnectFailure:
     """Connect, expecting to fail, and explain the failure."""
     try:
-        db = await open_database(params, SessionSettings(), PoolSettings())
+        database = await open_database(params, SessionSettings(), PoolSettings())
     except Exception as error:
         failure = classify(error, params)
         assert params.password is None or params.password not in repr(failure)
         return failure
-    await db.close()
+    await database.close()
     raise AssertionError("the connection unexpectedly succeeded")
 
 

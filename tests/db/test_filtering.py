@@ -337,9 +337,9 @@ async def row_count(conn: asyncpg.Connection) -> int:
 
 
 @pytest.fixture
-async def table(cluster: ThrowawayCluster, database: str) -> AsyncIterator[asyncpg.Connection]:
+async def table(cluster: ThrowawayCluster, dbname: str) -> AsyncIterator[asyncpg.Connection]:
     """A connection to a fresh database holding t(id, v) with ids 1 to 10."""
-    conn = await admin_connect(cluster, database)
+    conn = await admin_connect(cluster, dbname)
     try:
         await conn.execute(
             "CREATE TABLE t (id int PRIMARY KEY, v text);"

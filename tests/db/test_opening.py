@@ -16,11 +16,11 @@ APP_SESSIONS = (
 
 
 async def test_the_first_page_comes_with_the_pool(
-    cluster: ThrowawayCluster, conn: asyncpg.Connection, database: str
+    cluster: ThrowawayCluster, conn: asyncpg.Connection, dbname: str
 ) -> None:
     await conn.execute("CREATE TABLE t (id int PRIMARY KEY, v text)")
     await conn.execute("INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 250) g")
-    opening = await open_early(params_for(cluster, database), Settings(), None, "public.t")
+    opening = await open_early(params_for(cluster, dbname), Settings(), None, "public.t")
     try:
         assert opening.error is None and opening.first_error is None
         assert opening.choice is not None and opening.choice.source is PasswordSource.CONNINFO
@@ -30,19 +30,19 @@ async def test_the_first_page_comes_with_the_pool(
     finally:
         await opening.discard()
     assert opening.database is not None and opening.database.pool.is_closing()
-    assert await conn.fetchval(APP_SESSIONS, database) == 0
+    assert await conn.fetchval(APP_SESSIONS, dbname) == 0
 
 
 async def test_failures_are_returned_not_raised(
-    cluster: ThrowawayCluster, conn: asyncpg.Connection, database: str
+    cluster: ThrowawayCluster, conn: asyncpg.Connection, dbname: str
 ) -> None:
-    missing = await open_early(params_for(cluster, database), Settings(), None, "public.nope")
+    missing = await open_early(params_for(cluster, dbname), Settings(), None, "public.nope")
     try:
         assert missing.database is not None and missing.first is None
         assert missing.first_error == "no such table or view"
     finally:
         await missing.discard()
-    wrong = params_for(cluster, database, password="not the password")
+    wrong = params_for(cluster, dbname, password="not the password")
     refused = await open_early(wrong, Settings(), None, "public.nope")
     assert refused.database is None and refused.first is None
     assert isinstance(refused.error, asyncpg.InvalidPasswordError)

@@ -23,10 +23,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 needs_pgbouncer = pytest.mark.skipif(find_pgbouncer() is None, reason="pgbouncer not installed")
 
 
-async def pooled(bouncer: ThrowawayPgBouncer, database: str = "postgres") -> asyncpg.Connection:
+async def pooled(bouncer: ThrowawayPgBouncer, dbname: str = "postgres") -> asyncpg.Connection:
     """A client connection through pgbouncer that works in transaction mode (no named
     prepared statements), with TLS verified against the cluster's CA."""
-    return await asyncpg.connect(bouncer.dsn(database), statement_cache_size=0)
+    return await asyncpg.connect(bouncer.dsn(dbname), statement_cache_size=0)
 
 
 async def test_connects_with_verified_tls_on_both_sides(
@@ -80,10 +80,10 @@ async def test_parameterized_queries_repeat(
 
 async def test_clients_take_turns_on_one_backend(
     pgbouncer: ThrowawayPgBouncer,
-    database: str,
+    dbname: str,
 ) -> None:
     """Between transactions a client holds no backend: the next client gets the same one."""
-    first, second = await pooled(pgbouncer, database), await pooled(pgbouncer, database)
+    first, second = await pooled(pgbouncer, dbname), await pooled(pgbouncer, dbname)
     try:
         pid = await first.fetchval("SELECT pg_backend_pid()")
         # Session state set by one client is seen by the other: they share the backend.
@@ -97,10 +97,10 @@ async def test_clients_take_turns_on_one_backend(
 
 async def test_backend_changes_while_another_client_holds_it(
     pgbouncer: ThrowawayPgBouncer,
-    database: str,
+    dbname: str,
 ) -> None:
     """One client connection, two statements, two backends: not session pooling."""
-    client, other = await pooled(pgbouncer, database), await pooled(pgbouncer, database)
+    client, other = await pooled(pgbouncer, dbname), await pooled(pgbouncer, dbname)
     try:
         before = await client.fetchval("SELECT pg_backend_pid()")
         async with other.transaction():
@@ -115,15 +115,15 @@ async def test_backend_changes_while_another_client_holds_it(
 
 async def test_default_statement_cache_breaks_through_the_pooler(
     pgbouncer: ThrowawayPgBouncer,
-    database: str,
+    dbname: str,
 ) -> None:
     """asyncpg's named prepared statements live on one backend: a regression must show up.
 
     Proves that a test run through this pgbouncer catches code that forgets
     `statement_cache_size=0`.
     """
-    cached = await asyncpg.connect(pgbouncer.dsn(database))  # default statement cache
-    other = await pooled(pgbouncer, database)
+    cached = await asyncpg.connect(pgbouncer.dsn(dbname))  # default statement cache
+    other = await pooled(pgbouncer, dbname)
     try:
         assert await cached.fetchval("SELECT $1::int + 1", 1) == 2  # prepared on backend A
         async with other.transaction():
@@ -170,11 +170,11 @@ async def test_application_name_is_passed_on(
 
 @needs_pgbouncer
 async def test_session_mode_keeps_a_backend_per_client(
-    cluster: ThrowawayCluster, database: str
+    cluster: ThrowawayCluster, dbname: str
 ) -> None:
     """The contrast: in session mode the two clients of the test above never share."""
     with ThrowawayPgBouncer(cluster, pool_mode="session") as bouncer:
-        first, second = await pooled(bouncer, database), await pooled(bouncer, database)
+        first, second = await pooled(bouncer, dbname), await pooled(bouncer, dbname)
         try:
             pid = await first.fetchval("SELECT pg_backend_pid()")
             assert await second.fetchval("SELECT pg_backend_pid()") != pid

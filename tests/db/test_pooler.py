@@ -27,7 +27,7 @@ async def hammer(db: object, rounds: int = 50) -> None:
 
     async def worker(n: int) -> None:
         for i in range(rounds):
-            async with db.session() as conn:  # type: ignore[attr-defined]
+            async with db.transaction() as conn:  # type: ignore[attr-defined]
                 value = await conn.fetchval("SELECT $1::int + $2::int", n, i)
                 assert value == n + i
                 rows = await conn.fetch(
@@ -44,32 +44,32 @@ async def hammer(db: object, rounds: int = 50) -> None:
 async def test_configured_pooler_mode(
     cluster: ThrowawayCluster, pgbouncer: ThrowawayPgBouncer
 ) -> None:
-    db = await open_database(
+    database = await open_database(
         through(cluster, pgbouncer), SESSION, PoolSettings(min_size=2, max_size=4, pooler=True)
     )
     try:
-        assert not db.pooler_detected
-        assert db.info.tls.state is TlsState.VERIFIED
-        assert db.info.statement_timeout == "1234ms"  # read inside a SET LOCAL transaction
-        async with db.session() as conn:
+        assert not database.pooler_detected
+        assert database.info.tls.state is TlsState.VERIFIED
+        assert database.info.statement_timeout == "1234ms"  # read inside a SET LOCAL transaction
+        async with database.transaction() as conn:
             assert await conn.fetchval("SHOW lock_timeout") == "321ms"
             assert await conn.fetchval("SHOW application_name") == "pgconsole"
-        await hammer(db)
+        await hammer(database)
     finally:
-        await db.close()
+        await database.close()
 
 
 async def test_pooler_is_detected_when_not_configured(
     cluster: ThrowawayCluster, pgbouncer: ThrowawayPgBouncer
 ) -> None:
-    db = await open_database(through(cluster, pgbouncer), SESSION, PoolSettings(max_size=4))
+    database = await open_database(through(cluster, pgbouncer), SESSION, PoolSettings(max_size=4))
     try:
-        assert db.pooler_detected
-        async with db.session() as conn:
+        assert database.pooler_detected
+        async with database.transaction() as conn:
             assert await conn.fetchval("SHOW statement_timeout") == "1234ms"
-        await hammer(db, rounds=20)
+        await hammer(database, rounds=20)
     finally:
-        await db.close()
+        await database.close()
 
 
 async def test_without_pooler_mode_the_cache_breaks(
@@ -106,13 +106,13 @@ async def test_app_connects_through_pgbouncer(
 
 
 async def test_browsing_through_the_pooler(
-    cluster: ThrowawayCluster, pgbouncer: ThrowawayPgBouncer, database: str
+    cluster: ThrowawayCluster, pgbouncer: ThrowawayPgBouncer, dbname: str
 ) -> None:
     """Keyset pages and an idle-closed cursor both work through transaction pooling."""
     from pgconsole.db.browse.pages import BrowseSpec, Column, Pager, Row
     from tests.conftest import admin_connect
 
-    conn = await admin_connect(cluster, database)
+    conn = await admin_connect(cluster, dbname)
     try:
         await conn.execute(
             "CREATE TABLE t (id int PRIMARY KEY, v text);"
@@ -121,15 +121,15 @@ async def test_browsing_through_the_pooler(
         )
     finally:
         await conn.close()
-    params = params_for(cluster, database, host=pgbouncer.host, port=pgbouncer.port)
-    db = await open_database(params, SESSION, PoolSettings(max_size=3, pooler=True))
+    params = params_for(cluster, dbname, host=pgbouncer.host, port=pgbouncer.port)
+    database = await open_database(params, SESSION, PoolSettings(max_size=3, pooler=True))
     columns = (Column("id", "integer", True, True), Column("v", "text"))
     try:
         for spec in (
             BrowseSpec("public", "t", columns, key=("id",)),
             BrowseSpec("public", "heap", columns),
         ):
-            pager = Pager(db, spec, page_size=40, idle_seconds=0)
+            pager = Pager(database, spec, page_size=40, idle_seconds=0)
             seen: list[Row] = []
             page = await pager.first()
             seen.extend(page.rows)
@@ -141,4 +141,4 @@ async def test_browsing_through_the_pooler(
             assert (await pager.last()).rows[-1].cells == ("250", "v250")
             await pager.close()
     finally:
-        await db.close()
+        await database.close()

@@ -82,7 +82,7 @@ async def test_keyword_string_with_a_pgpass_password_over_verified_tls(
         assert (choice.source, choice.detail) == (PasswordSource.PASSFILE, str(passfile))
         assert database.info.tls.state is TlsState.VERIFIED
         assert database.info.current_user == "postgres"
-        async with database.session() as conn:
+        async with database.transaction() as conn:
             assert await conn.fetchval("SELECT current_database()") == "postgres"
     finally:
         await database.close()
@@ -113,7 +113,7 @@ async def test_unix_socket_with_options_and_pgappname(
     try:
         assert choice.source is PasswordSource.PASSFILE
         assert database.info.tls.state is TlsState.LOCAL
-        async with database.session() as conn:
+        async with database.transaction() as conn:
             assert await conn.fetchval("SHOW work_mem") == "7MB"
             assert await conn.fetchval("SHOW geqo") == "on"  # options= beats $PGOPTIONS
             pid = await conn.fetchval("SELECT pg_backend_pid()")
@@ -143,7 +143,7 @@ async def test_service_file_and_pgpassword(
     try:
         assert choice.source is PasswordSource.ENVIRONMENT
         assert database.info.tls.state is TlsState.VERIFIED
-        async with database.session() as conn:
+        async with database.transaction() as conn:
             assert await conn.fetchval("SELECT current_database()") == "template1"
     finally:
         await database.close()

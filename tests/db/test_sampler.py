@@ -15,10 +15,10 @@ from tests.helpers.waiting import poll_until
 
 
 async def test_samples_on_its_own_connection_and_opens_another_when_it_is_lost(
-    cluster: ThrowawayCluster, database: str, admin: asyncpg.Connection
+    cluster: ThrowawayCluster, dbname: str, admin: asyncpg.Connection
 ) -> None:
-    db = await open_database(params_for(cluster, database), SessionSettings(), PoolSettings())
-    sampler = Sampler(db)
+    database = await open_database(params_for(cluster, dbname), SessionSettings(), PoolSettings())
+    sampler = Sampler(database)
     try:
         assert not sampler.lost() and sampler.conn is None
         sample = await sampler.sample()
@@ -26,7 +26,7 @@ async def test_samples_on_its_own_connection_and_opens_another_when_it_is_lost(
         assert conn is not None and sampler.capabilities is not None
         first = conn.get_server_pid()
         assert [s.pid for s in sample.backends if s.is_self] == [first]
-        assert db.stats().size == 1  # not one of the pool's
+        assert database.stats().size == 1  # not one of the pool's
 
         # Ended by the server between two samples: lost, and the next sample opens another.
         await admin.execute("SELECT pg_terminate_backend($1)", first)
@@ -41,15 +41,15 @@ async def test_samples_on_its_own_connection_and_opens_another_when_it_is_lost(
         assert sampler.conn is not None and sampler.conn.get_server_pid() != first
     finally:
         await sampler.close()
-        await db.close()
+        await database.close()
     assert sampler.conn is None
 
 
 async def test_a_failed_sample_drops_its_connection(
-    cluster: ThrowawayCluster, database: str, monkeypatch: pytest.MonkeyPatch
+    cluster: ThrowawayCluster, dbname: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    db = await open_database(params_for(cluster, database), SessionSettings(), PoolSettings())
-    sampler = Sampler(db)
+    database = await open_database(params_for(cluster, dbname), SessionSettings(), PoolSettings())
+    sampler = Sampler(database)
     try:
         await sampler.sample()
         conn = sampler.conn
@@ -67,4 +67,4 @@ async def test_a_failed_sample_drops_its_connection(
         assert sampler.conn is not None and sampler.conn is not conn
     finally:
         await sampler.close()
-        await db.close()
+        await database.close()

@@ -61,9 +61,9 @@ COUNTERS = (
 class Sessions:
     """Connections a test opens, and the queries it leaves running on them, all ended after."""
 
-    def __init__(self, cluster: ThrowawayCluster, database: str) -> None:
+    def __init__(self, cluster: ThrowawayCluster, dbname: str) -> None:
         self.cluster = cluster
-        self.database = database
+        self.database = dbname
         self.conns: list[asyncpg.Connection] = []
         self.tasks: list[asyncio.Task[Any]] = []
 
@@ -103,9 +103,9 @@ class Sessions:
 
 
 @pytest.fixture
-async def sessions(cluster: ThrowawayCluster, database: str) -> AsyncIterator[Sessions]:
+async def sessions(cluster: ThrowawayCluster, dbname: str) -> AsyncIterator[Sessions]:
     """Opens connections to the test's database; terminates them all afterwards."""
-    opened = Sessions(cluster, database)
+    opened = Sessions(cluster, dbname)
     try:
         yield opened
     finally:
@@ -114,7 +114,7 @@ async def sessions(cluster: ThrowawayCluster, database: str) -> AsyncIterator[Se
 
 @contextlib.asynccontextmanager
 async def unprivileged_role(
-    admin: asyncpg.Connection, cluster: ThrowawayCluster, database: str
+    admin: asyncpg.Connection, cluster: ThrowawayCluster, dbname: str
 ) -> AsyncIterator[tuple[str, asyncpg.Connection, ConnectParams]]:
     """A fresh LOGIN role with no predefined role, connected over verified TLS.
 
@@ -124,7 +124,7 @@ async def unprivileged_role(
     password = uuid.uuid4().hex
     await admin.execute(f"CREATE ROLE {quote_ident(role)} LOGIN PASSWORD '{password}'")
     try:
-        params = params_for(cluster, database, user=role, password=password)
+        params = params_for(cluster, dbname, user=role, password=password)
         connection = await connect(params, Attempt(server_settings={}))
         try:
             yield role, connection, params
@@ -214,7 +214,7 @@ def counters(taken_at: float = 100.0, **values: int) -> ServerCounters:
 
 
 async def test_sample_lists_the_tests_backends_in_two_queries(
-    conn: asyncpg.Connection, sessions: Sessions, cluster: ThrowawayCluster, database: str
+    conn: asyncpg.Connection, sessions: Sessions, cluster: ThrowawayCluster, dbname: str
 ) -> None:
     idle = await sessions.open("stats-idle")
     in_tx = await sessions.open("stats-in-tx")
@@ -248,7 +248,7 @@ async def test_sample_lists_the_tests_backends_in_two_queries(
     for s in mine.values():
         assert (s.user, s.database, s.backend_type) == (
             cluster.superuser,
-            database,
+            dbname,
             "client backend",
         )
         assert not s.is_self and s.blocked_by == () and s.lock_mode is None
@@ -334,7 +334,7 @@ async def test_the_samplers_own_transaction_is_not_the_oldest(conn: asyncpg.Conn
 
 
 async def test_lock_chain_from_a_real_server(
-    conn: asyncpg.Connection, sessions: Sessions, database: str
+    conn: asyncpg.Connection, sessions: Sessions, dbname: str
 ) -> None:
     await conn.execute("CREATE TABLE t (id int); CREATE TABLE u (id int)")
     t_oid = await conn.fetchval("SELECT 't'::regclass::oid")
@@ -427,7 +427,7 @@ async def test_a_row_lock_names_the_rows_table(
 
 
 async def test_a_role_without_pg_monitor(
-    conn: asyncpg.Connection, sessions: Sessions, cluster: ThrowawayCluster, database: str
+    conn: asyncpg.Connection, sessions: Sessions, cluster: ThrowawayCluster, dbname: str
 ) -> None:
     admin_caps = await read_capabilities(conn)
     assert admin_caps == Capabilities(True, True, True, True)
@@ -435,7 +435,7 @@ async def test_a_role_without_pg_monitor(
 
     other = await sessions.open("stats-someone-else")
     await other.execute("BEGIN; SELECT 42")
-    async with unprivileged_role(conn, cluster, database) as (role, watcher, _params):
+    async with unprivileged_role(conn, cluster, dbname) as (role, watcher, _params):
         caps = await read_capabilities(watcher)
         assert caps == Capabilities(
             superuser=False, monitor=False, read_all_stats=False, signal_backend=False
@@ -482,7 +482,7 @@ def test_limits_in_words() -> None:
 
 
 async def test_cancel_and_terminate(
-    conn: asyncpg.Connection, sessions: Sessions, cluster: ThrowawayCluster, database: str
+    conn: asyncpg.Connection, sessions: Sessions, cluster: ThrowawayCluster, dbname: str
 ) -> None:
     sleeper = await sessions.open("stats-sleeper")
     pid = sleeper.get_server_pid()
@@ -504,7 +504,7 @@ async def test_cancel_and_terminate(
     assert await terminate_backend(conn, unused) is False
 
     victim = await sessions.open("stats-superuser-session")
-    async with unprivileged_role(conn, cluster, database) as (_role, watcher, params):
+    async with unprivileged_role(conn, cluster, dbname) as (_role, watcher, params):
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await terminate_backend(watcher, victim.get_server_pid())
         with pytest.raises(asyncpg.InsufficientPrivilegeError):

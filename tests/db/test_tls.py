@@ -227,7 +227,7 @@ def test_system_roots_ignore_the_default_crl(
 async def _client_dn(params: ConnectParams) -> str | None:
     database = await open_database(params, SessionSettings(), PoolSettings())
     try:
-        async with database.session() as conn:
+        async with database.transaction() as conn:
             dn: str | None = await conn.fetchval(
                 "SELECT client_dn FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
             )

@@ -184,7 +184,7 @@ class ThrowawayPgBouncer:
 
     # -- connecting ------------------------------------------------------------------------
 
-    def dsn(self, database: str = "postgres", *, sslmode: str | None = None) -> str:
+    def dsn(self, dbname: str = "postgres", *, sslmode: str | None = None) -> str:
         """A `postgresql://` URI reaching `database` through pgbouncer.
 
         It names the cluster's superuser and password; with TLS, `sslrootcert` is the cluster's
@@ -198,7 +198,7 @@ class ThrowawayPgBouncer:
             raise PgBouncerError("pgbouncer has not been started")
         if sslmode is None:
             sslmode = "verify-full" if self.tls else "disable"
-        return self.cluster.dsn(database, sslmode=sslmode, host=self.host, port=self.port)
+        return self.cluster.dsn(dbname, sslmode=sslmode, host=self.host, port=self.port)
 
     # -- internals -------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ def psql_available() -> bool:
 
 
 async def psql_rows(
-    cluster: ThrowawayCluster, database: str, sql: str
+    cluster: ThrowawayCluster, dbname: str, sql: str
 ) -> list[tuple[str | None, ...]]:
     """Rows of `sql` as psql prints them (text output), NULL as None."""
     env = {**os.environ, "PGPASSWORD": cluster.password}
@@ -26,7 +26,7 @@ async def psql_rows(
         "-F", "\x1f", "-R", "\x1e",
         "-P", "null=\x01NULL\x01",
         "-v", "ON_ERROR_STOP=1",
-        "-d", cluster.dsn(database),
+        "-d", cluster.dsn(dbname),
         "-c", sql,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,

@@ -99,7 +99,7 @@ async def pgconsole_outcome(params: ConnectParams) -> Outcome:
     except (OSError, ssl.SSLError, asyncpg.PostgresError, ConnInfoError) as error:
         return Outcome(False, error=f"{type(error).__name__}: {error}")
     try:
-        async with database.session() as conn:
+        async with database.transaction() as conn:
             on_the_wire = bool(await conn.fetchval(SSL_QUERY))
         state = database.info.tls.state
     finally:

@@ -87,7 +87,7 @@ def drawn_lines(app: App[Any]) -> list[str]:
 
 def app_for(
     cluster: ThrowawayCluster,
-    database: str,
+    dbname: str,
     table: str | None = None,
     *,
     activity: bool = False,
@@ -100,7 +100,7 @@ def app_for(
     `early` is false: then the app connects and opens the table itself (as after a password
     prompt).
     """
-    params, chosen = params_for(cluster, database), Settings(**settings)
+    params, chosen = params_for(cluster, dbname), Settings(**settings)
     opening = asyncio.create_task(open_early(params, chosen, None, table)) if early else None
     return PgConsoleApp(params, chosen, table=table, activity=activity, opening=opening)
 

@@ -27,8 +27,8 @@ from tests.helpers.ui import app_for, shown, wait_for_screen, wait_until
 SIZE = (120, 40)
 
 
-def make_app(cluster: ThrowawayCluster, database: str, **settings: Any) -> PgConsoleApp:
-    return app_for(cluster, database, "public.t", activity=True, **settings)
+def make_app(cluster: ThrowawayCluster, dbname: str, **settings: Any) -> PgConsoleApp:
+    return app_for(cluster, dbname, "public.t", activity=True, **settings)
 
 
 async def activity(pilot: Pilot[Any], app: PgConsoleApp, samples: int = 1) -> ActivityScreen:
@@ -40,13 +40,13 @@ async def activity(pilot: Pilot[Any], app: PgConsoleApp, samples: int = 1) -> Ac
     return screen
 
 
-async def labelled(cluster: ThrowawayCluster, database: str, name: str) -> asyncpg.Connection:
-    return await asyncpg.connect(cluster.dsn(database), server_settings={"application_name": name})
+async def labelled(cluster: ThrowawayCluster, dbname: str, name: str) -> asyncpg.Connection:
+    return await asyncpg.connect(cluster.dsn(dbname), server_settings={"application_name": name})
 
 
 @pytest.fixture
-async def table_t(cluster: ThrowawayCluster, database: str) -> AsyncIterator[str]:
-    conn = await admin_connect(cluster, database)
+async def table_t(cluster: ThrowawayCluster, dbname: str) -> AsyncIterator[str]:
+    conn = await admin_connect(cluster, dbname)
     try:
         await conn.execute(
             "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a');"
@@ -54,7 +54,7 @@ async def table_t(cluster: ThrowawayCluster, database: str) -> AsyncIterator[str
         )
     finally:
         await conn.close()
-    yield database
+    yield dbname
 
 
 async def test_sessions_are_listed_and_idle_ones_can_be_hidden(

@@ -8,9 +8,9 @@ from pgconsole.widgets.session_rows import HEADERS, chosen_columns
 from pgconsole.widgets.session_table import SessionRow
 
 
-def row(pid: int, user: str = "app", database: str = "shop") -> SessionRow:
+def row(pid: int, user: str = "app", dbname: str = "shop") -> SessionRow:
     cells = (
-        str(pid), user, "active", "1.2s", "1.2s", "ClientRead", database, "psql", "10.0.0.7",
+        str(pid), user, "active", "1.2s", "1.2s", "ClientRead", dbname, "psql", "10.0.0.7",
         "client backend", "SELECT pg_sleep(60)",
     )  # fmt: skip
     return SessionRow(pid, cells)

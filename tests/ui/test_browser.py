@@ -38,8 +38,8 @@ MARKUP = ("[red]x[/]", "[@click=app.quit]quit", "esc \x1b[31mred", "bell\x07", "
 
 
 @pytest.fixture
-async def filled(cluster: ThrowawayCluster, database: str) -> AsyncIterator[str]:
-    conn = await admin_connect(cluster, database)
+async def filled(cluster: ThrowawayCluster, dbname: str) -> AsyncIterator[str]:
+    conn = await admin_connect(cluster, dbname)
     try:
         await conn.execute(
             f"""
@@ -67,7 +67,7 @@ async def filled(cluster: ThrowawayCluster, database: str) -> AsyncIterator[str]
         await conn.execute("ANALYZE")
     finally:
         await conn.close()
-    yield database
+    yield dbname
 
 
 def screen(app: PgConsoleApp) -> MainScreen:
@@ -381,11 +381,11 @@ async def test_export_from_the_grid(cluster: ThrowawayCluster, filled: str, tmp_
     assert rows[1] == ["1", str(7919 % 1000), "31", "row 1"]
 
 
-async def lock_waiters(cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection) -> int:
+async def lock_waiters(cluster: ThrowawayCluster, dbname: str, conn: asyncpg.Connection) -> int:
     """Backends of `database` waiting on a lock (pgconsole's queries behind the test's lock)."""
     waiting: int = await conn.fetchval(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
-        database,
+        dbname,
     )
     return waiting
 

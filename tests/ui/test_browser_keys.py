@@ -22,9 +22,9 @@ BIG = 2_000_000
 
 
 @pytest.fixture
-async def big(cluster: ThrowawayCluster, database: str) -> AsyncIterator[str]:
+async def big(cluster: ThrowawayCluster, dbname: str) -> AsyncIterator[str]:
     """`big`: ids 1..2,000,000 under a primary key; `heap`: 2,000 rows and no key."""
-    conn = await admin_connect(cluster, database)
+    conn = await admin_connect(cluster, dbname)
     try:
         await conn.execute(
             f"""
@@ -36,7 +36,7 @@ async def big(cluster: ThrowawayCluster, database: str) -> AsyncIterator[str]:
         )
     finally:
         await conn.close()
-    yield database
+    yield dbname
 
 
 def current_id(grid: DataGrid) -> int:

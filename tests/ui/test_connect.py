@@ -37,13 +37,13 @@ def failed(app: PgConsoleApp) -> bool:
 
 
 async def test_connects_over_verified_tls(
-    cluster: ThrowawayCluster, database: str, settings: Settings
+    cluster: ThrowawayCluster, dbname: str, settings: Settings
 ) -> None:
-    app = PgConsoleApp(params_for(cluster, database), settings)
+    app = PgConsoleApp(params_for(cluster, dbname), settings)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: connected(app), "the pool to open")
         assert shown(app, "#status-tls").strip() == "TLS verified"
-        assert shown(app, "#status-target") == f"postgres@127.0.0.1:{cluster.port}/{database}"
+        assert shown(app, "#status-target") == f"postgres@127.0.0.1:{cluster.port}/{dbname}"
         assert shown(app, "#status-version").strip().startswith("PG 1")
         await wait_until(pilot, lambda: "pool 1/4" in shown(app, "#status-pool"), "pool stats")
         assert "1 idle" in shown(app, "#status-pool")
@@ -108,12 +108,12 @@ async def fails_then_recovers(
 
 
 async def test_wrong_password_then_retry(
-    cluster: ThrowawayCluster, database: str, settings: Settings, admin: asyncpg.Connection
+    cluster: ThrowawayCluster, dbname: str, settings: Settings, admin: asyncpg.Connection
 ) -> None:
     role = f"r_{uuid.uuid4().hex[:8]}"
     await admin.execute(f"CREATE ROLE {quote_ident(role)} LOGIN")
     try:
-        params = params_for(cluster, database, user=role, password="typed-password")
+        params = params_for(cluster, dbname, user=role, password="typed-password")
 
         async def fix() -> None:
             sql = await admin.fetchval(
@@ -214,11 +214,11 @@ async def test_tls_failure_then_retry(
 
 
 async def test_timers_firing_while_the_app_exits_do_not_raise(
-    cluster: ThrowawayCluster, database: str
+    cluster: ThrowawayCluster, dbname: str
 ) -> None:
     """The pool refresh and the transaction tick run on timers that can fire after exit has
     started emptying the DOM (seen in CI as NoMatches for the status bar)."""
-    app = PgConsoleApp(params_for(cluster, database), Settings())
+    app = PgConsoleApp(params_for(cluster, dbname), Settings())
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: connected(app), "a connection")
         await app.main_screen.query_one(StatusBar).remove_children()  # as during teardown

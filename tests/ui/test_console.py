@@ -82,8 +82,8 @@ def demo(cluster: ThrowawayCluster) -> Iterator[str]:
 
 
 @pytest.fixture
-async def people(cluster: ThrowawayCluster, database: str) -> AsyncIterator[str]:
-    conn = await admin_connect(cluster, database)
+async def people(cluster: ThrowawayCluster, dbname: str) -> AsyncIterator[str]:
+    conn = await admin_connect(cluster, dbname)
     try:
         await conn.execute(
             """
@@ -97,7 +97,7 @@ async def people(cluster: ThrowawayCluster, database: str) -> AsyncIterator[str]
         )
     finally:
         await conn.close()
-    yield database
+    yield dbname
 
 
 async def open_console(pilot: Pilot[Any], app: PgConsoleApp) -> ConsoleScreen:

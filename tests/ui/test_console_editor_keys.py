@@ -33,9 +33,9 @@ async def editor_with_text(pilot: Pilot[Any], app: PgConsoleApp) -> SqlEditor:
 
 
 async def test_ctrl_a_goes_to_the_line_start_and_twice_selects_all(
-    cluster: ThrowawayCluster, database: str
+    cluster: ThrowawayCluster, dbname: str
 ) -> None:
-    app = app_for(cluster, database)
+    app = app_for(cluster, dbname)
     async with app.run_test(size=SIZE) as pilot:
         editor = await editor_with_text(pilot, app)
         await pilot.press("ctrl+a")
@@ -49,9 +49,9 @@ async def test_ctrl_a_goes_to_the_line_start_and_twice_selects_all(
 
 
 async def test_ctrl_a_after_another_key_is_the_line_start_again(
-    cluster: ThrowawayCluster, database: str
+    cluster: ThrowawayCluster, dbname: str
 ) -> None:
-    app = app_for(cluster, database)
+    app = app_for(cluster, dbname)
     async with app.run_test(size=SIZE) as pilot:
         editor = await editor_with_text(pilot, app)
         await pilot.press("ctrl+a", "right", "ctrl+a")
@@ -59,8 +59,8 @@ async def test_ctrl_a_after_another_key_is_the_line_start_again(
         assert editor.selection.is_empty
 
 
-async def test_ctrl_u_cuts_back_to_the_line_start(cluster: ThrowawayCluster, database: str) -> None:
-    app = app_for(cluster, database)
+async def test_ctrl_u_cuts_back_to_the_line_start(cluster: ThrowawayCluster, dbname: str) -> None:
+    app = app_for(cluster, dbname)
     async with app.run_test(size=SIZE) as pilot:
         editor = await editor_with_text(pilot, app)
         await pilot.press("ctrl+u")
@@ -74,9 +74,9 @@ async def test_ctrl_u_cuts_back_to_the_line_start(cluster: ThrowawayCluster, dat
 
 
 async def test_ctrl_l_clears_and_ctrl_z_brings_the_text_back(
-    cluster: ThrowawayCluster, database: str
+    cluster: ThrowawayCluster, dbname: str
 ) -> None:
-    app = app_for(cluster, database)
+    app = app_for(cluster, dbname)
     async with app.run_test(size=SIZE) as pilot:
         editor = await editor_with_text(pilot, app)
         await pilot.press("ctrl+l")
@@ -85,8 +85,8 @@ async def test_ctrl_l_clears_and_ctrl_z_brings_the_text_back(
         await wait_until(pilot, lambda: editor.text == TEXT, "the text back")
 
 
-async def test_the_palette_clears_the_editor(cluster: ThrowawayCluster, database: str) -> None:
-    app = app_for(cluster, database)
+async def test_the_palette_clears_the_editor(cluster: ThrowawayCluster, dbname: str) -> None:
+    app = app_for(cluster, dbname)
     async with app.run_test(size=SIZE) as pilot:
         editor = await editor_with_text(pilot, app)
         titles = [command.title for command in app.get_system_commands(app.screen)]

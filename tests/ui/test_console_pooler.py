@@ -17,11 +17,11 @@ SIZE = (100, 30)
 
 
 async def test_ctrl_c_cancels_through_pgbouncer_and_the_timeout_is_shown(
-    cluster: ThrowawayCluster, pgbouncer: ThrowawayPgBouncer, database: str
+    cluster: ThrowawayCluster, pgbouncer: ThrowawayPgBouncer, dbname: str
 ) -> None:
-    params = params_for(cluster, database, host=pgbouncer.host, port=pgbouncer.port)
+    params = params_for(cluster, dbname, host=pgbouncer.host, port=pgbouncer.port)
     app = PgConsoleApp(params, Settings(pooler="transaction", statement_timeout="45s"))
-    watcher = await admin_connect(cluster, database)
+    watcher = await admin_connect(cluster, dbname)
     try:
         async with app.run_test(size=SIZE) as pilot:
             await wait_until(pilot, lambda: app.database is not None, "the pool", within=30)

@@ -29,8 +29,8 @@ SIZE = (100, 30)
 
 
 @pytest.fixture
-async def shop(cluster: ThrowawayCluster, database: str) -> AsyncIterator[str]:
-    conn = await admin_connect(cluster, database)
+async def shop(cluster: ThrowawayCluster, dbname: str) -> AsyncIterator[str]:
+    conn = await admin_connect(cluster, dbname)
     try:
         await conn.execute(
             """
@@ -43,7 +43,7 @@ async def shop(cluster: ThrowawayCluster, database: str) -> AsyncIterator[str]:
         )
     finally:
         await conn.close()
-    yield database
+    yield dbname
 
 
 def editor_error(editor: CellEditorScreen) -> str:
@@ -86,9 +86,9 @@ async def answer(pilot: Pilot[Any], app: PgConsoleApp, screen_type: type, key: s
     await wait_until(pilot, lambda: not isinstance(app.screen, screen_type), "the answer")
 
 
-async def items(cluster: ThrowawayCluster, database: str) -> list[tuple[str | None, ...]]:
+async def items(cluster: ThrowawayCluster, dbname: str) -> list[tuple[str | None, ...]]:
     return await psql_rows(
-        cluster, database, "SELECT id::text, name, qty::text FROM item ORDER BY item.id"
+        cluster, dbname, "SELECT id::text, name, qty::text FROM item ORDER BY item.id"
     )
 
 
@@ -370,15 +370,15 @@ INSERT INTO parted VALUES (1, 'first'), (2, 'second');
     ],
 )
 async def test_every_editable_kind_commits_and_rolls_back(
-    cluster: ThrowawayCluster, database: str, relation: str, column: int, check: str
+    cluster: ThrowawayCluster, dbname: str, relation: str, column: int, check: str
 ) -> None:
-    conn = await admin_connect(cluster, database)
+    conn = await admin_connect(cluster, dbname)
     try:
         await conn.execute(KINDS)
     finally:
         await conn.close()
-    before = await psql_rows(cluster, database, check)
-    app = app_for(cluster, database, f"public.{relation}")
+    before = await psql_rows(cluster, dbname, check)
+    app = app_for(cluster, dbname, f"public.{relation}")
     async with app.run_test(size=SIZE) as pilot:
         grid = await opened(pilot, app)
         await wait_until(pilot, lambda: grid.rows[0].version is not None, "tracked rows")
@@ -390,7 +390,7 @@ async def test_every_editable_kind_commits_and_rolls_back(
         await pilot.press("ctrl+s")
         await answer(pilot, app, ConfirmScreen, "y")
         await wait_until(pilot, lambda: not main(app).editor.is_open, "the commit")
-        committed = await psql_rows(cluster, database, check)
+        committed = await psql_rows(cluster, dbname, check)
         assert ("changed",) in committed and (target,) not in committed
         assert len(committed) == len(before)  # a move between partitions keeps one row
 
@@ -400,7 +400,7 @@ async def test_every_editable_kind_commits_and_rolls_back(
         await pilot.press("ctrl+r")
         await answer(pilot, app, ConfirmScreen, "y")
         await wait_until(pilot, lambda: not main(app).editor.is_open, "the rollback")
-    assert await psql_rows(cluster, database, check) == committed
+    assert await psql_rows(cluster, dbname, check) == committed
 
 
 async def test_a_row_deleted_by_someone_else_is_a_conflict(

@@ -22,11 +22,11 @@ def test_the_failure_line_is_one_readable_line(tmp_path: Path) -> None:
 
 
 async def test_a_failed_worker_is_reported_logged_and_the_app_keeps_running(
-    cluster: ThrowawayCluster, database: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    cluster: ThrowawayCluster, dbname: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     seen: list[Message] = []
-    app = app_for(cluster, database)
+    app = app_for(cluster, dbname)
 
     async def broken() -> None:
         raise RuntimeError("a bug in a worker")
@@ -49,10 +49,10 @@ async def test_a_failed_worker_is_reported_logged_and_the_app_keeps_running(
 
 
 async def test_a_save_that_fails_with_a_bug_keeps_the_editor_and_its_text(
-    cluster: ThrowawayCluster, database: str
+    cluster: ThrowawayCluster, dbname: str
 ) -> None:
     seen: list[Message] = []
-    app = app_for(cluster, database)
+    app = app_for(cluster, dbname)
 
     async def save(value: object) -> str | None:
         raise RuntimeError("a bug in the save")

@@ -19,12 +19,12 @@ SIZE = (100, 30)
 
 async def test_a_name_with_a_line_break_proposes_one_safe_path(
     cluster: ThrowawayCluster,
-    database: str,
+    dbname: str,
     hermetic_environment: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    conn = await admin_connect(cluster, database)
+    conn = await admin_connect(cluster, dbname)
     try:
         await conn.execute('CREATE TABLE "new\nline" (id int PRIMARY KEY, v text)')
         await conn.execute("""INSERT INTO "new\nline" VALUES (1, 'one'), (2, 'two')""")
@@ -35,7 +35,7 @@ async def test_a_name_with_a_line_break_proposes_one_safe_path(
     checkout = tmp_path / "checkout"
     checkout.mkdir()
     monkeypatch.chdir(checkout)
-    app = app_for(cluster, database, 'public."new\nline"')
+    app = app_for(cluster, dbname, 'public."new\nline"')
     async with app.run_test(size=SIZE) as pilot:
         await first_page(pilot, app)
         await pilot.press("e")

@@ -88,9 +88,9 @@ async def test_typing_filters_the_rows_and_esc_clears_then_closes() -> None:
 
 
 async def test_the_palette_offers_pgconsole_s_help_not_textual_s_keys(
-    cluster: ThrowawayCluster, database: str
+    cluster: ThrowawayCluster, dbname: str
 ) -> None:
-    app = app_for(cluster, database)
+    app = app_for(cluster, dbname)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.database is not None, "the pool")
         titles = [command.title for command in app.get_system_commands(app.screen)]

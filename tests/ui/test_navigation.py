@@ -29,9 +29,9 @@ async def lands_on(pilot: Pilot[Any], app: PgConsoleApp, key: str, kind: type) -
 
 
 async def test_f3_f4_esc_and_the_browser_key_land_where_they_say(
-    cluster: ThrowawayCluster, database: str
+    cluster: ThrowawayCluster, dbname: str
 ) -> None:
-    app = app_for(cluster, database)
+    app = app_for(cluster, dbname)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: app.database is not None, "the connection")
         await lands_on(pilot, app, "f3", ActivityScreen)
@@ -47,14 +47,14 @@ async def test_f3_f4_esc_and_the_browser_key_land_where_they_say(
 
 
 async def test_tab_moves_between_the_tree_and_the_grid(
-    cluster: ThrowawayCluster, database: str
+    cluster: ThrowawayCluster, dbname: str
 ) -> None:
-    conn = await admin_connect(cluster, database)
+    conn = await admin_connect(cluster, dbname)
     try:
         await conn.execute("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)")
     finally:
         await conn.close()
-    app = app_for(cluster, database, "public.t")
+    app = app_for(cluster, dbname, "public.t")
     async with app.run_test(size=(80, 24)) as pilot:
         await first_page(pilot, app)
         screen = app.main_screen

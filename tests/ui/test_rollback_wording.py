@@ -16,12 +16,12 @@ pytestmark = pytest.mark.skipif(not psql_available(), reason="psql is not instal
 
 
 async def test_rolling_back_an_empty_transaction_says_there_is_nothing_to_undo(
-    cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection
+    cluster: ThrowawayCluster, dbname: str, conn: asyncpg.Connection
 ) -> None:
     await conn.execute(
         "CREATE TABLE item (id int PRIMARY KEY, qty int); INSERT INTO item VALUES (1, 1)"
     )
-    app = app_for(cluster, database, "public.item")
+    app = app_for(cluster, dbname, "public.item")
     async with app.run_test(size=(100, 30)) as pilot:
         (await first_page(pilot, app)).focus()
         await pilot.press("l", "f2")  # qty: a bad value opens the transaction, changes nothing

@@ -14,13 +14,13 @@ SIZE = (80, 24)
 
 
 async def test_the_edit_screen_counts_down_from_the_stricter_server_limit(
-    cluster: ThrowawayCluster, database: str, admin: asyncpg.Connection, conn: asyncpg.Connection
+    cluster: ThrowawayCluster, dbname: str, admin: asyncpg.Connection, conn: asyncpg.Connection
 ) -> None:
     await conn.execute("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)")
     await admin.execute(
-        f"ALTER DATABASE {quote_ident(database)} SET idle_in_transaction_session_timeout = '20s'"
+        f"ALTER DATABASE {quote_ident(dbname)} SET idle_in_transaction_session_timeout = '20s'"
     )
-    app = app_for(cluster, database, "public.t")  # pgconsole's default: 2min
+    app = app_for(cluster, dbname, "public.t")  # pgconsole's default: 2min
     async with app.run_test(size=SIZE) as pilot:
         await first_page(pilot, app)
         assert app.main_screen.idle_in_transaction_seconds() == 20.0
@@ -30,12 +30,12 @@ async def test_the_edit_screen_counts_down_from_the_stricter_server_limit(
 
 
 async def test_the_console_counts_down_from_the_stricter_server_limit(
-    cluster: ThrowawayCluster, database: str, admin: asyncpg.Connection
+    cluster: ThrowawayCluster, dbname: str, admin: asyncpg.Connection
 ) -> None:
     await admin.execute(
-        f"ALTER DATABASE {quote_ident(database)} SET idle_in_transaction_session_timeout = '20s'"
+        f"ALTER DATABASE {quote_ident(dbname)} SET idle_in_transaction_session_timeout = '20s'"
     )
-    app = app_for(cluster, database)  # pgconsole's default: 2min
+    app = app_for(cluster, dbname)  # pgconsole's default: 2min
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.database is not None, "the connection")
         await pilot.press("f4")

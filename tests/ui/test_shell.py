@@ -20,10 +20,10 @@ SIZE = (80, 24)
 
 
 async def test_quit_leaves_no_pgconsole_backend(
-    cluster: ThrowawayCluster, database: str, admin: asyncpg.Connection
+    cluster: ThrowawayCluster, dbname: str, admin: asyncpg.Connection
 ) -> None:
     settings = Settings(pool_min_size=3, pool_max_size=3)
-    app = PgConsoleApp(params_for(cluster, database), settings)
+    app = PgConsoleApp(params_for(cluster, dbname), settings)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.database is not None, "the pool to open")
         assert len(await pgconsole_backends(admin)) == 3
@@ -35,9 +35,9 @@ async def test_quit_leaves_no_pgconsole_backend(
 
 
 async def test_read_only_mode_shows_badge_and_refuses_writes(
-    cluster: ThrowawayCluster, database: str
+    cluster: ThrowawayCluster, dbname: str
 ) -> None:
-    app = PgConsoleApp(params_for(cluster, database), Settings(read_only=True))
+    app = PgConsoleApp(params_for(cluster, dbname), Settings(read_only=True))
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.database is not None, "the pool to open")
         badge = app.screen.query_one("#status-read-only")
@@ -56,9 +56,9 @@ async def test_read_only_mode_shows_badge_and_refuses_writes(
 
 
 async def test_help_lists_every_key_and_closes(
-    cluster: ThrowawayCluster, database: str, settings: Settings
+    cluster: ThrowawayCluster, dbname: str, settings: Settings
 ) -> None:
-    app = PgConsoleApp(params_for(cluster, database), settings)
+    app = PgConsoleApp(params_for(cluster, dbname), settings)
     async with app.run_test(size=SIZE) as pilot:
         for key in ("question_mark", "f1"):
             await pilot.press(key)
@@ -72,9 +72,9 @@ async def test_help_lists_every_key_and_closes(
 
 
 async def test_reconnect_is_a_palette_command(
-    cluster: ThrowawayCluster, database: str, settings: Settings, admin: asyncpg.Connection
+    cluster: ThrowawayCluster, dbname: str, settings: Settings, admin: asyncpg.Connection
 ) -> None:
-    app = PgConsoleApp(params_for(cluster, database), settings)
+    app = PgConsoleApp(params_for(cluster, dbname), settings)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.database is not None, "the pool to open")
         first = app.database
@@ -98,7 +98,7 @@ async def test_reconnect_is_a_palette_command(
 
 
 async def test_plaintext_and_unverified_sessions_are_announced(
-    cluster: ThrowawayCluster, database: str, settings: Settings
+    cluster: ThrowawayCluster, dbname: str, settings: Settings
 ) -> None:
     from pgconsole.db.connection.params import SslMode
 
@@ -107,7 +107,7 @@ async def test_plaintext_and_unverified_sessions_are_announced(
         (SslMode.REQUIRE, "TLS unverified", "TLS unverified"),
     ]
     for mode, title, badge in cases:
-        app = PgConsoleApp(params_for(cluster, database, sslmode=mode, sslrootcert=None), settings)
+        app = PgConsoleApp(params_for(cluster, dbname, sslmode=mode, sslrootcert=None), settings)
         async with app.run_test(size=SIZE) as pilot:
             await wait_until(pilot, partial(has_database, app), "the pool")
             assert shown(app, "#status-tls").strip() == badge

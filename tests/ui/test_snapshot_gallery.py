@@ -464,7 +464,7 @@ class BrowsingDatabase(FrozenDatabase):
     """The frozen session, whose pool hands out a connection the fixed catalog never uses."""
 
     @contextlib.asynccontextmanager
-    async def session(self, *, readonly: bool = False) -> AsyncIterator[Conn]:
+    async def transaction(self, *, readonly: bool = False) -> AsyncIterator[Conn]:
         yield cast(Conn, None)
 
 

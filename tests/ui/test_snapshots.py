@@ -59,7 +59,7 @@ class FrozenDatabase(Database):
         self._closed = True
 
     @contextlib.asynccontextmanager
-    async def session(self, *, readonly: bool = False) -> AsyncIterator[Conn]:
+    async def transaction(self, *, readonly: bool = False) -> AsyncIterator[Conn]:
         # Drawing only: the catalog never arrives (the screen stays as while it loads).
         await asyncio.Event().wait()
         yield cast(Conn, None)

@@ -44,9 +44,9 @@ def test_the_name_is_cut_last_in_the_middle_of_host_then_database() -> None:
 
 
 async def test_the_bar_at_80_columns_shows_the_whole_name_beside_a_transaction(
-    cluster: ThrowawayCluster, database: str
+    cluster: ThrowawayCluster, dbname: str
 ) -> None:
-    app = app_for(cluster, database)
+    app = app_for(cluster, dbname)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.main_screen
         await wait_until(
@@ -56,7 +56,7 @@ async def test_the_bar_at_80_columns_shows_the_whole_name_beside_a_transaction(
         tx = screen.query_one("#status-tx", Static)
         await wait_until(pilot, lambda: tx.display and tx.region.width > 0, "the badge")
         target = screen.query_one("#status-target", Static)
-        name = f"postgres@127.0.0.1:{cluster.port}/{database}"
+        name = f"postgres@127.0.0.1:{cluster.port}/{dbname}"
         assert str(target.content) == name
         assert target.content_region.width >= cell_len(name)  # drawn whole, no ellipsis
         assert str(tx.content) == " TX open 00:00 · 1 change "

@@ -17,8 +17,8 @@ MEDIUM = "a_name_of_medium_length"
 LONG = "a_name_far_too_long_to_fit_in_a_third_of_the_screen"
 
 
-async def create(cluster: ThrowawayCluster, database: str, *names: str) -> None:
-    conn = await admin_connect(cluster, database)
+async def create(cluster: ThrowawayCluster, dbname: str, *names: str) -> None:
+    conn = await admin_connect(cluster, dbname)
     try:
         for name in names:
             await conn.execute(f"CREATE TABLE {name} (id int PRIMARY KEY)")
@@ -52,11 +52,9 @@ async def choose(pilot: Pilot[Any], app: PgConsoleApp, name: str) -> None:
     await first_page(pilot, app)
 
 
-async def test_tree_is_as_wide_as_its_longest_label(
-    cluster: ThrowawayCluster, database: str
-) -> None:
-    await create(cluster, database, "t", MEDIUM)
-    app = app_for(cluster, database)
+async def test_tree_is_as_wide_as_its_longest_label(cluster: ThrowawayCluster, dbname: str) -> None:
+    await create(cluster, dbname, "t", MEDIUM)
+    app = app_for(cluster, dbname)
     async with app.run_test(size=(120, 36)) as pilot:
         await tree_shows(pilot, app, MEDIUM)
         tree(app).root.expand_all()
@@ -68,17 +66,17 @@ async def test_tree_is_as_wide_as_its_longest_label(
         )
         assert pane(app).region.width < 120 // 3
 
-        await create(cluster, database, LONG)
+        await create(cluster, dbname, LONG)
         await pilot.press("R")
         await tree_shows(pilot, app, LONG)
         await wait_until(pilot, lambda: pane(app).region.width == 120 // 3, "a third of 120")
 
 
 async def test_narrow_screen_opens_the_tree_over_the_grid(
-    cluster: ThrowawayCluster, database: str
+    cluster: ThrowawayCluster, dbname: str
 ) -> None:
-    await create(cluster, database, "t", "u")
-    app = app_for(cluster, database)
+    await create(cluster, dbname, "t", "u")
+    app = app_for(cluster, dbname)
     async with app.run_test(size=(80, 24)) as pilot:
         await tree_shows(pilot, app, "u")
         assert pane(app).display  # no relation open: the tree is all there is, at 80 columns
@@ -107,11 +105,9 @@ async def test_narrow_screen_opens_the_tree_over_the_grid(
         await wait_until(pilot, lambda: not pane(app).display, "the tree hidden by Tab")
 
 
-async def test_keys_widen_narrow_and_hide_the_tree(
-    cluster: ThrowawayCluster, database: str
-) -> None:
-    await create(cluster, database, MEDIUM)
-    app = app_for(cluster, database, table=f"public.{MEDIUM}")
+async def test_keys_widen_narrow_and_hide_the_tree(cluster: ThrowawayCluster, dbname: str) -> None:
+    await create(cluster, dbname, MEDIUM)
+    app = app_for(cluster, dbname, table=f"public.{MEDIUM}")
     async with app.run_test(size=(120, 36)) as pilot:
         grid = await first_page(pilot, app)
         await tree_shows(pilot, app, MEDIUM)

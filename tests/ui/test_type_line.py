@@ -17,10 +17,10 @@ INSERT INTO typed VALUES (1, now(), true, '{1}', 'one'), (2, now(), false, '{2}'
 
 
 async def test_the_grid_type_line_uses_the_short_names(
-    cluster: ThrowawayCluster, database: str, conn: asyncpg.Connection
+    cluster: ThrowawayCluster, dbname: str, conn: asyncpg.Connection
 ) -> None:
     await conn.execute(TYPED)
-    app = app_for(cluster, database, "public.typed")
+    app = app_for(cluster, dbname, "public.typed")
     async with app.run_test(size=(120, 24)) as pilot:
         grid = await first_page(pilot, app)
         await wait_until(pilot, lambda: grid._paint is not None, "the grid drawn")

@@ -46,9 +46,9 @@ async def aligned(grid: DataGrid) -> None:
 
 
 async def test_the_browser_grid_aligns_wide_characters(
-    cluster: ThrowawayCluster, database: str
+    cluster: ThrowawayCluster, dbname: str
 ) -> None:
-    conn = await admin_connect(cluster, database)
+    conn = await admin_connect(cluster, dbname)
     try:
         await conn.execute("CREATE TABLE wide (id int PRIMARY KEY, name text, qty int)")
         await conn.execute(
@@ -56,16 +56,16 @@ async def test_the_browser_grid_aligns_wide_characters(
         )
     finally:
         await conn.close()
-    app = app_for(cluster, database, "public.wide")
+    app = app_for(cluster, dbname, "public.wide")
     async with app.run_test(size=(120, 24)) as pilot:  # the 40-cell name and qty in sight
         grid = await first_page(pilot, app)
         await aligned(grid)
 
 
 async def test_the_console_grid_aligns_wide_characters(
-    cluster: ThrowawayCluster, database: str
+    cluster: ThrowawayCluster, dbname: str
 ) -> None:
-    app = app_for(cluster, database)
+    app = app_for(cluster, dbname)
     async with app.run_test(size=(80, 24)) as pilot:
         console = await open_console(pilot, app)
         await run(

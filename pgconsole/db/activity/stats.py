@@ -546,7 +546,7 @@ async def cancel_backend(conn: Conn, pid: int) -> bool:
     """Cancel the session's current query (`pg_cancel_backend`); the session stays.
 
     Args:
-        conn: A pool connection (`Database.session()`), not the activity poll's own: a sample
+        conn: A pool connection (`Database.transaction()`), not the activity poll's own: a sample
             may be running on that one ("another operation is in progress").
         pid: A backend's pid as the server reports it in pg_stat_activity.
 

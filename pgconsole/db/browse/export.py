@@ -89,7 +89,7 @@ class Sessions(Protocol):
     """Where an export runs: `Database` (a pool connection), or the console's session, whose
     connection sees the console's search_path, temporary tables and open transaction."""
 
-    def session(self, *, readonly: bool = False) -> AbstractAsyncContextManager[Conn]:
+    def transaction(self, *, readonly: bool = False) -> AbstractAsyncContextManager[Conn]:
         """A connection inside a transaction (or savepoint) of its own."""
         ...
 
@@ -256,7 +256,7 @@ async def export(
     try:
         # Before the server does any work: an export can take minutes.
         await part.open(path, overwrite=overwrite)
-        async with database.session(readonly=True) as conn:
+        async with database.transaction(readonly=True) as conn:
             await apply_local_settings(
                 conn,
                 {

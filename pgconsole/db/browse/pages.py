@@ -523,7 +523,7 @@ class Pager:
         if not conditions:
             raise LookupError("rows of this relation cannot be found again: no key")
         sql = f"SELECT {_ref(column)}::text FROM {self._from} WHERE {' AND '.join(conditions)}"
-        async with self.database.session(readonly=True) as conn:
+        async with self.database.transaction(readonly=True) as conn:
             rows = await conn.fetch(sql, *params)
         if not rows:
             raise LookupError("the row no longer exists")
@@ -576,7 +576,7 @@ class Pager:
             + f" ORDER BY {self._order_by(reverse=not forward)} LIMIT ${len(params)}"
         )
         self.last_sql = sql
-        async with self.database.session(readonly=True) as conn:
+        async with self.database.transaction(readonly=True) as conn:
             records = await conn.fetch(sql, *params)
         self._last_used = time.monotonic()
         more = len(records) > self.page_size
@@ -659,6 +659,6 @@ async def count_rows(database: Database, spec: BrowseSpec) -> int:
     sql = f"SELECT count(*) FROM {_from_clause(spec)}" + (
         f" WHERE {' AND '.join(conditions)}" if conditions else ""
     )
-    async with database.session(readonly=True) as conn:
+    async with database.transaction(readonly=True) as conn:
         total: int = await conn.fetchval(sql, *params)
     return total

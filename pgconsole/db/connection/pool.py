@@ -243,7 +243,7 @@ class Database:
         """Set when a pooler refused startup settings and pooler mode was switched on."""
 
     @contextlib.asynccontextmanager
-    async def session(self, *, readonly: bool = False) -> AsyncIterator[Conn]:
+    async def transaction(self, *, readonly: bool = False) -> AsyncIterator[Conn]:
         """A pooled connection inside a transaction that carries the session settings.
 
         Directly on a server the settings came with the connection; behind a transaction

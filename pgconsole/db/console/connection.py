@@ -230,7 +230,7 @@ class ConsoleConnection:
             return
         if self.database.pooler:
             # The settings a pool transaction gets, however the pool chose them.
-            async with self.database.session(readonly=True) as pooled:
+            async with self.database.transaction(readonly=True) as pooled:
                 rows = await pooled.fetch(load_sql(__name__, "list_local_settings.sql"))
             self._set_local = set_local_statements({r["name"]: r["value"] for r in rows})
         self.conn = await self.database.dedicated()
@@ -343,9 +343,9 @@ class ConsoleConnection:
                 self.running = False
 
     @contextlib.asynccontextmanager
-    async def session(self, *, readonly: bool = False) -> AsyncIterator[asyncpg.Connection]:
+    async def transaction(self, *, readonly: bool = False) -> AsyncIterator[asyncpg.Connection]:
         """The console's connection for work the user did not type (an export of a result),
-        as `Database.session` gives a pool connection: it sees what the user's statements see
+        as `Database.transaction` gives a pool connection: it sees what the user's statements see
         (search_path, temporary tables, the open transaction's own changes) and keeps nothing.
 
         Inside the user's transaction it runs under a savepoint that is rolled back afterwards,
@@ -436,7 +436,7 @@ class ConsoleConnection:
         """Sessions waiting on the console's locks (asked through the pool)."""
         if self.pid is None:
             return []
-        async with self.database.session(readonly=True) as conn:
+        async with self.database.transaction(readonly=True) as conn:
             records = await conn.fetch(load_sql(__name__, "list_console_waiters.sql"), self.pid)
         return [Waiter(*r) for r in records]
 

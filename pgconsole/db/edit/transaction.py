@@ -363,7 +363,7 @@ class EditTransaction:
         if self._conn is not None:
             records = await self._run(self._conn, sql, params)
         else:
-            async with self.database.session(readonly=True) as conn:
+            async with self.database.transaction(readonly=True) as conn:
                 records = await conn.fetch(sql, *params)
         return self._row(records[0], like=row) if records else None
 
@@ -550,7 +550,7 @@ class EditTransaction:
 
     async def _blockers(self) -> list[int]:
         with contextlib.suppress(asyncpg.PostgresError, OSError):
-            async with self.database.session(readonly=True) as other:
+            async with self.database.transaction(readonly=True) as other:
                 pids = await other.fetchval("SELECT pg_blocking_pids($1)", self.backend_pid)
                 return list(pids or [])
         return []

@@ -185,7 +185,9 @@ async def child_function(path: Path, profile: Path | None) -> dict[str, Any]:
     settings = Settings()
     database = await open_database(target.params(password), settings.session(), settings.pool())
     try:
-        async with database.transaction() as conn:
+        # Database.session() is Database.transaction() since 1a86376: time either version.
+        transaction = getattr(database, "transaction", None) or database.session
+        async with transaction() as conn:
             spec = await grid_spec(conn)
         query = spec_source(spec).csv
         calls = 0

@@ -21,8 +21,14 @@ from pgconsole.widgets.sparkline import duration, human, sparkline
 
 SPARK = 5
 """Samples shown in each sparkline."""
-FIGURE_WIDTH = 22
-"""Cells for one figure of the server panel: label, value and sparkline."""
+LABEL_WIDTH = 9
+"""Cells for a figure's label (`oldest tx`, the longest, fills them)."""
+VALUE_WIDTH = 6
+"""Cells a figure's value is right-aligned in (`21m30s`, `999.9k` fill them); a longer one
+(`999.9kB`) takes more, still a space from its label and its sparkline."""
+FIGURE_WIDTH = LABEL_WIDTH + 1 + VALUE_WIDTH + 1 + SPARK + 1
+"""Cells for one figure of the server panel: label, value and sparkline, each a space from the
+next, and a space before the next figure."""
 HISTORY = 120
 """Samples kept for the sparklines (two minutes at one a second)."""
 WIDE_PANELS = 100
@@ -136,9 +142,10 @@ def server_text(figures: ServerFigures, width: int) -> Text:
     ]
     per_line = 2 if width >= 2 * FIGURE_WIDTH else 1
     for number, (label, value, series) in enumerate(shown):
-        cell = Text(f"{label:<9}{value:>6} ")
+        # Never `oldest tx21m30s`: a space between label and value whatever their lengths.
+        cell = Text(f"{label:<{LABEL_WIDTH}} {value:>{VALUE_WIDTH}} ")
         cell.append(figures.sparklines.get(series, " " * SPARK), style="cyan")
-        cell.pad_right(FIGURE_WIDTH - cell.cell_len)  # a space before the next figure
+        cell.pad_right(max(1, FIGURE_WIDTH - cell.cell_len))  # a space before the next figure
         text.append_text(cell)
         if number % per_line == per_line - 1:
             text.append("\n")

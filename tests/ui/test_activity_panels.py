@@ -3,6 +3,7 @@ database)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -84,7 +85,7 @@ def test_two_figures_to_a_line_when_they_fit(width: int, per_line: int) -> None:
     assert shown is not None
     lines = server_text(shown, width).plain.split("\n")
     assert lines[0] == "Server 35/200 · active 20 · idle 9 · in tx 1"
-    assert lines[1].startswith("conns        35 ")
+    assert lines[1].startswith("conns         35 ")
     assert len(lines[1]) == per_line * FIGURE_WIDTH
     assert len([line for line in lines[1:] if line]) == -(-13 // per_line)  # 13 figures
 
@@ -93,7 +94,35 @@ def test_without_rates_the_figures_are_dashes() -> None:
     shown = history(1).figures()
     assert shown is not None
     text = server_text(shown, 80).plain
-    assert "commit/s      - " in text and "cache hit     - " in text
+    assert "commit/s       - " in text and "cache hit      - " in text
+
+
+LONG_VALUES = {
+    "oldest_xact_age": 21 * 60 + 30.0,  # 21m30s: ran into `oldest tx`
+    "deadlocks": 1_234_567,
+    "xmin_horizon_age": 1_500_000_000,
+    "max_connections": 10_000,
+}
+
+
+@pytest.mark.parametrize("width", [2 * FIGURE_WIDTH, 2 * FIGURE_WIDTH - 1, 164])
+def test_labels_and_values_never_run_together(width: int) -> None:
+    kept = ServerHistory()
+    kept.add(counters(1_000.0, 0))
+    # The next second: 999.9 kB of temp files (`999.9kB`, longer than the value's cells).
+    later = counters(1_001.0, 1)
+    kept.add(replace(later, temp_bytes=999_900, **LONG_VALUES))  # type: ignore[arg-type]
+    shown = kept.figures()
+    assert shown is not None
+    text = server_text(shown, width).plain
+    for label, value in [
+        ("oldest tx", "21m30s"), ("deadlocks", "1234567"), ("xmin age", "1.5G"),
+        ("temp/s", "999.9kB"), ("conns", "35"), ("commit/s", "212"),
+    ]:  # fmt: skip
+        assert re.search(rf"(^| ){re.escape(label)} +{re.escape(value)} ", text, re.M), label
+    for line in filter(None, text.split("\n")[1:]):
+        # Each figure is its label, its value and its sparkline (5 cells), then a space.
+        assert re.fullmatch(r"([a-z/ ]+ +\S+ [ ▁-█]{5} +)+", line), line
 
 
 def test_folded_the_panel_is_three_lines_the_last_the_pools() -> None:

@@ -21,6 +21,7 @@ from pgconsole.db.connection.pool import Database
 from pgconsole.screens.relation_reader import RelationReader
 from pgconsole.widgets.grid import DataGrid
 from pgconsole.widgets.tree_pane import TreePane
+from pgconsole.words import counted
 
 
 class TreeScreen(Protocol):
@@ -93,7 +94,7 @@ class BrowseTree:
             self.reader.show_title()  # the estimate comes with the catalog
         elif not self.reader.start_failed:
             relations, schemas = len(catalog.relations), len(catalog.schemas)
-            self.say(f"{relations:,} relations in {schemas} schemas")
+            self.say(f"{counted(relations, 'relation')} in {counted(schemas, 'schema')}")
 
     def action_filter_tree(self: TreeScreen) -> None:
         """Type to narrow the tree."""

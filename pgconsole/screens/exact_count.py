@@ -16,6 +16,7 @@ from pgconsole.db.connection.errors import DB_ERRORS
 from pgconsole.db.connection.failures import describe_error
 from pgconsole.db.connection.pool import Database
 from pgconsole.widgets.browser_message import BrowserMessage
+from pgconsole.words import counted
 
 GROUP = "count"
 """The count's worker group: Esc cancels it, and a new count replaces a running one."""
@@ -35,7 +36,8 @@ class CountHost(Protocol):
 
 def count_text(total: int, spec: BrowseSpec) -> str:
     """`exactly 1,234 rows`, `(filtered)` when a filter is on."""
-    return f"exactly {total:,} rows" + (" (filtered)" if spec.filter or spec.equals else "")
+    filtered = " (filtered)" if spec.filter or spec.equals else ""
+    return f"exactly {counted(total, 'row')}{filtered}"
 
 
 async def count_exactly(host: CountHost) -> None:

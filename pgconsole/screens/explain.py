@@ -20,6 +20,7 @@ from pgconsole.db.console.explain import Plan, PlanNode
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
 from pgconsole.widgets.key_bar import KeyBar
+from pgconsole.words import counted
 
 MISESTIMATE = 10.0
 """Actual rows this many times above or below the estimate get the mark."""
@@ -57,7 +58,7 @@ def node_label(node: PlanNode, plan: Plan, hot: bool) -> Text:
         if hot:
             label.append(f"self {node.self_cost:.2f}  ", style="bold red")
         label.append(f"cost {node.startup_cost:.2f}..{node.total_cost:.2f}")
-        label.append(f"  {node.plan_rows:,.0f} rows")
+        label.append(f"  {counted(round(node.plan_rows), 'row')}")
     label.append("  ")
     label.append(visible(node.summary), style="bold")
     if not plan.analyzed:
@@ -76,16 +77,16 @@ def _analyzed_figures(node: PlanNode, plan: Plan, hot: bool) -> Text:
     """`6.030 ms 60%  3 rows, 402 loops, est 3` (rows and estimate per loop, as EXPLAIN
     counts them), or `never executed, est 31 rows`."""
     figures = Text()
-    estimate = f"est {node.plan_rows:,.0f}"
+    estimate = f"est {round(node.plan_rows):,}"
     if node.self_ms is None or node.actual_total_ms is None:
         figures.append("never executed", style="yellow")
-        figures.append(f", {estimate} rows")
+        figures.append(f", est {counted(round(node.plan_rows), 'row')}")
         return figures
     share = plan.share(node)
     share_text = "" if share is None else f" {share:.0%}"
     figures.append(f"{node.self_ms:.3f} ms{share_text}", style="bold red" if hot else "bold")
     loops = f", {node.loops:,} loops" if (node.loops or 1) > 1 else ""
-    figures.append(f"  {node.actual_rows or 0:,.0f} rows{loops}, {estimate}")
+    figures.append(f"  {counted(round(node.actual_rows or 0), 'row')}{loops}, {estimate}")
     if misestimated(node):
         figures.append(f" ≠{misestimate(node):,.0f}x", style="bold yellow")
     return figures

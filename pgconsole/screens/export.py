@@ -35,6 +35,7 @@ from pgconsole.paths import STYLES
 from pgconsole.text import visible
 from pgconsole.widgets.ordered_keys import OrderedInput
 from pgconsole.widgets.schema_tree import human_size
+from pgconsole.words import counted
 
 PROGRESS_SECONDS = 0.25
 """How often the status line shows the bytes written so far. The export reports each chunk from
@@ -171,7 +172,7 @@ class ExportScreen(ReportsFailedWorkers, ModalScreen[None]):
         seconds = time.monotonic() - started
         bar.update(total=max(result.rows, 1), progress=result.rows)
         self.say(
-            f"Exported {result.rows:,} rows ({human_size(result.bytes)}) to {result.path} "
+            f"Exported {counted(result.rows, 'row')} ({human_size(result.bytes)}) to {result.path} "
             f"in {seconds:.1f} s. Esc closes.",
             "green",
         )
@@ -182,7 +183,7 @@ class ExportScreen(ReportsFailedWorkers, ModalScreen[None]):
         if self.written is None or self.cancelled:
             return
         written, estimate = self.written
-        about = f" of ≈{estimate:,} rows" if estimate is not None else ""
+        about = f" of ≈{counted(estimate, 'row')}" if estimate is not None else ""
         self.say(f"{human_size(written)} written{about}… (Esc cancels)")
 
     def action_cancel(self) -> None:

@@ -18,6 +18,7 @@ from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
 from pgconsole.widgets.ordered_keys import OrderedInput
+from pgconsole.words import counted
 
 SHOWN = 200
 """Entries listed at most (the newest matches)."""
@@ -99,7 +100,7 @@ class HistoryScreen(ReportsFailedWorkers, ModalScreen[str | None]):
         """What is listed, then every key on a line of its own (whole at 80 columns; wraps
         narrower, never cut)."""
         scope = "this server" if self.only_target else "every server"
-        count = f"{len(self.matches)} statements" if self.history.loaded else "reading…"
+        count = counted(len(self.matches), "statement") if self.history.loaded else "reading…"
         toggle = "every server" if self.only_target else "this server only"
         return Text.assemble(
             (f"{count} ({scope})\n", "dim"),

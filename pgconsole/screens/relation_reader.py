@@ -30,6 +30,7 @@ from pgconsole.screens.value import ValueScreen
 from pgconsole.widgets.browser_message import BrowserMessage
 from pgconsole.widgets.grid import DataGrid
 from pgconsole.widgets.relation_title import Heading, RelationTitle
+from pgconsole.words import counted
 
 
 class ReaderHost(Protocol):
@@ -253,7 +254,7 @@ class RelationReader:
         where = f"row {row.ordinal + 1:,}" if row is not None and row.ordinal is not None else ""
         mode = "keyset" if spec.uses_keyset else "cursor"
         more = "more below" if grid.more_after else "end"
-        parts = (where, f"{len(grid.rows)} rows in memory", mode, more)
+        parts = (where, f"{counted(len(grid.rows), 'row')} in memory", mode, more)
         self.host.message.show_position(" · ".join(p for p in parts if p) + suffix)
 
     async def show_value(self, row: Row, column: Column) -> None:

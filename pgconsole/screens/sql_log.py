@@ -15,6 +15,7 @@ from pgconsole.db.edit.transaction import Statement
 from pgconsole.db.sqltext import TokenKind, tokens
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
+from pgconsole.words import counted
 
 
 def split_returning(sql: str) -> tuple[str, str | None]:
@@ -66,7 +67,10 @@ class SqlLogScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="value-box"):
             yield Static(
-                Text(f"SQL sent for edits: {len(self.statements)} statements", style="bold"),
+                Text(
+                    f"SQL sent for edits: {counted(len(self.statements), 'statement')}",
+                    style="bold",
+                ),
                 id="value-title",
             )
             with VerticalScroll(id="value-scroll"):

@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
+from pgconsole.words import counted
 
 
 def pretty(value: str | None, type_name: str) -> Text:
@@ -42,7 +43,7 @@ class ValueScreen(ModalScreen[None]):
         self.value = value
 
     def compose(self) -> ComposeResult:
-        length = "NULL" if self.value is None else f"{len(self.value):,} characters"
+        length = "NULL" if self.value is None else counted(len(self.value), "character")
         with Vertical(id="value-box"):
             yield Static(
                 Text.assemble(

@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from pgconsole.text import visible
 from pgconsole.widgets.session_rows import SessionView
+from pgconsole.words import counted
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ def status_text(status: ActivityStatus) -> Text:
         parts.append("refreshed " + time.strftime("%H:%M:%S", time.localtime(status.refreshed)))
     parts.append("paused" if status.paused else f"every {status.interval:g} s")
     if status.queries is not None:
-        parts.append(f"{status.queries} queries")
+        parts.append(counted(status.queries, "query", "queries"))
     parts.append(f"sort {view.sort}")
     if not view.show_idle:
         parts.append("idle hidden")

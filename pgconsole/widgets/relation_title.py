@@ -52,7 +52,7 @@ def heading_text(heading: Heading, width: int) -> Text:
     ` where …` cut to what is left, the order and a keyless mode after it."""
     title = Text.assemble(
         (visible(f"{heading.schema}.{heading.name}"), "bold"),
-        f" {human_rows(heading.estimated_rows)} rows",
+        f" {human_rows(heading.estimated_rows)} {'row' if heading.estimated_rows == 1 else 'rows'}",
     )
     tail = Text()
     if heading.sort:

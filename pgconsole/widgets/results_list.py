@@ -20,6 +20,7 @@ from pgconsole.db.connection.failures import describe_error
 from pgconsole.db.console.connection import ConsoleConnection, Result
 from pgconsole.db.sqltext import Statement
 from pgconsole.text import visible
+from pgconsole.words import counted
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def result_line(result: Result) -> str:
         return f"{result.tag} · {rows} · first page in {milliseconds(result.elapsed_ms)}"
     text = f"{result.tag} · {milliseconds(result.elapsed_ms)}"
     if result.truncated:
-        text += f" · first {len(result.page.rows) if result.page else 0:,} rows kept"
+        text += f" · first {counted(len(result.page.rows) if result.page else 0, 'row')} kept"
     return text
 
 

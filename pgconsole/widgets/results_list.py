@@ -103,6 +103,12 @@ def list_label(shown: Shown) -> Text:
 class ResultsList(OptionList):
     """The statements of the last run, the latest highlighted; shown for two or more."""
 
+    # One line per statement, cut with … at the list's width: an OptionList wraps a long
+    # prompt, and a wrapped line pushed the next statements out of the list's few lines.
+    DEFAULT_CSS = """
+    ResultsList { text-wrap: nowrap; text-overflow: ellipsis; }
+    """
+
     shown: reactive[tuple[Shown, ...]] = reactive(())
     """The statements run so far in the last run, in order."""
 

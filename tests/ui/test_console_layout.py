@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
 from pgconsole.config import Settings
+from pgconsole.db.console.connection import Result, ResultPager
+from pgconsole.db.sqltext import Statement
 from pgconsole.screens.console import ConsoleScreen
+from pgconsole.widgets.results_list import ResultsList, Shown
 from pgconsole.widgets.sql_editor import SqlEditor
 from tests.helpers.ui import wait_until
 from tests.ui.test_snapshot_gallery import FixedConsole
@@ -63,3 +67,39 @@ async def test_no_empty_lines_after_an_error_or_without_rows() -> None:
         await run(pilot, console, "select nme, price from shop.item;")
         await wait_until(pilot, lambda: not console.grid.display, "the error")
         await wait_until(pilot, lambda: lines_used(console) == 24, "every line used again")
+
+
+class _Unknown:
+    """A result's pager whose row count is not known yet."""
+
+    total = None
+
+
+class ResultsApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield ResultsList()
+
+
+async def test_each_result_is_one_line_cut_with_an_ellipsis() -> None:
+    # `✓ select … · first page in 2.0 ms` is wider than 80 columns: it was wrapped onto a
+    # second line (`page in 2.0 ms`), which pushed the next statement out of the list.
+    pager = cast(ResultPager, _Unknown())
+    shown = tuple(
+        Shown(Statement(f"select * from shop.item where id > {n}", 0, 36), result, None)
+        for n, result in enumerate(
+            (
+                Result(Statement("", 0, 0), "SELECT", 2.0, pager=pager),
+                Result(Statement("", 0, 0), "SELECT", 2.0, pager=pager),
+                Result(Statement("", 0, 0), "UPDATE 3", 4.1),
+            )
+        )
+    )
+    app = ResultsApp()
+    async with app.run_test(size=(80, 10)) as pilot:
+        results = app.query_one(ResultsList)
+        results.shown = shown
+        await pilot.pause()
+        lines = [results.render_line(y).text.strip("▊▎ ") for y in range(3)]
+        assert [line[0] for line in lines] == ["✓", "✓", "✓"], lines
+        assert lines[0].endswith(" · fi…")
+        assert lines[2].endswith("UPDATE 3 · 4.1 ms")

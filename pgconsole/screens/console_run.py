@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 
 from pgconsole.db.connection.errors import DB_ERRORS
 from pgconsole.db.console.connection import ConsoleRefused, Result
+from pgconsole.db.console.explain import explained
 from pgconsole.db.console.history import Entry, History, HistoryError
 from pgconsole.db.sqltext import Statement, may_write
 from pgconsole.screens.completion_source import CompletionSource
@@ -92,13 +93,18 @@ class StatementRunner:
 
     def explain(self, statements: list[Statement], *, analyze: bool) -> None:
         """The plan of the one statement in `statements`, as a tree (ANALYZE: it runs, rolled
-        back, after a question when it may write)."""
+        back, after a question when it may write).
+
+        A statement that is an EXPLAIN already (one recalled from the history) is explained
+        as the key asks, its own EXPLAIN and options left out: F7 never runs it, and F8 asks
+        first whatever the user's EXPLAIN said.
+        """
         if self.busy():
             return
         if len(statements) != 1:
             self.host.say("EXPLAIN takes one statement: put the cursor in it (or select only it).")
             return
-        statement = statements[0]
+        statement = explained(statements[0])
         if analyze and may_write(statement):
             from pgconsole.screens.confirm import ConfirmScreen
 

@@ -7,7 +7,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from pgconsole.db.console.explain import explain, parse_plan
+from pgconsole.db.console.explain import explain, explained, parse_plan
+from pgconsole.db.sqltext import Statement
 
 DOCUMENT: list[dict[str, Any]] = [
     {
@@ -134,3 +135,52 @@ async def test_a_second_statement_is_refused(conn: asyncpg.Connection) -> None:
     with pytest.raises(asyncpg.PostgresError):
         await explain(conn, "SELECT 1; DROP TABLE keep", analyze=True)
     assert await conn.fetchval("SELECT to_regclass('keep') IS NOT NULL")
+
+
+@pytest.mark.parametrize(
+    ("sql", "inner"),
+    [
+        ("EXPLAIN ANALYZE SELECT 1", "SELECT 1"),
+        ("explain analyse verbose\n  select 1", "select 1"),
+        ("-- from the history\n/* a /* nested */ note */ Explain Verbose SELECT 1", "SELECT 1"),
+        ("EXPLAIN /* here */ ANALYZE -- and here\nSELECT 1", "SELECT 1"),
+        ("explain (analyze, buffers, format text) select (1)", "select (1)"),
+        ("EXPLAIN(FORMAT JSON)SELECT 1", "SELECT 1"),
+        ("EXPLAIN (SELECT 1)", "(SELECT 1)"),
+        ("EXPLAIN ((SELECT 1))", "((SELECT 1))"),
+        ("EXPLAIN (ANALYZE) (SELECT 1)", "(SELECT 1)"),
+        ("EXPLAIN WITH x AS (SELECT 1) SELECT * FROM x", "WITH x AS (SELECT 1) SELECT * FROM x"),
+        ("SELECT 'EXPLAIN ANALYZE'", "SELECT 'EXPLAIN ANALYZE'"),
+        ("explained", "explained"),
+        ("EXPLAIN ANALYZE", "EXPLAIN ANALYZE"),  # nothing to explain: the server says so
+        ("EXPLAIN (ANALYZE", "EXPLAIN (ANALYZE"),
+    ],
+)
+def test_a_statements_own_explain_is_left_out(sql: str, inner: str) -> None:
+    statement = Statement(sql, 100, 100 + len(sql))
+    found = explained(statement)
+    assert found.text == inner
+    assert sql[found.start - 100 :] == inner and found.end == statement.end  # in its place
+
+
+@pytest.mark.parametrize("analyze", [False, True])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "EXPLAIN ANALYZE SELECT count(*) FROM generate_series(1, 10)",
+        "explain (analyze, buffers, format text)\n SELECT count(*) FROM generate_series(1, 10)",
+        "-- recalled\nExplain Verbose SELECT count(*) FROM generate_series(1, 10)",
+    ],
+)
+async def test_a_statement_that_is_an_explain_is_explained_once(
+    conn: asyncpg.Connection, sql: str, analyze: bool
+) -> None:
+    plan = await explain(conn, sql, analyze=analyze)
+    assert plan.root.node_type == "Aggregate" and plan.analyzed is analyze
+
+
+async def test_analyze_of_an_explained_write_keeps_nothing(conn: asyncpg.Connection) -> None:
+    await conn.execute("CREATE TABLE t (v int); INSERT INTO t SELECT generate_series(1, 100)")
+    plan = await explain(conn, "EXPLAIN ANALYZE DELETE FROM t", analyze=True)
+    assert plan.analyzed and plan.rolled_back
+    assert await conn.fetchval("SELECT count(*) FROM t") == 100

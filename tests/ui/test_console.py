@@ -295,6 +295,48 @@ async def test_explain_and_explain_analyze_trees(cluster: ThrowawayCluster, peop
         await conn.close()
 
 
+async def test_a_recalled_explain_is_explained_as_the_key_asks(
+    cluster: ThrowawayCluster, people: str
+) -> None:
+    # The statement's own EXPLAIN and options are left out, the key's applied: EXPLAIN
+    # EXPLAIN ANALYZE … was a syntax error.
+    app = app_for(cluster, people)
+    async with app.run_test(size=SIZE) as pilot:
+        console = await open_console(pilot, app)
+        await run(pilot, console, "EXPLAIN ANALYZE SELECT count(*) FROM people")
+        console.editor.text = ""
+        await pilot.press("f9")
+        found = await wait_for_screen(pilot, app, HistoryScreen, "the history")
+        await wait_until(pilot, lambda: len(found.matches) == 1, "the statement")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen is console, "back to the console")
+        await pilot.press("f8")
+        plan = await wait_for_screen(pilot, app, ExplainScreen, "the analysis")
+        assert plan.plan.analyzed and plan.statement == "SELECT count(*) FROM people"
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is console, "back to the console")
+        assert message(console).startswith("EXPLAIN ANALYZE · ")
+
+        # F7 never runs it, whatever its own EXPLAIN says.
+        console.editor.text = "-- recalled\nexplain (analyze, buffers) UPDATE people SET age = 0"
+        await pilot.press("f7")
+        plan = await wait_for_screen(pilot, app, ExplainScreen, "the plan")
+        assert not plan.plan.analyzed and plan.statement == "UPDATE people SET age = 0"
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is console, "back to the console")
+        # F8 asks first, although its own EXPLAIN did not analyse.
+        console.editor.text = "EXPLAIN VERBOSE UPDATE people SET age = 0"
+        await pilot.press("f8")
+        await wait_for_screen(pilot, app, ConfirmScreen, "the question")
+        await pilot.press("n")
+        await wait_until(pilot, lambda: app.screen is console, "back to the console")
+    conn = await admin_connect(cluster, people)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM people WHERE age = 0") == 0
+    finally:
+        await conn.close()
+
+
 @pytest.mark.parametrize(
     "script",
     [

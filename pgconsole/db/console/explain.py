@@ -15,6 +15,8 @@ from typing import Any
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from pgconsole.db.sqltext import Statement, Token, TokenKind, tokens
+
 HOT_SHARE = 0.10
 """A node is among the hottest only with at least this share of the plan's time (or cost)."""
 SAVEPOINT = "pgconsole_explain"
@@ -222,6 +224,59 @@ def _details(raw: dict[str, Any]) -> tuple[str, ...]:
     return tuple(lines)
 
 
+_EXPLAIN_WORDS = frozenset({"ANALYZE", "ANALYSE", "VERBOSE"})
+"""The options of EXPLAIN's old syntax, written before the statement without parentheses."""
+_QUERY_WORDS = frozenset({"SELECT", "VALUES", "WITH", "TABLE"})
+"""How a query in parentheses starts (`EXPLAIN (SELECT 1)`); an option never does."""
+
+
+def explained(statement: Statement) -> Statement:
+    """The statement a leading EXPLAIN explains, or `statement` when it is no EXPLAIN.
+
+    `EXPLAIN`, its options (`(ANALYZE, BUFFERS)` or the old `ANALYZE VERBOSE`, in any case)
+    and the comments before and among them are left out; the statement keeps its place in the
+    script (`start`), so an error's position still points into it. An EXPLAIN with nothing
+    after it comes back as it was: the server says what is wrong with it.
+    """
+    found = [
+        token
+        for token in tokens(statement.text)
+        if token.kind not in (TokenKind.SPACE, TokenKind.COMMENT)
+    ]
+    if not found or found[0].kind is not TokenKind.WORD or found[0].text.upper() != "EXPLAIN":
+        return statement
+    at = 1
+    if _punct(found, 1, "(") and not _query_at(found, 2):
+        depth = 0
+        for index in range(1, len(found)):  # to the parenthesis that closes the options
+            depth += _punct(found, index, "(") - _punct(found, index, ")")
+            at = index + 1
+            if depth == 0:
+                break
+    else:
+        while at < len(found) and _word(found[at]) in _EXPLAIN_WORDS:
+            at += 1
+    return statement if at >= len(found) else _from(statement, found[at])
+
+
+def _word(token: Token) -> str:
+    return token.text.upper() if token.kind is TokenKind.WORD else ""
+
+
+def _punct(found: list[Token], at: int, text: str) -> bool:
+    return at < len(found) and found[at].kind is TokenKind.PUNCT and found[at].text == text
+
+
+def _query_at(found: list[Token], at: int) -> bool:
+    """A query in parentheses starts at `at` (`EXPLAIN (SELECT 1)`), not EXPLAIN's options."""
+    return _punct(found, at, "(") or (at < len(found) and _word(found[at]) in _QUERY_WORDS)
+
+
+def _from(statement: Statement, token: Token) -> Statement:
+    """`statement` from `token` on, in its place in the script."""
+    return Statement(statement.text[token.start :], statement.start + token.start, statement.end)
+
+
 async def explain(
     conn: asyncpg.Connection | PoolConnectionProxy,
     statement: str,
@@ -234,13 +289,16 @@ async def explain(
     With `analyze` the statement runs inside `BEGIN … ROLLBACK`, or inside a savepoint rolled
     back when `in_transaction` (the user's transaction is open on `conn`). The statement goes
     through the extended protocol: a second statement after a `;` is refused by the server.
+    A statement that is an EXPLAIN already (one recalled from the history) is explained as
+    asked here, its own EXPLAIN and options left out (`explained`): EXPLAIN twice is an error.
 
     Raises:
         asyncpg.PostgresError: The server refused the statement or it failed.
     """
     options = "FORMAT JSON, ANALYZE, BUFFERS" if analyze else "FORMAT JSON"
     # A newline: a trailing `--` comment in the statement must not swallow anything.
-    sql = f"EXPLAIN ({options})\n{statement}\n"
+    inner = explained(Statement(statement, 0, len(statement))).text
+    sql = f"EXPLAIN ({options})\n{inner}\n"
     document: str
     if not analyze:
         document = await conn.fetchval(sql)

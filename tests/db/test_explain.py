@@ -184,3 +184,17 @@ async def test_analyze_of_an_explained_write_keeps_nothing(conn: asyncpg.Connect
     plan = await explain(conn, "EXPLAIN ANALYZE DELETE FROM t", analyze=True)
     assert plan.analyzed and plan.rolled_back
     assert await conn.fetchval("SELECT count(*) FROM t") == 100
+
+
+@pytest.mark.parametrize("analyze", [False, True])
+@pytest.mark.parametrize(
+    "sql", ["select nme from pg_class", "EXPLAIN (COSTS off) select nme from pg_class"]
+)
+async def test_an_errors_position_is_in_the_users_statement(
+    conn: asyncpg.Connection, sql: str, analyze: bool
+) -> None:
+    # The server counts from the EXPLAIN pgconsole adds; the editor's caret needs the place in
+    # what the user wrote.
+    with pytest.raises(asyncpg.UndefinedColumnError) as raised:
+        await explain(conn, sql, analyze=analyze)
+    assert raised.value.position == str(sql.index("nme") + 1)

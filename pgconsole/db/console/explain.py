@@ -296,9 +296,27 @@ async def explain(
         asyncpg.PostgresError: The server refused the statement or it failed.
     """
     options = "FORMAT JSON, ANALYZE, BUFFERS" if analyze else "FORMAT JSON"
-    # A newline: a trailing `--` comment in the statement must not swallow anything.
-    inner = explained(Statement(statement, 0, len(statement))).text
-    sql = f"EXPLAIN ({options})\n{inner}\n"
+    inner = explained(Statement(statement, 0, len(statement)))
+    head = f"EXPLAIN ({options})\n"
+    # A newline after: a trailing `--` comment in the statement must not swallow anything.
+    sql = f"{head}{inner.text}\n"
+    try:
+        return await _explain(conn, sql, analyze=analyze, in_transaction=in_transaction)
+    except asyncpg.PostgresError as error:
+        # The server counts from the EXPLAIN added here: the caller points into `statement`.
+        position = getattr(error, "position", None)
+        if position and position.isdigit() and int(position) > len(head):
+            error.position = str(int(position) - len(head) + inner.start)
+        raise
+
+
+async def _explain(
+    conn: asyncpg.Connection | PoolConnectionProxy,
+    sql: str,
+    *,
+    analyze: bool,
+    in_transaction: bool,
+) -> Plan:
     document: str
     if not analyze:
         document = await conn.fetchval(sql)

@@ -48,6 +48,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -298,8 +299,49 @@ async def child_raw(path: Path, query: str) -> dict[str, Any]:
     return {"seconds": seconds, "cpu": cpu, "rows": rows, "bytes": size, "rss_before": before}
 
 
+WAITS_SQL = """
+SELECT coalesce(wait_event_type || ':' || wait_event, 'on CPU')
+FROM pg_stat_activity
+WHERE state = 'active' AND query LIKE 'COPY%' AND pid <> pg_backend_pid()
+"""
+"""What the backend running the COPY does: working ('on CPU', which also counts waiting for a
+core), or waiting, e.g. `Client:ClientWrite` when the client does not read fast enough."""
+SAMPLE_SECONDS = 0.02
+
+
+async def child_waits() -> dict[str, dict[str, int]]:
+    """`child waits`: samples the COPY's backend every `SAMPLE_SECONDS`, tallied under the
+    label last read from stdin (a series' name, or `-` between exports), until stdin closes."""
+    target, password = Target.from_env()
+    label = ["-"]
+    done = threading.Event()
+
+    def read_labels() -> None:
+        for line in sys.stdin:
+            label[0] = line.strip()
+        done.set()
+
+    threading.Thread(target=read_labels, daemon=True).start()
+    tally: dict[str, dict[str, int]] = {}
+    conn = await admin_connect(target, password)
+    try:
+        while not done.is_set():
+            current = label[0]
+            for (wait,) in await conn.fetch(WAITS_SQL):
+                counts = tally.setdefault(current, {})
+                counts[wait] = counts.get(wait, 0) + 1
+            await asyncio.sleep(SAMPLE_SECONDS)
+    finally:
+        await conn.close()
+    tally.pop("-", None)
+    return tally
+
+
 def child(argv: list[str]) -> int:
     """`child MODE PATH [ARG]`: one export; its figures as JSON on stdout's last line."""
+    if argv[0] == "waits":
+        print(json.dumps(asyncio.run(child_waits())), flush=True)
+        return 0
     mode, path = argv[0], Path(argv[1])
     profile = Path(argv[2]) if len(argv) > 2 and mode != "raw" else None
     if mode == "function":
@@ -332,6 +374,34 @@ class Runner:
     """Where the pgconsole series import pgconsole from (their working directory)."""
     before_root: Path | None = None
     samples: Samples = field(default_factory=dict)
+    waits: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Per series, how often its COPY's backend was seen on CPU or waiting on what."""
+    _sampler: subprocess.Popen[str] | None = None
+
+    def start_sampling(self) -> None:
+        """Start the `child waits` process."""
+        self._sampler = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.export", "child", "waits"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=self.env(),
+            cwd=REPO,
+            text=True,
+        )
+
+    def label(self, text: str) -> None:
+        """Tally the samples from now on under `text` (`-`: not at all)."""
+        if self._sampler is not None and self._sampler.stdin is not None:
+            self._sampler.stdin.write(text + "\n")
+            self._sampler.stdin.flush()
+
+    def stop_sampling(self) -> None:
+        """Stop the sampler and keep its tallies."""
+        if self._sampler is None:
+            return
+        out, _ = self._sampler.communicate(timeout=60)
+        self.waits = json.loads(out.strip().splitlines()[-1])
+        self._sampler = None
 
     def env(self) -> dict[str, str]:
         """A child's environment: hermetic, the server in BENCH_TARGET, the password in
@@ -386,6 +456,13 @@ class Runner:
     def run(self, series: str) -> None:
         """One export of `series`; the file is checked, then removed."""
         path = self.folder / f"{series.replace(' ', '_')}.csv"
+        self.label(series)
+        try:
+            self._run(series, path)
+        finally:
+            self.label("-")
+
+    def _run(self, series: str, path: Path) -> None:
         if series == "export()":
             sample = self.python(series, ["function", str(path)], cwd=self.root)
         elif series == "app":
@@ -457,13 +534,21 @@ LABELS = {
 }
 
 
-def table(samples: Samples, rows: int) -> list[str]:
-    """Medians with spread, rows/s, ratio to psql, peak RSS."""
+def waiting_for_client(waits: dict[str, int] | None) -> str:
+    """The share of samples in which the COPY's backend waited for the client to read."""
+    if not waits:
+        return "-"
+    return f"{waits.get('Client:ClientWrite', 0) / sum(waits.values()):.0%}"
+
+
+def table(samples: Samples, rows: int, waits: dict[str, dict[str, int]]) -> list[str]:
+    """Medians with spread, rows/s, ratio to psql, CPU, server waiting, peak RSS."""
     psql = median(samples["psql \\copy"]) if "psql \\copy" in samples else None
     lines = [
         "| export of pgbench_accounts as shown, to CSV | median | spread (min-max) "
-        "| rows/s | vs psql | client CPU | peak RSS (before → peak) |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| rows/s | vs psql | client CPU | server waits for the client "
+        "| peak RSS (before → peak) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for series, label in LABELS.items():
         if series not in samples:
@@ -476,13 +561,15 @@ def table(samples: Samples, rows: int) -> list[str]:
         if "rss_before" in values[0]:
             peak = f"{median(values, 'rss_before'):.0f} → {peak}"
         cpu = f"{median(values, 'cpu'):.2f} s" if "cpu" in values[0] else "-"
+        waited = "-" if series == "psql connect" else waiting_for_client(waits.get(series))
         lines.append(
-            f"| {label} | {seconds:.2f} s | {spread(values)} | {rate} | {ratio} | {cpu} | {peak} |"
+            f"| {label} | {seconds:.2f} s | {spread(values)} | {rate} | {ratio} | {cpu} "
+            f"| {waited} | {peak} |"
         )
     return lines
 
 
-def every_sample(samples: Samples) -> list[str]:
+def every_sample(samples: Samples, waits: dict[str, dict[str, int]]) -> list[str]:
     """Each series' seconds in run order, and what else its children said."""
     lines = []
     for series, values in samples.items():
@@ -496,6 +583,13 @@ def every_sample(samples: Samples) -> list[str]:
             extra = f"; {calls:,.0f} progress calls (one per chunk, {size / 1024:.0f} KiB each)"
         if "frames" in values[0]:
             extra = f"; {median(values, 'frames'):,.0f} frames painted during the export"
+        seen = waits.get(series)
+        if seen:
+            total = sum(seen.values())
+            shares = ", ".join(
+                f"{w} {n / total:.0%}" for w, n in sorted(seen.items(), key=lambda x: -x[1])
+            )
+            extra += f"; the COPY's backend: {shares}"
         lines.append(f"- {series}: {times}{extra}")
     return lines
 
@@ -565,12 +659,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         progress("warm-up: one raw export (the table into the server's and the OS's caches)")
         runner.run("raw asyncpg")
         runner.samples.clear()
-        for repetition in range(args.repeat):
-            turn = series[repetition % len(series) :] + series[: repetition % len(series)]
-            for name in turn:
-                runner.run(name)
-            runner.run("psql connect")
-    lines = table(runner.samples, rows)
+        runner.start_sampling()
+        try:
+            for repetition in range(args.repeat):
+                turn = series[repetition % len(series) :] + series[: repetition % len(series)]
+                for name in turn:
+                    runner.run(name)
+                runner.run("psql connect")
+        finally:
+            runner.stop_sampling()
+    lines = table(runner.samples, rows, runner.waits)
     write_report(args, runner, lines, server, rows)
     print("\n".join(lines))
     progress(f"done; the report is in {RESULTS.relative_to(REPO)}")
@@ -610,6 +708,11 @@ def write_report(
         "(user + system time of the exporting process, every thread, during the export; "
         "psql's from GNU time, its start and login included) depends much less on that "
         "neighbourhood than wall time does.",
+        f"Server waits for the client: the share of samples (every {SAMPLE_SECONDS * 1000:.0f} ms,"
+        " from pg_stat_activity) in which the backend running the COPY waited on ClientWrite,"
+        " its socket full because the client did not read fast enough. Near 0%, the client keeps"
+        " up and the server's own work (reading the table in key order, printing CSV, TLS) sets"
+        " the pace.",
         f"The query: `{runner.query}`"
         + ("" if queries <= {runner.query} else f" (a pgconsole series sent {queries})"),
     ]
@@ -623,7 +726,7 @@ def write_report(
         + "\n\n"
         + "\n\n".join(notes)
         + "\n\n## Every sample, in run order\n\n"
-        + "\n".join(every_sample(samples))
+        + "\n".join(every_sample(samples, runner.waits))
         + "\n"
     )
 

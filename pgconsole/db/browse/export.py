@@ -481,7 +481,7 @@ def _start_writeback(fd: int, offset: int, length: int) -> None:
     POSIX_FADV_DONTNEED starts writeback of the range's dirty pages; it drops only clean pages
     from the cache, and the range was just written. Left to itself, the kernel would keep up to
     gigabytes dirty until the fsync before the rename, which then waited for all of it (0.35 s
-    for 1.1 GB on the benchmark's disk; nothing with this). Elsewhere, a no-op.
+    for the benchmark's 933 MiB; nothing with this). Elsewhere, a no-op.
     """
     if hasattr(os, "posix_fadvise"):
         with contextlib.suppress(OSError):  # advice: the fsync still makes sure

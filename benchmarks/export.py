@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import cProfile
 import datetime
 import json
@@ -46,11 +45,10 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -58,6 +56,7 @@ from typing import Any
 
 import asyncpg
 
+from benchmarks.common import REPO, commit, extract, hermetic_home, machine
 from benchmarks.data import (
     CLUSTER_SETTINGS,
     Target,
@@ -67,74 +66,20 @@ from benchmarks.data import (
 )
 from pgconsole.throwaway.cluster import ThrowawayCluster, find_bindir
 
-REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results" / "export-latest.md"
 RELATION = ("public", "pgbench_accounts")
 Samples = dict[str, list[dict[str, Any]]]
 STARTED = time.monotonic()
 
 
-# -- as in benchmarks.browse, which this does not import: the parent imports only what
-# -- pgconsole keeps stable (throwaway, params), so that edits in progress elsewhere in the
-# -- working tree cannot stop a run of committed versions (--pgconsole, --before).
+# -- the parent imports only what pgconsole keeps stable (throwaway, params) and
+# -- benchmarks.common, so that edits in progress elsewhere in the working tree cannot stop a
+# -- run of committed versions (--pgconsole, --before).
 
 
 def progress(text: str) -> None:
     """One line on stderr, with the time since the start."""
     print(f"[{time.monotonic() - STARTED:6.1f} s] {text}", file=sys.stderr, flush=True)
-
-
-@contextlib.contextmanager
-def hermetic_home() -> Iterator[Path]:
-    """No PG*/PGCONSOLE_* variable, config file or keyring of this machine in the run."""
-    for name in list(os.environ):
-        if name.startswith("PG"):
-            del os.environ[name]
-    home = Path(tempfile.mkdtemp(prefix="pgconsole-bench-"))
-    saved = {k: os.environ.get(k) for k in ("HOME", "XDG_CONFIG_HOME")}
-    os.environ["HOME"] = str(home)
-    os.environ["XDG_CONFIG_HOME"] = str(home / ".config")
-    try:
-        yield home
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        shutil.rmtree(home, ignore_errors=True)
-
-
-def machine() -> str:
-    """CPU model, cores and memory."""
-    model = "?"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    memory = "?"
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        kib = int(Path("/proc/meminfo").read_text().split("MemTotal:")[1].split()[0])
-        memory = f"{kib / 2**20:.1f} GiB RAM"
-    return f"{os.cpu_count()} CPUs ({model}), {memory}, {platform.system()} {platform.release()}"
-
-
-def commit() -> str:
-    """The checked-out commit, marked when pgconsole/ or styles/ have local changes."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "pgconsole", "styles"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    except OSError:
-        return "?"
-    return (head or "?") + (" + local changes" if dirty else "")
 
 
 # -- the query --------------------------------------------------------------------------------
@@ -488,27 +433,6 @@ class Runner:
             path.unlink()
         self.samples.setdefault(series, []).append(sample)
         progress(f"{series}: {sample['seconds']:.2f} s, peak RSS {sample.get('peak', 0):.0f} MB")
-
-
-def extract(rev: str, into: Path, name: str) -> Path:
-    """pgconsole/ and styles/ as of git revision `rev`, in `into/name` (no worktree, no
-    checkout); or `rev` itself when it is a directory holding a pgconsole package."""
-    if (Path(rev) / "pgconsole" / "__init__.py").is_file():
-        return Path(rev).resolve()
-    archive = subprocess.run(
-        ["git", "archive", "--format=tar", rev, "pgconsole", "styles"],
-        cwd=REPO,
-        capture_output=True,
-        check=True,
-    ).stdout
-    tar_path = into / f"{name}.tar"
-    tar_path.write_bytes(archive)
-    root = into / name
-    root.mkdir()
-    with tarfile.open(tar_path) as tar:
-        tar.extractall(root, filter="data")
-    tar_path.unlink()
-    return root
 
 
 def median(samples: list[dict[str, Any]], key: str = "seconds") -> float:

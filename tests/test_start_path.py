@@ -1,0 +1,69 @@
+"""The start path stays light (issue 17): what runs before the first page is drawn imports only what
+that page needs.
+
+`pgconsole CONNINFO --table NAME` imports `pgconsole.__main__` and `pgconsole.db.opening` and starts
+connecting before Textual is imported (in a thread); then `pgconsole.app`. The keyring, the SQL
+grammar, the console and the activity screen are loaded when first used, never on the way to the
+first page. Each check runs in a fresh interpreter, so what an earlier test imported does not count.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+BEFORE_THE_UI = ("pgconsole.__main__", "pgconsole.db.opening")
+UP_TO_THE_FIRST_PAGE = (*BEFORE_THE_UI, "pgconsole.app")
+
+# Kept off until Textual is needed: the connection and the first page's query start without it.
+OFF_BEFORE_THE_UI = ("textual", "rich", "keyring", "tree_sitter_sql", "pgconsole.app")
+# Kept off the whole way to the first page: loaded by the screen or the prompt that uses them.
+OFF_UP_TO_THE_FIRST_PAGE = (
+    "keyring",
+    "tree_sitter_sql",
+    "pgconsole.screens.console",
+    "pgconsole.screens.activity",
+    "pgconsole.db.console",
+    "pgconsole.db.activity",
+    "pgconsole.doctor",
+    "pgconsole.throwaway.demo_server",
+)
+
+
+def loaded_after(imports: tuple[str, ...], watched: tuple[str, ...]) -> list[str]:
+    """Which of `watched` (a module or a package and its modules) importing `imports` loads."""
+    code = (
+        "import importlib, sys\n"
+        f"for name in {imports!r}: importlib.import_module(name)\n"
+        f"watched = {watched!r}\n"
+        "print('\\n'.join(sorted({w for w in watched for m in sys.modules "
+        "if m == w or m.startswith(w + '.')})))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    return out.split()
+
+
+def test_nothing_of_the_ui_before_connecting() -> None:
+    assert loaded_after(BEFORE_THE_UI, OFF_BEFORE_THE_UI) == []
+
+
+def test_nothing_the_first_page_does_not_need() -> None:
+    assert loaded_after(UP_TO_THE_FIRST_PAGE, OFF_UP_TO_THE_FIRST_PAGE) == []
+
+
+@pytest.mark.parametrize(
+    ("imports", "expected"),
+    [
+        (("pgconsole.screens.console",), ["pgconsole.db.console", "pgconsole.screens.console"]),
+        (("textual.app",), ["rich", "textual"]),
+    ],
+)
+def test_the_check_sees_a_module_that_is_loaded(
+    imports: tuple[str, ...], expected: list[str]
+) -> None:
+    loaded = loaded_after(imports, OFF_BEFORE_THE_UI + OFF_UP_TO_THE_FIRST_PAGE)
+    assert set(expected) <= set(loaded)

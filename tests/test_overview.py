@@ -61,3 +61,16 @@ def test_the_panel_wraps_with_a_hanging_indent_and_keeps_values_with_units(width
     pool = [line for line in lines if "max 4" in line or "close idle" in line]
     assert pool[-1].endswith("close idle after 300 s")
     assert pool[0].startswith("Pool      min 1 max 4 · query limit 60 s")
+
+
+@pytest.mark.parametrize("width", [34, 44, 200])
+def test_a_narrow_panel_wraps_the_limits_between_words_never_inside_one(width: int) -> None:
+    # 34 columns is the panel's text at 80 columns beside a tree pane of half the screen.
+    lines = overview_text(INFO, PoolSettings(), width).plain.split("\n")
+    first = next(i for i, line in enumerate(lines) if line.startswith("Timeouts"))
+    last = next(i for i, line in enumerate(lines) if line.startswith("Pool"))
+    assert all(cell_len(line) <= width for line in lines)
+    words = " ".join(lines[first:last]).split()
+    assert words == ["Timeouts", *" ".join(timeout_lines(INFO)).split()]
+    limits = [line.strip() for line in lines[first + 1 : last]]
+    assert any(line.startswith("statement") and "30s" in line for line in limits)

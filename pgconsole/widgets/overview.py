@@ -49,6 +49,15 @@ def _pieces(text: str, style: str = "") -> list[Text]:
     return [Text(word, style=style) for word in text.split()]
 
 
+def _timeout_pieces(line: str, *, heading: bool) -> list[Text]:
+    """Where a narrow panel may wrap a time limit's line: between words in the heading; a
+    limit keeps its name and value together, and its sources in parentheses together."""
+    if heading:
+        return _pieces(line)
+    limit, _, sources = line.partition(" (")
+    return [Text(limit), Text(f"({sources}")]
+
+
 def _rows(info: ServerInfo, pool: PoolSettings) -> list[tuple[str, list[Text]]]:
     """Each row's label and its value as pieces never split across lines (a number keeps its
     unit), joined by a space."""
@@ -71,7 +80,7 @@ def _rows(info: ServerInfo, pool: PoolSettings) -> list[tuple[str, list[Text]]]:
         ("", [Text(part) for part in info.tls.checks.replace(", ", ",\0").split("\0")]),
         ("Mode", [Text("READ ONLY", style="bold") if info.read_only else Text("read-write")]),
         *(
-            ("Timeouts" if i == 0 else "", [Text(visible(line))])
+            ("Timeouts" if i == 0 else "", _timeout_pieces(visible(line), heading=i == 0))
             for i, line in enumerate(timeout_lines(info))
         ),
         (

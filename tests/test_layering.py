@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import ast
-import subprocess
-import sys
 from pathlib import Path
 
 import pgconsole.db
+from tests.helpers.imports import loaded_after
 
 DB_PACKAGE = Path(pgconsole.db.__file__).parent
 UI_MODULES = ("textual", "rich", "pgconsole.app", "pgconsole.screens", "pgconsole.widgets")
@@ -41,15 +40,7 @@ def test_importing_every_db_module_loads_no_textual() -> None:
         if path.name != "__init__.py"
     )
     assert "pgconsole.db.connection.pool" in modules
-    code = (
-        "import importlib, sys\n"
-        f"for name in {modules!r}: importlib.import_module(name)\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    assert out == "[]"
+    assert loaded_after(modules, ("textual", "rich")) == []
 
 
 def test_the_check_catches_an_offender(tmp_path: Path) -> None:

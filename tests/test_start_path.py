@@ -9,10 +9,9 @@ first page. Each check runs in a fresh interpreter, so what an earlier test impo
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
+
+from tests.helpers.imports import loaded_after
 
 BEFORE_THE_UI = ("pgconsole.__main__", "pgconsole.db.opening")
 UP_TO_THE_FIRST_PAGE = (*BEFORE_THE_UI, "pgconsole.app")
@@ -30,21 +29,6 @@ OFF_UP_TO_THE_FIRST_PAGE = (
     "pgconsole.doctor",
     "pgconsole.throwaway.demo_server",
 )
-
-
-def loaded_after(imports: tuple[str, ...], watched: tuple[str, ...]) -> list[str]:
-    """Which of `watched` (a module or a package and its modules) importing `imports` loads."""
-    code = (
-        "import importlib, sys\n"
-        f"for name in {imports!r}: importlib.import_module(name)\n"
-        f"watched = {watched!r}\n"
-        "print('\\n'.join(sorted({w for w in watched for m in sys.modules "
-        "if m == w or m.startswith(w + '.')})))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
-    return out.split()
 
 
 def test_nothing_of_the_ui_before_connecting() -> None:

@@ -157,8 +157,8 @@ async def _run_app(
 
     # Connect (and read the first page of --table) while Textual is imported in a thread:
     # the handshake and the queries wait on the network, the imports on the interpreter.
-    opening = asyncio.create_task(open_early(params, settings, password_query, table))
-    app_module = await asyncio.to_thread(importlib.import_module, "pgconsole.app")
+    opening = asyncio.create_task(open_early(params, settings, password_query, table, activity))
+    app_module = await asyncio.to_thread(_import_ui, activity)
     app = app_module.PgConsoleApp(
         params,
         settings,
@@ -175,6 +175,14 @@ async def _run_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await (await opening).discard()
     return int(app.return_code or 0)
+
+
+def _import_ui(activity: bool) -> Any:
+    """The app's module, and the activity screen's when it shows first."""
+    app = importlib.import_module("pgconsole.app")
+    if activity:
+        importlib.import_module("pgconsole.screens.activity")
+    return app
 
 
 def run_demo(settings: Settings, table: str | None = None, *, activity: bool = False) -> int:

@@ -178,9 +178,10 @@ class PgConsoleApp(App[None]):
         self.main_screen.show_connected(event.database, self.settings.pool(), event.opening)
         self.refresh_pool_stats()
         self.connector.connected(event)
-        if self.initial_activity:
+        if self.initial_activity:  # `--activity`: its first sample may be taken already
             self.initial_activity = False
-            self.action_activity()
+            first = event.opening.first_sample if event.opening is not None else None
+            self.places.activity(self.database, first=first)
 
     @on(PasswordNeeded)
     def ask_password(self, event: PasswordNeeded) -> None:

@@ -17,6 +17,7 @@ from pgconsole.db.connection.pool import Database
 from pgconsole.messages import Place
 
 if TYPE_CHECKING:
+    from pgconsole.db.activity.sampler import FirstSample
     from pgconsole.db.console.connection import ConsoleConnection
     from pgconsole.screens.console import ConsoleScreen
 
@@ -94,9 +95,15 @@ class Places:
             self.show(None, remember=False)
 
     def activity(
-        self, database: Database | None, relation: str = "", *, remember: bool = True
+        self,
+        database: Database | None,
+        relation: str = "",
+        *,
+        remember: bool = True,
+        first: FirstSample | None = None,
     ) -> None:
-        """The live activity screen (F3 again: the browser; Esc: one step back)."""
+        """The live activity screen (F3 again: the browser; Esc: one step back), showing
+        `first` (taken with `database`) before it samples itself."""
         from pgconsole.screens.activity import ActivityScreen  # loaded when first used
 
         if self.current() == "activity":
@@ -109,6 +116,7 @@ class Places:
             read_only=database.info.read_only,
             relation=relation,
             console=self.console_session,
+            first=first,
         )
         self.show(screen, remember=remember)
 

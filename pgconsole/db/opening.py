@@ -8,7 +8,7 @@ and the app finds them done (or failed) when it mounts.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import asyncpg
 
@@ -30,6 +30,9 @@ from pgconsole.db.connection.passwords import (
 )
 from pgconsole.db.connection.pool import Database, open_database
 from pgconsole.db.edit.transaction import tracking_for
+
+if TYPE_CHECKING:  # loaded only for `--activity`, by `open_early`
+    from pgconsole.db.activity.sampler import FirstSample
 
 PAGE_SIZE = 100
 
@@ -57,11 +60,15 @@ class Opening:
     """The `--table` relation's first page, when it was asked for and could be read."""
     first_error: str | None = None
     """Why that relation could not be shown."""
+    first_sample: FirstSample | None = None
+    """For `--activity`: the activity screen's connection and its first sample."""
 
     async def discard(self) -> None:
         """Close what was opened (the app never took it)."""
         if self.first is not None:
             await self.first.pager.close()
+        if self.first_sample is not None:
+            await self.first_sample.sampler.close()
         if self.database is not None:
             await self.database.close()
 
@@ -176,8 +183,10 @@ async def open_early(
     settings: OpeningSettings,
     query: PasswordQuery | None,
     table: str | None,
+    activity: bool = False,
 ) -> Opening:
-    """`open_pool`, then the first page of `table` when one is named."""
+    """`open_pool`, then the first page of `table` when one is named, and the activity
+    screen's first sample when it is to be shown."""
     opening = await open_pool(params, settings, query)
     if opening.database is not None and table:
         try:
@@ -186,4 +195,8 @@ async def open_early(
             )
         except LookupError as error:
             opening.first_error = str(error)
+    if opening.database is not None and activity:
+        from pgconsole.db.activity.sampler import sample_early
+
+        opening.first_sample = await sample_early(opening.database)
     return opening

@@ -26,7 +26,7 @@ from textual.widgets import Input
 from textual.worker import Worker
 
 from pgconsole.db.activity import stats
-from pgconsole.db.activity.sampler import Sampler
+from pgconsole.db.activity.sampler import FirstSample, Sampler
 from pgconsole.db.connection.errors import DB_ERRORS
 from pgconsole.db.connection.failures import describe_error
 from pgconsole.db.connection.pool import Database
@@ -97,6 +97,7 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         read_only: bool,
         relation: str = "",
         console: Callable[[], ConsoleConnection | None] | None = None,
+        first: FirstSample | None = None,
     ) -> None:
         """Args:
         database: The app's pool (its numbers are shown; its connection settings reused).
@@ -104,6 +105,8 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         relation: Show only sessions on this relation (`schema.name`), if given.
         console: The app's SQL console session, if any, so that its backend shows the
             statement it runs rather than the cursor's FETCH. By default, none.
+        first: A sampler already connected and its first sample (`--activity` takes it while
+            the app starts): shown at once, and the screen samples on with that sampler.
         """
         super().__init__()
         self.database = database
@@ -118,7 +121,9 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         """Which sessions the table lists, and in what order."""
         self.backends: dict[int, stats.Backend] = {}
         self.history = ServerHistory()
-        self.sampler = Sampler(database)
+        self.sampler = first.sampler if first is not None else Sampler(database)
+        self.first = first
+        """Shown by the first refresh instead of sampling."""
         self.last_refresh: float | None = None
         self.state_text = "connecting…"
         self.lock_roots: tuple[stats.LockNode, ...] = ()
@@ -183,12 +188,13 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
             started = time.monotonic()
             if self.sampler.lost():
                 self._lost("the connection was closed")
+            first, self.first = self.first, None
             try:
-                sample = await self.sampler.sample()
+                sample = first.sample if first is not None else await self.sampler.sample()
             except DB_ERRORS as error:
                 self._lost(str(error).splitlines()[0] if str(error) else type(error).__name__)
             else:
-                self.last_refresh = time.time()
+                self.last_refresh = first.taken if first is not None else time.time()
                 self.state_text = ""
                 self.show_sample(sample)
                 self.samples += 1

@@ -46,3 +46,34 @@ async def test_failures_are_returned_not_raised(
     refused = await open_early(wrong, Settings(), None, "public.nope")
     assert refused.database is None and refused.first is None
     assert isinstance(refused.error, asyncpg.InvalidPasswordError)
+
+
+async def test_the_activity_screens_first_sample_comes_with_the_pool(
+    cluster: ThrowawayCluster, conn: asyncpg.Connection, dbname: str
+) -> None:
+    params = params_for(cluster, dbname)
+    opening = await open_early(params, Settings(), None, None, activity=True)
+    try:
+        first = opening.first_sample
+        assert first is not None and opening.first is None
+        sampler_conn = first.sampler.conn
+        assert sampler_conn is not None and first.sampler.capabilities is not None
+        # taken on the sampler's own connection
+        own = [backend.pid for backend in first.sample.backends if backend.is_self]
+        assert own == [sampler_conn.get_server_pid()]
+        assert await conn.fetchval(APP_SESSIONS, dbname) == 2  # the pool's one and the sampler's
+    finally:
+        await opening.discard()
+    assert sampler_conn.is_closed()
+    assert await conn.fetchval(APP_SESSIONS, dbname) == 0
+
+
+async def test_no_sample_is_taken_unless_asked(
+    cluster: ThrowawayCluster, conn: asyncpg.Connection, dbname: str
+) -> None:
+    opening = await open_early(params_for(cluster, dbname), Settings(), None, None)
+    try:
+        assert opening.database is not None and opening.first_sample is None
+        assert await conn.fetchval(APP_SESSIONS, dbname) == 1
+    finally:
+        await opening.discard()

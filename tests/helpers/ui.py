@@ -96,12 +96,15 @@ def app_for(
 ) -> PgConsoleApp:
     """The app as `pgconsole CONNINFO [--table T] [--activity]` starts it, with `settings`.
 
-    As there, the pool and the table's first page are opened before the app exists, unless
+    As there, the pool, the table's first page and the activity screen's first sample are
+    taken before the app exists, unless
     `early` is false: then the app connects and opens the table itself (as after a password
     prompt).
     """
     params, chosen = params_for(cluster, dbname), Settings(**settings)
-    opening = asyncio.create_task(open_early(params, chosen, None, table)) if early else None
+    opening = (
+        asyncio.create_task(open_early(params, chosen, None, table, activity)) if early else None
+    )
     return PgConsoleApp(params, chosen, table=table, activity=activity, opening=opening)
 
 

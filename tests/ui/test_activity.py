@@ -14,6 +14,7 @@ from textual.pilot import Pilot
 from pgconsole.app import PgConsoleApp
 from pgconsole.config import Settings
 from pgconsole.db.activity import stats
+from pgconsole.db.opening import open_early
 from pgconsole.db.quoting import quote_ident
 from pgconsole.db.sqlfiles import load_sql
 from pgconsole.screens.activity import ActivityScreen
@@ -38,6 +39,26 @@ async def activity(pilot: Pilot[Any], app: PgConsoleApp, samples: int = 1) -> Ac
     start = screen.samples
     await wait_until(pilot, lambda: screen.samples >= start + samples, "a refresh")
     return screen
+
+
+async def test_the_first_refresh_shows_the_sample_taken_while_the_app_started(
+    cluster: ThrowawayCluster, table_t: str
+) -> None:
+    params, settings = params_for(cluster, table_t), Settings()
+    opening = asyncio.create_task(open_early(params, settings, None, None, activity=True))
+    app = PgConsoleApp(params, settings, activity=True, opening=opening)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_screen(pilot, app, ActivityScreen, "the screen")
+        screen = app.screen
+        assert isinstance(screen, ActivityScreen)
+        await wait_until(pilot, lambda: screen.samples >= 1, "the first refresh")
+        first = opening.result().first_sample
+        assert first is not None and screen.sampler is first.sampler
+        assert screen.last_refresh == first.taken
+        conn = first.sampler.conn
+        await wait_until(pilot, lambda: screen.samples >= 2, "a refresh")
+        assert screen.last_refresh > first.taken  # sampled again, on the same connection
+        assert conn is not None and screen.sampler.conn is conn
 
 
 async def labelled(cluster: ThrowawayCluster, dbname: str, name: str) -> asyncpg.Connection:

@@ -7,6 +7,8 @@ starves them (`Database.dedicated`).
 from __future__ import annotations
 
 import asyncio
+import time
+from dataclasses import dataclass
 
 import asyncpg
 
@@ -57,3 +59,25 @@ class Sampler:
                 await asyncio.wait_for(conn.close(), 2)
             except Exception:
                 conn.terminate()
+
+
+@dataclass
+class FirstSample:
+    """A sampler with its connection open and its first sample, taken before the activity
+    screen exists (`pgconsole --activity` samples while Textual is imported)."""
+
+    sampler: Sampler
+    sample: stats.Sample
+    taken: float
+    """When (`time.time()`)."""
+
+
+async def sample_early(database: Database) -> FirstSample | None:
+    """Open a sampler's connection and take its first sample; None if that failed (the screen
+    then samples again and says why)."""
+    sampler = Sampler(database)
+    try:
+        sample = await sampler.sample()
+    except DB_ERRORS:
+        return None
+    return FirstSample(sampler, sample, time.time())

@@ -8,26 +8,24 @@ Passwords never belong in the file.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
-
-from pydantic import AfterValidator, Field, ValidationError
-from pydantic_settings import (
-    BaseSettings,
-    InitSettingsSource,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-)
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_type_hints
 
 from pgconsole.db.connection.conninfo import parse_conninfo
 from pgconsole.db.connection.libpq import Keywords, Sourced
 from pgconsole.db.connection.libpq import layer as libpq_layer
 from pgconsole.db.connection.params import ConnInfoError, PoolSettings, SessionSettings
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+    from pydantic_settings import BaseSettings
 
 ENV_PREFIX = "PGCONSOLE_"
 _DURATION = re.compile(r"^\s*\d+(\.\d+)?\s*(us|ms|s|min|h|d)?\s*$")
@@ -41,18 +39,23 @@ def _check_duration(value: str) -> str:
     return value.strip()
 
 
-PgDuration = Annotated[str, AfterValidator(_check_duration)]
-"""A duration in PostgreSQL's own syntax (`250ms`, `30s`, `5min`); a bare number is ms."""
+DURATION = {"duration": True}
+"""A field's metadata: a duration in PostgreSQL's own syntax (`250ms`, `30s`, `5min`); a
+bare number is ms."""
 
 
 class ConfigError(Exception):
     """A configuration file, variable or flag that cannot be used. The message names it."""
 
 
-class Settings(BaseSettings):
-    """Everything that shapes a pgconsole session. Each field can be set in every layer."""
+@dataclass(frozen=True)
+class Settings:
+    """Everything that shapes a pgconsole session. Each field can be set in every layer.
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid")
+    A plain dataclass, so that starting with nothing configured imports no pydantic: the
+    layers are validated by pydantic-settings (`load_settings`) when there is something to
+    validate. A field's metadata holds its constraints in pydantic's `Field` words.
+    """
 
     # -- connection: libpq keywords (see CONNECTION_FIELDS) ------------------------------------
 
@@ -91,7 +94,7 @@ class Settings(BaseSettings):
     sslcrl: str | None = None
     """Certificate revocation list."""
 
-    connect_timeout: int | None = Field(default=None, ge=0)
+    connect_timeout: int | None = field(default=None, metadata={"ge": 0})
     """Seconds to wait for each host to answer (default 10; 0 waits forever)."""
 
     application_name: str | None = None
@@ -115,30 +118,30 @@ class Settings(BaseSettings):
     read_only: bool = False
     """Start every transaction READ ONLY and refuse every writing action."""
 
-    command_timeout: float = Field(default=60.0, gt=0)
+    command_timeout: float = field(default=60.0, metadata={"gt": 0})
     """Client-side limit in seconds on any single query, a safety net above statement_timeout."""
 
-    statement_timeout: PgDuration = "30s"
+    statement_timeout: str = field(default="30s", metadata=DURATION)
     """Server-side limit on any statement pgconsole runs. Like the next two, an upper bound:
     a stricter value the server, database or role sets is kept (0, no limit, never is)."""
 
-    lock_timeout: PgDuration = "5s"
+    lock_timeout: str = field(default="5s", metadata=DURATION)
     """How long a statement may wait for a lock before giving up (or the server's, if shorter)."""
 
-    idle_in_transaction_session_timeout: PgDuration = "2min"
+    idle_in_transaction_session_timeout: str = field(default="2min", metadata=DURATION)
     """The server ends a session left idle inside a transaction for this long (or for the
     server's, database's or role's limit, if shorter)."""
 
-    pool_min_size: int = Field(default=1, ge=0)
+    pool_min_size: int = field(default=1, metadata={"ge": 0})
     """Connections the pool keeps open."""
 
-    pool_max_size: int = Field(default=4, ge=1)
+    pool_max_size: int = field(default=4, metadata={"ge": 1})
     """Most connections the pool opens at once."""
 
-    max_inactive_connection_lifetime: float = Field(default=300.0, ge=0)
+    max_inactive_connection_lifetime: float = field(default=300.0, metadata={"ge": 0})
     """Seconds after which an idle pooled connection is closed (0: never)."""
 
-    cursor_idle_seconds: float = Field(default=5.0, gt=0)
+    cursor_idle_seconds: float = field(default=5.0, metadata={"gt": 0})
     """A table without a key is read through a cursor in a READ ONLY transaction; after this
     many idle seconds it is closed (no snapshot held) and reopened at the same row on demand."""
 
@@ -161,6 +164,9 @@ class Settings(BaseSettings):
             pooler=self.pooler == "transaction",
         )
 
+
+FIELDS = tuple(f.name for f in dataclasses.fields(Settings))
+"""Every setting's name."""
 
 CONNECTION_FIELDS = (
     "host", "port", "user", "dbname", "service", "sslmode", "sslrootcert", "sslcert", "sslkey",
@@ -207,7 +213,7 @@ def read_config_file(explicit: Path | None, environ: Mapping[str, str] = os.envi
     profiles = data.pop("profiles", {})
     if not isinstance(profiles, dict) or not all(isinstance(p, dict) for p in profiles.values()):
         raise ConfigError(f"{path}: [profiles] must hold tables such as [profiles.prod]")
-    known = set(Settings.model_fields)
+    known = set(FIELDS)
     for where, table in [("", data), *((f"[profiles.{n}] ", t) for n, t in profiles.items())]:
         if "password" in table:
             raise ConfigError(f"{path}: {where}passwords do not belong in the config file")
@@ -242,8 +248,39 @@ def load_settings(
             known = ", ".join(sorted(config.profiles)) or "none"
             raise ConfigError(f'no profile "{profile}" in {where} (profiles: {known})')
         file_values.update(config.profiles[profile])
+    if not file_values and not _from_environment() and all(map(_is_switch, overrides.items())):
+        return Settings(**overrides)  # nothing to validate: pydantic is not even imported
+    from pydantic import ValidationError
 
-    class _Layered(Settings):
+    try:
+        loaded = _validating_model(file_values)(**overrides)
+    except ValidationError as error:
+        raise ConfigError(_explain(error, config, profile, overrides)) from None
+    return Settings(**loaded.model_dump())
+
+
+def _from_environment() -> bool:
+    """Whether a `PGCONSOLE_*` variable sets a field (pydantic-settings ignores case)."""
+    return any(
+        name.upper().startswith(ENV_PREFIX) and name[len(ENV_PREFIX) :].lower() in FIELDS
+        for name in os.environ
+    )
+
+
+def _is_switch(item: tuple[str, Any]) -> bool:
+    """A flag such as `--read-only`: a bool given to a field whose default is a bool."""
+    key, value = item
+    return key in FIELDS and type(value) is bool and type(getattr(Settings, key)) is bool
+
+
+def _validating_model(file_values: Mapping[str, Any]) -> type[BaseSettings]:
+    """A pydantic-settings model of `Settings` whose layers are, highest first: its keyword
+    arguments, the `PGCONSOLE_*` variables, then `file_values`."""
+    from pydantic_settings import InitSettingsSource, PydanticBaseSettingsSource
+
+    values = dict(file_values)
+
+    class Layered(_settings_model()):  # type: ignore[misc]
         @classmethod
         def settings_customise_sources(
             cls,
@@ -253,13 +290,31 @@ def load_settings(
             dotenv_settings: PydanticBaseSettingsSource,
             file_secret_settings: PydanticBaseSettingsSource,
         ) -> tuple[PydanticBaseSettingsSource, ...]:
-            return (init_settings, env_settings, InitSettingsSource(settings_cls, file_values))
+            return (init_settings, env_settings, InitSettingsSource(settings_cls, values))
 
-    try:
-        loaded = _Layered(**overrides)
-    except ValidationError as error:
-        raise ConfigError(_explain(error, config, profile, overrides)) from None
-    return Settings.model_validate(loaded.model_dump())
+    return Layered
+
+
+@functools.cache
+def _settings_model() -> type[BaseSettings]:
+    """`Settings` as a pydantic-settings model: the same fields, types and defaults, each
+    constraint of a field's metadata a `Field` argument, a duration checked."""
+    from pydantic import AfterValidator, Field, create_model
+    from pydantic_settings import BaseSettings, SettingsConfigDict
+
+    class Base(BaseSettings):
+        model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid")
+
+    hints = get_type_hints(Settings)
+    fields: dict[str, Any] = {}
+    for each in dataclasses.fields(Settings):
+        constraints = dict(each.metadata)
+        kind = hints[each.name]
+        if constraints.pop("duration", False):
+            kind = Annotated[kind, AfterValidator(_check_duration)]
+        fields[each.name] = (kind, Field(default=each.default, **constraints))
+    model: type[BaseSettings] = create_model("Settings", __base__=Base, **fields)
+    return model
 
 
 def _explain(
@@ -303,9 +358,9 @@ def settings_layers(
 ) -> list[SettingsLayer]:
     """pgconsole's own layers, highest precedence first (flags, variables, profile, file)."""
     environment = {
-        field: os.environ[ENV_PREFIX + field.upper()]
-        for field in Settings.model_fields
-        if ENV_PREFIX + field.upper() in os.environ
+        key: os.environ[ENV_PREFIX + key.upper()]
+        for key in FIELDS
+        if ENV_PREFIX + key.upper() in os.environ
     }
     layers = [
         SettingsLayer("command line", dict(overrides or {})),
@@ -342,9 +397,9 @@ def connection_layers(layers: list[SettingsLayer]) -> list[Keywords]:
                 keywords.update(libpq_layer(parse_conninfo(str(dsn)), source))
             except ConnInfoError as error:
                 raise ConnInfoError(f"{source}: {error}") from None
-        for field in CONNECTION_FIELDS:
-            if settings_layer.values.get(field) is not None:
-                value = settings_layer.values[field]
-                keywords[field] = Sourced(str(value), settings_layer.source(field))
+        for key in CONNECTION_FIELDS:
+            if settings_layer.values.get(key) is not None:
+                value = settings_layer.values[key]
+                keywords[key] = Sourced(str(value), settings_layer.source(key))
         result.append(keywords)
     return result

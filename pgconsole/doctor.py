@@ -133,7 +133,7 @@ async def _diagnose(target: Target, report: Report, err: TextIO, interactive: bo
     for notice in choice.notices:
         report.row("notice", notice)
     report.row("source", choice.described)
-    settings: Settings = target.settings.model_copy(update={"pool_min_size": 1})
+    settings: Settings = replace(target.settings, pool_min_size=1)
     for attempt in range(2):
         params = target.params.with_password(choice.password)
         try:

@@ -30,6 +30,34 @@ def config_file(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.parametrize(
+    ("variable", "overrides", "expected"),
+    [
+        (None, {}, Settings()),  # nothing to validate: the dataclass's defaults
+        (None, {"read_only": True}, Settings(read_only=True)),  # a switch needs no check
+        ("true", {}, Settings(read_only=True)),  # validated: the model's defaults are the same
+        ("false", {"lock_timeout": " 1s "}, Settings(lock_timeout="1s")),
+    ],
+)
+def test_validated_or_not_the_defaults_are_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str | None,
+    overrides: dict[str, object],
+    expected: Settings,
+) -> None:
+    if variable is not None:
+        monkeypatch.setenv("PGCONSOLE_READ_ONLY", variable)
+    assert load_settings(read_config_file(None), overrides=overrides) == expected
+
+
+def test_only_a_switch_skips_validation() -> None:
+    # a bool for a field that is not one is validated (pydantic makes it the int 1)
+    settings = load_settings(read_config_file(None), overrides={"pool_max_size": True})
+    assert type(settings.pool_max_size) is int and settings.pool_max_size == 1
+    with pytest.raises(ConfigError, match="--no-such-setting"):
+        load_settings(read_config_file(None), overrides={"no_such_setting": True})
+
+
 def test_defaults_without_any_file() -> None:
     settings = load_settings(read_config_file(None))
     assert settings.dsn is None

@@ -9,6 +9,9 @@ first page. Each check runs in a fresh interpreter, so what an earlier test impo
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from tests.helpers.imports import loaded_after
@@ -37,6 +40,30 @@ def test_nothing_of_the_ui_before_connecting() -> None:
 
 def test_nothing_the_first_page_does_not_need() -> None:
     assert loaded_after(UP_TO_THE_FIRST_PAGE, OFF_UP_TO_THE_FIRST_PAGE) == []
+
+
+# With no config file and no PGCONSOLE_* variable there is nothing to validate: pydantic (about
+# 80 ms of imports) is loaded only for a config file, a variable, or a flag that needs checking.
+RESOLVE = (
+    "from pgconsole.__main__ import build_parser, resolve\n"
+    "resolve(build_parser().parse_args(['host=db.example user=u', '--read-only']))"
+)
+
+
+def nothing_configured(tmp_path: Path) -> dict[str, str]:
+    """An environment with an empty config directory and no PGCONSOLE_* variable."""
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("PGCONSOLE_")}
+    return {**env, "XDG_CONFIG_HOME": str(tmp_path), "HOME": str(tmp_path)}
+
+
+def test_no_pydantic_when_nothing_is_configured(tmp_path: Path) -> None:
+    env = nothing_configured(tmp_path)
+    assert loaded_after(UP_TO_THE_FIRST_PAGE, ("pydantic",), RESOLVE, env) == []
+
+
+def test_pydantic_validates_a_setting_from_the_environment(tmp_path: Path) -> None:
+    env = {**nothing_configured(tmp_path), "PGCONSOLE_LOCK_TIMEOUT": "1s"}
+    assert loaded_after(UP_TO_THE_FIRST_PAGE, ("pydantic",), RESOLVE, env) == ["pydantic"]
 
 
 @pytest.mark.parametrize(

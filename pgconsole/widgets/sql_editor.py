@@ -26,6 +26,7 @@ from textual.widgets.text_area import Location
 from pgconsole.db.console.completion import Candidate
 from pgconsole.db.sqltext import Statement, split_statements, statement_at, word_at
 from pgconsole.text import visible
+from pgconsole.widgets import sql_highlight
 from pgconsole.widgets.ordered_keys import OrderedTextArea
 
 Completer = Callable[[str, int], Sequence[Candidate]]
@@ -93,6 +94,10 @@ class SqlEditor(OrderedTextArea):
         Binding("ctrl+z", "undo", "Undo", show=False),
     ]
 
+    highlighting = False
+    """SQL is highlighted (tree-sitter's SQL grammar is installed); set on mount. A class
+    attribute: TextArea's constructor builds the highlights before ours sets anything."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(
             id=id,
@@ -109,8 +114,16 @@ class SqlEditor(OrderedTextArea):
 
     def on_mount(self) -> None:
         # Without tree-sitter the text stays plain: the console works the same.
-        if "sql" in self.available_languages:
-            self.language = "sql"
+        self.highlighting = sql_highlight.available()
+        self._build_highlight_map()
+
+    def _build_highlight_map(self) -> None:
+        # TextArea's hook, run whenever the text changes: the spans come from our own walk of
+        # the parse tree, not from a tree-sitter query (see `sql_highlight`).
+        self._line_cache.clear()
+        self._highlights.clear()
+        if self.highlighting:
+            self._highlights.update(sql_highlight.highlights(self.text))
 
     # -- readline keys ---------------------------------------------------------------------
 

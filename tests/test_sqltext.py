@@ -260,3 +260,17 @@ def test_copy_with_the_client_is_refused_in_every_mode() -> None:
     assert console_refusal(split_statements("COPY t TO STDOUT")) is not None
     assert console_refusal(split_statements("COPY t FROM '/srv/file.csv'")) is None
     assert console_refusal(split_statements("SELECT 'COPY t FROM STDIN'")) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("été_2$x", ["été_2$x"]),  # letters beyond ASCII, digits and $ after the first
+        ("日本 _ok", ["日本", "_ok"]),
+        ("$é$ body $é$", ["$é$ body $é$"]),  # a dollar quote's tag may be non-ASCII
+        ("2x", ["2", "x"]),  # a digit starts no identifier
+    ],
+)
+def test_identifiers_beyond_ascii(text: str, expected: list[str]) -> None:
+    found = [t.text for t in tokens(text) if t.kind is not TokenKind.SPACE]
+    assert found == expected

@@ -16,6 +16,10 @@ from benchmarks.sql import BrowseSql, describe
 from pgconsole.db.browse.catalog import describe_relation
 from pgconsole.db.sqlfiles import load_sql
 
+CATALOG = "pgconsole.db.browse.catalog"
+"""The module whose statements list the schema tree (its `sql/` files)."""
+CATALOG_STATEMENTS = ("list_schemas.sql", "list_relations.sql")
+
 Samples = dict[str, list[float]]
 SORT_COLUMN = "abalance"
 """pgbench_accounts has no index on it: pgconsole sorts it through a cursor."""
@@ -56,7 +60,7 @@ async def measure_raw(
         wide = BrowseSql(await describe(conn, "public", "wide"))
     finally:
         await conn.close()
-    catalog = ((load_sql("list_schemas.sql"), False), (load_sql("list_relations.sql"), False))
+    catalog = tuple((load_sql(CATALOG, name), False) for name in CATALOG_STATEMENTS)
     first = (sql.first, sql.limit)
     for _ in range(repeat):
         out["tree"].append(await timed(lambda: _connect_and(target, password, *catalog)))

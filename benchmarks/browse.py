@@ -39,7 +39,14 @@ from benchmarks.data import (
 )
 from benchmarks.raw import Samples, measure_raw
 from benchmarks.sql import PAGE_SIZE, BrowseSql, describe
-from benchmarks.ui import CURSOR_IDLE_SECONDS, UiResults, browsing, launches, sorting
+from benchmarks.ui import (
+    CURSOR_IDLE_SECONDS,
+    UiResults,
+    browsing,
+    large_flips,
+    launches,
+    sorting,
+)
 from pgconsole.config import Settings
 from pgconsole.db.opening import PAGE_SIZE as PGCONSOLE_PAGE_SIZE
 from pgconsole.throwaway.cluster import ThrowawayCluster
@@ -53,6 +60,13 @@ STARTED = time.monotonic()
 def progress(text: str) -> None:
     """One line on stderr, with the time since the start."""
     print(f"[{time.monotonic() - STARTED:6.1f} s] {text}", file=sys.stderr, flush=True)
+
+
+FETCHING = {
+    "small": ("pgdn_start", "pgdn_middle", "pgdn_end", "pgup_end"),
+    "large": ("pgdn_start_large", "pgdn_middle_large"),
+}
+"""The series of keyset presses that fetched, at 80x24 and at 200x50, for their p95."""
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -166,6 +180,8 @@ async def measure(
         await browsing(
             target, password, scale=args.scale, repeat=args.repeat, fetches=fetches, results=ui
         )
+        progress("pgconsole: PgDn at the start and in the middle at 200x50")
+        await large_flips(target, password, scale=args.scale, fetches=fetches, results=ui)
         progress(f"pgconsole: sort by a column without an index ({sorts} times)")
         await sorting(target, password, sorts=sorts, fetches=fetches, results=ui)
         progress("launches in new processes (pgconsole on a pty, raw asyncpg)")
@@ -180,6 +196,9 @@ async def measure(
         raw["launch_process"] = raw_launch
         pg["press_any"] = [p.feedback for p in ui.presses]
         pg["press_any_p90"] = [report.p90(pg["press_any"])] if ui.presses else []
+        for size, keys in FETCHING.items():
+            fetching = [v for k in keys for v in pg.get(k, [])]
+            pg[f"fetch_p95_{size}"] = [report.p95(fetching)] if fetching else []
         progress(f"memory: raw asyncpg through {args.pages:,} pages")
         rss_raw = run_child(["rss-raw", str(args.pages)], env)["samples"]
         progress(f"memory: pgconsole through {args.pages:,} pages (PgDn held)")

@@ -456,6 +456,32 @@ def section_activity(
 
 
 @dataclass(frozen=True)
+class Goal:
+    """What pgconsole's median must not exceed (issue 17): a value in the line's unit, or a
+    share of a peer's median in the same run."""
+
+    limit: float | None = None
+    """Seconds for `s` and `ms` lines, else in the line's unit."""
+    peer: str | None = None
+    share: float = 1.0
+
+    def text(self, unit: str) -> str:
+        if self.peer is not None:
+            share = "" if self.share == 1 else ("½ of " if self.share == 0.5 else f"{self.share}x ")
+            return f"≤ {share}{self.peer}'s"
+        assert self.limit is not None
+        return f"≤ {fmt(self.limit, unit)}"
+
+    def met(self, mine: float, peers: dict[str, list[float]]) -> bool | None:
+        """Whether `mine` meets it; None when the peer has no figure in this run."""
+        if self.peer is None:
+            assert self.limit is not None
+            return mine <= self.limit
+        theirs = peers.get(self.peer)
+        return mine <= self.share * statistics.median(theirs) if theirs else None
+
+
+@dataclass(frozen=True)
 class Line:
     """One line of the table."""
 
@@ -463,6 +489,7 @@ class Line:
     label: str
     unit: str = "s"
     """`s`, `MB`, `%`, `n` (a count) or `ms`."""
+    goal: Goal | None = None
 
 
 LINES = (
@@ -472,17 +499,21 @@ LINES = (
     Line("connected", "launch → connected screen (pgconsole: tree listed; harlequin: catalog "
          "listed)"),
     Line("table", "launch → first page of pgbench_accounts at 200x50 (pgconsole `--table`; "
-         "pgcli, harlequin: launch, then `" + QUERY + "`)"),
-    Line("table_small", "same at 80x24 (pgconsole `--table`)"),
+         "pgcli, harlequin: launch, then `" + QUERY + "`)", goal=Goal(0.45)),
+    Line("table_small", "same at 80x24 (pgconsole `--table`)", goal=Goal(0.45)),
     Line("console_first", "console, first statement of a session: run key (F5, Enter, Ctrl+j) "
-         "→ first rows painted"),
-    Line("console_next", "console, the session's second statement → first rows painted"),
-    Line("console_peak", "peak RSS after those two pages", "MB"),
-    Line("activity_paint", "activity at 1 s refresh under load: launch → first refresh painted"),
-    Line("activity_cpu", "same: client CPU, % of one core", "%"),
+         "→ first rows painted", goal=Goal(0.1)),
+    Line("console_next", "console, the session's second statement → first rows painted",
+         goal=Goal(0.03)),
+    Line("console_peak", "peak RSS after those two pages", "MB", Goal(64)),
+    Line("activity_paint", "activity at 1 s refresh under load: launch → first refresh painted",
+         goal=Goal(0.5)),
+    Line("activity_cpu", "same: client CPU, % of one core", "%", Goal(peer=PG_ACTIVITY)),
     Line("activity_rss", "same: client RSS at the window's end", "MB"),
-    Line("activity_statements", "same: statements per refresh (pg_stat_statements)", "n"),
-    Line("activity_server", "same: server time per refresh (exec + plan)", "ms"),
+    Line("activity_statements", "same: statements per refresh (pg_stat_statements)", "n",
+         Goal(3)),
+    Line("activity_server", "same: server time per refresh (exec + plan)", "ms",
+         Goal(peer=PG_ACTIVITY, share=0.5)),
 )  # fmt: skip
 
 
@@ -515,8 +546,8 @@ def cell(values: list[float] | None, unit: str, base: float | None) -> str:
 def table(run: Run) -> list[str]:
     """The side-by-side table."""
     lines = [
-        "| what | " + " | ".join(TOOLS) + " |",
-        "|---|" + "---:|" * len(TOOLS),
+        "| what | " + " | ".join(TOOLS) + " | target | met |",
+        "|---|" + "---:|" * len(TOOLS) + "---|---|",
     ]
     for line in LINES:
         found = run.series.get(line.key, {})
@@ -526,8 +557,17 @@ def table(run: Run) -> list[str]:
         base = statistics.median(mine) if mine else None
         cells = [cell(mine, line.unit, None)]
         cells += [cell(found.get(t), line.unit, base) for t in TOOLS[1:]]
+        cells += _target_cells(line, base, found)
         lines.append(f"| {line.label} | " + " | ".join(cells) + " |")
     return lines
+
+
+def _target_cells(line: Line, mine: float | None, found: dict[str, list[float]]) -> list[str]:
+    """The line's target and whether pgconsole's median meets it (`-`: no target here)."""
+    if line.goal is None:
+        return ["-", "-"]
+    met = None if mine is None else line.goal.met(mine, found)
+    return [line.goal.text(line.unit), {True: "yes", False: "**no**", None: "-"}[met]]
 
 
 def samples(run: Run) -> list[str]:
@@ -665,6 +705,9 @@ def notes(run: Run, args: argparse.Namespace, load_before: str, load_after: str)
     out = [
         "Each cell: median (min-max) over the repetitions, then `· Nx` = pgconsole's "
         "median ÷ this tool's: above 1, pgconsole is slower (or bigger) by that factor.",
+        "target: issue 17's target for pgconsole's median, absolute or against a peer's "
+        "median in this run; met: whether pgconsole's median meets it. Page flips and the "
+        "export have their targets in the browse and export benchmarks' reports.",
         f"Noise: {os.cpu_count()} cores, shared; load average before the run "
         f"{load_before}, after it {load_after}. "
         + (args.note or "Other work on this machine may have run at the same time.")

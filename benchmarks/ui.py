@@ -29,6 +29,8 @@ from pgconsole.widgets.grid import DataGrid
 from pgconsole.widgets.schema_tree import SchemaTree
 
 ACCOUNTS = "public.pgbench_accounts"
+LARGE = (200, 50)
+"""The large terminal of issue 17's page-flip target (the rest runs at `SIZE`, 80x24)."""
 CURSOR_IDLE_SECONDS = 1.0
 """`cursor_idle_seconds` for the sort session: short, to watch the cursor being closed."""
 
@@ -153,6 +155,22 @@ async def browsing(
             results.add("home", await _key_to_page(app, "home"))
         await _key_to_page(app, "end")
         results.add_presses("pgup_end", await presses_until(app, "pageup", fetches, warm_up=1))
+
+
+async def large_flips(
+    target: Target, password: str, *, scale: int, fetches: int, results: UiResults
+) -> None:
+    """PgDn at the start and in the middle of pgbench_accounts at 200x50 (`_large` series)."""
+    app = MeasuredApp(target.params(password), Settings(), table=ACCOUNTS)
+    async with app.run_test(size=LARGE):
+        grid = screen_of(app).grid
+        await painted(app, lambda: bool(grid.rows) and grid.pending is None)
+        await settle(app)
+        presses = await presses_until(app, "pagedown", fetches, warm_up=1)
+        results.add_presses("pgdn_start_large", presses, keyset=False)
+        await _jump(app, scale * ROWS_PER_SCALE // 2)
+        presses = await presses_until(app, "pagedown", fetches, warm_up=1)
+        results.add_presses("pgdn_middle_large", presses, keyset=False)
 
 
 async def sorting(

@@ -16,7 +16,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser
@@ -84,18 +84,31 @@ def highlights(text: str) -> dict[int, list[Highlight]]:
 
 
 def _named(root: Node) -> Iterator[tuple[Node, str]]:
-    """Every token worth a colour, with its name, in document order."""
-    stack: list[Any] = [root]
-    while stack:
-        node = stack.pop()
-        name = _name_of(node)
+    """Every token worth a colour, with its name, in document order.
+
+    A tree cursor, not `Node.children`: building a list of children for every node made the
+    walk six times slower (80 ms against 12 for a 1,000-line script).
+    """
+    cursor = root.walk()
+    ancestors: list[str] = []
+    """The types of the cursor's node's ancestors, the parent last."""
+    while True:
+        node = cursor.node
+        assert node is not None
+        name = _name_of(node, cursor.field_name, ancestors)
         if name is not None:
             yield node, name
+        elif cursor.goto_first_child():
+            ancestors.append(node.type)
             continue
-        stack.extend(reversed(node.children))
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return
+            ancestors.pop()
 
 
-def _name_of(node: Node) -> str | None:
+def _name_of(node: Node, field: str | None, ancestors: list[str]) -> str | None:
+    """The theme's name for `node` (`field`: its field in its parent), None to look inside."""
     kind = node.type
     if kind.startswith("keyword_"):
         return _KEYWORDS.get(kind.removeprefix("keyword_"), "keyword")
@@ -116,14 +129,7 @@ def _name_of(node: Node) -> str | None:
         return PUNCTUATION.get(kind)
     if kind in ("op_other", "op_unary_other"):
         return "operator"
-    if kind == "identifier" and node.parent is not None:
-        return _identifier_name(node, node.parent)
+    if kind == "identifier" and field == "name" and ancestors[-1:] == ["object_reference"]:
+        # a relation's or a function's name; other identifiers stay plain
+        return "function.call" if ancestors[-2:-1] == ["invocation"] else "type"
     return None
-
-
-def _identifier_name(node: Node, parent: Node) -> str | None:
-    """A relation's or function's name; other identifiers stay plain."""
-    if parent.type != "object_reference" or parent.child_by_field_name("name") != node:
-        return None
-    outer = parent.parent
-    return "function.call" if outer is not None and outer.type == "invocation" else "type"

@@ -197,8 +197,9 @@ async def measure(
         pg["press_any"] = [p.feedback for p in ui.presses]
         pg["press_any_p90"] = [report.p90(pg["press_any"])] if ui.presses else []
         for size, keys in FETCHING.items():
-            fetching = [v for k in keys for v in pg.get(k, [])]
-            pg[f"fetch_p95_{size}"] = [report.p95(fetching)] if fetching else []
+            for series, suffix in (("fetch", ""), ("fetch_shown", "_shown")):
+                fetching = [v for k in keys for v in pg.get(k + suffix, [])]
+                pg[f"{series}_p95_{size}"] = [report.p95(fetching)] if fetching else []
         progress(f"memory: raw asyncpg through {args.pages:,} pages")
         rss_raw = run_child(["rss-raw", str(args.pages)], env)["samples"]
         progress(f"memory: pgconsole through {args.pages:,} pages (PgDn held)")

@@ -124,6 +124,10 @@ class Press:
     complete: float
     fetched: bool
     """The press made the grid fetch a page (so `complete` includes a round trip)."""
+    owed: bool = False
+    """The first frame could not show the page asked for: part of the motion waited for
+    the fetched rows (typed ahead of them). Otherwise the fetched rows lie beyond the
+    screen, and the first frame shows what was asked for."""
 
 
 def _grid_state(grid: DataGrid) -> tuple[int, int, int]:
@@ -136,12 +140,20 @@ async def timed_press(app: MeasuredApp, key: str, within: float = 120) -> Press:
     grid = app.main_screen.grid
     before = _grid_state(grid)
     seen = grid.rows_seen
-    feedback = app.painted_when(lambda: _grid_state(grid) != before or grid.pending is not None)
+    owed: list[int] = []
+
+    def shows_the_press() -> bool:
+        if _grid_state(grid) != before or grid.pending is not None:
+            owed.append(grid.owed)
+            return True
+        return False
+
+    feedback = app.painted_when(shows_the_press)
     complete = app.painted_when(lambda: _grid_state(grid) != before and grid.pending is None)
     sent = app.send_key(key)
     done = await asyncio.wait_for(complete, within)
     first = await asyncio.wait_for(feedback, within)
-    return Press(first - sent, done - sent, fetched=grid.rows_seen != seen)
+    return Press(first - sent, done - sent, fetched=grid.rows_seen != seen, owed=any(owed))
 
 
 def _at_edge(grid: DataGrid, key: str) -> bool:

@@ -53,8 +53,11 @@ class UiResults:
         self.samples.setdefault(key, []).extend(values)
 
     def add_presses(self, key: str, presses: list[Press], *, keyset: bool = True) -> None:
-        """Record the presses that fetched a page under `key`, every press under `key_all`."""
+        """Record the presses that fetched a page under `key` (the frame with the fetched
+        rows) and `key_shown` (the first frame: the page asked for, when it was in memory),
+        every press under `key_all`."""
         self.add(key, *(p.complete for p in presses if p.fetched))
+        self.add(f"{key}_shown", *(p.feedback for p in presses if p.fetched and not p.owed))
         self.add(f"{key}_all", *(p.feedback for p in presses))
         if keyset:
             self.presses.extend(presses)

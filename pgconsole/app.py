@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import Iterable
 from typing import ClassVar
 
@@ -44,6 +45,19 @@ from pgconsole.screens.help import HelpScreen, KeySection
 from pgconsole.screens.main import MainScreen
 
 POOL_REFRESH_SECONDS = 1.0
+
+
+def freeze_start_objects() -> None:
+    """Move every object alive now (modules, styles, the first screen) into the collector's
+    permanent generation.
+
+    A full collection otherwise walks all of them, and lands in the middle of a key's frame:
+    at 200x50, the first frame after a PgDn that fetches had a p95 of 51-59 ms with the
+    pause and 9-11 ms without it. Browsing's own garbage is still collected as before; no
+    collection runs first (it would take 10-20 ms on the way to the first page), so the
+    few cycles that were garbage at this moment are kept.
+    """
+    gc.freeze()
 
 
 class PgConsoleApp(App[None]):
@@ -89,6 +103,8 @@ class PgConsoleApp(App[None]):
         self.settings = settings
         self.database: Database | None = None
         self.initial_activity = activity
+        self.started = False
+        """The first session was shown (and what the start built was frozen)."""
         idle_seconds = settings.cursor_idle_seconds
         self.places = Places(self, target=params.target, idle_seconds=idle_seconds)
         self.connector = self.CONNECTOR(
@@ -178,6 +194,9 @@ class PgConsoleApp(App[None]):
         self.main_screen.show_connected(event.database, self.settings.pool(), event.opening)
         self.refresh_pool_stats()
         self.connector.connected(event)
+        if not self.started:
+            self.started = True
+            self.call_after_refresh(freeze_start_objects)
         if self.initial_activity:  # `--activity`: its first sample may be taken already
             self.initial_activity = False
             first = event.opening.first_sample if event.opening is not None else None

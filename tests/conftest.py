@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -26,6 +27,14 @@ __all__ = ["pgbouncer"]  # a session fixture, shared with every test module
 
 TEST_APP_NAME = "pgconsole-tests"
 """application_name of the suite's own admin connections (never `pgconsole`)."""
+
+
+@pytest.fixture(autouse=True)
+def unfrozen_collector() -> Iterator[None]:
+    """An app freezes what it built at start (`freeze_start_objects`); the process runs many
+    apps, so each test gives its frozen objects back to the collector."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 import uuid
 from collections.abc import AsyncIterator
@@ -48,6 +49,20 @@ async def test_connects_over_verified_tls(
         await wait_until(pilot, lambda: "pool 1/4" in shown(app, "#status-pool"), "pool stats")
         assert "1 idle" in shown(app, "#status-pool")
         assert not app.screen.query_one("#status-read-only").display
+
+
+async def test_what_the_start_built_leaves_the_collector_once_connected(
+    cluster: ThrowawayCluster, dbname: str, settings: Settings
+) -> None:
+    """The modules, styles and first screen go to the permanent generation, so that a full
+    collection does not walk them in the middle of a key's frame."""
+    gc.unfreeze()  # what an earlier test of this process froze
+    app = PgConsoleApp(params_for(cluster, dbname), settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: connected(app), "the pool to open")
+        await wait_until(pilot, lambda: gc.get_freeze_count() > 0, "the start to be frozen")
+        assert gc.get_freeze_count() > 10_000  # the whole start, not a handful of objects
+        assert app.started
 
 
 async def test_ui_paints_connecting_before_the_server_answers(

@@ -41,8 +41,8 @@ class RetryRequested(Message):
     """The user asked to try connecting again."""
 
 
-Place = Literal["browser", "activity", "console", "back"]
-"""Where `PlaceRequested` goes: one of the three screens, or one step back."""
+Place = Literal["browser", "activity", "console", "diagnostics", "back"]
+"""Where `PlaceRequested` goes: one of the four screens, or one step back."""
 
 
 @dataclass

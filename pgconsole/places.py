@@ -1,8 +1,9 @@
-"""Places: the browser, the activity screen and the SQL console, one at a time.
+"""Places: the browser, the activity screen, the SQL console and the diagnostics, one at a time.
 
 Each is shown directly above the browser, never stacked on another: F3 always means the activity
-screen, F4 the console, and each pressed again on its own screen the browser. Esc on the activity
-screen (and in the console's editor) goes back one step, to the place shown before it.
+screen, F4 the console, and each pressed again on its own screen the browser; `h` on the activity
+screen opens the diagnostics. Esc on the activity screen, the diagnostics (and in the console's
+editor) goes back one step, to the place shown before it.
 """
 
 from __future__ import annotations
@@ -50,12 +51,15 @@ class Places:
         """The place on screen now (a modal above it does not count)."""
         from pgconsole.screens.activity import ActivityScreen
         from pgconsole.screens.console import ConsoleScreen
+        from pgconsole.screens.diagnostics import DiagnosticsScreen
 
         for screen in reversed(self.app.screen_stack):
             if isinstance(screen, ActivityScreen):
                 return "activity"
             if isinstance(screen, ConsoleScreen):
                 return "console"
+            if isinstance(screen, DiagnosticsScreen):
+                return "diagnostics"
         return "browser"
 
     def show(self, place: Screen[Any] | None, *, remember: bool = True) -> None:
@@ -76,6 +80,8 @@ class Places:
             self.browser()
         elif place == "activity":
             self.activity(database, relation)
+        elif place == "diagnostics":
+            self.diagnostics(database)
         else:
             self.console(database)
 
@@ -91,6 +97,8 @@ class Places:
             self.activity(database, remember=False)
         elif place == "console":
             self.console(database, remember=False)
+        elif place == "diagnostics":
+            self.diagnostics(database, remember=False)
         else:
             self.show(None, remember=False)
 
@@ -119,6 +127,17 @@ class Places:
             first=first,
         )
         self.show(screen, remember=remember)
+
+    def diagnostics(self, database: Database | None, *, remember: bool = True) -> None:
+        """The diagnostics: who holds the vacuum horizon (Esc: one step back)."""
+        from pgconsole.screens.diagnostics import DiagnosticsScreen  # loaded when first used
+
+        if self.current() == "diagnostics":
+            return
+        if database is None:
+            self.app.notify("Not connected yet.", severity="warning")
+            return
+        self.show(DiagnosticsScreen(database, read_only=database.info.read_only), remember=remember)
 
     def console(self, database: Database | None, *, remember: bool = True) -> None:
         """The SQL console (F4 again: the browser; its text and session are kept)."""

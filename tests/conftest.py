@@ -76,6 +76,25 @@ def plain_cluster() -> Iterator[ThrowawayCluster]:
         yield server
 
 
+DIAGNOSTICS_SETTINGS = {
+    "max_prepared_transactions": "8",
+    "wal_level": "logical",
+    "shared_preload_libraries": "pg_stat_statements",
+}
+"""What the diagnostics need of a server: prepared transactions, logical slots and
+pg_stat_statements, as a production server has them."""
+
+
+@pytest.fixture(scope="session")
+def diagnostics_cluster() -> Iterator[ThrowawayCluster]:
+    """A real server for the diagnostics (`DIAGNOSTICS_SETTINGS`), started on first use.
+
+    Its holders of the xmin horizon hold every database back: a test that makes one ends it.
+    """
+    with ThrowawayCluster(settings=DIAGNOSTICS_SETTINGS) as server:
+        yield server
+
+
 async def admin_connect(cluster: ThrowawayCluster, dbname: str = "postgres") -> asyncpg.Connection:
     """A superuser connection over verified TLS, labelled as the test suite's."""
     return await asyncpg.connect(

@@ -76,9 +76,11 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         Binding("T", "terminate", "Terminate"),
         Binding("b", "root_blocker", "Root blocker"),
         Binding("r", "waited_relation", "Open waited relation"),
+        Binding("h", "diagnostics", "Horizon"),
     ]
     KEY_BAR_ORDER: ClassVar[tuple[str, ...]] = (
-        "query", "cancel", "terminate", "root_blocker", "toggle_idle", "toggle_background",
+        "query", "cancel", "terminate", "root_blocker", "diagnostics", "toggle_idle",
+        "toggle_background",
         "toggle_panels", "filter", "sort", "back", "browser",
     )  # fmt: skip
     """The key bar's order at 80 columns: what acts on a session first."""
@@ -286,6 +288,10 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
     def action_browser(self) -> None:
         """F3 again: the browser."""
         self.post_message(PlaceRequested("browser"))
+
+    def action_diagnostics(self) -> None:
+        """The diagnostics: who holds the vacuum horizon back, and the remedy."""
+        self.post_message(PlaceRequested("diagnostics"))
 
     def action_pause(self) -> None:
         """Stop (or resume) refreshing."""

@@ -1,4 +1,5 @@
-"""The activity screen's own connection: opened at the first sample, and again after one is lost.
+"""A screen's own connection for sampling (the activity and diagnostics screens): opened at the
+first sample, and again after one is lost.
 
 Never one of the pool's, so a busy browse or edit never delays a sample and a sample never
 starves them (`Database.dedicated`).
@@ -8,13 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import asyncpg
 
 from pgconsole.db.activity import stats
 from pgconsole.db.connection.errors import DB_ERRORS
 from pgconsole.db.connection.pool import Database
+
+T = TypeVar("T")
 
 
 class Sampler:
@@ -37,16 +42,24 @@ class Sampler:
         return False
 
     async def sample(self) -> stats.Sample:
-        """One sample, on a new connection if need be.
+        """One sample of the activity screen, on a new connection if need be.
 
         Raises:
-            One of `DB_ERRORS`; the connection is dropped then, and the next sample opens one.
+            As `read`.
+        """
+        return await self.read(stats.sample)
+
+    async def read(self, reader: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        """What `reader` reads on the sampler's connection (a new one if need be).
+
+        Raises:
+            One of `DB_ERRORS`; the connection is dropped then, and the next read opens one.
         """
         try:
             if self.conn is None:
                 self.conn = await self.database.dedicated()
                 self.capabilities = await stats.read_capabilities(self.conn)
-            return await stats.sample(self.conn)
+            return await reader(self.conn)
         except DB_ERRORS:
             await self.close()
             raise

@@ -1,0 +1,197 @@
+"""The vacuum horizon's holders, made for real on a server, listed and ended by their remedy."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import asyncpg
+import pytest
+
+from pgconsole.db.diagnostics.horizon import (
+    Holder,
+    Horizon,
+    RemedyRefused,
+    apply_remedy,
+    read_horizon,
+)
+from pgconsole.db.quoting import quote_ident
+from pgconsole.throwaway.cluster import ThrowawayCluster
+from tests.conftest import admin_connect
+from tests.helpers.waiting import poll_until
+
+XIDS_AFTER = 5
+"""Transaction ids spent after a holder took its xmin (its age is at least this)."""
+
+
+@pytest.fixture
+async def diag_db(diagnostics_cluster: ThrowawayCluster) -> AsyncIterator[str]:
+    """A fresh database on the diagnostics server, dropped with its sessions after the test."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = await admin_connect(diagnostics_cluster)
+    try:
+        await admin.execute(f"CREATE DATABASE {quote_ident(name)}")
+        yield name
+        await admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
+    finally:
+        await admin.close()
+
+
+async def spend_xids(conn: asyncpg.Connection, count: int = XIDS_AFTER) -> None:
+    """Spend `count` transaction ids, one transaction each."""
+    for _ in range(count):
+        await conn.fetchval("SELECT txid_current()")
+
+
+def holder(horizon: Horizon, kind: str, name: str) -> Holder:
+    found = [h for h in horizon.holders if h.kind == kind and h.name == name]
+    assert found, f"{kind} {name} not among {[(h.kind, h.name) for h in horizon.holders]}"
+    return found[0]
+
+
+async def test_an_idle_transaction_with_a_snapshot_is_listed_and_terminated(
+    diagnostics_cluster: ThrowawayCluster, diag_db: str
+) -> None:
+    reader = await admin_connect(diagnostics_cluster, diag_db)
+    idle = await admin_connect(diagnostics_cluster, diag_db)
+    try:
+        await reader.execute("CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 100) g")
+        await idle.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        await idle.fetchval("SELECT count(*) FROM t")  # takes the snapshot
+        await spend_xids(reader)
+        await reader.execute("DELETE FROM t")
+        await reader.execute("SELECT pg_stat_force_next_flush()")
+
+        async def dead_counted() -> bool:
+            return (await read_horizon(reader)).totals.user >= 100
+
+        await poll_until(dead_counted, "the deleted rows in the statistics")
+        horizon = await read_horizon(reader)
+        held = holder(horizon, "backend", str(idle.get_server_pid()))
+        assert held.state == "idle in transaction"
+        assert held.xmin_age >= XIDS_AFTER
+        assert held.seconds is not None and held.seconds >= 0
+        assert held.here and held.database == diag_db
+        assert held.scope == f"database {diag_db}"
+        assert held.remedy == "terminate"
+        keeps = held.keeps(horizon.totals)
+        assert keeps is not None and keeps >= 100
+        assert any(t.name == "t" and t.dead >= 100 for t in horizon.dead_tables)
+
+        # Another session that reused the pid is not the one listed: nothing happens.
+        assert held.backend_start is not None
+        earlier = held.backend_start - datetime.timedelta(seconds=1)
+        assert not await apply_remedy(reader, replace(held, backend_start=earlier))
+        assert await idle.fetchval("SELECT 1") == 1
+
+        assert await apply_remedy(reader, held)
+
+        async def ended() -> bool:
+            return not any(h.name == held.name for h in (await read_horizon(reader)).holders)
+
+        await poll_until(ended, "the terminated session to leave the horizon")
+    finally:
+        await reader.close()
+        idle.terminate()
+
+
+async def test_a_prepared_transaction_is_rolled_back_from_its_own_database_only(
+    diagnostics_cluster: ThrowawayCluster, diag_db: str
+) -> None:
+    gid = f"pgconsole's test {uuid.uuid4().hex[:6]}"  # a quote, rolled back as a literal
+    conn = await admin_connect(diagnostics_cluster, diag_db)
+    elsewhere = await admin_connect(diagnostics_cluster, "postgres")
+    try:
+        await conn.execute("CREATE TABLE t (id int)")
+        await conn.execute("BEGIN")
+        await conn.execute("INSERT INTO t VALUES (1)")
+        await conn.execute(f"PREPARE TRANSACTION '{gid.replace(chr(39), chr(39) * 2)}'")
+        await spend_xids(conn)
+
+        seen_elsewhere = holder(await read_horizon(elsewhere), "prepared", gid)
+        assert not seen_elsewhere.here and seen_elsewhere.database == diag_db
+        assert seen_elsewhere.keeps((await read_horizon(elsewhere)).totals) is None
+        with pytest.raises(RemedyRefused, match=f"connect to {diag_db}"):
+            await apply_remedy(elsewhere, seen_elsewhere)
+
+        held = holder(await read_horizon(conn), "prepared", gid)
+        assert held.here and held.remedy == "rollback"
+        assert held.xmin_age >= XIDS_AFTER
+        assert held.seconds is not None and held.seconds >= 0
+        assert await apply_remedy(conn, held)
+        assert await conn.fetchval("SELECT count(*) FROM pg_prepared_xacts") == 0
+        assert await conn.fetchval("SELECT count(*) FROM t") == 0  # rolled back, not committed
+        assert not await apply_remedy(conn, held)  # gone already: nothing to do
+    finally:
+        await conn.execute(
+            "SELECT 1 FROM pg_prepared_xacts WHERE gid = $1", gid
+        )  # the connection still works
+        for row in await conn.fetch("SELECT gid FROM pg_prepared_xacts WHERE gid = $1", gid):
+            literal = await conn.fetchval("SELECT quote_literal($1)", row["gid"])
+            await conn.execute(f"ROLLBACK PREPARED {literal}")
+        await conn.close()
+        await elsewhere.close()
+
+
+async def test_an_inactive_logical_slot_holds_the_catalogs_and_is_dropped(
+    diagnostics_cluster: ThrowawayCluster, diag_db: str
+) -> None:
+    slot = f"pgconsole_test_{uuid.uuid4().hex[:8]}"
+    conn = await admin_connect(diagnostics_cluster, diag_db)
+    try:
+        await conn.execute("SELECT pg_create_logical_replication_slot($1, 'test_decoding')", slot)
+        await spend_xids(conn)
+        horizon = await read_horizon(conn)
+        held = holder(horizon, "catalog", slot)
+        assert held.active is False and held.detail == "test_decoding"
+        assert held.scope == "catalogs of every database"
+        assert held.xmin_age >= XIDS_AFTER
+        assert held.keeps(horizon.totals) == horizon.totals.catalog
+        assert held.remedy == "drop slot"
+        assert await apply_remedy(conn, held)
+        assert not await conn.fetchval(
+            "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", slot
+        )
+        assert not await apply_remedy(conn, held)  # dropped already
+    finally:
+        await conn.execute(
+            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+            " WHERE slot_name = $1",
+            slot,
+        )
+        await conn.close()
+
+
+async def test_a_slot_in_use_has_no_remedy(
+    diagnostics_cluster: ThrowawayCluster, diag_db: str
+) -> None:
+    active = Holder(
+        kind="catalog", name="busy", xmin_age=1, seconds=None, database=diag_db, here=True,
+        pid=123, active=True,
+    )  # fmt: skip
+    assert active.remedy is None
+    conn = await admin_connect(diagnostics_cluster, diag_db)
+    try:
+        with pytest.raises(RemedyRefused, match="stop its consumer first"):
+            await apply_remedy(conn, active)
+    finally:
+        await conn.close()
+
+
+async def test_freeze_ages_name_the_databases_and_the_oldest_tables(
+    diagnostics_cluster: ThrowawayCluster, diag_db: str
+) -> None:
+    conn = await admin_connect(diagnostics_cluster, diag_db)
+    try:
+        horizon = await read_horizon(conn, listed=3)
+    finally:
+        await conn.close()
+    assert diag_db in {d.name for d in horizon.databases}
+    assert len(horizon.wraparound) == 3
+    ages = [t.age for t in horizon.wraparound]
+    assert ages == sorted(ages, reverse=True)
+    for entry in (*horizon.wraparound, *horizon.databases):
+        assert entry.max_age == 200_000_000  # the server's autovacuum_freeze_max_age
+        assert 0 <= entry.share < 1

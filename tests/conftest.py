@@ -95,6 +95,19 @@ def diagnostics_cluster() -> Iterator[ThrowawayCluster]:
         yield server
 
 
+@pytest.fixture
+async def diag_db(diagnostics_cluster: ThrowawayCluster) -> AsyncIterator[str]:
+    """A fresh database on the diagnostics server, dropped with its sessions after the test."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = await admin_connect(diagnostics_cluster)
+    try:
+        await admin.execute(f"CREATE DATABASE {quote_ident(name)}")
+        yield name
+        await admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
+    finally:
+        await admin.close()
+
+
 async def admin_connect(cluster: ThrowawayCluster, dbname: str = "postgres") -> asyncpg.Connection:
     """A superuser connection over verified TLS, labelled as the test suite's."""
     return await asyncpg.connect(

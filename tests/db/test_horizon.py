@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import asyncpg
@@ -17,26 +16,12 @@ from pgconsole.db.diagnostics.horizon import (
     apply_remedy,
     read_horizon,
 )
-from pgconsole.db.quoting import quote_ident
 from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.conftest import admin_connect
 from tests.helpers.waiting import poll_until
 
 XIDS_AFTER = 5
 """Transaction ids spent after a holder took its xmin (its age is at least this)."""
-
-
-@pytest.fixture
-async def diag_db(diagnostics_cluster: ThrowawayCluster) -> AsyncIterator[str]:
-    """A fresh database on the diagnostics server, dropped with its sessions after the test."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = await admin_connect(diagnostics_cluster)
-    try:
-        await admin.execute(f"CREATE DATABASE {quote_ident(name)}")
-        yield name
-        await admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
-    finally:
-        await admin.close()
 
 
 async def spend_xids(conn: asyncpg.Connection, count: int = XIDS_AFTER) -> None:
@@ -125,9 +110,6 @@ async def test_a_prepared_transaction_is_rolled_back_from_its_own_database_only(
         assert await conn.fetchval("SELECT count(*) FROM t") == 0  # rolled back, not committed
         assert not await apply_remedy(conn, held)  # gone already: nothing to do
     finally:
-        await conn.execute(
-            "SELECT 1 FROM pg_prepared_xacts WHERE gid = $1", gid
-        )  # the connection still works
         for row in await conn.fetch("SELECT gid FROM pg_prepared_xacts WHERE gid = $1", gid):
             literal = await conn.fetchval("SELECT quote_literal($1)", row["gid"])
             await conn.execute(f"ROLLBACK PREPARED {literal}")

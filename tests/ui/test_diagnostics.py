@@ -4,7 +4,6 @@ behind a confirmation, refused where it cannot apply."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -12,7 +11,6 @@ import pytest
 from textual.pilot import Pilot
 
 from pgconsole.app import PgConsoleApp
-from pgconsole.db.quoting import quote_ident
 from pgconsole.screens.activity import ActivityScreen
 from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.screens.diagnostics import DiagnosticsScreen
@@ -25,19 +23,14 @@ SIZE = (80, 24)
 
 
 @pytest.fixture
-async def diag_db(diagnostics_cluster: ThrowawayCluster) -> AsyncIterator[str]:
-    """A fresh database on the diagnostics server with a table `t`, dropped after the test."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = await admin_connect(diagnostics_cluster)
+async def db_with_t(diagnostics_cluster: ThrowawayCluster, diag_db: str) -> str:
+    """`diag_db` with a table `t`."""
+    conn = await admin_connect(diagnostics_cluster, diag_db)
     try:
-        await admin.execute(f"CREATE DATABASE {quote_ident(name)}")
-        conn = await admin_connect(diagnostics_cluster, name)
         await conn.execute("CREATE TABLE t (id int)")
-        await conn.close()
-        yield name
-        await admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
     finally:
-        await admin.close()
+        await conn.close()
+    return diag_db
 
 
 async def idle_with_snapshot(cluster: ThrowawayCluster, dbname: str) -> asyncpg.Connection:
@@ -59,6 +52,11 @@ async def diagnostics(pilot: Pilot[Any], app: PgConsoleApp) -> DiagnosticsScreen
     return screen
 
 
+def gone(screen: DiagnosticsScreen, name: str) -> bool:
+    """The last reading lists no holder named `name`."""
+    return screen.horizon is not None and all(h.name != name for h in screen.horizon.holders)
+
+
 async def select(pilot: Pilot[Any], screen: DiagnosticsScreen, kind: str, name: str) -> None:
     """Wait for the holder to be listed and put the cursor on it."""
 
@@ -73,12 +71,12 @@ async def select(pilot: Pilot[Any], screen: DiagnosticsScreen, kind: str, name: 
 
 
 async def test_an_idle_snapshot_is_listed_and_terminated_after_yes(
-    diagnostics_cluster: ThrowawayCluster, diag_db: str
+    diagnostics_cluster: ThrowawayCluster, db_with_t: str
 ) -> None:
-    idle = await idle_with_snapshot(diagnostics_cluster, diag_db)
+    idle = await idle_with_snapshot(diagnostics_cluster, db_with_t)
     pid = str(idle.get_server_pid())
     try:
-        app = app_for(diagnostics_cluster, diag_db)
+        app = app_for(diagnostics_cluster, db_with_t)
         async with app.run_test(size=SIZE) as pilot:
             screen = await diagnostics(pilot, app)
             await select(pilot, screen, "backend", pid)
@@ -105,10 +103,7 @@ async def test_an_idle_snapshot_is_listed_and_terminated_after_yes(
             await pilot.press("y")
             await wait_until(
                 pilot,
-                lambda: (
-                    screen.horizon is not None
-                    and all(h.name != pid for h in screen.horizon.holders)
-                ),
+                lambda: gone(screen, pid),
                 "the session gone from the horizon",
             )
         with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, OSError)):
@@ -118,15 +113,15 @@ async def test_an_idle_snapshot_is_listed_and_terminated_after_yes(
 
 
 async def test_a_prepared_transaction_is_rolled_back_after_yes(
-    diagnostics_cluster: ThrowawayCluster, diag_db: str
+    diagnostics_cluster: ThrowawayCluster, db_with_t: str
 ) -> None:
     gid = f"pgconsole test {uuid.uuid4().hex[:6]}"
-    conn = await admin_connect(diagnostics_cluster, diag_db)
+    conn = await admin_connect(diagnostics_cluster, db_with_t)
     try:
         await conn.execute("BEGIN")
         await conn.execute("INSERT INTO t VALUES (1)")
         await conn.execute(f"PREPARE TRANSACTION '{gid}'")
-        app = app_for(diagnostics_cluster, diag_db)
+        app = app_for(diagnostics_cluster, db_with_t)
         async with app.run_test(size=SIZE) as pilot:
             screen = await diagnostics(pilot, app)
             await select(pilot, screen, "prepared", gid)
@@ -136,10 +131,7 @@ async def test_a_prepared_transaction_is_rolled_back_after_yes(
             await pilot.press("y")
             await wait_until(
                 pilot,
-                lambda: (
-                    screen.horizon is not None
-                    and all(h.name != gid for h in screen.horizon.holders)
-                ),
+                lambda: gone(screen, gid),
                 "the prepared transaction gone",
             )
         assert await conn.fetchval("SELECT count(*) FROM pg_prepared_xacts") == 0
@@ -151,12 +143,12 @@ async def test_a_prepared_transaction_is_rolled_back_after_yes(
 
 
 async def test_read_only_refuses_the_remedy_before_asking(
-    diagnostics_cluster: ThrowawayCluster, diag_db: str
+    diagnostics_cluster: ThrowawayCluster, db_with_t: str
 ) -> None:
-    idle = await idle_with_snapshot(diagnostics_cluster, diag_db)
+    idle = await idle_with_snapshot(diagnostics_cluster, db_with_t)
     pid = str(idle.get_server_pid())
     try:
-        app = app_for(diagnostics_cluster, diag_db, read_only=True)
+        app = app_for(diagnostics_cluster, db_with_t, read_only=True)
         async with app.run_test(size=SIZE) as pilot:
             screen = await diagnostics(pilot, app)
             await select(pilot, screen, "backend", pid)
@@ -173,9 +165,9 @@ async def test_read_only_refuses_the_remedy_before_asking(
 
 
 async def test_esc_goes_back_to_the_activity_screen(
-    diagnostics_cluster: ThrowawayCluster, diag_db: str
+    diagnostics_cluster: ThrowawayCluster, db_with_t: str
 ) -> None:
-    app = app_for(diagnostics_cluster, diag_db)
+    app = app_for(diagnostics_cluster, db_with_t)
     async with app.run_test(size=SIZE) as pilot:
         await diagnostics(pilot, app)
         await pilot.press("escape")

@@ -20,7 +20,7 @@ from pgconsole.config import Settings
 from pgconsole.db.connection.params import ConnectParams, PoolSettings, SessionSettings, SslMode
 from pgconsole.db.connection.pool import Database, open_database
 from pgconsole.db.quoting import quote_ident
-from pgconsole.throwaway.cluster import ThrowawayCluster
+from pgconsole.throwaway.cluster import ThrowawayCluster, ThrowawayStandby
 from tests.conftest_pgbouncer import pgbouncer
 
 __all__ = ["pgbouncer"]  # a session fixture, shared with every test module
@@ -95,6 +95,21 @@ def diagnostics_cluster() -> Iterator[ThrowawayCluster]:
         yield server
 
 
+STANDBY_SLOT = "pgconsole_standby"
+"""The standby's slot on the diagnostics server, and its application_name there."""
+
+
+@pytest.fixture(scope="session")
+def standby(diagnostics_cluster: ThrowawayCluster) -> Iterator[ThrowawayStandby]:
+    """A streaming standby of the diagnostics server, started on first use: slot
+    `STANDBY_SLOT`, hot_standby_feedback on (the slot's xmin is a holder of the horizon).
+
+    A test that pauses its replay resumes it and waits for it to catch up before it ends.
+    """
+    with ThrowawayStandby(diagnostics_cluster, slot=STANDBY_SLOT) as server:
+        yield server
+
+
 @pytest.fixture
 async def diag_db(diagnostics_cluster: ThrowawayCluster) -> AsyncIterator[str]:
     """A fresh database on the diagnostics server, dropped with its sessions after the test."""
@@ -115,14 +130,23 @@ async def admin_connect(cluster: ThrowawayCluster, dbname: str = "postgres") -> 
     )
 
 
-@pytest.fixture
-async def admin(cluster: ThrowawayCluster) -> AsyncIterator[asyncpg.Connection]:
-    """A superuser connection to the `postgres` database."""
-    conn = await admin_connect(cluster)
+@contextlib.asynccontextmanager
+async def admin_connection(
+    cluster: ThrowawayCluster, dbname: str = "postgres"
+) -> AsyncIterator[asyncpg.Connection]:
+    """`admin_connect`, closed on the way out."""
+    conn = await admin_connect(cluster, dbname)
     try:
         yield conn
     finally:
         await conn.close()
+
+
+@pytest.fixture
+async def admin(cluster: ThrowawayCluster) -> AsyncIterator[asyncpg.Connection]:
+    """A superuser connection to the `postgres` database."""
+    async with admin_connection(cluster) as conn:
+        yield conn
 
 
 @pytest.fixture
@@ -172,11 +196,8 @@ async def open_pool(
 @pytest.fixture
 async def conn(cluster: ThrowawayCluster, dbname: str) -> AsyncIterator[asyncpg.Connection]:
     """A superuser connection to the test's fresh database."""
-    connection = await admin_connect(cluster, dbname)
-    try:
+    async with admin_connection(cluster, dbname) as connection:
         yield connection
-    finally:
-        await connection.close()
 
 
 @pytest.fixture

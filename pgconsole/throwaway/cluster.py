@@ -9,6 +9,10 @@ and deletes the directory. A small reaper process does the same if this process 
 
 The superuser's password lives only in this process's memory: `initdb` is given a SCRAM
 verifier, from which the password cannot be recovered.
+
+`ThrowawayStandby` is a streaming standby of a running cluster, made with `pg_basebackup`
+through a physical replication slot. Its walreceiver must log in to the primary on its own, so
+the password is written once, to a passfile (mode 0600, in the standby's own 0700 directory).
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ from pgconsole.throwaway.certs import CertificateAuthority, KeyPair
 
 LOOPBACK = "127.0.0.1"
 _SERVER_PROGRAMS = ("initdb", "pg_ctl", "postgres")
+_STANDBY_PROGRAMS = ("pg_basebackup", "psql")
+_SLOT_NAME = re.compile(r"[a-z0-9_]{1,63}")
+"""What the server accepts as a replication slot's name."""
 _FAST_SETTINGS: dict[str, str] = {
     # A throwaway cluster trades durability for speed: nothing in it must survive a crash.
     "fsync": "off",
@@ -210,13 +217,11 @@ class ThrowawayCluster:
         Raises:
             ClusterError: The binaries are missing, or initdb or the server failed.
         """
-        bindir = self._bindir or find_bindir()
-        self._bindir = bindir
+        self._bindir = self._bindir or find_bindir()
         self._root = Path(tempfile.mkdtemp(prefix="pgconsole-pg-"))
         try:
             self._spawn_reaper()
-            self._initdb()
-            self._write_config()
+            self._create()
             self._chown_to_server_user()
             self._start_server()
         except BaseException:
@@ -227,9 +232,7 @@ class ThrowawayCluster:
         """Stop the server (fast shutdown) and delete the cluster's directory."""
         if self._root is None:
             return
-        if (self.datadir / "postmaster.pid").exists():
-            with contextlib.suppress(ClusterError):
-                self._pg_ctl("stop", "-m", "fast", "-w", "-t", "30")
+        self._stop_server()
         shutil.rmtree(self._root, ignore_errors=True)
         self._root = None
         if self._reaper is not None:
@@ -296,11 +299,14 @@ class ThrowawayCluster:
             raise ClusterError("running as root needs `runuser` to start PostgreSQL as postgres")
         return ["runuser", "-u", "postgres", "--", *argv]
 
-    def _run(self, argv: list[str], what: str, timeout: float = 120) -> str:
+    def _run(
+        self, argv: list[str], what: str, timeout: float = 120, stdin_text: str | None = None
+    ) -> str:
         try:
             result = subprocess.run(
                 self._as_server_user(argv),
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL if stdin_text is None else None,
+                input=stdin_text,
                 capture_output=True,
                 text=True,
                 timeout=timeout,
@@ -331,6 +337,16 @@ class ThrowawayCluster:
         for path in [self.root, *self.root.rglob("*")]:
             os.chown(path, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
 
+    def _stop_server(self) -> None:
+        if (self.datadir / "postmaster.pid").exists():
+            with contextlib.suppress(ClusterError):
+                self._pg_ctl("stop", "-m", "fast", "-w", "-t", "30")
+
+    def _create(self) -> None:
+        """Make the data directory and its configuration, ready to start."""
+        self._initdb()
+        self._write_config()
+
     def _initdb(self) -> None:
         assert self._bindir is not None
         self.datadir.mkdir(mode=0o700)
@@ -357,12 +373,13 @@ class ThrowawayCluster:
         finally:
             pwfile.unlink(missing_ok=True)
 
-    def _write_config(self) -> None:
-        settings = dict(self._settings)
+    def _write_config(self, extra: Mapping[str, str] | None = None) -> None:
+        """Append our settings to postgresql.conf: later lines win over earlier ones."""
+        settings = {**self._settings, **(extra or {})}
         settings["listen_addresses"] = self.host
         settings["unix_socket_directories"] = str(self.socket_dir)
         if self.ssl:
-            self.ca = CertificateAuthority.create(self.root / "tls")
+            self.ca = self._certificate_authority()
             self.server_pair = self.ca.issue(self.root / "tls")
             settings["ssl"] = "on"
             settings["ssl_cert_file"] = str(self.server_pair.cert)
@@ -375,6 +392,10 @@ class ThrowawayCluster:
         lines = [f"{name} = {_conf_quote(value)}" for name, value in settings.items()]
         with (self.datadir / "postgresql.conf").open("a") as conf:
             conf.write("\n# pgconsole throwaway cluster\n" + "\n".join(lines) + "\n")
+
+    def _certificate_authority(self) -> CertificateAuthority:
+        """The CA that signs the server's certificate: a new one, the cluster's own."""
+        return CertificateAuthority.create(self.root / "tls")
 
     def _start_server(self) -> None:
         # Another process can take the port between our probe and the server's bind: retry.
@@ -410,6 +431,203 @@ class ThrowawayCluster:
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # a Ctrl-C aimed at the test run must not kill it
         )  # fmt: skip
+
+
+_STREAMING = """
+SELECT r.state FROM pg_replication_slots AS s JOIN pg_stat_replication AS r ON r.pid = s.active_pid
+WHERE s.slot_name = :'slot'
+"""
+"""The state of the walsender streaming through the slot (psql; `slot` is a psql variable)."""
+
+_DROP_SLOT = """
+SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+WHERE slot_name = :'slot' AND NOT active;
+SELECT count(*) FROM pg_replication_slots WHERE slot_name = :'slot';
+"""
+"""Drop the slot once its walsender is gone; prints how many slots of that name are left."""
+
+
+class ThrowawayStandby(ThrowawayCluster):
+    """A streaming standby of a running `ThrowawayCluster`, removed when the block ends.
+
+    ```python
+    with ThrowawayCluster(settings={"wal_level": "replica"}) as primary:
+        with ThrowawayStandby(primary) as standby:
+            dsn = standby.dsn()  # read-only, verify-full against the primary's CA
+    ```
+
+    `pg_basebackup` copies the primary through a physical slot it creates there, and the
+    standby then streams through that slot: the primary keeps the WAL the standby has not
+    received, and with `hot_standby_feedback` the slot's xmin holds the primary's vacuum
+    horizon for the standby's queries. The standby logs in as the primary's superuser, over
+    TLS verified against the primary's CA, with SCRAM: initdb's pg_hba.conf already allows
+    `host replication all 127.0.0.1/32`. It gets a server certificate of its own from the
+    same CA, so the primary's `dsn()` options verify it too.
+
+    Starting returns once the primary's walsender streams to it. Stopping drops the slot,
+    which would otherwise keep WAL on the primary for ever. A lagging standby is SQL on the
+    standby: `SELECT pg_wal_replay_pause()`, then `pg_wal_replay_resume()`.
+    """
+
+    def __init__(
+        self,
+        primary: ThrowawayCluster,
+        *,
+        slot: str = "pgconsole_standby",
+        hot_standby_feedback: bool = True,
+        settings: Mapping[str, str] | None = None,
+    ) -> None:
+        """Prepare (but do not start) a standby of `primary`.
+
+        Args:
+            primary: A started cluster with `wal_level` replica or logical.
+            slot: The physical slot made on the primary; also the standby's
+                application_name there (pg_stat_replication).
+            hot_standby_feedback: Whether the standby reports its oldest snapshot, which
+                then holds back the primary's horizon.
+            settings: Extra postgresql.conf settings, over those copied from the primary.
+
+        Raises:
+            ClusterError: `slot` is not a name the server accepts for a slot.
+        """
+        if not _SLOT_NAME.fullmatch(slot):
+            raise ClusterError(f"not a slot name (a-z, 0-9 and _, up to 63): {slot!r}")
+        super().__init__(superuser=primary.superuser, ssl=primary.ssl)
+        self.primary = primary
+        self.slot = slot
+        self.password = primary.password
+        # The copy of the primary's postgresql.conf brings its settings; the fast ones again
+        # could set one lower than the standby needs (max_connections as high as the primary's).
+        self._settings = {
+            "hot_standby": "on",
+            "hot_standby_feedback": "on" if hot_standby_feedback else "off",
+            **(settings or {}),
+        }
+
+    @property
+    def passfile(self) -> Path:
+        """The password file (0600) with which the standby logs in to the primary."""
+        return self.root / "primary.pgpass"
+
+    def start(self) -> None:
+        """Copy the primary, start the standby and wait until it streams.
+
+        Raises:
+            ClusterError: The primary is not running, programs are missing, or the copy, the
+                server or the streaming failed.
+        """
+        if self.primary._root is None or self.primary._bindir is None:
+            raise ClusterError("a standby needs its primary running: start the primary first")
+        self._bindir = self.primary._bindir
+        missing = [p for p in _STANDBY_PROGRAMS if not (self._bindir / p).is_file()]
+        if missing:
+            raise ClusterError(f"a standby needs {', '.join(missing)} in {self._bindir}")
+        super().start()
+        try:
+            self._wait_until_streaming()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Stop the standby, drop its slot on the primary and delete its directory."""
+        if self._root is not None:
+            self._stop_server()
+            self._drop_slot()
+        super().stop()
+
+    def _create(self) -> None:
+        """Copy the primary through a new slot, and make the copy its standby."""
+        assert self._bindir is not None
+        self.socket_dir.mkdir(mode=0o700)
+        self._write_passfile()
+        self._chown_to_server_user()  # pg_basebackup writes the copy as the server's user
+        self._run(
+            [
+                str(self._bindir / "pg_basebackup"),
+                "--pgdata", str(self.datadir),
+                "--dbname", self._primary_conninfo(),
+                "--wal-method", "stream",
+                "--create-slot", "--slot", self.slot,
+                "--checkpoint", "fast",  # not a spread checkpoint: minutes on an idle primary
+                "--no-sync", "--no-manifest", "--no-password",
+            ],
+            "pg_basebackup",
+        )  # fmt: skip
+        (self.datadir / "standby.signal").touch()
+        self._write_config(
+            {"primary_conninfo": self._primary_conninfo(), "primary_slot_name": self.slot}
+        )
+
+    def _certificate_authority(self) -> CertificateAuthority:
+        """The primary's CA: whoever trusts the primary trusts its standby."""
+        if self.primary.ca is None:
+            raise ClusterError("the primary has no CA (started with ssl=False?)")
+        return self.primary.ca
+
+    def _write_passfile(self) -> None:
+        # Created 0600 from the start: libpq ignores a passfile others may read, and the
+        # password must never be readable by anyone else, even for a moment.
+        fields = (self.primary.host, str(self.primary.port), "*", self.superuser, self.password)
+        line = ":".join(f.replace("\\", "\\\\").replace(":", "\\:") for f in fields)
+        fd = os.open(self.passfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(line + "\n")
+
+    def _primary_conninfo(self, **extra: str) -> str:
+        """A libpq connection string for the primary: password from the passfile."""
+        params = {
+            "host": self.primary.host,
+            "port": str(self.primary.port),
+            "user": self.superuser,
+            "passfile": str(self.passfile),
+            "application_name": self.slot,
+            "sslmode": "verify-full" if self.ssl else "disable",
+            **extra,
+        }
+        if self.ssl:
+            params["sslrootcert"] = str(self.primary.ca_file)
+        return " ".join(f"{key}={_conninfo_quote(value)}" for key, value in params.items())
+
+    def _primary_sql(self, sql: str) -> str:
+        """Run `sql` on the primary with psql; its unaligned output, without headers."""
+        assert self._bindir is not None
+        return self._run(
+            [
+                str(self._bindir / "psql"),
+                "--no-psqlrc", "--quiet", "--no-align", "--tuples-only", "--no-password",
+                "--set", "ON_ERROR_STOP=1", "--set", f"slot={self.slot}",
+                "--dbname", self._primary_conninfo(dbname="postgres"),
+            ],
+            "psql",
+            timeout=30,
+            stdin_text=sql,
+        ).strip()  # fmt: skip
+
+    def _wait_until_streaming(self, within: float = 60.0) -> None:
+        deadline = time.monotonic() + within
+        while self._primary_sql(_STREAMING) != "streaming":
+            if time.monotonic() > deadline:
+                raise ClusterError(
+                    f"the standby did not stream within {within:.0f} s:\n{self._log_tail()}"
+                )
+            time.sleep(0.1)
+
+    def _drop_slot(self, within: float = 30.0) -> None:
+        if self.primary._root is None:
+            return  # gone with its primary
+        # The primary's walsender leaves a moment after the standby stopped; till then the
+        # slot is active and cannot be dropped.
+        deadline = time.monotonic() + within
+        with contextlib.suppress(ClusterError):
+            while self._primary_sql(_DROP_SLOT).splitlines()[-1:] != ["0"]:
+                if time.monotonic() > deadline:
+                    return
+                time.sleep(0.1)
+
+
+def _conninfo_quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _reap(root: Path, bindir: Path) -> None:

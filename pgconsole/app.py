@@ -264,7 +264,9 @@ class PgConsoleApp(App[None]):
     @on(PlaceRequested)
     def go_to_place(self, event: PlaceRequested) -> None:
         """F3, F4, Esc back, asked for by a screen."""
-        self.places.go(event.place, self.database, event.relation)
+        self.places.go(
+            event.place, self.database, event.relation, text=event.text, panel=event.panel
+        )
 
     def action_activity(self) -> None:
         """The live activity screen (F3 again: the browser; Esc: one step back)."""

@@ -52,6 +52,10 @@ class PlaceRequested(Message):
     place: Place
     relation: str = ""
     """For the activity screen: show only the sessions about this relation."""
+    text: str = ""
+    """For the console: put this text in its editor (not run)."""
+    panel: str = ""
+    """For the diagnostics: show this panel (by default the one shown last)."""
 
 
 @dataclass

@@ -1,9 +1,9 @@
 """Places: the browser, the activity screen, the SQL console and the diagnostics, one at a time.
 
 Each is shown directly above the browser, never stacked on another: F3 always means the activity
-screen, F4 the console, and each pressed again on its own screen the browser; `h` on the activity
-screen opens the diagnostics. Esc on the activity screen, the diagnostics (and in the console's
-editor) goes back one step, to the place shown before it.
+screen, F4 the console, and each pressed again on its own screen the browser; `d` on the
+activity screen opens the diagnostics. Esc on the activity screen, the diagnostics (and in the
+console's editor) goes back one step, to the place shown before it.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pgconsole.messages import Place
 if TYPE_CHECKING:
     from pgconsole.db.activity.sampler import FirstSample
     from pgconsole.db.console.connection import ConsoleConnection
+    from pgconsole.db.diagnostics.waits import WaitHistory
     from pgconsole.screens.console import ConsoleScreen
 
 TRAIL_KEPT = 20
@@ -46,6 +47,20 @@ class Places:
         """The SQL console, kept (text, results, session) while the pool it uses lives."""
         self.trail: list[Place] = []
         """The places shown before this one, for Esc (one step back)."""
+        self._waits: WaitHistory | None = None
+        self.diagnostics_panel = "statements"
+        """The diagnostics' panel shown last (shown again next time)."""
+
+    @property
+    def waits(self) -> WaitHistory:
+        """What sessions waited on, second by second: the activity screen's samples and the
+        diagnostics' wait sampler feed it, so neither starts from nothing. Made when first
+        needed (off the start path)."""
+        from pgconsole.db.diagnostics.waits import WaitHistory
+
+        if self._waits is None:
+            self._waits = WaitHistory()
+        return self._waits
 
     def current(self) -> Place:
         """The place on screen now (a modal above it does not count)."""
@@ -64,6 +79,11 @@ class Places:
 
     def show(self, place: Screen[Any] | None, *, remember: bool = True) -> None:
         """Show `place` (None: the browser) right above the browser."""
+        from pgconsole.screens.diagnostics import DiagnosticsScreen
+
+        top = self.app.screen_stack[-1] if self.app.screen_stack else None
+        if isinstance(top, DiagnosticsScreen) and top.switcher.current:
+            self.diagnostics_panel = top.switcher.current  # shown again next time
         if remember:
             self.trail.append(self.current())
             del self.trail[:-TRAIL_KEPT]
@@ -72,8 +92,17 @@ class Places:
         if place is not None:
             self.app.push_screen(place)
 
-    def go(self, place: Place, database: Database | None, relation: str = "") -> None:
-        """Show `place` (or go one step back), the activity screen about `relation` if given."""
+    def go(
+        self,
+        place: Place,
+        database: Database | None,
+        relation: str = "",
+        *,
+        text: str = "",
+        panel: str = "",
+    ) -> None:
+        """Show `place` (or go one step back): the activity screen about `relation`, the
+        console with `text` in its editor, the diagnostics' `panel`, if given."""
         if place == "back":
             self.back(database)
         elif place == "browser":
@@ -81,9 +110,9 @@ class Places:
         elif place == "activity":
             self.activity(database, relation)
         elif place == "diagnostics":
-            self.diagnostics(database)
+            self.diagnostics(database, panel=panel)
         else:
-            self.console(database)
+            self.console(database, text=text)
 
     def browser(self) -> None:
         """The browser (the tree and the grid)."""
@@ -125,11 +154,14 @@ class Places:
             relation=relation,
             console=self.console_session,
             first=first,
+            waits=self.waits,
         )
         self.show(screen, remember=remember)
 
-    def diagnostics(self, database: Database | None, *, remember: bool = True) -> None:
-        """The diagnostics: who holds the vacuum horizon (Esc: one step back)."""
+    def diagnostics(
+        self, database: Database | None, *, remember: bool = True, panel: str = ""
+    ) -> None:
+        """The diagnostics, on `panel` or the one shown last (Esc: one step back)."""
         from pgconsole.screens.diagnostics import DiagnosticsScreen  # loaded when first used
 
         if self.current() == "diagnostics":
@@ -137,10 +169,17 @@ class Places:
         if database is None:
             self.app.notify("Not connected yet.", severity="warning")
             return
-        self.show(DiagnosticsScreen(database, read_only=database.info.read_only), remember=remember)
+        screen = DiagnosticsScreen(
+            database,
+            read_only=database.info.read_only,
+            panel=panel or self.diagnostics_panel,
+            waits=self.waits,
+        )
+        self.show(screen, remember=remember)
 
-    def console(self, database: Database | None, *, remember: bool = True) -> None:
-        """The SQL console (F4 again: the browser; its text and session are kept)."""
+    def console(self, database: Database | None, *, remember: bool = True, text: str = "") -> None:
+        """The SQL console (F4 again: the browser; its text and session are kept), with
+        `text` in its editor instead if given."""
         from pgconsole.screens.console import ConsoleScreen  # loaded when first used
 
         if self.current() == "console":
@@ -158,6 +197,8 @@ class Places:
             # One name per console: a console left on screen by a reconnect stays installed.
             self.app.install_screen(self.sql_console, f"console-{id(self.sql_console)}")
         self.show(self.sql_console, remember=remember)
+        if text:
+            self.sql_console.put_in_editor(text)
 
     def console_session(self) -> ConsoleConnection | None:
         """The console's connection, if there is a console (the activity screen marks it)."""

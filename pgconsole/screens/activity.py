@@ -30,6 +30,7 @@ from pgconsole.db.activity.sampler import FirstSample, Sampler
 from pgconsole.db.connection.errors import DB_ERRORS
 from pgconsole.db.connection.failures import describe_error
 from pgconsole.db.connection.pool import Database
+from pgconsole.db.diagnostics.waits import WaitHistory, from_backends
 from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.messages import PlaceRequested, RelationRequested
 from pgconsole.paths import STYLES
@@ -76,7 +77,8 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         Binding("T", "terminate", "Terminate"),
         Binding("b", "root_blocker", "Root blocker"),
         Binding("r", "waited_relation", "Open waited relation"),
-        Binding("h", "diagnostics", "Horizon"),
+        Binding("d", "diagnostics", "Diagnostics"),
+        Binding("h", "diagnostics('horizon')", "Horizon", show=False),
     ]
     KEY_BAR_ORDER: ClassVar[tuple[str, ...]] = (
         "query", "cancel", "terminate", "root_blocker", "diagnostics", "toggle_idle",
@@ -100,6 +102,7 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         relation: str = "",
         console: Callable[[], ConsoleConnection | None] | None = None,
         first: FirstSample | None = None,
+        waits: WaitHistory | None = None,
     ) -> None:
         """Args:
         database: The app's pool (its numbers are shown; its connection settings reused).
@@ -109,6 +112,7 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
             statement it runs rather than the cursor's FETCH. By default, none.
         first: A sampler already connected and its first sample (`--activity` takes it while
             the app starts): shown at once, and the screen samples on with that sampler.
+        waits: The app's wait history, which each sample feeds (the diagnostics show it).
         """
         super().__init__()
         self.database = database
@@ -123,6 +127,7 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         """Which sessions the table lists, and in what order."""
         self.backends: dict[int, stats.Backend] = {}
         self.history = ServerHistory()
+        self.waits = waits if waits is not None else WaitHistory()
         self.sampler = first.sampler if first is not None else Sampler(database)
         self.first = first
         """Shown by the first refresh instead of sampling."""
@@ -219,6 +224,7 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
     def show_sample(self, sample: stats.Sample) -> None:
         """Render one sample: panels, sessions (in place), lock tree, status."""
         self.history.add(sample.server)
+        self.waits.add(from_backends(sample.backends))
         # Every panel has a fixed height: an update repaints it, never lays the screen out
         # (the lock tree grows only when a session starts to wait on another).
         self._show_server()
@@ -289,9 +295,10 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         """F3 again: the browser."""
         self.post_message(PlaceRequested("browser"))
 
-    def action_diagnostics(self) -> None:
-        """The diagnostics: who holds the vacuum horizon back, and the remedy."""
-        self.post_message(PlaceRequested("diagnostics"))
+    def action_diagnostics(self, panel: str = "") -> None:
+        """The diagnostics: top statements, waits, the vacuum horizon (on `panel`, else the
+        one shown last)."""
+        self.post_message(PlaceRequested("diagnostics", panel=panel))
 
     def action_pause(self) -> None:
         """Stop (or resume) refreshing."""

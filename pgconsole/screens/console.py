@@ -103,6 +103,8 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
             (`cursor_idle_seconds`).
         """
         super().__init__()
+        self.pending_text = ""
+        """Text for the editor, given before the screen was mounted (`put_in_editor`)."""
         self.database = database
         self.target = target
         self.session = ConsoleConnection(database, read_only=read_only, idle_seconds=idle_seconds)
@@ -148,6 +150,18 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
         self.say("F5 runs the statement under the cursor, F6 all of them. F4 goes back.")
         self.set_interval(1.0, self.tick)
         self.connect()
+        if self.pending_text:
+            self.editor.text, self.pending_text = self.pending_text, ""
+
+    def put_in_editor(self, text: str) -> None:
+        """`text` in the editor in place of what was there (not run): now, or once the
+        screen is mounted (the console is made the first time it is shown)."""
+        if not self.is_mounted:
+            self.pending_text = text
+            return
+        self.pending_text = ""
+        self.editor.text = text
+        self.editor.focus()
 
     async def on_unmount(self) -> None:
         await self.session.close()

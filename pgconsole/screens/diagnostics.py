@@ -1,14 +1,14 @@
-"""Incident diagnostics: who holds the vacuum horizon back, what it costs, and the remedy.
+"""Incident diagnostics: what costs the server now, what sessions wait on, who holds the vacuum
+horizon back, how far running operations are, how far behind the standbys are.
 
-Sampled on a connection of its own (`Sampler`, as the activity screen), two statements per
-refresh, only while the screen is shown. A remedy goes through the pool, behind a
-confirmation, and reaches only the holder listed (`horizon.apply_remedy`).
+One panel at a time (1-5 or Tab), each read on a connection of the screen's own (`Sampler`,
+as the activity screen) at its own pace, only while it is shown. A remedy goes through the
+pool, behind a confirmation, and reaches only the holder listed (`horizon.apply_remedy`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime
 import time
 from typing import ClassVar
 
@@ -17,103 +17,168 @@ from textual import getters, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Static
+from textual.widgets import ContentSwitcher, Static
 from textual.worker import Worker
 
 from pgconsole.db.activity.sampler import Sampler
 from pgconsole.db.connection.errors import DB_ERRORS
 from pgconsole.db.connection.failures import describe_error
 from pgconsole.db.connection.pool import Database
-from pgconsole.db.diagnostics import horizon
+from pgconsole.db.diagnostics.horizon import Holder, Horizon, RemedyRefused, apply_remedy
+from pgconsole.db.diagnostics.waits import WaitHistory
 from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.messages import PlaceRequested
 from pgconsole.paths import STYLES
 from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.screens.value import ValueScreen
 from pgconsole.text import visible
-from pgconsole.widgets import horizon_view
+from pgconsole.widgets import horizon_view, statements_view
+from pgconsole.widgets.diagnostics_panel import Panel
+from pgconsole.widgets.horizon_view import HorizonPanel
 from pgconsole.widgets.key_bar import KeyBar
 from pgconsole.widgets.session_table import SessionTable
+from pgconsole.widgets.statements_view import StatementsPanel
+from pgconsole.widgets.waits_view import WaitsPanel
 
-INTERVAL = 2.0
-"""Seconds between refreshes: a horizon moves slowly, and this screen is read, not watched."""
+PANELS = ("statements", "waits", "horizon")
+"""In the order of their keys (1, 2, 3...) and of the tab line."""
 UNSEEN = (
-    "other roles' snapshots are hidden without pg_read_all_stats (or pg_monitor): "
-    "the horizon may be older than shown"
+    "other roles' sessions are hidden without pg_read_all_stats (or pg_monitor): "
+    "the figures may be short of the truth"
 )
 
 
 class DiagnosticsScreen(ReportsFailedWorkers, Screen[None]):
-    """The vacuum horizon's holders, oldest first, with what they cost and their remedy."""
+    """The diagnostics' panels, one at a time, and the tab line that names them."""
 
     CSS_PATH = STYLES / "diagnostics.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
         Binding("x", "remedy", "Remedy"),
         Binding("enter", "details", "Details"),
+        Binding("o", "sort", "Sort"),
+        Binding("w", "window", "Window"),
+        Binding("c", "to_console", "To console"),
+        Binding("g", "group", "Group by"),
+        Binding("tab", "next_panel", "Next panel", show=False),
+        *(
+            Binding(str(n), f"panel('{name}')", name.capitalize(), show=False)
+            for n, name in enumerate(PANELS, 1)
+        ),
         Binding("space", "pause", "Pause"),
         Binding("f3", "activity", "Activity"),
     ]
 
-    summary = getters.query_one("#horizon-summary", Static)
-    table = getters.query_one("#holders", SessionTable)
-    costs = getters.query_one("#horizon-costs", Static)
+    tabs = getters.query_one("#diagnostics-tabs", Static)
+    switcher = getters.query_one("#panels", ContentSwitcher)
     status_line = getters.query_one("#diagnostics-status", Static)
 
-    def __init__(self, database: Database, *, read_only: bool) -> None:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        read_only: bool,
+        panel: str = "statements",
+        waits: WaitHistory | None = None,
+    ) -> None:
         """Args:
         database: The app's pool (remedies go through it; the sampler takes its settings).
         read_only: Remedies are refused.
+        panel: The panel shown first.
+        waits: The app's wait history (the activity screen feeds it too); a new one if None.
         """
         super().__init__()
         self.database = database
         self.read_only = read_only
+        self.first_panel = panel if panel in PANELS else PANELS[0]
+        self.waits = waits if waits is not None else WaitHistory()
         self.sampler = Sampler(database)
-        self.horizon: horizon.Horizon | None = None
-        self.keys: dict[tuple[str, str], int] = {}
-        """A number per holder, stable while it is listed (the table's cursor follows it)."""
         self.paused = False
         self.state_text = "reading…"
         self.last_refresh: float | None = None
         self.samples = 0
-        """Refreshes shown so far (tests wait on it)."""
+        """Readings shown so far, of any panel (tests wait on it)."""
 
     def compose(self) -> ComposeResult:
-        yield Static(id="horizon-summary")
-        yield SessionTable(horizon_view.HEADERS, id="holders")
-        yield Static(id="horizon-costs")
+        yield Static(id="diagnostics-tabs")
+        with ContentSwitcher(id="panels", initial=self.first_panel):
+            yield StatementsPanel(id="statements")
+            yield WaitsPanel(self.waits, id="waits")
+            yield HorizonPanel(id="horizon")
         yield Static(id="diagnostics-status")
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.table.focus()
-        self._show_status()
-        self.poll()
+        self.show_panel(self.first_panel)
 
     async def on_unmount(self) -> None:
         await self.sampler.close()
+
+    # -- panels --------------------------------------------------------------------------------
+
+    @property
+    def panel(self) -> Panel:
+        """The panel shown."""
+        return self.query_one(f"#{self.switcher.current}", Panel)
+
+    @property
+    def horizon(self) -> Horizon | None:
+        """The horizon panel's last reading."""
+        return self.query_one(HorizonPanel).horizon
+
+    def show_panel(self, name: str) -> None:
+        """Show panel `name`, read it at once and then at its pace."""
+        self.switcher.current = name
+        self.query_one(f"#{name}").query(SessionTable).first().focus()
+        self.tabs.update(self.tab_line())
+        self.refresh_bindings()
+        self._show_status()
+        self.poll()
+
+    def tab_line(self) -> Text:
+        text = Text()
+        for n, name in enumerate(PANELS, 1):
+            title = self.query_one(f"#{name}", Panel).TITLE
+            style = "reverse bold" if name == self.switcher.current else ""
+            text.append(f" {n} {title} ", style)
+            text.append(" ")
+        return text
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A panel's keys only while it is shown."""
+        panel_actions = {"remedy", "details", "sort", "window", "to_console", "group"}
+        if action in panel_actions and self.is_mounted:
+            return action in self.panel.ACTIONS
+        return True
 
     # -- polling -------------------------------------------------------------------------------
 
     @work(exclusive=True, group="diagnostics", exit_on_error=False)
     async def poll(self) -> None:
-        """Read, render, sleep; a lost connection is opened again at the next read."""
+        """Read the panel shown, render, sleep; a lost connection is opened again at the next
+        read. Showing another panel starts this again (the old loop is cancelled)."""
         while True:
             if self.paused:
                 await asyncio.sleep(0.2)
                 continue
+            panel = self.panel
             started = time.monotonic()
             try:
-                read = await self.sampler.read(horizon.read_horizon)
+                reading = await self.sampler.read(panel.read)
             except DB_ERRORS as error:
+                for each in self.query(Panel):
+                    each.forget_connection()
                 self.state_text = f"reconnecting… ({describe_error(error).splitlines()[0]})"
                 self._show_status()
             else:
-                self.state_text = ""
+                if self.state_text:
+                    self.state_text = ""
                 self.last_refresh = time.time()
-                self.show(read)
+                panel.show(reading)
                 self.samples += 1
-            await asyncio.sleep(max(0.05, INTERVAL - (time.monotonic() - started)))
+                if panel.INTERVAL >= 1 or self.samples % 10 == 0:
+                    self._show_status()
+            await asyncio.sleep(max(0.02, panel.INTERVAL - (time.monotonic() - started)))
 
     def worker_failed(self, worker: Worker[object]) -> None:
         """Sampling stopped on a bug: the status line says so instead of a stale time."""
@@ -121,22 +186,17 @@ class DiagnosticsScreen(ReportsFailedWorkers, Screen[None]):
             self.state_text = "sampling stopped on an unexpected error (see the notice)"
             self._show_status()
 
-    def show(self, read: horizon.Horizon) -> None:
-        """Render one reading: the summary, the holders (cursor kept), the costs."""
-        self.horizon = read
-        listed = {(h.kind, h.name) for h in read.holders}
-        self.keys = {key: n for key, n in self.keys.items() if key in listed}
-        self.summary.update(horizon_view.summary(read))
-        self.table.show(horizon_view.rows(read, self.keys))
-        now = datetime.datetime.now(datetime.UTC)
-        self.costs.update(horizon_view.costs(read, now, self.size.width))
-        self._show_status()
-
     def _show_status(self) -> None:
         parts = [self.state_text] if self.state_text else []
         if self.last_refresh is not None:
-            parts.append(time.strftime("refreshed %H:%M:%S", time.localtime(self.last_refresh)))
-        parts.append("paused" if self.paused else f"every {INTERVAL:g} s")
+            parts.append(time.strftime("read %H:%M:%S", time.localtime(self.last_refresh)))
+        interval = self.panel.INTERVAL
+        if self.paused:
+            parts.append("paused")
+        elif interval >= 1:
+            parts.append(f"every {interval:g} s")
+        if extra := self.panel.status():
+            parts.append(extra)
         capabilities = self.sampler.capabilities
         if capabilities is not None and not capabilities.read_all_stats:
             parts.append(UNSEEN)
@@ -144,14 +204,19 @@ class DiagnosticsScreen(ReportsFailedWorkers, Screen[None]):
 
     # -- keys ----------------------------------------------------------------------------------
 
-    def selected(self) -> horizon.Holder | None:
-        """The holder under the cursor."""
-        key = self.table.selected_pid
-        if key is None or self.horizon is None:
-            return None
-        by_key = {n: k for k, n in self.keys.items()}
-        wanted = by_key.get(key)
-        return next((h for h in self.horizon.holders if (h.kind, h.name) == wanted), None)
+    def selected(self) -> Holder | None:
+        """The holder under the cursor of the horizon panel."""
+        return self.query_one(HorizonPanel).selected()
+
+    def action_panel(self, name: str) -> None:
+        """Show panel `name`."""
+        if name != self.switcher.current:
+            self.show_panel(name)
+
+    def action_next_panel(self) -> None:
+        """The next panel (after the last, the first)."""
+        current = self.switcher.current or PANELS[0]
+        self.show_panel(PANELS[(PANELS.index(current) + 1) % len(PANELS)])
 
     def action_back(self) -> None:
         """One step back: the place shown before this one."""
@@ -167,12 +232,36 @@ class DiagnosticsScreen(ReportsFailedWorkers, Screen[None]):
         self._show_status()
 
     def action_details(self) -> None:
-        """Everything about the selected holder, its query in full."""
+        """Everything about the selected holder or statement, its query in full."""
+        if self.switcher.current == "statements":
+            entry = self.query_one(StatementsPanel).selected()
+            if entry is not None:
+                text = statements_view.details(*entry)
+                self.app.push_screen(ValueScreen("statement", "details", text))
+            return
         holder = self.selected()
         if holder is not None and self.horizon is not None:
             self.app.push_screen(
                 ValueScreen("holder", "details", horizon_view.details(holder, self.horizon))
             )
+
+    def action_sort(self) -> None:
+        """The statements by the next figure (time, calls, mean, read, temp, WAL)."""
+        self.query_one(StatementsPanel).next_sort()
+
+    def action_window(self) -> None:
+        """The statements over the next window (last refresh, 10 s, 1 min, 5 min)."""
+        self.query_one(StatementsPanel).next_window()
+
+    def action_group(self) -> None:
+        """The waits by the next grouping (event, session, statement)."""
+        self.query_one(WaitsPanel).next_group()
+
+    def action_to_console(self) -> None:
+        """The selected statement's text into the SQL console's editor (not run)."""
+        entry = self.query_one(StatementsPanel).selected()
+        if entry is not None and entry[1]:
+            self.post_message(PlaceRequested("console", text=entry[1]))
 
     @work(group="remedy", exclusive=True, exit_on_error=False)
     async def action_remedy(self) -> None:
@@ -199,8 +288,8 @@ class DiagnosticsScreen(ReportsFailedWorkers, Screen[None]):
             # Through the pool, never the sampler's connection; outside a transaction, which
             # ROLLBACK PREPARED refuses to run in.
             async with self.database.pool.acquire() as conn:
-                done = await horizon.apply_remedy(conn, holder)
-        except horizon.RemedyRefused as refused:
+                done = await apply_remedy(conn, holder)
+        except RemedyRefused as refused:
             self.notify(str(refused), severity="warning", timeout=10, markup=False)
             return
         except DB_ERRORS as error:

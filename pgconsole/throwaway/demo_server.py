@@ -23,9 +23,14 @@ async def _create_and_seed(cluster: ThrowawayCluster, events_rows: int) -> None:
         await admin.close()
     conn = await asyncpg.connect(cluster.dsn(demo.DEMO_DATABASE), server_settings=settings)
     try:
+        await conn.execute("CREATE EXTENSION pg_stat_statements")  # the diagnostics' statements
         await demo.seed(conn, events_rows=events_rows)
     finally:
         await conn.close()
+
+
+DEMO_SETTINGS = {"shared_preload_libraries": "pg_stat_statements"}
+"""As a production server has it: the diagnostics' top statements read it."""
 
 
 @contextmanager
@@ -38,7 +43,7 @@ def demo_server(
     are removed when the block ends, or by the cluster's reaper if this process dies.
     """
     progress("starting a throwaway PostgreSQL server…")
-    with ThrowawayCluster() as cluster:
+    with ThrowawayCluster(settings=DEMO_SETTINGS) as cluster:
         progress(f"seeding sample data ({events_rows:,} events)…")
         asyncio.run(_create_and_seed(cluster, events_rows))
         yield ConnectParams(

@@ -1,6 +1,6 @@
-"""What the diagnostics screen says about the vacuum horizon: a line per holder (drawn by
-`SessionTable`), a summary above, and what the horizon costs below. Plain functions of a
-`Horizon`, tested without an app."""
+"""The diagnostics' horizon panel: a line per holder (drawn by `SessionTable`), a summary
+above, and what the horizon costs below. Mostly plain functions of a `Horizon`, tested
+without an app."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ import datetime
 from collections.abc import Sequence
 
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import Static
 
-from pgconsole.db.diagnostics.horizon import FreezeAge, Holder, Horizon
+from pgconsole.db.connection.pool import Conn
+from pgconsole.db.diagnostics.horizon import FreezeAge, Holder, Horizon, read_horizon
 from pgconsole.text import visible
+from pgconsole.widgets.diagnostics_panel import Panel
 from pgconsole.widgets.session_rows import one_line
-from pgconsole.widgets.session_table import SessionRow
+from pgconsole.widgets.session_table import SessionRow, SessionTable
 from pgconsole.widgets.sparkline import duration
 
 HEADERS = ("holder", "kind", "age xacts", "held", "dead kept", "where · state · query")
@@ -168,3 +172,46 @@ def rows(horizon: Horizon, keys: dict[tuple[str, str], int]) -> Sequence[Session
         holder_row(keys.setdefault((h.kind, h.name), len(keys)), h, horizon)
         for h in horizon.holders
     ]
+
+
+class HorizonPanel(Panel):
+    """The holders of the xmin horizon, oldest first, and what the horizon costs."""
+
+    TITLE = "Horizon"
+    INTERVAL = 2.0
+    """A horizon moves slowly, and this panel is read, not watched."""
+    ACTIONS = frozenset({"remedy", "details"})
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.horizon: Horizon | None = None
+        self.keys: dict[tuple[str, str], int] = {}
+        """A number per holder, stable while it is listed (the table's cursor follows it)."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("reading…", id="horizon-summary")
+        yield SessionTable(HEADERS, id="holders")
+        yield Static(id="horizon-costs")
+
+    async def read(self, conn: Conn) -> Horizon:
+        return await read_horizon(conn)
+
+    def show(self, reading: Horizon) -> None:
+        """The summary, the holders (cursor kept), the costs."""
+        self.horizon = reading
+        listed = {(h.kind, h.name) for h in reading.holders}
+        self.keys = {key: n for key, n in self.keys.items() if key in listed}
+        self.query_one("#horizon-summary", Static).update(summary(reading))
+        self.query_one("#holders", SessionTable).show(rows(reading, self.keys))
+        now = datetime.datetime.now(datetime.UTC)
+        self.query_one("#horizon-costs", Static).update(costs(reading, now, self.size.width))
+        self.readings += 1
+
+    def selected(self) -> Holder | None:
+        """The holder under the cursor."""
+        key = self.query_one("#holders", SessionTable).selected_pid
+        if key is None or self.horizon is None:
+            return None
+        by_key = {n: k for k, n in self.keys.items()}
+        wanted = by_key.get(key)
+        return next((h for h in self.horizon.holders if (h.kind, h.name) == wanted), None)

@@ -11,6 +11,7 @@ signals; each panel is a widget that draws the figures the screen gives it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -22,7 +23,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Input
+from textual.widgets import Input, Static
 from textual.worker import Worker
 
 from pgconsole.db.activity import stats
@@ -30,6 +31,7 @@ from pgconsole.db.activity.sampler import FirstSample, Sampler
 from pgconsole.db.connection.errors import DB_ERRORS
 from pgconsole.db.connection.failures import describe_error
 from pgconsole.db.connection.pool import Database
+from pgconsole.db.diagnostics import progress
 from pgconsole.db.diagnostics.waits import WaitHistory, from_backends
 from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.messages import PlaceRequested, RelationRequested
@@ -37,7 +39,7 @@ from pgconsole.paths import STYLES
 from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.screens.value import ValueScreen
 from pgconsole.text import visible
-from pgconsole.widgets import session_rows
+from pgconsole.widgets import progress_view, session_rows
 from pgconsole.widgets.activity_status import ActivityStatus, ActivityStatusLine
 from pgconsole.widgets.key_bar import KeyBar
 from pgconsole.widgets.lock_tree import TREE_SHARE, LockChains, LockTree, root_blocker
@@ -55,6 +57,9 @@ NEEDS_PRIVILEGE = (
     "Signalling another role's session needs pg_signal_backend"
     " (and only a superuser may signal a superuser's)."
 )
+
+PROGRESS_LINES = 3
+"""Operations in progress shown at most (the diagnostics' progress panel lists all)."""
 
 
 class ActivityScreen(ReportsFailedWorkers, Screen[None]):
@@ -128,6 +133,7 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         self.backends: dict[int, stats.Backend] = {}
         self.history = ServerHistory()
         self.waits = waits if waits is not None else WaitHistory()
+        self.progress_rates = progress.ProgressRates()
         self.sampler = first.sampler if first is not None else Sampler(database)
         self.first = first
         """Shown by the first refresh instead of sampling."""
@@ -148,6 +154,7 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         )
         yield SessionTable(session_rows.HEADERS, id="sessions")
         yield LockTree(id="lock-tree")
+        yield Static(id="activity-progress")
         yield ActivityStatusLine(id="activity-status")
         yield KeyBar()
 
@@ -205,6 +212,7 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
                 self.state_text = ""
                 self.show_sample(sample)
                 self.samples += 1
+                await self._show_progress(sample)
             elapsed = time.monotonic() - started
             await asyncio.sleep(max(0.05, self.interval - elapsed))
 
@@ -234,6 +242,19 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         self.lock_roots = stats.lock_tree(sample.backends)
         self._show_lock_tree()
         self._show_status(sample.queries)
+
+    async def _show_progress(self, sample: stats.Sample) -> None:
+        """The operations in progress, a line each, when the sample shows something that may
+        report progress (`may_be_running`): read then only, one statement more."""
+        operations: tuple[progress.Operation, ...] = ()
+        if progress.may_be_running(sample.backends):
+            with contextlib.suppress(*DB_ERRORS):  # the next sample says what went wrong
+                operations = await self.sampler.read(progress.read_progress)
+            self._show_status(sample.queries + 1)
+        paces = self.progress_rates.update(operations, time.monotonic())
+        box = self.query_one("#activity-progress", Static)
+        box.display = bool(operations)
+        box.update(progress_view.lines(operations[:PROGRESS_LINES], paces))
 
     def _show_server(self) -> None:
         """The server's figures; folded, with the pool's in their last line."""

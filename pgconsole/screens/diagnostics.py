@@ -32,15 +32,17 @@ from pgconsole.paths import STYLES
 from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.screens.value import ValueScreen
 from pgconsole.text import visible
-from pgconsole.widgets import horizon_view, statements_view
+from pgconsole.widgets import horizon_view, progress_view, statements_view
 from pgconsole.widgets.diagnostics_panel import Panel
 from pgconsole.widgets.horizon_view import HorizonPanel
 from pgconsole.widgets.key_bar import KeyBar
+from pgconsole.widgets.progress_view import ProgressPanel
+from pgconsole.widgets.replication_view import ReplicationPanel
 from pgconsole.widgets.session_table import SessionTable
 from pgconsole.widgets.statements_view import StatementsPanel
 from pgconsole.widgets.waits_view import WaitsPanel
 
-PANELS = ("statements", "waits", "horizon")
+PANELS = ("statements", "waits", "horizon", "progress", "replication")
 """In the order of their keys (1, 2, 3...) and of the tab line."""
 UNSEEN = (
     "other roles' sessions are hidden without pg_read_all_stats (or pg_monitor): "
@@ -105,6 +107,8 @@ class DiagnosticsScreen(ReportsFailedWorkers, Screen[None]):
             yield StatementsPanel(id="statements")
             yield WaitsPanel(self.waits, id="waits")
             yield HorizonPanel(id="horizon")
+            yield ProgressPanel(id="progress")
+            yield ReplicationPanel(id="replication")
         yield Static(id="diagnostics-status")
         yield KeyBar()
 
@@ -232,7 +236,13 @@ class DiagnosticsScreen(ReportsFailedWorkers, Screen[None]):
         self._show_status()
 
     def action_details(self) -> None:
-        """Everything about the selected holder or statement, its query in full."""
+        """Everything about the selected holder, statement or operation, its query in full."""
+        if self.switcher.current == "progress":
+            operation = self.query_one(ProgressPanel).selected()
+            if operation is not None:
+                text = progress_view.details(*operation)
+                self.app.push_screen(ValueScreen("operation", "details", text))
+            return
         if self.switcher.current == "statements":
             entry = self.query_one(StatementsPanel).selected()
             if entry is not None:

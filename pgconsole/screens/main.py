@@ -242,7 +242,7 @@ class MainScreen(ReportsFailedWorkers, BrowseEditing, BrowseTree, Screen[None]):
         """Columns, indexes, constraints, foreign keys and stats of the open relation."""
         if self.require_relation():
             assert self.detail is not None
-            self.app.push_screen(RelationScreen(self.detail))
+            self.app.push_screen(RelationScreen(self.detail, self.database))
 
     def action_export(self) -> None:
         """Write the rows as shown (filter, order) to a CSV or JSON-lines file with COPY."""

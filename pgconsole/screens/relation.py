@@ -1,13 +1,17 @@
-"""Relation details: columns, indexes, constraints, foreign keys both ways, and table stats."""
+"""Relation details: columns, indexes, constraints, foreign keys both ways, table stats, and
+the operations in progress on it (VACUUM, CREATE INDEX...), read every 2 s while shown."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterable
 from datetime import datetime
 from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -15,10 +19,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from pgconsole.db.browse.catalog import ForeignKey, RelationDetail
+from pgconsole.db.connection.errors import DB_ERRORS
+from pgconsole.db.connection.pool import Database
 from pgconsole.db.type_names import display_type
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
 from pgconsole.widgets.schema_tree import human_size
+
+PROGRESS_INTERVAL = 2.0
+"""Seconds between readings of the operations in progress on the relation."""
 
 
 def _t(value: object, style: str = "") -> Text:
@@ -151,9 +160,16 @@ class RelationScreen(ModalScreen[None]):
         Binding("escape,q,i", "close", "Close"),
     ]
 
-    def __init__(self, detail: RelationDetail) -> None:
+    def __init__(self, detail: RelationDetail, database: Database | None = None) -> None:
+        """Args:
+        detail: What the catalog says of the relation.
+        database: The pool to read the operations in progress with; none read if None.
+        """
         super().__init__()
         self.detail = detail
+        self.database = database
+        self.progress_readings = 0
+        """Readings of the operations in progress (tests wait on it)."""
 
     def compose(self) -> ComposeResult:
         detail = self.detail
@@ -167,11 +183,39 @@ class RelationScreen(ModalScreen[None]):
         )
         with Vertical(id="relation-box"):
             yield Static(title, id="relation-heading")
+            yield Static(id="relation-progress")
             if detail.comment:
                 yield Static(_t(detail.comment, "italic"))
             with VerticalScroll(id="relation-scroll"):
                 for number, table in enumerate(detail_tables(detail)):
                     yield Static(table, id=f"relation-table-{number}", classes="relation-table")
+
+    def on_mount(self) -> None:
+        if self.database is not None:
+            self.watch_progress(self.database)
+
+    @work(exclusive=True, group="relation-progress", exit_on_error=False)
+    async def watch_progress(self, database: Database) -> None:
+        """The operations in progress on this relation, a line each, while the screen shows;
+        a failed reading leaves the lines out (the details stand on their own)."""
+        # Loaded when first used: the browser's start path has no need of them.
+        from pgconsole.db.diagnostics.progress import ProgressRates, on_relation, read_progress
+        from pgconsole.widgets import progress_view
+
+        rates = ProgressRates()
+        box = self.query_one("#relation-progress", Static)
+        while True:
+            try:
+                async with database.pool.acquire() as conn:
+                    operations = await read_progress(conn)
+            except DB_ERRORS:
+                operations = ()
+            mine = on_relation(operations, self.detail.schema, self.detail.name)
+            paces = rates.update(mine, time.monotonic())
+            box.display = bool(mine)
+            box.update(progress_view.lines(mine, paces))
+            self.progress_readings += 1
+            await asyncio.sleep(PROGRESS_INTERVAL)
 
     def action_close(self) -> None:
         """Back to the grid."""

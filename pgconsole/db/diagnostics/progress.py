@@ -14,10 +14,12 @@ from the rate, for the operations still in the same phase.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from pgconsole.db.activity.stats import Backend
 from pgconsole.db.connection.pool import Conn
 from pgconsole.db.sqlfiles import load_sql
 
@@ -161,3 +163,28 @@ class ProgressRates:
         paces = rates(self._previous, current, seconds)
         self._previous, self._at = current, at
         return paces
+
+
+# --- when to look --------------------------------------------------------------------------
+
+_REPORTING = re.compile(
+    r"^\s*(vacuum|analy[sz]e|create\s+(unique\s+)?index|reindex|cluster|copy|base_backup)\b",
+    re.IGNORECASE,
+)
+"""The statements that report progress (after any leading comments)."""
+_COMMENTS = re.compile(r"^(\s*(--[^\n]*\n|/\*.*?\*/))*", re.DOTALL)
+
+
+def may_be_running(backends: Iterable[Backend]) -> bool:
+    """Whether a sample of pg_stat_activity shows something that may report progress: an
+    autovacuum worker or an active statement of a reporting kind. The activity screen reads
+    progress only then, so a quiet server costs it no statement more. Other roles' sessions
+    hidden from the role are left out: their progress is hidden from it too."""
+    for backend in backends:
+        if backend.backend_type == "autovacuum worker":
+            return True
+        if backend.state != "active" or backend.is_self or backend.query is None:
+            continue
+        if _REPORTING.match(_COMMENTS.sub("", backend.query, count=1)):
+            return True
+    return False

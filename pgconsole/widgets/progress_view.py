@@ -27,12 +27,21 @@ from pgconsole.widgets.session_table import SessionRow, SessionTable
 from pgconsole.widgets.sparkline import duration, human
 
 HEADERS = ("pid", "operation", "relation", "done", "rate", "finish", "phase")
+UNITS = {"blocks": "blk", "tuples": "tup", "bytes": "B"}
+"""Short units for the panel's narrow columns."""
 NOTHING = "No VACUUM, ANALYZE, CREATE INDEX, CLUSTER, base backup or COPY running."
 
 
 def what(op: Operation) -> str:
-    """`VACUUM FULL`, `create index`..., and the relation it works on."""
+    """`VACUUM FULL`, `CREATE INDEX CONCURRENTLY`, `vacuum`..."""
     return visible(op.command or op.kind)
+
+
+def short_what(op: Operation) -> str:
+    """The panel's column: the kind, `autovacuum` for autovacuum's."""
+    if (op.command or "").startswith("autovacuum"):
+        return "autovacuum"
+    return op.kind
 
 
 def relation(op: Operation) -> str:
@@ -84,15 +93,20 @@ def lines(operations: Sequence[Operation], paces: Mapping[OperationKey, Pace]) -
 
 def operation_row(op: Operation, pace: Pace) -> SessionRow:
     """One line of the panel's table (keyed by pid: a backend runs one at a time)."""
+    unit = UNITS.get(op.unit, op.unit)
+    share = "-" if op.percent is None else f"{op.percent:.0f}%"
+    count = "-" if op.done is None else f"{share} {human(op.done)}/{human(op.total)} {unit}"
+    if op.done is not None and op.total is None:
+        count = f"{human(op.done)} {unit}"
     return SessionRow(
         op.pid,
         (
             str(op.pid),
-            what(op),
+            short_what(op),
             relation(op),
-            done(op),
-            rate(op, pace),
-            finish(pace),
+            count,
+            "-" if pace.rate is None else f"{human(pace.rate)}/s",
+            "-" if pace.eta_seconds is None else duration(pace.eta_seconds),
             one_line(op.phase) or "-",
         ),
     )
@@ -134,9 +148,13 @@ class ProgressPanel(Panel):
         return await read_progress(conn)
 
     def show(self, reading: tuple[Operation, ...]) -> None:
+        self.show_at(reading, time.monotonic())
+
+    def show_at(self, reading: tuple[Operation, ...], at: float) -> None:
+        """Show a reading taken at `at` (`time.monotonic()`), paced against the one before."""
         self.readings += 1
         self.operations = reading
-        self.paces = self.rates.update(reading, time.monotonic())
+        self.paces = self.rates.update(reading, at)
         rows = [operation_row(op, self.paces.get(op.key, UNKNOWN)) for op in reading]
         self.query_one("#operations", SessionTable).show(rows)
         count = len(reading)

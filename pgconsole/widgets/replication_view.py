@@ -19,8 +19,10 @@ from pgconsole.db.diagnostics.replication import (
 )
 from pgconsole.text import visible
 from pgconsole.widgets.diagnostics_panel import Panel
+from pgconsole.widgets.schema_tree import human_size
 from pgconsole.widgets.session_table import SessionRow, SessionTable
-from pgconsole.widgets.sparkline import duration, human
+from pgconsole.widgets.sparkline import duration
+from pgconsole.words import counted
 
 HEADERS = ("name", "kind", "state", "behind", "lag", "wal", "more")
 LAG_WARNING = 60.0
@@ -28,7 +30,8 @@ LAG_WARNING = 60.0
 
 
 def size(value: int | None) -> str:
-    return "-" if value is None else human(float(value), "B")
+    """Bytes as pg_size_pretty counts them (1 kB = 1024 B): `48 MB`."""
+    return "-" if value is None else human_size(value)
 
 
 def standby_row(number: int, standby: Standby, limit: int) -> SessionRow:
@@ -117,11 +120,12 @@ def summary(reading: Replication, limit: int) -> Text:
     over = sum(1 for s in reading.slots if s.over(limit))
     text = Text.assemble(
         ("Primary", "bold"),
-        f" · {len(reading.standbys)} standby(s), {len(reading.slots)} slot(s)",
+        f" · {counted(len(reading.standbys), 'standby', 'standbys')}, "
+        f"{counted(len(reading.slots), 'slot')}",
         f" · warning past {size(limit)} retained",
     )
     if over:
-        text.append(f" · {over} slot(s) over it", "bold red")
+        text.append(f" · {counted(over, 'slot')} over it", "bold red")
     return text
 
 

@@ -46,14 +46,21 @@ def headers(wide: bool) -> tuple[str, ...]:
     return (*base, "temp/s", "wal/s", "query") if wide else (*base, "query")
 
 
+def ms(value: float | None) -> str:
+    """Milliseconds: two decimals below one (a key lookup's 0.03), else as `human`."""
+    if value is not None and 0 < value < 1:
+        return f"{value:.2f}"
+    return human(value)
+
+
 def statement_row(number: int, delta: Delta, query: str, wide: bool) -> SessionRow:
     """One line; `number` follows the entry across refreshes (the table's cursor)."""
     per = delta.seconds or 1.0
     hit = delta.hit_share
     cells = [
-        human(delta.time_ms / per),
+        ms(delta.time_ms / per),
         human(delta.calls_per_second),
-        human(delta.mean_ms),
+        ms(delta.mean_ms),
         human(delta.rows / per),
         "-" if hit is None else f"{hit:.0%}",
         human(delta.read / per),
@@ -100,6 +107,10 @@ class StatementsPanel(Panel):
     def compose(self) -> ComposeResult:
         yield Static("reading…", id="statements-summary")
         yield SessionTable(headers(False), id="statements")
+
+    def on_resize(self) -> None:
+        if self.tracker.readings and self.unavailable is None:
+            self.render_table()  # the temp and WAL columns come and go with the width
 
     async def read(self, conn: Conn) -> StatementWatch | StatementsUnavailable:
         try:

@@ -121,6 +121,10 @@ class WaitsPanel(Panel):
         yield Static(id="waits-legend")
         yield SessionTable(GROUP_HEADERS["event"], id="waits")
 
+    def on_resize(self) -> None:
+        if self.history.seconds:
+            self.render_all()  # a column per second, as many as fit
+
     async def read(self, conn: Conn) -> tuple[Waiting, ...]:
         started = time.perf_counter()
         sample = await read_waits(conn)

@@ -15,6 +15,7 @@ from pgconsole.screens.activity import ActivityScreen
 from pgconsole.screens.diagnostics import DiagnosticsScreen
 from pgconsole.screens.relation import RelationScreen
 from pgconsole.throwaway.cluster import ThrowawayCluster, ThrowawayStandby
+from pgconsole.widgets.progress_view import ProgressPanel
 from pgconsole.widgets.replication_view import ReplicationPanel
 from tests.conftest import STANDBY_SLOT, admin_connect
 from tests.helpers.ui import app_for, drawn_lines, wait_for_screen, wait_until
@@ -65,11 +66,14 @@ async def test_a_vacuum_in_progress_shows_in_three_places(
             await pilot.press("d")
             await wait_for_screen(pilot, app, DiagnosticsScreen, "the diagnostics")
             await pilot.press("4")
+            panel = app.screen.query_one(ProgressPanel)
             await wait_until(
                 pilot,
-                lambda: pid in drawn(app) and "blocks/s" in drawn(app),
-                "the vacuum with its rate in the progress panel",
+                lambda: any(p.rate is not None for p in panel.paces.values()),
+                "the vacuum's rate, read twice",
             )
+            await wait_until(pilot, lambda: pid in drawn(app), "the vacuum in the panel")
+            await wait_until(pilot, lambda: "/s" in drawn(app), "the rate drawn")
             assert "1 operation in progress" in drawn(app)
 
             # The relation details of t.

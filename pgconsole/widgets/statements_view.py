@@ -106,6 +106,7 @@ class StatementsPanel(Panel):
 
     def compose(self) -> ComposeResult:
         yield Static("reading…", id="statements-summary")
+        yield Static(id="statements-unavailable")
         yield SessionTable(headers(False), id="statements")
 
     def on_resize(self) -> None:
@@ -123,12 +124,15 @@ class StatementsPanel(Panel):
 
     def show(self, reading: StatementWatch | StatementsUnavailable) -> None:
         self.readings += 1
-        summary = self.query_one("#statements-summary", Static)
+        unavailable = self.query_one("#statements-unavailable", Static)
         if isinstance(reading, StatementsUnavailable):
             self.unavailable = str(reading)
-            summary.update(Text(self.unavailable, style="bold"))
+            self.query_one("#statements-summary", Static).update("No statement figures:")
+            unavailable.update(Text(self.unavailable, style="bold"))
+            unavailable.display = True
             return
         self.unavailable = None
+        unavailable.display = False
         self.render_table()
 
     def render_table(self) -> None:

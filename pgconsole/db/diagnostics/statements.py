@@ -174,9 +174,15 @@ class StatementWatch:
         assert row is not None  # one row, whatever the server has
         self.max_entries = row["max_entries"]
         if row["schema"] is None:
-            already = "it is preloaded: " if row["preloaded"] else ""
+            where = "on the primary" if row["standby"] else "here"
+            create = f"run CREATE EXTENSION pg_stat_statements in this database {where}"
+            if row["preloaded"]:
+                raise StatementsUnavailable(
+                    f"pg_stat_statements is preloaded but not installed in this database: "
+                    f"{create}"
+                )
             raise StatementsUnavailable(
-                f"pg_stat_statements is not installed in this database; {already}{SETUP} ({COST})"
+                f"pg_stat_statements is not installed in this database: {SETUP} ({COST})"
             )
         if not row["preloaded"]:
             raise StatementsUnavailable(

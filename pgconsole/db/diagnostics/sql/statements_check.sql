@@ -8,7 +8,8 @@ SELECT n.nspname AS schema,
        e.extversion AS version,
        current_setting('shared_preload_libraries') ~ '(^|[\s,])"?pg_stat_statements"?($|[\s,])'
            AS preloaded,
-       current_setting('pg_stat_statements.max', true) AS max_entries
+       current_setting('pg_stat_statements.max', true) AS max_entries,
+       pg_is_in_recovery() AS standby
 FROM (SELECT 1) one
 LEFT JOIN pg_extension e ON e.extname = 'pg_stat_statements'
 LEFT JOIN pg_namespace n ON n.oid = e.extnamespace

@@ -1,5 +1,6 @@
 """`pgconsole [CONNINFO] [--profile NAME] [--config PATH] [--read-only] [--demo] [--activity]`
-and `pgconsole doctor [CONNINFO] [--profile NAME] [--config PATH]`."""
+`pgconsole doctor [CONNINFO] [--profile NAME] [--config PATH]` and
+`pgconsole snapshot [CONNINFO] [--out FILE] [--window 10s] [--redact] [--profile NAME] ...`."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Any
 from pgconsole import __version__
 from pgconsole.config import ConfigError, Settings, load_settings, read_config_file
 from pgconsole.db.browse.catalog import parse_qualified_name
-from pgconsole.db.connection.params import ConnectParams, ConnInfoError
+from pgconsole.db.connection.params import ConnectParams, ConnInfoError, duration_seconds
 from pgconsole.db.connection.passwords import PasswordQuery
 from pgconsole.target import Target, resolve_target
 from pgconsole.throwaway.cluster import ClusterError
@@ -41,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pgconsole",
         description="A keyboard-driven terminal admin console for PostgreSQL. "
-        "`pgconsole doctor --help` checks a connection without the UI.",
+        "`pgconsole doctor --help` checks a connection without the UI; "
+        "`pgconsole snapshot --help` writes an incident snapshot.",
     )
     _common_arguments(parser)
     parser.add_argument(
@@ -69,14 +71,49 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _subcommand_parser(name: str, description: str) -> argparse.ArgumentParser:
+    """`pgconsole NAME`'s command line, with the connection's arguments."""
+    parser = argparse.ArgumentParser(prog=f"pgconsole {name}", description=description)
+    _common_arguments(parser)
+    return parser
+
+
 def build_doctor_parser() -> argparse.ArgumentParser:
     """`pgconsole doctor`'s command line."""
-    parser = argparse.ArgumentParser(
-        prog="pgconsole doctor",
-        description="Show the resolved connection settings and where each came from, connect, "
+    return _subcommand_parser(
+        "doctor",
+        "Show the resolved connection settings and where each came from, connect, "
         "and report TLS, server, role and pool. Exit 0 when the connection works.",
     )
-    _common_arguments(parser)
+
+
+def build_snapshot_parser() -> argparse.ArgumentParser:
+    """`pgconsole snapshot`'s command line."""
+    parser = _subcommand_parser(
+        "snapshot",
+        "Watch the server for a while, then write everything pgconsole's diagnostics know "
+        "(sessions, locks, waits, statements, horizon, progress, replication, settings) to "
+        "FILE.json and FILE.md, readable by you only. Exit 0 when both are written.",
+    )
+    parser.add_argument(
+        "--out",
+        metavar="FILE",
+        type=Path,
+        help="write FILE.json and FILE.md (default: pgconsole-snapshot-HOST-TIME here)",
+    )
+    parser.add_argument(
+        "--window",
+        default="10s",
+        metavar="DURATION",
+        help="how long to sample waits and statements: 10s, 1min, 500ms or seconds (10s)",
+    )
+    parser.add_argument(
+        "--redact",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="replace every query text by its first keywords and length "
+        "(default: the redact_queries setting, off)",
+    )
     return parser
 
 
@@ -89,6 +126,8 @@ def resolve(args: argparse.Namespace) -> Target:
     overrides: dict[str, Any] = {}
     if getattr(args, "read_only", None):
         overrides["read_only"] = True
+    if getattr(args, "redact", None) is not None:
+        overrides["redact_queries"] = args.redact
     return resolve_target(
         read_config_file(args.config),
         conninfo=args.conninfo,
@@ -102,6 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["doctor"]:
         return doctor(arguments[1:])
+    if arguments[:1] == ["snapshot"]:
+        return snapshot(arguments[1:])
     args = build_parser().parse_args(arguments)
     try:
         if args.demo:
@@ -132,6 +173,30 @@ def doctor(arguments: list[str]) -> int:
     from pgconsole.doctor import run_doctor
 
     return run_doctor(target)
+
+
+def snapshot(arguments: list[str]) -> int:
+    """`pgconsole snapshot`: exit 0 when both files were written, 1 with a reason, 2 for bad
+    settings or arguments."""
+    args = build_snapshot_parser().parse_args(arguments)
+    try:
+        window = duration_seconds(args.window, default_unit="s")
+        if window <= 0:
+            raise ValueError("it must be longer than 0")
+    except ValueError as error:
+        print(
+            f"pgconsole snapshot: --window {args.window}: {error} (10s, 1min, 500ms, or seconds)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        target = resolve(args)
+    except (ConfigError, ConnInfoError) as error:
+        print(f"pgconsole snapshot: {error}", file=sys.stderr)
+        return 2
+    from pgconsole.snapshot import run_snapshot
+
+    return run_snapshot(target, window=window, out=args.out)
 
 
 def run_app(

@@ -145,6 +145,12 @@ class Settings:
     """A table without a key is read through a cursor in a READ ONLY transaction; after this
     many idle seconds it is closed (no snapshot held) and reopened at the same row on demand."""
 
+    # -- incident snapshot ----------------------------------------------------------------
+
+    redact_queries: bool = False
+    """`pgconsole snapshot` replaces every query text by its first keywords and its length
+    (`SELECT … (redacted, 84 chars)`), so the files can leave the team; `--no-redact` overrides."""
+
     def session(self) -> SessionSettings:
         """The server settings each pooled session starts with."""
         return SessionSettings(

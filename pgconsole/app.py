@@ -106,7 +106,12 @@ class PgConsoleApp(App[None]):
         self.started = False
         """The first session was shown (and what the start built was frozen)."""
         idle_seconds = settings.cursor_idle_seconds
-        self.places = Places(self, target=params.target, idle_seconds=idle_seconds)
+        self.places = Places(
+            self,
+            target=params.target,
+            idle_seconds=idle_seconds,
+            redact=settings.redact_queries,
+        )
         self.connector = self.CONNECTOR(
             self,
             params,

@@ -23,6 +23,7 @@ def key_sections(everywhere: type[DOMNode]) -> list[KeySection]:
     from pgconsole.screens.conflict import ConflictScreen
     from pgconsole.screens.connection_error import ConnectionErrorScreen
     from pgconsole.screens.console import ConsoleScreen
+    from pgconsole.screens.diagnostics import DiagnosticsScreen
     from pgconsole.screens.explain import ExplainScreen
     from pgconsole.screens.export import ExportScreen
     from pgconsole.screens.filter import FilterScreen
@@ -54,6 +55,7 @@ def key_sections(everywhere: type[DOMNode]) -> list[KeySection]:
         ("Password prompt", [PasswordScreen]),
         ("Questions", [ConfirmScreen, ChoiceScreen]),
         ("Activity", [ActivityScreen]),
+        ("Diagnostics", [DiagnosticsScreen]),
         ("SQL console", [ConsoleScreen, SqlEditor]),
         ("Plan", [ExplainScreen]),
         ("History", [HistoryScreen]),

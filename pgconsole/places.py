@@ -34,15 +34,19 @@ class Places:
     the activity screen and the console are opened on the pool open at the time.
     """
 
-    def __init__(self, app: App[Any], *, target: str, idle_seconds: float) -> None:
+    def __init__(
+        self, app: App[Any], *, target: str, idle_seconds: float, redact: bool = False
+    ) -> None:
         """Args:
         app: Whose screen stack the places are shown on.
         target: `user@host:port/db`, for the console's history.
         idle_seconds: How long the console's cursor may idle before its transaction ends.
+        redact: Incident snapshots replace query texts by their first keywords.
         """
         self.app = app
         self.target = target
         self.idle_seconds = idle_seconds
+        self.redact = redact
         self.sql_console: ConsoleScreen | None = None
         """The SQL console, kept (text, results, session) while the pool it uses lives."""
         self.trail: list[Place] = []
@@ -174,6 +178,7 @@ class Places:
             read_only=database.info.read_only,
             panel=panel or self.diagnostics_panel,
             waits=self.waits,
+            redact=self.redact,
         )
         self.show(screen, remember=remember)
 

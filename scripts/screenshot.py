@@ -32,6 +32,11 @@ PICTURES = {
     "gallery/console-error.svg": "test_snapshot_gallery/test_console_error.svg",
     "gallery/help.svg": "test_snapshots/test_help_screen.svg",
     "gallery/session-overview.svg": "test_snapshots/test_connected_shell.svg",
+    "gallery/statements.svg": "test_snapshot_diagnostics/test_statements.svg",
+    "gallery/waits.svg": "test_snapshot_diagnostics/test_waits.svg",
+    "gallery/horizon.svg": "test_snapshot_diagnostics/test_horizon.svg",
+    "gallery/progress.svg": "test_snapshot_diagnostics/test_progress.svg",
+    "gallery/replication.svg": "test_snapshot_diagnostics/test_replication.svg",
 }
 """docs/ file: the snapshot it is a copy of."""
 

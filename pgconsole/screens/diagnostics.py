@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -42,6 +43,8 @@ from pgconsole.widgets.session_table import SessionTable
 from pgconsole.widgets.statements_view import StatementsPanel
 from pgconsole.widgets.waits_view import WaitsPanel
 
+SNAPSHOT_WINDOW = 10.0
+"""Seconds an incident snapshot samples the waits and measures the statements over."""
 PANELS = ("statements", "waits", "horizon", "progress", "replication")
 """In the order of their keys (1, 2, 3...) and of the tab line."""
 UNSEEN = (
@@ -62,6 +65,7 @@ class DiagnosticsScreen(ReportsFailedWorkers, Screen[None]):
         Binding("w", "window", "Window"),
         Binding("c", "to_console", "To console"),
         Binding("g", "group", "Group by"),
+        Binding("s", "snapshot", "Snapshot"),
         Binding("tab", "next_panel", "Next panel", show=False),
         *(
             Binding(str(n), f"panel('{name}')", name.capitalize(), show=False)
@@ -82,12 +86,14 @@ class DiagnosticsScreen(ReportsFailedWorkers, Screen[None]):
         read_only: bool,
         panel: str = "statements",
         waits: WaitHistory | None = None,
+        redact: bool = False,
     ) -> None:
         """Args:
         database: The app's pool (remedies go through it; the sampler takes its settings).
         read_only: Remedies are refused.
         panel: The panel shown first.
         waits: The app's wait history (the activity screen feeds it too); a new one if None.
+        redact: Incident snapshots replace query texts by their first keywords.
         """
         super().__init__()
         self.database = database
@@ -95,6 +101,9 @@ class DiagnosticsScreen(ReportsFailedWorkers, Screen[None]):
         self.first_panel = panel if panel in PANELS else PANELS[0]
         self.waits = waits if waits is not None else WaitHistory()
         self.sampler = Sampler(database)
+        self.redact = redact
+        self.snapshot_files: tuple[Path, Path] | None = None
+        """The last incident snapshot written from here (tests wait on it)."""
         self.paused = False
         self.state_text = "reading…"
         self.last_refresh: float | None = None
@@ -266,6 +275,41 @@ class DiagnosticsScreen(ReportsFailedWorkers, Screen[None]):
     def action_group(self) -> None:
         """The waits by the next grouping (event, session, statement)."""
         self.query_one(WaitsPanel).next_group()
+
+    @work(group="snapshot", exclusive=True, exit_on_error=False)
+    async def action_snapshot(self) -> None:
+        """An incident snapshot: the waits and statements over `SNAPSHOT_WINDOW` seconds and
+        everything else once, written as JSON and Markdown (mode 0600) to the export folder,
+        on a connection of its own (the panel shown keeps refreshing)."""
+        from pgconsole.db.browse.export import default_folder
+        from pgconsole.db.diagnostics import snapshot
+
+        self.notify(
+            f"Taking an incident snapshot: {SNAPSHOT_WINDOW:g} s of waits and statements…",
+            timeout=SNAPSHOT_WINDOW,
+        )
+        try:
+            conn = await self.database.dedicated()
+            try:
+                bundle = await snapshot.take_snapshot(
+                    conn, window=SNAPSHOT_WINDOW, redact=self.redact
+                )
+            finally:
+                await conn.close()
+            folder = default_folder()
+            files = snapshot.write_bundle(bundle, folder / snapshot.snapshot_name(bundle))
+        except (*DB_ERRORS, OSError) as error:
+            reason = visible(describe_error(error), keep_newlines=True)
+            self.notify(
+                f"Snapshot not written: {reason}", severity="error", timeout=30, markup=False
+            )
+            return
+        self.snapshot_files = files
+        self.notify(
+            f"Snapshot written: {visible(str(files[0]))} and {files[1].name}",
+            timeout=30,
+            markup=False,
+        )
 
     def action_to_console(self) -> None:
         """The selected statement's text into the SQL console's editor (not run)."""

@@ -100,7 +100,9 @@ async def test_without_the_extension_the_reason_and_the_remedy_are_given(
     # Preloaded, but not created in this database.
     conn = await admin_connect(diagnostics_cluster, diag_db)
     try:
-        with pytest.raises(StatementsUnavailable, match="preloaded but not installed in this database: run CREATE"):
+        with pytest.raises(
+            StatementsUnavailable, match="preloaded but not installed in this database: run CREATE"
+        ):
             await StatementWatch().refresh(conn)
     finally:
         await conn.close()

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import stat
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 
 from pgconsole.app import PgConsoleApp
+from pgconsole.screens import diagnostics as diagnostics_screen
 from pgconsole.screens.activity import ActivityScreen
 from pgconsole.screens.console import ConsoleScreen
 from pgconsole.screens.diagnostics import DiagnosticsScreen
@@ -140,3 +144,29 @@ async def test_a_lock_wait_shows_by_event_and_by_session(
         await blocked
         await holder.close()
         await waiter.close()
+
+
+async def test_s_writes_an_incident_snapshot_to_the_export_folder(
+    diagnostics_cluster: ThrowawayCluster,
+    db_with_statements: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))  # no Downloads folder there: the home itself
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("XDG_DOWNLOAD_DIR", raising=False)
+    monkeypatch.setattr(diagnostics_screen, "SNAPSHOT_WINDOW", 0.5)
+    app = app_for(diagnostics_cluster, db_with_statements)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_diagnostics(pilot, app)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: screen.snapshot_files is not None, "the snapshot")
+        assert screen.snapshot_files is not None
+        data, report = screen.snapshot_files
+    assert data.parent == tmp_path and report.suffix == ".md"
+    assert stat.S_IMODE(data.stat().st_mode) == 0o600
+    assert stat.S_IMODE(report.stat().st_mode) == 0o600
+    bundle = json.loads(data.read_text())
+    for section in ("sessions", "locks", "waits", "statements", "horizon", "progress"):
+        assert section in bundle
+    assert bundle["statements"]["available"] is True

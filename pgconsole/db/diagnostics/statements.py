@@ -178,8 +178,7 @@ class StatementWatch:
             create = f"run CREATE EXTENSION pg_stat_statements in this database {where}"
             if row["preloaded"]:
                 raise StatementsUnavailable(
-                    f"pg_stat_statements is preloaded but not installed in this database: "
-                    f"{create}"
+                    f"pg_stat_statements is preloaded but not installed in this database: {create}"
                 )
             raise StatementsUnavailable(
                 f"pg_stat_statements is not installed in this database: {SETUP} ({COST})"

@@ -111,6 +111,7 @@ class PgConsoleApp(App[None]):
             target=params.target,
             idle_seconds=idle_seconds,
             redact=settings.redact_queries,
+            retention_warning=settings.slot_retention_warning_mb * 1024 * 1024,
         )
         self.connector = self.CONNECTOR(
             self,

@@ -145,11 +145,16 @@ class Settings:
     """A table without a key is read through a cursor in a READ ONLY transaction; after this
     many idle seconds it is closed (no snapshot held) and reopened at the same row on demand."""
 
-    # -- incident snapshot ----------------------------------------------------------------
+    # -- incident diagnostics and snapshot ---------------------------------------------------
 
     redact_queries: bool = False
-    """`pgconsole snapshot` replaces every query text by its first keywords and its length
-    (`SELECT … (redacted, 84 chars)`), so the files can leave the team; `--no-redact` overrides."""
+    """Incident snapshots (`pgconsole snapshot`, `s` in the diagnostics) replace every query
+    text by its first keywords and its length (`SELECT … (redacted, 84 chars)`), so the files
+    can leave the team; `--no-redact` overrides."""
+
+    slot_retention_warning_mb: int = field(default=1024, metadata={"ge": 1})
+    """The diagnostics' replication panel marks a slot that retains more WAL than this (MB),
+    and a standby this far behind."""
 
     def session(self) -> SessionSettings:
         """The server settings each pooled session starts with."""

@@ -35,18 +35,26 @@ class Places:
     """
 
     def __init__(
-        self, app: App[Any], *, target: str, idle_seconds: float, redact: bool = False
+        self,
+        app: App[Any],
+        *,
+        target: str,
+        idle_seconds: float,
+        redact: bool = False,
+        retention_warning: int = 1 << 30,
     ) -> None:
         """Args:
         app: Whose screen stack the places are shown on.
         target: `user@host:port/db`, for the console's history.
         idle_seconds: How long the console's cursor may idle before its transaction ends.
         redact: Incident snapshots replace query texts by their first keywords.
+        retention_warning: WAL bytes past which the replication panel marks a slot.
         """
         self.app = app
         self.target = target
         self.idle_seconds = idle_seconds
         self.redact = redact
+        self.retention_warning = retention_warning
         self.sql_console: ConsoleScreen | None = None
         """The SQL console, kept (text, results, session) while the pool it uses lives."""
         self.trail: list[Place] = []
@@ -179,6 +187,7 @@ class Places:
             panel=panel or self.diagnostics_panel,
             waits=self.waits,
             redact=self.redact,
+            retention_warning=self.retention_warning,
         )
         self.show(screen, remember=remember)
 

@@ -26,6 +26,7 @@ from pgconsole.db.connection.errors import DB_ERRORS
 from pgconsole.db.connection.failures import describe_error
 from pgconsole.db.connection.pool import Database
 from pgconsole.db.diagnostics.horizon import Holder, Horizon, RemedyRefused, apply_remedy
+from pgconsole.db.diagnostics.replication import RETENTION_WARNING
 from pgconsole.db.diagnostics.waits import WaitHistory
 from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.messages import PlaceRequested
@@ -87,6 +88,7 @@ class DiagnosticsScreen(ReportsFailedWorkers, Screen[None]):
         panel: str = "statements",
         waits: WaitHistory | None = None,
         redact: bool = False,
+        retention_warning: int = RETENTION_WARNING,
     ) -> None:
         """Args:
         database: The app's pool (remedies go through it; the sampler takes its settings).
@@ -94,6 +96,7 @@ class DiagnosticsScreen(ReportsFailedWorkers, Screen[None]):
         panel: The panel shown first.
         waits: The app's wait history (the activity screen feeds it too); a new one if None.
         redact: Incident snapshots replace query texts by their first keywords.
+        retention_warning: WAL bytes past which a slot (or a standby's lag) is marked.
         """
         super().__init__()
         self.database = database
@@ -102,6 +105,7 @@ class DiagnosticsScreen(ReportsFailedWorkers, Screen[None]):
         self.waits = waits if waits is not None else WaitHistory()
         self.sampler = Sampler(database)
         self.redact = redact
+        self.retention_warning = retention_warning
         self.snapshot_files: tuple[Path, Path] | None = None
         """The last incident snapshot written from here (tests wait on it)."""
         self.paused = False
@@ -117,7 +121,7 @@ class DiagnosticsScreen(ReportsFailedWorkers, Screen[None]):
             yield WaitsPanel(self.waits, id="waits")
             yield HorizonPanel(id="horizon")
             yield ProgressPanel(id="progress")
-            yield ReplicationPanel(id="replication")
+            yield ReplicationPanel(limit=self.retention_warning, id="replication")
         yield Static(id="diagnostics-status")
         yield KeyBar()
 

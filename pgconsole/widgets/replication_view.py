@@ -145,7 +145,7 @@ class ReplicationPanel(Panel):
 
     def compose(self) -> ComposeResult:
         yield Static("reading…", id="replication-summary")
-        yield SessionTable(HEADERS, id="replication")
+        yield SessionTable(HEADERS, id="replication-rows")
 
     async def read(self, conn: Conn) -> Replication:
         return await read_replication(conn)
@@ -155,7 +155,7 @@ class ReplicationPanel(Panel):
         self.replication = reading
         rows = [standby_row(n, s, self.limit) for n, s in enumerate(reading.standbys)]
         rows += [slot_row(len(rows) + n, s, self.limit) for n, s in enumerate(reading.slots)]
-        self.query_one("#replication", SessionTable).show(rows)
+        self.query_one("#replication-rows", SessionTable).show(rows)
         self.query_one("#replication-summary", Static).update(summary(reading, self.limit))
 
     def status(self) -> str:

@@ -107,7 +107,7 @@ class StatementsPanel(Panel):
     def compose(self) -> ComposeResult:
         yield Static("reading…", id="statements-summary")
         yield Static(id="statements-unavailable")
-        yield SessionTable(headers(False), id="statements")
+        yield SessionTable(headers(False), id="statements-rows")
 
     def on_resize(self) -> None:
         if self.tracker.readings and self.unavailable is None:
@@ -149,7 +149,7 @@ class StatementsPanel(Panel):
             text = tracker.texts.get(delta.key)
             rows.append(statement_row(number, delta, text.query if text else "…", wide))
             self.listed[number] = delta
-        self.query_one("#statements", SessionTable).show(rows, headers(wide))
+        self.query_one("#statements-rows", SessionTable).show(rows, headers(wide))
         self.query_one("#statements-summary", Static).update(self.summary(top))
 
     def summary(self, top: list[Delta]) -> Text:
@@ -186,7 +186,7 @@ class StatementsPanel(Panel):
 
     def selected(self) -> tuple[Delta, str, str | None, str | None] | None:
         """The entry under the cursor: its delta, text, role and database."""
-        number = self.query_one("#statements", SessionTable).selected_pid
+        number = self.query_one("#statements-rows", SessionTable).selected_pid
         delta = self.listed.get(number) if number is not None else None
         if delta is None:
             return None

@@ -119,7 +119,7 @@ class WaitsPanel(Panel):
         yield Static("sampling…", id="waits-summary")
         yield Static(id="waits-chart")
         yield Static(id="waits-legend")
-        yield SessionTable(GROUP_HEADERS["event"], id="waits")
+        yield SessionTable(GROUP_HEADERS["event"], id="waits-rows")
 
     def on_resize(self) -> None:
         if self.history.seconds:
@@ -151,7 +151,7 @@ class WaitsPanel(Panel):
     def render_table(self) -> None:
         shares = self.history.breakdown(self.group)
         rows = [share_row(n, s, self.group) for n, s in enumerate(shares)]
-        self.query_one("#waits", SessionTable).show(rows, GROUP_HEADERS[self.group])
+        self.query_one("#waits-rows", SessionTable).show(rows, GROUP_HEADERS[self.group])
         summary = Text.assemble(
             ("g ", "bold"),
             f"by {self.group} over the last {DETAIL_SECONDS} s",

@@ -17,6 +17,7 @@ from pgconsole.screens.relation import RelationScreen
 from pgconsole.throwaway.cluster import ThrowawayCluster, ThrowawayStandby
 from pgconsole.widgets.progress_view import ProgressPanel
 from pgconsole.widgets.replication_view import ReplicationPanel
+from pgconsole.widgets.session_table import SessionTable
 from tests.conftest import STANDBY_SLOT, admin_connect
 from tests.helpers.ui import app_for, drawn_lines, wait_for_screen, wait_until
 from tests.helpers.waiting import poll_until
@@ -117,7 +118,8 @@ async def test_a_paused_standby_lags_on_the_primary_and_on_itself(
         await writer.execute(
             "CREATE TABLE w AS SELECT g, repeat('x', 100) FROM generate_series(1, 10000) g"
         )
-        app = app_for(diagnostics_cluster, diag_db)
+        # A warning from 1 MB on: the standby behind by more is marked.
+        app = app_for(diagnostics_cluster, diag_db, slot_retention_warning_mb=1)
         async with app.run_test(size=SIZE) as pilot:
             await to_activity(pilot, app)
             await pilot.press("d")
@@ -134,7 +136,10 @@ async def test_a_paused_standby_lags_on_the_primary_and_on_itself(
 
             await wait_until(pilot, lagging, "the standby behind in bytes")
             await wait_until(pilot, lambda: STANDBY_SLOT in drawn(app), "the standby drawn")
-            assert "slot physical" in drawn(app) and "Primary" in drawn(app)
+            assert "slot physical" in drawn(app) and "warning past 1 MB retained" in drawn(app)
+            table = screen.query_one("#replication-rows", SessionTable)
+            marked = {row.cells[1]: row.mark for row in table.rows}
+            assert marked["standby"] == "long"
 
         on_standby = app_for(standby, "postgres")
         async with on_standby.run_test(size=SIZE) as pilot:

@@ -16,7 +16,8 @@ PIP_INSTALL_ARGS ?=
 # PYTEST_WORKERS=0 runs everything in one process.
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test check lint types pytest setup postgres benchmark benchmark-activity benchmark-console \
+.PHONY: demo test check lint types pytest setup postgres benchmark benchmark-activity \
+	benchmark-diagnostics benchmark-console \
 	benchmark-peers bench-venv test-lowest test-newest clean
 
 demo: setup
@@ -92,6 +93,10 @@ benchmark: setup bench-venv
 benchmark-activity: setup bench-venv
 	$(BIN)/python -m benchmarks.peers $(BENCH_QUICK) --only activity
 	$(BIN)/python -m benchmarks.activity $(BENCH_QUICK)
+
+# The diagnostics' reads under 50 pgbench clients beside raw asyncpg (no peer has them).
+benchmark-diagnostics: setup
+	$(BIN)/python -m benchmarks.diagnostics $(BENCH_QUICK)
 
 benchmark-console: setup bench-venv
 	$(BIN)/python -m benchmarks.peers $(BENCH_QUICK) --only console

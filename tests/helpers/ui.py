@@ -16,6 +16,8 @@ from textual.widgets import Static, Tree
 from pgconsole.app import PgConsoleApp
 from pgconsole.config import Settings
 from pgconsole.db.opening import open_early
+from pgconsole.screens.activity import ActivityScreen
+from pgconsole.screens.diagnostics import DiagnosticsScreen
 from pgconsole.throwaway.cluster import ThrowawayCluster
 from pgconsole.widgets.grid import DataGrid
 from tests.conftest import params_for
@@ -112,3 +114,20 @@ async def first_page(pilot: Pilot[Any], app: PgConsoleApp) -> DataGrid:
     """The grid, once the opened relation's first page is in it."""
     await wait_until(pilot, lambda: bool(app.main_screen.grid.rows), "the first page")
     return app.main_screen.grid
+
+
+async def to_activity(pilot: Pilot[Any], app: PgConsoleApp) -> ActivityScreen:
+    """From the browser, once connected: F3; the activity screen."""
+    await wait_until(pilot, lambda: app.database is not None, "the pool")
+    await pilot.press("f3")
+    return await wait_for_screen(pilot, app, ActivityScreen, "the activity screen")
+
+
+async def to_diagnostics(pilot: Pilot[Any], app: PgConsoleApp, key: str = "d") -> DiagnosticsScreen:
+    """From the browser: F3, then `key` on the activity screen (`d` the diagnostics on the
+    statements panel, `h` on the horizon's); the screen once it has shown a reading."""
+    await to_activity(pilot, app)
+    await pilot.press(key)
+    screen = await wait_for_screen(pilot, app, DiagnosticsScreen, "the diagnostics")
+    await wait_until(pilot, lambda: screen.samples > 0, "a reading")
+    return screen

@@ -10,14 +10,20 @@ import asyncpg
 import pytest
 from textual.pilot import Pilot
 
-from pgconsole.app import PgConsoleApp
 from pgconsole.screens.activity import ActivityScreen
 from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.screens.diagnostics import DiagnosticsScreen
 from pgconsole.screens.value import ValueScreen
 from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.conftest import admin_connect
-from tests.helpers.ui import app_for, drawn_lines, screen_text, wait_for_screen, wait_until
+from tests.helpers.ui import (
+    app_for,
+    drawn_lines,
+    screen_text,
+    to_diagnostics,
+    wait_for_screen,
+    wait_until,
+)
 
 SIZE = (80, 24)
 
@@ -39,17 +45,6 @@ async def idle_with_snapshot(cluster: ThrowawayCluster, dbname: str) -> asyncpg.
     await conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
     await conn.fetchval("SELECT count(*) FROM t")
     return conn
-
-
-async def diagnostics(pilot: Pilot[Any], app: PgConsoleApp) -> DiagnosticsScreen:
-    """From the browser: F3, then h; the screen once it has shown a reading."""
-    await wait_until(pilot, lambda: app.database is not None, "the pool")
-    await pilot.press("f3")
-    await wait_for_screen(pilot, app, ActivityScreen, "the activity screen")
-    await pilot.press("h")
-    screen = await wait_for_screen(pilot, app, DiagnosticsScreen, "the diagnostics")
-    await wait_until(pilot, lambda: screen.samples > 0, "a reading")
-    return screen
 
 
 def gone(screen: DiagnosticsScreen, name: str) -> bool:
@@ -78,7 +73,7 @@ async def test_an_idle_snapshot_is_listed_and_terminated_after_yes(
     try:
         app = app_for(diagnostics_cluster, db_with_t)
         async with app.run_test(size=SIZE) as pilot:
-            screen = await diagnostics(pilot, app)
+            screen = await to_diagnostics(pilot, app, "h")
             await select(pilot, screen, "backend", pid)
             drawn = "\n".join(drawn_lines(app))
             assert f"pid {pid}" in drawn
@@ -123,7 +118,7 @@ async def test_a_prepared_transaction_is_rolled_back_after_yes(
         await conn.execute(f"PREPARE TRANSACTION '{gid}'")
         app = app_for(diagnostics_cluster, db_with_t)
         async with app.run_test(size=SIZE) as pilot:
-            screen = await diagnostics(pilot, app)
+            screen = await to_diagnostics(pilot, app, "h")
             await select(pilot, screen, "prepared", gid)
             await pilot.press("x")
             await wait_for_screen(pilot, app, ConfirmScreen, "the confirmation")
@@ -150,7 +145,7 @@ async def test_read_only_refuses_the_remedy_before_asking(
     try:
         app = app_for(diagnostics_cluster, db_with_t, read_only=True)
         async with app.run_test(size=SIZE) as pilot:
-            screen = await diagnostics(pilot, app)
+            screen = await to_diagnostics(pilot, app, "h")
             await select(pilot, screen, "backend", pid)
             await pilot.press("x")
             await wait_until(
@@ -169,6 +164,6 @@ async def test_esc_goes_back_to_the_activity_screen(
 ) -> None:
     app = app_for(diagnostics_cluster, db_with_t)
     async with app.run_test(size=SIZE) as pilot:
-        await diagnostics(pilot, app)
+        await to_diagnostics(pilot, app, "h")
         await pilot.press("escape")
         await wait_for_screen(pilot, app, ActivityScreen, "the activity screen again")

@@ -7,14 +7,10 @@ import json
 import stat
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
-from textual.pilot import Pilot
 
-from pgconsole.app import PgConsoleApp
 from pgconsole.screens import diagnostics as diagnostics_screen
-from pgconsole.screens.activity import ActivityScreen
 from pgconsole.screens.console import ConsoleScreen
 from pgconsole.screens.diagnostics import DiagnosticsScreen
 from pgconsole.screens.value import ValueScreen
@@ -22,7 +18,14 @@ from pgconsole.throwaway.cluster import ThrowawayCluster
 from pgconsole.widgets.statements_view import StatementsPanel
 from pgconsole.widgets.waits_view import WaitsPanel
 from tests.conftest import admin_connect
-from tests.helpers.ui import app_for, drawn_lines, screen_text, wait_for_screen, wait_until
+from tests.helpers.ui import (
+    app_for,
+    drawn_lines,
+    screen_text,
+    to_diagnostics,
+    wait_for_screen,
+    wait_until,
+)
 
 SIZE = (80, 24)
 
@@ -41,15 +44,6 @@ async def db_with_statements(diagnostics_cluster: ThrowawayCluster, diag_db: str
     return diag_db
 
 
-async def open_diagnostics(pilot: Pilot[Any], app: PgConsoleApp) -> DiagnosticsScreen:
-    """From the browser: F3, then d (the statements panel first)."""
-    await wait_until(pilot, lambda: app.database is not None, "the pool")
-    await pilot.press("f3")
-    await wait_for_screen(pilot, app, ActivityScreen, "the activity screen")
-    await pilot.press("d")
-    return await wait_for_screen(pilot, app, DiagnosticsScreen, "the diagnostics")
-
-
 async def test_a_busy_statement_leads_and_goes_to_the_console(
     diagnostics_cluster: ThrowawayCluster, db_with_statements: str
 ) -> None:
@@ -65,7 +59,7 @@ async def test_a_busy_statement_leads_and_goes_to_the_console(
     try:
         app = app_for(diagnostics_cluster, db_with_statements)
         async with app.run_test(size=SIZE) as pilot:
-            screen = await open_diagnostics(pilot, app)
+            screen = await to_diagnostics(pilot, app)
             panel = screen.query_one(StatementsPanel)
 
             def leads() -> bool:
@@ -102,7 +96,7 @@ async def test_without_pg_stat_statements_the_panel_says_what_to_do(
 ) -> None:
     app = app_for(diagnostics_cluster, diag_db)  # preloaded, not created here
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_diagnostics(pilot, app)
+        screen = await to_diagnostics(pilot, app)
         await wait_until(pilot, lambda: screen.samples > 0, "a reading")
         assert "CREATE EXTENSION pg_stat_statements" in screen_text(app)
 
@@ -117,7 +111,7 @@ async def test_a_lock_wait_shows_by_event_and_by_session(
     try:
         app = app_for(diagnostics_cluster, db_with_statements)
         async with app.run_test(size=SIZE) as pilot:
-            screen = await open_diagnostics(pilot, app)
+            screen = await to_diagnostics(pilot, app)
             await pilot.press("2")
             panel = screen.query_one(WaitsPanel)
 
@@ -158,7 +152,7 @@ async def test_s_writes_an_incident_snapshot_to_the_export_folder(
     monkeypatch.setattr(diagnostics_screen, "SNAPSHOT_WINDOW", 0.5)
     app = app_for(diagnostics_cluster, db_with_statements)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_diagnostics(pilot, app)
+        screen = await to_diagnostics(pilot, app)
         await pilot.press("s")
         await wait_until(pilot, lambda: screen.snapshot_files is not None, "the snapshot")
         assert screen.snapshot_files is not None

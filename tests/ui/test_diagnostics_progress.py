@@ -5,9 +5,7 @@ standby whose replay is paused, seen from both sides."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
-from textual.pilot import Pilot
 from textual.widgets import Static
 
 from pgconsole.app import PgConsoleApp
@@ -19,7 +17,7 @@ from pgconsole.widgets.progress_view import ProgressPanel
 from pgconsole.widgets.replication_view import ReplicationPanel
 from pgconsole.widgets.session_table import SessionTable
 from tests.conftest import STANDBY_SLOT, admin_connect
-from tests.helpers.ui import app_for, drawn_lines, wait_for_screen, wait_until
+from tests.helpers.ui import app_for, drawn_lines, to_activity, wait_for_screen, wait_until
 from tests.helpers.waiting import poll_until
 
 SIZE = (80, 24)
@@ -33,12 +31,6 @@ VACUUMED = (
 
 def drawn(app: PgConsoleApp) -> str:
     return "\n".join(drawn_lines(app))
-
-
-async def to_activity(pilot: Pilot[Any], app: PgConsoleApp) -> ActivityScreen:
-    await wait_until(pilot, lambda: app.database is not None, "the pool")
-    await pilot.press("f3")
-    return await wait_for_screen(pilot, app, ActivityScreen, "the activity screen")
 
 
 async def test_a_vacuum_in_progress_shows_in_three_places(

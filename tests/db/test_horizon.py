@@ -16,8 +16,8 @@ from pgconsole.db.diagnostics.horizon import (
     apply_remedy,
     read_horizon,
 )
-from pgconsole.throwaway.cluster import ThrowawayCluster
-from tests.conftest import admin_connect
+from pgconsole.throwaway.cluster import ThrowawayCluster, ThrowawayStandby
+from tests.conftest import STANDBY_SLOT, admin_connect
 from tests.helpers.waiting import poll_until
 
 XIDS_AFTER = 5
@@ -177,3 +177,35 @@ async def test_freeze_ages_name_the_databases_and_the_oldest_tables(
     for entry in (*horizon.wraparound, *horizon.databases):
         assert entry.max_age == 200_000_000  # the server's autovacuum_freeze_max_age
         assert 0 <= entry.share < 1
+
+
+async def test_a_standby_query_holds_the_primary_through_its_slot(
+    diagnostics_cluster: ThrowawayCluster, standby: ThrowawayStandby, diag_db: str
+) -> None:
+    primary = await admin_connect(diagnostics_cluster, diag_db)
+    reader = await admin_connect(standby)
+    try:
+        # A long query on the standby: its snapshot goes upstream as hot_standby_feedback.
+        await reader.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        await reader.fetchval("SELECT count(*) FROM pg_class")
+        held_at = await reader.fetchval("SELECT txid_snapshot_xmin(txid_current_snapshot())")
+        await spend_xids(primary)
+
+        async def held_by_the_slot() -> bool:
+            horizon = await read_horizon(primary)
+            return any(
+                h.kind == "slot" and h.name == STANDBY_SLOT and h.xmin_age >= XIDS_AFTER
+                for h in horizon.holders
+            )
+
+        await poll_until(held_by_the_slot, "the standby's feedback on its slot", within=60)
+        slot = holder(await read_horizon(primary), "slot", STANDBY_SLOT)
+        assert slot.scope == "every database" and slot.active
+        assert slot.remedy is None  # its standby uses it: drop nothing
+        current = await primary.fetchval("SELECT txid_current()")
+        assert slot.xmin_age >= current - held_at - 1
+        with pytest.raises(RemedyRefused, match="stop its consumer first"):
+            await apply_remedy(primary, slot)
+    finally:
+        await reader.close()
+        await primary.close()

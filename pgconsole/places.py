@@ -155,10 +155,8 @@ class Places:
         `first` (taken with `database`) before it samples itself."""
         from pgconsole.screens.activity import ActivityScreen  # loaded when first used
 
-        if self.current() == "activity":
-            return
+        database = self._opening("activity", database)
         if database is None:
-            self.app.notify("Not connected yet.", severity="warning")
             return
         screen = ActivityScreen(
             database,
@@ -176,10 +174,8 @@ class Places:
         """The diagnostics, on `panel` or the one shown last (Esc: one step back)."""
         from pgconsole.screens.diagnostics import DiagnosticsScreen  # loaded when first used
 
-        if self.current() == "diagnostics":
-            return
+        database = self._opening("diagnostics", database)
         if database is None:
-            self.app.notify("Not connected yet.", severity="warning")
             return
         screen = DiagnosticsScreen(
             database,
@@ -196,10 +192,8 @@ class Places:
         `text` in its editor instead if given."""
         from pgconsole.screens.console import ConsoleScreen  # loaded when first used
 
-        if self.current() == "console":
-            return
+        database = self._opening("console", database)
         if database is None:
-            self.app.notify("Not connected yet.", severity="warning")
             return
         if self.sql_console is None:
             self.sql_console = ConsoleScreen(
@@ -213,6 +207,15 @@ class Places:
         self.show(self.sql_console, remember=remember)
         if text:
             self.sql_console.put_in_editor(text)
+
+    def _opening(self, place: Place, database: Database | None) -> Database | None:
+        """The pool to open `place` on; None when it is not to be opened: it is on screen
+        already, or no pool is open yet (the user is told)."""
+        if self.current() == place:
+            return None
+        if database is None:
+            self.app.notify("Not connected yet.", severity="warning")
+        return database
 
     def console_session(self) -> ConsoleConnection | None:
         """The console's connection, if there is a console (the activity screen marks it)."""

@@ -48,6 +48,10 @@ SNAPSHOT_WINDOW = 10.0
 """Seconds an incident snapshot samples the waits and measures the statements over."""
 PANELS = ("statements", "waits", "horizon", "progress", "replication")
 """In the order of their keys (1, 2, 3...) and of the tab line."""
+PANEL_ACTIONS = frozenset().union(
+    *(kind.ACTIONS for kind in (StatementsPanel, WaitsPanel, HorizonPanel, ProgressPanel))
+)
+"""The actions some panel has: each is offered only while its panel is shown."""
 UNSEEN = (
     "other roles' sessions are hidden without pg_read_all_stats (or pg_monitor): "
     "the figures may be short of the truth"
@@ -163,8 +167,7 @@ class DiagnosticsScreen(ReportsFailedWorkers, Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """A panel's keys only while it is shown."""
-        panel_actions = {"remedy", "details", "sort", "window", "to_console", "group"}
-        if action in panel_actions and self.is_mounted:
+        if action in PANEL_ACTIONS and self.is_mounted:
             return action in self.panel.ACTIONS
         return True
 

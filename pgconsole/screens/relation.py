@@ -168,8 +168,6 @@ class RelationScreen(ModalScreen[None]):
         super().__init__()
         self.detail = detail
         self.database = database
-        self.progress_readings = 0
-        """Readings of the operations in progress (tests wait on it)."""
 
     def compose(self) -> ComposeResult:
         detail = self.detail
@@ -214,7 +212,6 @@ class RelationScreen(ModalScreen[None]):
             paces = rates.update(mine, time.monotonic())
             box.display = bool(mine)
             box.update(progress_view.lines(mine, paces))
-            self.progress_readings += 1
             await asyncio.sleep(PROGRESS_INTERVAL)
 
     def action_close(self) -> None:

@@ -115,11 +115,9 @@ class StatementsPanel(Panel):
 
     async def read(self, conn: Conn) -> StatementWatch | StatementsUnavailable:
         try:
-            await self.tracker.refresh(conn, SHOWN, self.sort)
+            await self.tracker.refresh(conn, SHOWN, self.sort, self.window)
         except StatementsUnavailable as reason:
             return reason
-        wanted = [d.key for d in self.tracker.top(self.window, self.sort, SHOWN)]
-        await self.tracker.read_texts(conn, [k for k in wanted if k not in self.tracker.texts])
         return self.tracker
 
     def show(self, reading: StatementWatch | StatementsUnavailable) -> None:

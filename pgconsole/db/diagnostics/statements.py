@@ -195,9 +195,11 @@ class StatementWatch:
             )
         return str(row["schema"])
 
-    async def refresh(self, conn: Conn, shown: int = 0, sort: Sort = "time") -> Reading:
+    async def refresh(
+        self, conn: Conn, shown: int = 0, sort: Sort = "time", window: float | None = None
+    ) -> Reading:
         """Read every entry's counters (one statement), and the texts of the top `shown`
-        entries over the last refresh not read before (a second statement, only then).
+        entries over `window` not read before (a second statement, only then).
 
         Raises:
             StatementsUnavailable: As `check` (checked at the first refresh on `conn`).
@@ -210,7 +212,7 @@ class StatementWatch:
         reading = self._reading(rows)
         self.add(reading)
         if shown:
-            wanted = [d.key for d in self.top(None, sort, shown) if d.key not in self.texts]
+            wanted = [d.key for d in self.top(window, sort, shown) if d.key not in self.texts]
             await self.read_texts(conn, wanted)
         return reading
 

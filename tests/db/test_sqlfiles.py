@@ -23,7 +23,7 @@ def test_every_sql_folder_is_a_room() -> None:
 
 def test_names_span_every_room() -> None:
     names = sql_file_names()
-    assert {"list_relations", "activity_sessions", "describe_session", "seed_demo"} <= names
+    assert {"list_relations", "activity_sample", "describe_session", "seed_demo"} <= names
     assert len(names) == len(list(PACKAGE.rglob("sql/*.sql")))
 
 

@@ -400,7 +400,7 @@ async def test_pgconsole_sessions_are_marked_and_the_poll_has_a_short_name(
     cluster: ThrowawayCluster, table_t: str
 ) -> None:
     other = await labelled(cluster, table_t, "pgconsole")  # another pgconsole's poll
-    await other.fetch(load_sql("pgconsole.db.activity.stats", "activity_sessions.sql"))
+    await other.fetch(load_sql("pgconsole.db.activity.stats", "activity_sample.sql"))
     stranger = await labelled(cluster, table_t, "test-stranger")
     try:
         app = make_app(cluster, table_t)

@@ -49,7 +49,7 @@ REFRESHED = time.mktime((2026, 3, 2, 14, 3, 7, 0, 0, -1))
 
 # -- the activity screen -------------------------------------------------------------------
 
-POLL_SQL = "-- activity_sessions: every backend with its locks.\nSELECT ..."
+POLL_SQL = "-- activity_sample: every backend with its locks.\nSELECT ..."
 """What pg_stat_activity shows for this screen's own poll (shown as 'pgconsole: activity poll')."""
 
 QUERIES = (

@@ -1,9 +1,10 @@
 """The live activity screen's data: sessions, server counters, rates, blocking chains, signals.
 
-Headless (no textual). `sample` reads everything one refresh shows in two statements, one for
-the sessions (blocking pids and the lock each waits for included) and one for the server
-(counters, sessions by state, settings, xmin horizon, standbys), so that it can run every
-second against a production server. `rates` and `lock_tree` are pure functions of samples.
+Headless (no textual). `sample` reads everything one refresh shows in one statement: the
+sessions (blocking pids and the lock each waits for included), and on the sampling session's
+own row the server (counters, sessions by state, settings, xmin horizon, standbys), so that it
+can run every second against a production server. `rates` and `lock_tree` are pure functions
+of samples.
 
 A role without pg_read_all_stats (or pg_monitor) still gets a sample: the server returns other
 roles' sessions with most columns NULL, and every field that can be NULL is Optional here.
@@ -209,25 +210,26 @@ class Sample:
     """By pid."""
     server: ServerCounters
     queries: int
-    """Statements this sample sent (2)."""
+    """Statements this sample sent (1)."""
 
 
 async def sample(conn: Conn) -> Sample:
-    """Read the sessions and the server's counters: two statements.
+    """Read the sessions and the server's counters: one statement.
 
-    Each statement is its own implicit transaction, so each sees fresh statistics. Inside an
-    explicit transaction the server would keep showing the statistics it first read there.
+    It is its own implicit transaction, so it sees fresh statistics, all read at one instant.
+    Inside an explicit transaction the server would keep showing the statistics it first read
+    there.
 
     Args:
         conn: Any connection, of any role: what the role may not see comes back as None.
     """
-    rows = await conn.fetch(load_sql(__name__, "activity_sessions.sql"))
-    server = await conn.fetchrow(load_sql(__name__, "activity_server.sql"))
-    assert server is not None  # an aggregate always returns one row
+    rows = await conn.fetch(load_sql(__name__, "activity_sample.sql"))
+    # The sampling session always sees itself; its row carries the server's columns.
+    server = next(row for row in rows if row["is_self"])
     return Sample(
         backends=tuple(_backend(row) for row in rows),
         server=_counters(server),
-        queries=2,
+        queries=1,
     )
 
 

@@ -2,10 +2,9 @@
 
 VACUUM removes a dead row only once no snapshot can still see it. The oldest xmin that any
 session, prepared transaction, replication slot or standby holds is that limit, and the server
-shows each of them in a different view. `read_horizon` lists them all in one statement,
-oldest first, with what they keep (`horizon_holders.sql`), and what the horizon costs the
-current database: the dead tuples waiting, and the tables and databases nearest to
-wraparound (`horizon_tables.sql`).
+shows each of them in a different view. `read_horizon` lists them all, oldest first, with
+what they keep, and what the horizon costs the current database: the dead tuples waiting,
+and the tables and databases nearest to wraparound; all in one statement (`horizon.sql`).
 
 Each holder has a remedy, when there is one a client may apply (`Holder.remedy`); each
 remedy acts only on the holder that was listed: a session by pid *and* start time, a slot
@@ -150,9 +149,10 @@ class Horizon:
 
 
 async def read_horizon(conn: Conn, listed: int = LISTED) -> Horizon:
-    """The holders and the costs: two statements on `conn`."""
-    holders = await conn.fetch(load_sql(__name__, "horizon_holders.sql"))
-    tables = await conn.fetch(load_sql(__name__, "horizon_tables.sql"), listed)
+    """The holders and the costs: one statement on `conn`."""
+    rows = await conn.fetch(load_sql(__name__, "horizon.sql"), listed)
+    holders = [r for r in rows if r["list"] == "holder"]
+    tables = [r for r in rows if r["list"] != "holder"]
     totals = next((r for r in tables if r["list"] == "totals"), None)
     return Horizon(
         holders=tuple(_holder(r) for r in holders),
@@ -175,7 +175,7 @@ def _holder(row: Any) -> Holder:
     return Holder(
         kind=row["kind"],
         name=row["name"],
-        xmin_age=row["xmin_age"],
+        xmin_age=row["age"],
         seconds=row["seconds"],
         database=row["database"],
         here=row["here"],

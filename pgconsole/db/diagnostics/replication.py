@@ -4,13 +4,13 @@ it keep WAL, and, on a standby, how far it is behind its own upstream.
 A standby that falls behind costs its primary disk: a slot keeps every WAL segment its
 consumer has not confirmed, an inactive slot for ever, until the disk fills or
 `max_slot_wal_keep_size` invalidates it (`wal_status`). `read_replication` reads both sides
-of a server in two statements, on a primary as on a standby (where `pg_current_wal_lsn()`
-errors, so neither statement calls it there):
+of a server in one statement (`replication.sql`), on a primary as on a standby (where
+`pg_current_wal_lsn()` errors, so it is not called there):
 
-- `replication_upstream.sql`: whether it is in recovery and, if so, what it has received
-  and replayed, whether replay is paused, and whom it follows;
-- `replication_downstream.sql`: its standbys (pg_stat_replication) with their lag in bytes
-  and seconds, and its slots (pg_replication_slots) with the WAL each retains.
+- upstream: whether it is in recovery and, if so, what it has received and replayed,
+  whether replay is paused, and whom it follows;
+- downstream: its standbys (pg_stat_replication) with their lag in bytes and seconds, and
+  its slots (pg_replication_slots) with the WAL each retains.
 
 Needs PostgreSQL 13+ (`wal_status`, `safe_wal_size`). Without pg_read_all_stats another
 role's walsender shows only its pid, and a standby's walreceiver only its pid: those rows are
@@ -144,17 +144,25 @@ class Replication:
 
 
 async def read_replication(conn: Conn) -> Replication:
-    """This server's replication: two statements on `conn`."""
-    here = await conn.fetchrow(load_sql(__name__, "replication_upstream.sql"))
-    assert here is not None  # one row, always
-    rows = await conn.fetch(load_sql(__name__, "replication_downstream.sql"))
+    """This server's replication: one statement on `conn`."""
+    rows = await conn.fetch(load_sql(__name__, "replication.sql"))
+    here = rows[0]  # the upstream's columns are on every row, and there is one at least
     return Replication(
         in_recovery=here["in_recovery"],
         standbys=tuple(
             _from_row(Standby, r, application_name="name") for r in rows if r["kind"] == "standby"
         ),
         slots=tuple(_from_row(Slot, r, active_pid="pid") for r in rows if r["kind"] == "slot"),
-        upstream=_from_row(Upstream, here) if here["in_recovery"] else None,
+        upstream=(
+            _from_row(
+                Upstream,
+                here,
+                unreplayed_bytes="upstream_unreplayed_bytes",
+                replay_lag="upstream_replay_lag",
+            )
+            if here["in_recovery"]
+            else None
+        ),
         read_all_stats=here["read_all_stats"],
     )
 

@@ -8,8 +8,10 @@ a throwaway server with pg_stat_statements, `pgbench -i -s 10`, and `pgbench -c 
 the other (they share this process and its CPU time):
 
 1. every panel visible, once a second: raw asyncpg sends the statements one such refresh is
-   seen to send; then pgconsole's readers (the activity sample, then each panel's `read` as the
-   diagnostics screen's panels hold them, the waits' sample counted in a `WaitHistory`);
+   seen to send; then pgconsole's readers as the activity screen runs them: the activity
+   sample, whose sessions feed the waits' history (`from_backends`, no statement), the
+   progress read only when the sample shows something that may report progress
+   (`may_be_running`), then the statements, horizon and replication panels' `read`;
 2. each panel alone at its own interval (statements, horizon, progress, replication);
 3. the wait sampler at 10 Hz: raw asyncpg sending wait_sample.sql, then `read_waits` +
    `WaitHistory.add` (the waits panel's `read`);
@@ -74,7 +76,8 @@ from benchmarks.harness import MeasuredApp, painted
 from benchmarks.load import PG_STAT_STATEMENTS, Load, cluster_settings
 from pgconsole.config import Settings
 from pgconsole.db.activity import stats
-from pgconsole.db.diagnostics.waits import WaitHistory
+from pgconsole.db.diagnostics.progress import may_be_running
+from pgconsole.db.diagnostics.waits import WaitHistory, from_backends
 from pgconsole.messages import PlaceRequested
 from pgconsole.screens.diagnostics import DiagnosticsScreen
 from pgconsole.throwaway.cluster import ThrowawayCluster
@@ -333,13 +336,15 @@ class Readers:
         return read
 
     def every_panel(self, conn: asyncpg.Connection) -> Refresh:
-        """The activity sample, then each panel's read, in the order of the tabs."""
+        """The activity sample, feeding the waits and (when something may run) progress, as
+        the activity screen does; then each other panel's read, in the order of the tabs."""
 
         async def refresh() -> int:
             sample = await stats.sample(conn)
-            await self.statements.read(conn)
-            await self.wait_sample(conn)
-            for name in ("horizon", "progress", "replication"):
+            self.history.add(from_backends(sample.backends))
+            if may_be_running(sample.backends):
+                await self.progress.read(conn)
+            for name in ("statements", "horizon", "replication"):
                 await self.panel(name).read(conn)
             return sample.queries
 

@@ -69,6 +69,19 @@ WITH holders AS (
 ),
 freezing AS (
     SELECT current_setting('autovacuum_freeze_max_age')::bigint AS max_age
+),
+tables AS MATERIALIZED (
+    -- This database's tables (and TOAST tables, materialized views), each read once: what
+    -- pg_stat_all_tables shows of them, without the view's aggregation over their indexes.
+    SELECT c.oid, n.nspname AS schema, c.relname AS name, c.relkind, c.relfrozenxid,
+           c.reloptions,
+           pg_stat_get_dead_tuples(c.oid) AS dead,
+           pg_stat_get_live_tuples(c.oid) AS live,
+           pg_stat_get_last_vacuum_time(c.oid) AS vacuumed,
+           pg_stat_get_last_autovacuum_time(c.oid) AS autovacuumed
+    FROM pg_class AS c
+    JOIN pg_namespace AS n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 't', 'm', 'p')
 )
 (SELECT 'holder' AS list, h.kind, NULL::name AS schema, h.name, h.pid, h.backend_start,
         h.database, h.role, h.application_name, h.state, h.query, h.active,
@@ -81,27 +94,26 @@ freezing AS (
  ORDER BY age(h.xmin) DESC, h.kind, h.name)
 UNION ALL
 -- The lists' rows leave the holders' columns (kind to here) NULL.
-(SELECT 'dead', NULL, t.schemaname, t.relname, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+(SELECT 'dead', NULL, t.schema, t.name, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
         NULL, NULL, NULL, NULL,
-        t.n_dead_tup, t.n_live_tup, NULL,
-        greatest(t.last_vacuum, t.last_autovacuum), t.last_autovacuum
- FROM pg_stat_all_tables AS t
- WHERE t.n_dead_tup > 0
- ORDER BY t.n_dead_tup DESC, t.relid
+        t.dead, t.live, NULL,
+        greatest(t.vacuumed, t.autovacuumed), t.autovacuumed
+ FROM tables AS t
+ WHERE t.dead > 0
+ ORDER BY t.dead DESC, t.oid
  LIMIT $1)
 UNION ALL
-(SELECT 'wraparound', NULL, n.nspname, c.relname, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-        age(c.relfrozenxid),
+(SELECT 'wraparound', NULL, t.schema, t.name, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+        age(t.relfrozenxid),
         least(f.max_age, coalesce(
             (SELECT o.option_value::bigint
-             FROM pg_options_to_table(c.reloptions) AS o
+             FROM pg_options_to_table(t.reloptions) AS o
              WHERE o.option_name = 'autovacuum_freeze_max_age'), f.max_age)),
         NULL, NULL, NULL, NULL, NULL, NULL, NULL
- FROM pg_class AS c
- JOIN pg_namespace AS n ON n.oid = c.relnamespace
+ FROM tables AS t
  CROSS JOIN freezing AS f
- WHERE c.relkind IN ('r', 'm', 't') AND c.relfrozenxid <> '0'
- ORDER BY age(c.relfrozenxid) DESC, c.oid
+ WHERE t.relkind IN ('r', 'm', 't') AND t.relfrozenxid <> '0'
+ ORDER BY age(t.relfrozenxid) DESC, t.oid
  LIMIT $1)
 UNION ALL
 (SELECT 'database', NULL, NULL, d.datname, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
@@ -113,8 +125,8 @@ UNION ALL
 UNION ALL
 SELECT 'totals', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        NULL, NULL, NULL, NULL,
-       coalesce(sum(t.n_dead_tup) FILTER (WHERE t.schemaname <> 'pg_catalog'), 0)::bigint,
+       coalesce(sum(t.dead) FILTER (WHERE t.schema <> 'pg_catalog'), 0)::bigint,
        NULL,
-       coalesce(sum(t.n_dead_tup) FILTER (WHERE t.schemaname = 'pg_catalog'), 0)::bigint,
+       coalesce(sum(t.dead) FILTER (WHERE t.schema = 'pg_catalog'), 0)::bigint,
        NULL, NULL
-FROM pg_stat_all_tables AS t
+FROM tables AS t

@@ -78,6 +78,7 @@ from pgconsole.config import Settings
 from pgconsole.db.activity import stats
 from pgconsole.db.diagnostics.progress import may_be_running
 from pgconsole.db.diagnostics.waits import WaitHistory, from_backends
+from pgconsole.db.sqlfiles import load_sql
 from pgconsole.messages import PlaceRequested
 from pgconsole.screens.diagnostics import DiagnosticsScreen
 from pgconsole.throwaway.cluster import ThrowawayCluster
@@ -453,9 +454,10 @@ async def measure(
         await probe.close(timeout=10)
     replay = [(q.query, tuple(q.args)) for q in logged]
     results = Results(sent=[first_line(q.query) for q in logged])
-    wait_text = [s for s in replay if first_line(s[0]) == "wait_sample"]
-    if not wait_text:
-        raise RuntimeError(f"no wait_sample.sql among what a refresh sent: {results.sent}")
+    # The activity sample feeds the waits in a refresh; the 10 Hz sampler sends this.
+    wait_text: list[tuple[str, tuple[object, ...]]] = [
+        (load_sql("pgconsole.db.diagnostics.waits", "wait_sample.sql"), ())
+    ]
 
     async def raw(
         name: str, statements: list[tuple[str, tuple[object, ...]]], every: float
@@ -670,9 +672,13 @@ def notes(r: Results, clients: int) -> list[str]:
         + ", ".join(f"`{s}`" for s in r.sent)
         + ". Raw asyncpg replays those statements' text and arguments in that order on a plain "
         "asyncpg connection (statement cache on, as pgconsole's); pgconsole runs "
-        "`stats.sample`, then the panels' own `read` (StatementsPanel: `StatementWatch.refresh` "
-        "with the texts of entries new to the top 40; WaitsPanel: `read_waits`, counted by "
-        "`WaitHistory.add`; HorizonPanel, ProgressPanel, ReplicationPanel).",
+        "`stats.sample`, whose sessions feed the waits' `WaitHistory` (`from_backends`, no "
+        "statement, as on the activity screen), the ProgressPanel's `read` only when the "
+        "sample shows something that may report progress (`may_be_running`: an autovacuum "
+        "worker or an active VACUUM, ANALYZE, CREATE INDEX, CLUSTER, COPY...), then the other "
+        "panels' own `read` (StatementsPanel: `StatementWatch.refresh` with the texts of "
+        "entries new to the top 40; HorizonPanel, ReplicationPanel). The waits panel's own 10 Hz "
+        "sampler, which runs only while that panel is shown, is measured on its own below.",
         "Statements and server time per refresh are pg_stat_statements' calls and total "
         "exec + plan time of the role (top-level statements only), read from the benchmark's "
         "superuser connection after every refresh (every 10 samples at 10 Hz, so those series "

@@ -1,6 +1,7 @@
 """`pgconsole [CONNINFO] [--profile NAME] [--config PATH] [--read-only] [--demo] [--activity]`
 `pgconsole doctor [CONNINFO] [--profile NAME] [--config PATH]` and
-`pgconsole snapshot [CONNINFO] [--out FILE] [--window 10s] [--redact] [--profile NAME] ...`."""
+`pgconsole snapshot [CONNINFO] [--out FILE] [--window 10s] [--redact] [--profile NAME] ...` and
+`pgconsole record [CONNINFO] --out FILE [--interval 1s] [--for 24h] [--max-size 1GB] ...`."""
 
 from __future__ import annotations
 
@@ -43,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="pgconsole",
         description="A keyboard-driven terminal admin console for PostgreSQL. "
         "`pgconsole doctor --help` checks a connection without the UI; "
-        "`pgconsole snapshot --help` writes an incident snapshot.",
+        "`pgconsole snapshot --help` writes an incident snapshot; "
+        "`pgconsole record --help` records the activity screen's samples.",
     )
     _common_arguments(parser)
     parser.add_argument(
@@ -107,6 +109,11 @@ def build_snapshot_parser() -> argparse.ArgumentParser:
         metavar="DURATION",
         help="how long to sample waits and statements: 10s, 1min, 500ms or seconds (10s)",
     )
+    _redact_argument(parser)
+    return parser
+
+
+def _redact_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--redact",
         action=argparse.BooleanOptionalAction,
@@ -114,6 +121,41 @@ def build_snapshot_parser() -> argparse.ArgumentParser:
         help="replace every query text by its first keywords and length "
         "(default: the redact_queries setting, off)",
     )
+
+
+def build_record_parser() -> argparse.ArgumentParser:
+    """`pgconsole record`'s command line."""
+    parser = _subcommand_parser(
+        "record",
+        "Record what the activity screen shows (sessions, locks, waits, server counters) every "
+        "interval into FILE, an SQLite database readable by you only, until --for has passed, "
+        "SIGTERM or Ctrl-C. An existing FILE is appended to only when it is a recording of the "
+        "same server, database, interval and redaction. Exit 0 when stopped that way, 1 when "
+        "it could not start or stopped at --max-size or a full disk (the file holds every "
+        "sample before).",
+    )
+    parser.add_argument(
+        "--out", metavar="FILE", type=Path, required=True, help="the recording file"
+    )
+    parser.add_argument(
+        "--interval",
+        default="1s",
+        metavar="DURATION",
+        help="time between two samples: 1s, 500ms, or seconds (1s)",
+    )
+    parser.add_argument(
+        "--for",
+        dest="duration",
+        metavar="DURATION",
+        help="stop after this long: 10m, 24h, 2d (default: until SIGTERM or Ctrl-C)",
+    )
+    parser.add_argument(
+        "--max-size",
+        default="1GB",
+        metavar="SIZE",
+        help="stop when the file reaches this size: 200MB, 1GB (1GB)",
+    )
+    _redact_argument(parser)
     return parser
 
 
@@ -143,6 +185,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return doctor(arguments[1:])
     if arguments[:1] == ["snapshot"]:
         return snapshot(arguments[1:])
+    if arguments[:1] == ["record"]:
+        return record(arguments[1:])
     args = build_parser().parse_args(arguments)
     try:
         if args.demo:
@@ -197,6 +241,36 @@ def snapshot(arguments: list[str]) -> int:
     from pgconsole.snapshot import run_snapshot
 
     return run_snapshot(target, window=window, out=args.out)
+
+
+def record(arguments: list[str]) -> int:
+    """`pgconsole record`: exit 0 when stopped by --for or a signal, 1 with a reason, 2 for bad
+    settings or arguments."""
+    args = build_record_parser().parse_args(arguments)
+    from pgconsole.record import parse_duration, parse_size, run_record
+
+    options = (
+        ("--interval", args.interval, parse_duration, "1s, 500ms, 10m, 24h, or seconds"),
+        ("--for", args.duration, parse_duration, "1s, 500ms, 10m, 24h, or seconds"),
+        ("--max-size", args.max_size, parse_size, "200MB, 1GB, or bytes"),
+    )
+    values: list[float | None] = []
+    for option, text, parse, examples in options:
+        try:
+            values.append(None if text is None else parse(text))
+        except ValueError as error:
+            print(f"pgconsole record: {option} {text}: {error} ({examples})", file=sys.stderr)
+            return 2
+    interval, duration, max_bytes = values
+    assert interval is not None and max_bytes is not None  # both have a default
+    try:
+        target = resolve(args)
+    except (ConfigError, ConnInfoError) as error:
+        print(f"pgconsole record: {error}", file=sys.stderr)
+        return 2
+    return run_record(
+        target, out=args.out, interval=interval, duration=duration, max_bytes=int(max_bytes)
+    )
 
 
 def run_app(

@@ -213,7 +213,7 @@ def counters(taken_at: float = 100.0, **values: int) -> ServerCounters:
 # --- sample() against the server -----------------------------------------------------------
 
 
-async def test_sample_lists_the_tests_backends_in_two_queries(
+async def test_sample_lists_the_tests_backends_in_one_query(
     conn: asyncpg.Connection, sessions: Sessions, cluster: ThrowawayCluster, dbname: str
 ) -> None:
     idle = await sessions.open("stats-idle")

@@ -33,6 +33,7 @@ def key_sections(everywhere: type[DOMNode]) -> list[KeySection]:
     from pgconsole.screens.main import MainScreen
     from pgconsole.screens.password import PasswordScreen
     from pgconsole.screens.relation import RelationScreen
+    from pgconsole.screens.sessions import SessionsScreen
     from pgconsole.screens.sql_log import SqlLogScreen
     from pgconsole.screens.value import ValueScreen
     from pgconsole.widgets.grid import DataGrid
@@ -54,7 +55,7 @@ def key_sections(everywhere: type[DOMNode]) -> list[KeySection]:
         ("Connection error", [ConnectionErrorScreen]),
         ("Password prompt", [PasswordScreen]),
         ("Questions", [ConfirmScreen, ChoiceScreen]),
-        ("Activity", [ActivityScreen]),
+        ("Activity", [ActivityScreen, SessionsScreen]),
         ("Diagnostics", [DiagnosticsScreen]),
         ("SQL console", [ConsoleScreen, SqlEditor]),
         ("Plan", [ExplainScreen]),

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from pgconsole.db.activity.sampler import FirstSample
     from pgconsole.db.console.connection import ConsoleConnection
     from pgconsole.db.diagnostics.waits import WaitHistory
+    from pgconsole.db.recording.rewind import RewindBuffer
     from pgconsole.screens.console import ConsoleScreen
 
 TRAIL_KEPT = 20
@@ -60,6 +61,7 @@ class Places:
         self.trail: list[Place] = []
         """The places shown before this one, for Esc (one step back)."""
         self._waits: WaitHistory | None = None
+        self._rewind: RewindBuffer | None = None
         self.diagnostics_panel = "statements"
         """The diagnostics' panel shown last (shown again next time)."""
 
@@ -73,6 +75,16 @@ class Places:
         if self._waits is None:
             self._waits = WaitHistory()
         return self._waits
+
+    @property
+    def rewind(self) -> RewindBuffer:
+        """The last minutes of the activity screen's samples, to step back through: kept
+        while the screen comes and goes. Made when first needed (off the start path)."""
+        from pgconsole.db.recording.rewind import RewindBuffer
+
+        if self._rewind is None:
+            self._rewind = RewindBuffer()
+        return self._rewind
 
     def current(self) -> Place:
         """The place on screen now (a modal above it does not count)."""
@@ -165,6 +177,7 @@ class Places:
             console=self.console_session,
             first=first,
             waits=self.waits,
+            rewind=self.rewind,
         )
         self.show(screen, remember=remember)
 

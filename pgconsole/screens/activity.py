@@ -1,11 +1,13 @@
 """Live activity: pgconsole's own pool, the server's counters, the sessions and the lock tree.
 
 The screen samples on a connection of its own (never one of the pool's, so a busy browse or
-edit never delays it and it never starves them), at most three statements per refresh. A
-cancel or terminate goes through the pool: it never waits for (or collides with) a sample. Polls
-never overlap: sample, render, sleep. If the connection dies the screen says it is
-reconnecting and opens a new one at the next refresh. The screen owns the poll and the
-signals; each panel is a widget that draws the figures the screen gives it.
+edit never delays it and it never starves them), one statement per refresh (two while
+something may report progress). A cancel or terminate goes through the pool: it never waits
+for (or collides with) a sample. Polls never overlap: sample, render, sleep. If the connection
+dies the screen says it is reconnecting and opens a new one at the next refresh. The screen
+owns the poll and the signals; each panel is a widget that draws the figures the screen gives
+it. Every sample also goes into the app's rewind buffer: the keys of `SessionsScreen` step
+back through the last minutes while sampling goes on, and Esc comes back to live.
 """
 
 from __future__ import annotations
@@ -14,16 +16,12 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
 import asyncpg
-from textual import events, getters, on, work
-from textual.app import ComposeResult
+from textual import work
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
-from textual.screen import Screen
-from textual.widgets import Input, Static
+from textual.widgets import Static
 from textual.worker import Worker
 
 from pgconsole.db.activity import stats
@@ -33,20 +31,15 @@ from pgconsole.db.connection.failures import describe_error
 from pgconsole.db.connection.pool import Database
 from pgconsole.db.diagnostics import progress
 from pgconsole.db.diagnostics.waits import WaitHistory, from_backends
-from pgconsole.failed_workers import ReportsFailedWorkers
+from pgconsole.db.recording.rewind import RewindBuffer
 from pgconsole.messages import PlaceRequested, RelationRequested
-from pgconsole.paths import STYLES
 from pgconsole.screens.confirm import ConfirmScreen
-from pgconsole.screens.value import ValueScreen
+from pgconsole.screens.sessions import SessionsScreen
 from pgconsole.text import visible
 from pgconsole.widgets import progress_view, session_rows
-from pgconsole.widgets.activity_status import ActivityStatus, ActivityStatusLine
-from pgconsole.widgets.key_bar import KeyBar
-from pgconsole.widgets.lock_tree import TREE_SHARE, LockChains, LockTree, root_blocker
-from pgconsole.widgets.ordered_keys import OrderedInput
-from pgconsole.widgets.pool_panel import PoolPanel, read_pool
-from pgconsole.widgets.server_panel import WIDE_PANELS, ServerHistory, ServerPanel
-from pgconsole.widgets.session_table import SessionTable
+from pgconsole.widgets.activity_status import ActivityStatus
+from pgconsole.widgets.pool_panel import read_pool
+from pgconsole.widgets.server_panel import ServerHistory
 
 if TYPE_CHECKING:
     from pgconsole.db.console.connection import ConsoleConnection
@@ -62,25 +55,17 @@ PROGRESS_LINES = 3
 """Operations in progress shown at most (the diagnostics' progress panel lists all)."""
 
 
-class ActivityScreen(ReportsFailedWorkers, Screen[None]):
-    """What the database is doing right now, refreshed on its own connection."""
+class ActivityScreen(SessionsScreen):
+    """What the database is doing right now, refreshed on its own connection; rewinds through
+    the last minutes it sampled."""
 
-    CSS_PATH = STYLES / "activity.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back"),
         Binding("f3", "browser", "Browser"),
         Binding("space", "pause", "Pause"),
         Binding("plus", "interval(1)", "Slower"),
         Binding("minus", "interval(-1)", "Faster"),
-        Binding("I", "toggle_idle", "Idle sessions"),
-        Binding("B", "toggle_background", "Background processes"),
-        Binding("p", "toggle_panels", "Panels"),
-        Binding("o", "sort", "Sort"),
-        Binding("slash", "filter", "Filter"),
-        Binding("enter", "query", "Full query"),
         Binding("c", "cancel", "Cancel query"),
         Binding("T", "terminate", "Terminate"),
-        Binding("b", "root_blocker", "Root blocker"),
         Binding("r", "waited_relation", "Open waited relation"),
         Binding("d", "diagnostics", "Diagnostics"),
         Binding("h", "diagnostics('horizon')", "Horizon", show=False),
@@ -88,16 +73,9 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
     KEY_BAR_ORDER: ClassVar[tuple[str, ...]] = (
         "query", "cancel", "terminate", "root_blocker", "diagnostics", "toggle_idle",
         "toggle_background",
-        "toggle_panels", "filter", "sort", "back", "browser",
+        "toggle_panels", "filter", "sort", "step", "back", "browser",
     )  # fmt: skip
     """The key bar's order at 80 columns: what acts on a session first."""
-
-    pool_panel = getters.query_one("#pool-panel", PoolPanel)
-    server_panel = getters.query_one("#server-panel", ServerPanel)
-    filter_box = getters.query_one("#activity-filter", OrderedInput)
-    table = getters.query_one("#sessions", SessionTable)
-    lock_tree = getters.query_one("#lock-tree", LockTree)
-    status_line = getters.query_one("#activity-status", ActivityStatusLine)
 
     def __init__(
         self,
@@ -108,6 +86,7 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         console: Callable[[], ConsoleConnection | None] | None = None,
         first: FirstSample | None = None,
         waits: WaitHistory | None = None,
+        rewind: RewindBuffer | None = None,
     ) -> None:
         """Args:
         database: The app's pool (its numbers are shown; its connection settings reused).
@@ -118,19 +97,14 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         first: A sampler already connected and its first sample (`--activity` takes it while
             the app starts): shown at once, and the screen samples on with that sampler.
         waits: The app's wait history, which each sample feeds (the diagnostics show it).
+        rewind: The app's rewind buffer for this server, which each sample feeds.
         """
-        super().__init__()
+        self.rewind = rewind if rewind is not None else RewindBuffer()
+        super().__init__(self.rewind, relation=relation, console=console)
         self.database = database
         self.read_only = read_only
         self.interval = 1.0
         self.paused = False
-        self.panels_full: bool | None = None
-        """The pool and server panels in full (True) or in three lines; None: as wide as
-        the screen allows (`WIDE_PANELS`)."""
-        self.console = console or (lambda: None)
-        self.view = session_rows.SessionView(text=relation)
-        """Which sessions the table lists, and in what order."""
-        self.backends: dict[int, stats.Backend] = {}
         self.history = ServerHistory()
         self.waits = waits if waits is not None else WaitHistory()
         self.progress_rates = progress.ProgressRates()
@@ -139,48 +113,12 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         """Shown by the first refresh instead of sampling."""
         self.last_refresh: float | None = None
         self.state_text = "connecting…"
-        self.lock_roots: tuple[stats.LockNode, ...] = ()
-        self.samples = 0
-        """Samples shown so far (tests wait on it)."""
         self.reconnects = 0
         """Times the connection was lost and "reconnecting…" shown."""
 
-    def compose(self) -> ComposeResult:
-        with Horizontal(id="panels"):
-            yield PoolPanel(id="pool-panel")
-            yield ServerPanel(id="server-panel")
-        yield OrderedInput(
-            placeholder="filter: text in any column (Enter applies)", id="activity-filter"
-        )
-        yield SessionTable(session_rows.HEADERS, id="sessions")
-        yield LockTree(id="lock-tree")
-        yield Static(id="activity-progress")
-        yield ActivityStatusLine(id="activity-status")
-        yield KeyBar()
-
     def on_mount(self) -> None:
-        self.filter_box.value = self.view.text
-        self.filter_box.display = bool(self.view.text)
-        self.table.focus()
+        super().on_mount()
         self.poll()
-
-    def on_resize(self, event: events.Resize) -> None:
-        self._lay_out_panels()
-        if self.backends:
-            self._fill_table()
-        if self.lock_roots:
-            self._show_lock_tree()  # its share of the lines changed
-
-    @property
-    def compact(self) -> bool:
-        """The pool and server panels are folded into three lines."""
-        if self.panels_full is not None:
-            return not self.panels_full
-        return self.size.width < WIDE_PANELS
-
-    def _lay_out_panels(self) -> None:
-        self.set_class(self.compact, "-compact")
-        self._show_server()
 
     async def on_unmount(self) -> None:
         await self.sampler.close()
@@ -191,7 +129,6 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         return self.sampler.conn
 
     # -- polling -------------------------------------------------------------------------------
-
     @work(exclusive=True, group="activity", exit_on_error=False)
     async def poll(self) -> None:
         """Sample, render, sleep; reconnect when the connection is lost. Ends with the screen."""
@@ -210,9 +147,13 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
             else:
                 self.last_refresh = first.taken if first is not None else time.time()
                 self.state_text = ""
-                self.show_sample(sample)
+                if self.playhead.live:
+                    self.show_sample(sample)
+                    await self._show_progress(sample)
+                else:
+                    self._record(sample)
+                    self.show_moment()
                 self.samples += 1
-                await self._show_progress(sample)
             elapsed = time.monotonic() - started
             await asyncio.sleep(max(0.05, self.interval - elapsed))
 
@@ -230,18 +171,24 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
     # -- rendering -----------------------------------------------------------------------------
 
     def show_sample(self, sample: stats.Sample) -> None:
-        """Render one sample: panels, sessions (in place), lock tree, status."""
-        self.history.add(sample.server)
-        self.waits.add(from_backends(sample.backends))
+        """Record one live sample and render it: panels, sessions (in place), lock tree,
+        status."""
+        self._record(sample)
+        self._draw_sample(sample)
+
+    def _draw_sample(self, sample: stats.Sample) -> None:
         # Every panel has a fixed height: an update repaints it, never lays the screen out
         # (the lock tree grows only when a session starts to wait on another).
         self._show_server()
         self._show_pool()
-        self.backends = {s.pid: s for s in sample.backends}
-        self._fill_table()
-        self.lock_roots = stats.lock_tree(sample.backends)
-        self._show_lock_tree()
+        self._show_sessions(sample)
         self._show_status(sample.queries)
+
+    def _record(self, sample: stats.Sample) -> None:
+        """Count a live sample into the server's and the waits' histories, and the rewind."""
+        self.history.add(sample.server)
+        self.waits.add(from_backends(sample.backends))
+        self.rewind.add(sample)
 
     async def _show_progress(self, sample: stats.Sample) -> None:
         """The operations in progress, a line each, when the sample shows something that may
@@ -258,6 +205,8 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
 
     def _show_server(self) -> None:
         """The server's figures; folded, with the pool's in their last line."""
+        if not self.playhead.live:
+            return  # the moment's, drawn with it
         self.server_panel.figures = self.history.figures(
             read_pool(self.database) if self.compact else None
         )
@@ -267,50 +216,38 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         if not self.compact:
             self.pool_panel.figures = read_pool(self.database, self.pool_panel.figures)
 
-    def _show_lock_tree(self) -> None:
-        """The lock tree, in at most a `TREE_SHARE`th of the screen's lines."""
-        self.lock_tree.chains = LockChains(self.lock_roots, max(3, self.size.height // TREE_SHARE))
-
-    def _visible_sessions(self) -> list[stats.Backend]:
-        return session_rows.listed(self.backends.values(), self.view, self.query_text)
-
-    def query_text(self, session: stats.Backend) -> str | None:
-        """What the session runs, in words (`stats.shown_query`): the app's console's backend
-        shows the statement behind its cursor."""
-        return session_rows.query_of(session, self.console())
-
-    def _fill_table(self) -> None:
-        """Redraw the sessions, in the columns that fit; the cursor stays on the same pid."""
-        rows = [session_rows.session_row(s, self.query_text(s)) for s in self._visible_sessions()]
-        self.table.show(*session_rows.fitted(rows, self.table.size.width or self.size.width))
-
     def _show_status(self, queries: int | None = None) -> None:
         capabilities = self.sampler.capabilities
         limits = None if capabilities is None else tuple(capabilities.limits())
         self.status_line.status = ActivityStatus(
-            state=self.state_text,
+            state=(
+                self.state_text if self.playhead.live else f"rewind: {self.tape_text()} · Esc: live"
+            ),
             refreshed=self.last_refresh,
             paused=self.paused,
             interval=self.interval,
             queries=queries,
             view=self.view,
             limits=limits,
+            rewind=self.rewind.span() if self.playhead.live else None,
         )
 
     # -- keys ----------------------------------------------------------------------------------
 
-    def selected_pid(self) -> int | None:
-        """The pid of the session under the cursor."""
-        return self.table.selected_pid
-
-    def selected(self) -> stats.Backend | None:
-        """The session under the cursor."""
-        pid = self.selected_pid()
-        return None if pid is None else self.backends.get(pid)
-
-    def action_back(self) -> None:
+    def leave(self) -> None:
         """One step back: the place shown before this one."""
         self.post_message(PlaceRequested("back"))
+
+    def go_live(self) -> None:
+        """Back to the newest sample, refreshed as it comes."""
+        self.playhead.at = None
+        self.timeline.display = False
+        if self.rewind.moments():
+            self._draw_sample(self.rewind.sample(len(self.rewind) - 1))
+
+    def action_toggle_panels(self) -> None:
+        super().action_toggle_panels()
+        self._show_pool()
 
     def action_browser(self) -> None:
         """F3 again: the browser."""
@@ -332,56 +269,6 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
         self.interval = INTERVALS[max(0, min(len(INTERVALS) - 1, index + step))]
         self._show_status()
 
-    def action_toggle_idle(self) -> None:
-        """Show or hide idle sessions."""
-        self._change_view(replace(self.view, show_idle=not self.view.show_idle))
-
-    def action_toggle_background(self) -> None:
-        """Show or hide the server's own processes (checkpointer, walwriter, autovacuum...)."""
-        self._change_view(replace(self.view, show_background=not self.view.show_background))
-
-    def action_toggle_panels(self) -> None:
-        """Draw the pool and server panels in full, or fold them into three lines."""
-        self.panels_full = self.compact
-        self._lay_out_panels()
-        self._show_pool()
-
-    def action_sort(self) -> None:
-        """Sort by the next column (ages longest first, the others in order)."""
-        self._change_view(self.view.next_sort())
-
-    def action_filter(self) -> None:
-        """Type text to keep only the sessions that contain it (Enter applies, Esc clears)."""
-        self.filter_box.display = True
-        self.filter_box.focus()
-
-    @on(Input.Submitted, "#activity-filter")
-    def filter_submitted(self, event: Input.Submitted) -> None:
-        text = event.value.strip()
-        event.input.display = bool(text)
-        self.table.focus()
-        self._change_view(replace(self.view, text=text))
-
-    def _change_view(self, view: session_rows.SessionView) -> None:
-        self.view = view
-        self._fill_table()
-        self._show_status()
-
-    def action_query(self) -> None:
-        """The selected session's whole query."""
-        session = self.selected()
-        if session is not None:
-            shown = session_rows.whole_query(session, self.query_text(session))
-            self.app.push_screen(ValueScreen(f"pid {session.pid}", "query", shown))
-
-    def action_root_blocker(self) -> None:
-        """Move the cursor to the session at the root of the selected one's blocking chain."""
-        session = root_blocker(self.selected(), self.backends)
-        if session is None:
-            return
-        if not self.table.select_pid(session.pid):
-            self.notify(f"pid {session.pid} is filtered out", severity="warning")
-
     def action_cancel(self) -> None:
         """Cancel the selected session's query, after a confirmation."""
         self._signal("cancel")
@@ -402,6 +289,13 @@ class ActivityScreen(ReportsFailedWorkers, Screen[None]):
     async def _signal(self, how: str) -> None:
         session = self.selected()
         if session is None:
+            return
+        if not self.playhead.live:
+            # The pid may be another session's by now.
+            self.notify(
+                f"This is the past: {how} acts on live sessions only (Esc: live).",
+                severity="warning",
+            )
             return
         if self.read_only:
             self.notify(f"Read-only mode: {how} is refused.", severity="warning")

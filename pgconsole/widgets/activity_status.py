@@ -31,6 +31,8 @@ class ActivityStatus:
     view: SessionView
     limits: tuple[str, ...] | None
     """What the role may not see or do (`Capabilities.limits`); None before they are read."""
+    rewind: float | None = None
+    """Seconds the rewind buffer reaches back; None when not said (rewound: `state` says)."""
 
 
 def status_text(status: ActivityStatus) -> Text:
@@ -42,6 +44,9 @@ def status_text(status: ActivityStatus) -> Text:
     if status.refreshed is not None:
         parts.append("refreshed " + time.strftime("%H:%M:%S", time.localtime(status.refreshed)))
     parts.append("paused" if status.paused else f"every {status.interval:g} s")
+    if status.rewind is not None:
+        minutes, seconds = divmod(int(status.rewind), 60)
+        parts.append(f"rewind {minutes}:{seconds:02}")
     if status.queries is not None:
         parts.append(counted(status.queries, "query", "queries"))
     parts.append(f"sort {view.sort}")

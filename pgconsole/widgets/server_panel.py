@@ -47,6 +47,8 @@ class ServerFigures:
     """By series name (`ServerHistory.SERIES`): the latest `SPARK` samples, drawn."""
     pool: PoolFigures | None = None
     """Given when the panels are folded: the figures in three lines, the last the pool's."""
+    folded: bool = False
+    """Folded without the pool's line (a moment of the past: the pool is now's)."""
 
 
 class ServerHistory:
@@ -89,12 +91,15 @@ class ServerHistory:
         ):
             values[name].append(value)
 
-    def figures(self, pool: PoolFigures | None = None) -> ServerFigures | None:
-        """What the panel shows now (None before the first sample); folded with `pool`."""
+    def figures(
+        self, pool: PoolFigures | None = None, *, folded: bool = False
+    ) -> ServerFigures | None:
+        """What the panel shows now (None before the first sample); folded with `pool`, or
+        `folded` without it."""
         if self.previous is None:
             return None
         lines = {name: sparkline(self.values[name], SPARK) for name in self.SERIES}
-        return ServerFigures(self.previous, self.rates, lines, pool)
+        return ServerFigures(self.previous, self.rates, lines, pool, folded)
 
 
 def server_text(figures: ServerFigures, width: int) -> Text:
@@ -111,7 +116,7 @@ def server_text(figures: ServerFigures, width: int) -> Text:
         f" · idle {states.get('idle', 0)} · in tx {in_tx}\n"
     )
     hit = None if rates is None or rates.cache_hit_ratio is None else rates.cache_hit_ratio
-    if figures.pool is not None:
+    if figures.pool is not None or figures.folded:
         # Three lines, each cut with an ellipsis by activity.tcss: Textual draws a Rich
         # Text as its own Content, without the Text's no_wrap and overflow.
         text.right_crop(1)  # the first line goes on
@@ -123,7 +128,8 @@ def server_text(figures: ServerFigures, width: int) -> Text:
             f" · xmin age {human(server.xmin_horizon_age)}"
             f" · deadlocks {server.deadlocks}\n"
         )
-        text.append_text(pool_line(figures.pool))
+        if figures.pool is not None:
+            text.append_text(pool_line(figures.pool))
         return text
     shown: list[tuple[str, str, str]] = [
         ("conns", str(total), "connections"),

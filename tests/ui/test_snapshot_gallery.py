@@ -165,7 +165,7 @@ SAMPLES = tuple(
     stats.Sample(
         backends=BEFORE_THE_CHAIN if step == 0 else SESSIONS,
         server=counters(1_000.0 + step, step),
-        queries=2,
+        queries=1,
     )
     for step in range(len(LOAD))
 )

@@ -1,0 +1,142 @@
+"""Rewind on the activity screen, over a real server: a lock chain that formed and cleared
+while the screen ran is found again, shown as it was, and live comes back with Esc."""
+
+from __future__ import annotations
+
+import asyncio
+
+from pgconsole.app import PgConsoleApp
+from pgconsole.help_content import key_sections
+from pgconsole.screens.activity import ActivityScreen
+from pgconsole.screens.help import key_rows
+from pgconsole.throwaway.cluster import ThrowawayCluster
+from pgconsole.widgets.timeline import Timeline
+from tests.helpers.ui import drawn_lines, wait_until
+from tests.ui.test_activity import activity, labelled, make_app, select_pid, table_t
+
+__all__ = ["table_t"]  # the fixture, used by name
+
+SIZE = (80, 24)
+
+
+def chain(screen: ActivityScreen) -> list[int]:
+    """The pids of the lock tree shown, roots first."""
+    return [root.backend.pid for root in screen.lock_roots] + [
+        child.backend.pid for root in screen.lock_roots for child in root.children
+    ]
+
+
+def status(screen: ActivityScreen) -> str:
+    return str(screen.status_line.content)
+
+
+async def test_a_cleared_lock_chain_is_found_again_and_esc_goes_live(
+    cluster: ThrowawayCluster, table_t: str
+) -> None:
+    holder = await labelled(cluster, table_t, "test-holder")
+    waiter = await labelled(cluster, table_t, "test-waiter")
+    waiting: asyncio.Future[str] | None = None
+    try:
+        app = make_app(cluster, table_t)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await activity(pilot, app, samples=2)
+            assert "rewind 0:0" in status(screen)  # a few seconds kept already
+            await holder.execute("BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
+            waiting = query = asyncio.ensure_future(waiter.execute("SELECT * FROM t"))
+            pids = [holder.get_server_pid(), waiter.get_server_pid()]
+            await wait_until(pilot, lambda: chain(screen) == pids, "the chain, live")
+            await holder.execute("ROLLBACK")
+            await asyncio.wait_for(query, 10)
+            await wait_until(pilot, lambda: chain(screen) == [], "the chain gone, live")
+            start = screen.samples
+            await wait_until(pilot, lambda: screen.samples >= start + 1, "a sample after")
+
+            await pilot.press("n")  # nothing blocked after the newest sample
+            await wait_until(
+                pilot,
+                lambda: any(
+                    "No blocked session after this moment" in n.message for n in app._notifications
+                ),
+                "none found",
+            )
+            assert screen.playhead.live
+            await pilot.press("N")  # back to where the chain began
+            await pilot.pause()
+            assert not screen.playhead.live
+            assert chain(screen) == pids
+            assert "rewind: " in status(screen) and "Esc: live" in status(screen)
+            timeline = screen.query_one(Timeline)
+            assert timeline.display and "▲" in str(timeline.content)
+            lines = drawn_lines(app)
+            assert any("▲" in line for line in lines)  # drawn at 80x24
+            assert any(str(pids[1]) in line and "wants" in line for line in lines)
+
+            # The past is not signalled: the pid may be another session's by now.
+            await select_pid(pilot, screen, pids[0])
+            await pilot.press("c")
+            await wait_until(
+                pilot,
+                lambda: any("This is the past" in n.message for n in app._notifications),
+                "the refusal",
+            )
+
+            # New samples keep coming while rewound, without moving what is shown.
+            shown_at = screen.playhead.at
+            start = screen.samples
+            await wait_until(pilot, lambda: screen.samples >= start + 2, "two samples more")
+            assert screen.playhead.at == shown_at and chain(screen) == pids
+
+            await pilot.press("escape")
+            await pilot.pause()
+            assert screen.playhead.live and chain(screen) == []
+            assert not timeline.display and "rewind 0:" in status(screen)
+            assert isinstance(app.screen, ActivityScreen)  # Esc went live, not back
+    finally:
+        if waiting is not None and not waiting.done():
+            await holder.execute("ROLLBACK")
+            await asyncio.gather(waiting, return_exceptions=True)
+        await holder.close()
+        await waiter.close()
+
+
+async def test_keys_step_through_samples_and_a_typed_time_is_checked(
+    cluster: ThrowawayCluster, table_t: str
+) -> None:
+    app = make_app(cluster, table_t)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await activity(pilot, app, samples=3)
+        kept = len(screen.rewind)
+        await pilot.press("comma")  # from the newest, which a sample may have just replaced
+        back = screen.playhead.shown()
+        assert not screen.playhead.live and back in (kept - 2, kept - 1)
+        await pilot.press("comma", "full_stop")  # samples still come: the playhead holds
+        assert screen.playhead.shown() == back
+        await pilot.press("left_curly_bracket")  # a minute back: the oldest there is
+        assert screen.playhead.shown() == 0
+        await pilot.press("t")
+        await pilot.press(*"later", "enter")
+        await wait_until(
+            pilot,
+            lambda: any("not a time" in n.message for n in app._notifications),
+            "the error",
+        )
+        assert screen.playhead.shown() == 0  # nothing moved
+        newest = screen.rewind.moments()[-1].taken_at
+        await pilot.press("t")
+        await pilot.press(*"-0s", "enter")
+        await pilot.pause()
+        assert screen.playhead.at is not None and screen.playhead.at >= newest
+        assert not screen.playhead.live  # on the newest there was, and held there
+
+
+def test_help_lists_the_activity_screens_keys_and_the_rewind_ones() -> None:
+    rows = [
+        description
+        for heading, classes in key_sections(PgConsoleApp)
+        if heading == "Activity"
+        for _keys, description in key_rows(classes)
+    ]
+    for description in ("Cancel query", "Root blocker", "Full query", "Rewind", "Back 1 min"):
+        assert description in rows
+    for description in ("Go to a time", "Previous blocked session", "Next wait spike"):
+        assert description in rows

@@ -116,8 +116,7 @@ class ActivityScreen(SessionsScreen):
         self.reconnects = 0
         """Times the connection was lost and "reconnecting…" shown."""
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def start(self) -> None:
         self.poll()
 
     async def on_unmount(self) -> None:
@@ -152,7 +151,7 @@ class ActivityScreen(SessionsScreen):
                     await self._show_progress(sample)
                 else:
                     self._record(sample)
-                    self.show_moment()
+                    self.show_timeline()  # the moment shown stays; the tape grew
                 self.samples += 1
             elapsed = time.monotonic() - started
             await asyncio.sleep(max(0.05, self.interval - elapsed))

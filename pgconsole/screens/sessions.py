@@ -131,6 +131,11 @@ class SessionsScreen(ReportsFailedWorkers, Screen[None]):
         self.query_one("#activity-goto").display = False
         self.timeline.display = False
         self.table.focus()
+        self.start()
+
+    def start(self) -> None:
+        """What the screen does once mounted: sample, or show the first moment. (Textual
+        calls every class's `on_mount`, the subclass's first: subclasses start here.)"""
 
     def on_resize(self, event: events.Resize) -> None:
         self._lay_out_panels()
@@ -206,19 +211,23 @@ class SessionsScreen(ReportsFailedWorkers, Screen[None]):
         self.server_panel.figures = then.figures(folded=self.compact)
         self._show_sessions(sample)
         self.query_one("#activity-progress", Static).display = False  # not recorded
+        self.show_timeline()
+
+    def show_timeline(self) -> None:
+        """The timeline with the cursor on the moment shown, and the status line."""
         self.timeline.display = True
-        self.timeline.show(self.tape.moments(), index)
+        self.timeline.show(self.tape.moments(), self.playhead.shown())
         self._show_status()
 
-    def tape_text(self) -> str:
-        """Where the playhead is: the clock, how far before the newest, which sample."""
+    def tape_text(self, last: str = "the newest") -> str:
+        """Where the playhead is: the clock, how far before the `last` sample, which one."""
         moments = self.tape.moments()
         index = self.playhead.shown()
         if index < 0:
             return ""
         behind = moments[-1].taken_at - moments[index].taken_at
         return (
-            f"{clock(moments[index].taken_at)}, {duration(behind)} before the newest "
+            f"{clock(moments[index].taken_at)}, {duration(behind)} before {last} "
             f"({index + 1}/{len(moments)})"
         )
 

@@ -8,13 +8,14 @@ budget. A `Moment` per sample is kept beside, for the timeline and the searches.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections import deque
 from dataclasses import dataclass
 
 from pgconsole.db.activity.moments import Moment, moment
 from pgconsole.db.activity.stats import Sample
-from pgconsole.db.recording.codec import Decoder, Delta, Encoder, decode_block, join_block
+from pgconsole.db.recording.codec import BlockReader, Delta, Encoder, join_block
 
 MINUTES = 15.0
 """How far back the buffer reaches by default."""
@@ -45,8 +46,10 @@ class RewindBuffer:
         self._encoder = Encoder()
         self._moments: list[Moment] | None = None
         """All moments, oldest first; rebuilt when a block goes."""
-        self._decoded: tuple[int, list[Sample]] | None = None
-        """The last block decoded (by its first moment's index in `_blocks`), for stepping."""
+        self._decoded: dict[int, BlockReader] = {}
+        """The last two blocks read (by their place in `_blocks`), for stepping."""
+        self._open_reader: BlockReader | None = None
+        """The open block's frames, read as far as asked (None: changed since)."""
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -58,6 +61,7 @@ class RewindBuffer:
         if not self._open:
             self._encoder.reset()
         self._open.append(self._encoder.encode(sample))
+        self._open_reader = None
         summary = moment(sample)
         self._open_moments.append(summary)
         moments.append(summary)
@@ -70,7 +74,7 @@ class RewindBuffer:
         """Forget everything (another server)."""
         self._blocks.clear()
         self._open, self._open_moments = [], []
-        self._moments, self._decoded = None, None
+        self._moments, self._decoded, self._open_reader = None, {}, None
 
     def _evict(self) -> None:
         """Drop the oldest blocks the buffer can spare: while what remains still spans its
@@ -80,7 +84,7 @@ class RewindBuffer:
             if self.memory() <= self.budget and self.span_without(oldest) < self.seconds:
                 return
             self._blocks.popleft()
-            self._moments, self._decoded = None, None
+            self._moments, self._decoded, self._open_reader = None, {}, None
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -106,16 +110,18 @@ class RewindBuffer:
         first = 0
         for number, block in enumerate(self._blocks):
             if index < first + len(block.moments):
-                if self._decoded is None or self._decoded[0] != number:
-                    self._decoded = (number, decode_block(block.data))
-                return self._decoded[1][index - first]
+                reader = self._decoded.get(number)
+                if reader is None:
+                    if len(self._decoded) >= 2:
+                        del self._decoded[next(iter(self._decoded))]
+                    reader = self._decoded[number] = BlockReader.of_block(block.data)
+                return reader.sample(index - first)
             first += len(block.moments)
-        decoder = Decoder()
-        sample = None
-        for delta in self._open[: index - first + 1]:
-            sample = decoder.decode(delta)
-        assert sample is not None
-        return sample
+        if self._open_reader is None:
+            self._open_reader = BlockReader(
+                [json.loads(d.data) for d in self._open], sum(len(d.data) for d in self._open)
+            )
+        return self._open_reader.sample(index - first)
 
     def span(self) -> float:
         """Seconds between the oldest sample kept and the newest (0 with fewer than two)."""
@@ -129,7 +135,9 @@ class RewindBuffer:
         return moments[-1].taken_at - moments[oldest].taken_at
 
     def memory(self) -> int:
-        """Bytes held, about: the blocks, the open deltas and the moments."""
+        """Bytes held, about: the blocks, the open deltas, the moments, and the blocks being
+        read (their frames parsed)."""
         blocks = sum(sys.getsizeof(b.data) for b in self._blocks)
         open_deltas = sum(sys.getsizeof(d.data) + 64 for d in self._open)
-        return blocks + open_deltas + len(self) * _MOMENT_BYTES
+        readers = [*self._decoded.values(), *filter(None, [self._open_reader])]
+        return blocks + open_deltas + len(self) * _MOMENT_BYTES + sum(r.weight for r in readers)

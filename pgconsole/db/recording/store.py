@@ -33,10 +33,9 @@ from pgconsole import __version__
 from pgconsole.db.activity.moments import Moment, from_row, moment, to_row
 from pgconsole.db.activity.stats import Sample
 from pgconsole.db.recording.codec import (
+    BlockReader,
     Delta,
     Encoder,
-    decode_block,
-    decode_frames,
     join_block,
     micros,
     redacted,
@@ -551,7 +550,7 @@ class Recording:
         self._count = 0
         self._times: list[float] | None = None
         self._moments: list[Moment] | None = None
-        self._decoded: dict[int, list[Sample]] = {}
+        self._decoded: dict[int, BlockReader] = {}
         """The last chunks decoded (two: stepping back over a block's start decodes none)."""
         self._chunk_times: dict[int, list[float]] = {}
 
@@ -718,7 +717,7 @@ class Recording:
         if not 0 <= index < self._count:
             raise IndexError(f"sample {index} of {self._count}")
         k = bisect.bisect_right(self._starts, index) - 1
-        return self._samples_of(k)[index - self._starts[k]]
+        return self._reader_of(k).sample(index - self._starts[k])
 
     def samples(self, start: float | None = None, end: float | None = None) -> Iterator[Sample]:
         """The samples taken from `start` to `end` (both included; None: no bound), in order,
@@ -740,18 +739,18 @@ class Recording:
             times = self._chunk_times[k] = self._chunks[k].times()
         return times
 
-    def _samples_of(self, k: int) -> list[Sample]:
-        samples = self._decoded.get(k)
-        if samples is None:
+    def _reader_of(self, k: int) -> BlockReader:
+        reader = self._decoded.get(k)
+        if reader is None:
             chunk = self._chunks[k]
             if chunk.block_id is None:
-                samples = decode_frames(json.loads(frame) for frame in chunk.frames)
+                reader = BlockReader([json.loads(frame) for frame in chunk.frames])
             else:
                 row = self._conn.execute(
                     "SELECT data FROM blocks WHERE id = ?", (chunk.block_id,)
                 ).fetchone()
-                samples = decode_block(row[0])
+                reader = BlockReader.of_block(row[0])
             if len(self._decoded) >= 2:
                 del self._decoded[next(iter(self._decoded))]
-            self._decoded[k] = samples
-        return samples
+            self._decoded[k] = reader
+        return reader

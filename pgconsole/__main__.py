@@ -1,7 +1,8 @@
 """`pgconsole [CONNINFO] [--profile NAME] [--config PATH] [--read-only] [--demo] [--activity]`
 `pgconsole doctor [CONNINFO] [--profile NAME] [--config PATH]` and
 `pgconsole snapshot [CONNINFO] [--out FILE] [--window 10s] [--redact] [--profile NAME] ...` and
-`pgconsole record [CONNINFO] --out FILE [--interval 1s] [--for 24h] [--max-size 1GB] ...`."""
+`pgconsole record [CONNINFO] --out FILE [--interval 1s] [--for 24h] [--max-size 1GB] ...` and
+`pgconsole replay FILE [--at TIME]`."""
 
 from __future__ import annotations
 
@@ -45,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="A keyboard-driven terminal admin console for PostgreSQL. "
         "`pgconsole doctor --help` checks a connection without the UI; "
         "`pgconsole snapshot --help` writes an incident snapshot; "
-        "`pgconsole record --help` records the activity screen's samples.",
+        "`pgconsole record --help` records the activity screen's samples; "
+        "`pgconsole replay --help` replays a recording.",
     )
     _common_arguments(parser)
     parser.add_argument(
@@ -159,6 +161,26 @@ def build_record_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_replay_parser() -> argparse.ArgumentParser:
+    """`pgconsole replay`'s command line (no server: no connection arguments)."""
+    parser = argparse.ArgumentParser(
+        prog="pgconsole replay",
+        description="Replay a recording (`pgconsole record`, or R on the activity screen) in "
+        "the activity screen's layout, with no server: Space plays and pauses, + and - change "
+        "the speed (1x to 60x), ',' '.' '[' ']' '{' '}' step by a sample, 10 s, a minute, t "
+        "goes to a typed time, n / W / X to the next blocked session, wait spike, new "
+        "longest transaction. Exit 1 when FILE cannot be read as a recording.",
+    )
+    parser.add_argument("file", metavar="FILE", type=Path, help="the recording")
+    parser.add_argument(
+        "--at",
+        metavar="TIME",
+        help="start at this moment: a clock time (03:12:05) or an offset from the start "
+        "(4m, +90s; -4m: before the end)",
+    )
+    return parser
+
+
 def resolve(args: argparse.Namespace) -> Target:
     """Everything needed to connect, from every layer.
 
@@ -187,6 +209,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return snapshot(arguments[1:])
     if arguments[:1] == ["record"]:
         return record(arguments[1:])
+    if arguments[:1] == ["replay"]:
+        args = build_replay_parser().parse_args(arguments[1:])
+        from pgconsole.replay import run_replay
+
+        return run_replay(args.file, args.at)
     args = build_parser().parse_args(arguments)
     try:
         if args.demo:

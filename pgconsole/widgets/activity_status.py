@@ -33,6 +33,10 @@ class ActivityStatus:
     """What the role may not see or do (`Capabilities.limits`); None before they are read."""
     rewind: float | None = None
     """Seconds the rewind buffer reaches back; None when not said (rewound: `state` says)."""
+    speed: float | None = None
+    """A replay's playback speed (`paused` says whether it plays); None for a live screen."""
+    source: str = ""
+    """What is replayed (the file, the server it recorded), said last."""
 
 
 def status_text(status: ActivityStatus) -> Text:
@@ -43,7 +47,10 @@ def status_text(status: ActivityStatus) -> Text:
         parts.append(status.state)
     if status.refreshed is not None:
         parts.append("refreshed " + time.strftime("%H:%M:%S", time.localtime(status.refreshed)))
-    parts.append("paused" if status.paused else f"every {status.interval:g} s")
+    if status.speed is not None:
+        parts.append(f"{'paused' if status.paused else 'playing'} {status.speed:g}x")
+    else:
+        parts.append("paused" if status.paused else f"every {status.interval:g} s")
     if status.rewind is not None:
         minutes, seconds = divmod(int(status.rewind), 60)
         parts.append(f"rewind {minutes}:{seconds:02}")
@@ -56,6 +63,8 @@ def status_text(status: ActivityStatus) -> Text:
     if view.text:
         parts.append(f"filter {view.text!r}")
     parts.append("* pgconsole")
+    if status.source:
+        parts.append(status.source)
     text = Text(" · ".join(visible(p) for p in parts), style="dim")
     for limit in status.limits or ():
         text.append("\n" + visible(limit), style="yellow")

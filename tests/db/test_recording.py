@@ -36,7 +36,7 @@ from pgconsole.db.recording import (
     decode_block,
     encode_block,
 )
-from pgconsole.db.recording.codec import TOLERANCE
+from pgconsole.db.recording.codec import TOLERANCE, BlockReader
 from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.db.test_stats import Sessions, until, waits
 
@@ -300,6 +300,15 @@ def test_blocks_in_memory_and_their_frames() -> None:
         encoder.encode(made(2000.0))
     # Unchanged sessions: only the clock and the counters that moved.
     assert json.loads(deltas[2].data) == {"t": 1_000_000, "r": 0, "s": [7, 0, 0, 3] + [0] * 7}
+
+
+def test_a_block_reader_builds_only_the_sample_asked_for_in_any_order() -> None:
+    reader = BlockReader.of_block(encode_block(SCENE))
+    assert len(reader) == len(SCENE) and reader.weight > 0
+    for index in (3, 4, len(SCENE) - 1, 0, 2, 2):  # forward, back to the start, the same
+        same(SCENE[index], reader.sample(index))
+    with pytest.raises(IndexError):
+        reader.sample(len(SCENE))
 
 
 # --- the file ------------------------------------------------------------------------------

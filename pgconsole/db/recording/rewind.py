@@ -8,7 +8,6 @@ budget. A `Moment` per sample is kept beside, for the timeline and the searches.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections import deque
 from dataclasses import dataclass
@@ -118,9 +117,7 @@ class RewindBuffer:
                 return reader.sample(index - first)
             first += len(block.moments)
         if self._open_reader is None:
-            self._open_reader = BlockReader(
-                [json.loads(d.data) for d in self._open], sum(len(d.data) for d in self._open)
-            )
+            self._open_reader = BlockReader([d.data for d in self._open])
         return self._open_reader.sample(index - first)
 
     def span(self) -> float:

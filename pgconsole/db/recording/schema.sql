@@ -16,7 +16,7 @@ CREATE TABLE blocks (
     count INTEGER NOT NULL,   -- its samples
     times TEXT NOT NULL,      -- JSON: the first sample's instant in µs, then each next one's
                               -- distance from the one before, in µs
-    data BLOB NOT NULL,       -- zlib(JSON array of frames): a keyframe, then deltas
+    data BLOB NOT NULL,       -- xz(frames, one JSON object a line): a keyframe, then deltas
     moments TEXT NOT NULL     -- JSON: each sample's summary for the timeline and searches,
                               -- [active, waiting, blocked, idle in transaction,
                               --  longest transaction's pid, its start (s)]

@@ -362,7 +362,7 @@ class Writer:
                 deltas[-1].taken_at,
                 len(deltas),
                 json.dumps(times, separators=(",", ":")),
-                join_block(deltas),
+                join_block(deltas, small=True),
                 "[" + ",".join(moments) + "]",
             ),
         )
@@ -744,7 +744,7 @@ class Recording:
         if reader is None:
             chunk = self._chunks[k]
             if chunk.block_id is None:
-                reader = BlockReader([json.loads(frame) for frame in chunk.frames])
+                reader = BlockReader(chunk.frames)
             else:
                 row = self._conn.execute(
                     "SELECT data FROM blocks WHERE id = ?", (chunk.block_id,)

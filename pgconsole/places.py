@@ -178,6 +178,7 @@ class Places:
             first=first,
             waits=self.waits,
             rewind=self.rewind,
+            redact=self.redact,
         )
         self.show(screen, remember=remember)
 

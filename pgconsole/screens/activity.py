@@ -31,7 +31,9 @@ from pgconsole.db.connection.failures import describe_error
 from pgconsole.db.connection.pool import Database
 from pgconsole.db.diagnostics import progress
 from pgconsole.db.diagnostics.waits import WaitHistory, from_backends
+from pgconsole.db.recording.background import BackgroundWriter, recording_name
 from pgconsole.db.recording.rewind import RewindBuffer
+from pgconsole.db.recording.store import Meta, RecordingError
 from pgconsole.messages import PlaceRequested, RelationRequested
 from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.screens.sessions import SessionsScreen
@@ -69,6 +71,7 @@ class ActivityScreen(SessionsScreen):
         Binding("r", "waited_relation", "Open waited relation"),
         Binding("d", "diagnostics", "Diagnostics"),
         Binding("h", "diagnostics('horizon')", "Horizon", show=False),
+        Binding("R", "record", "Record to a file", show=False),
     ]
     KEY_BAR_ORDER: ClassVar[tuple[str, ...]] = (
         "query", "cancel", "terminate", "root_blocker", "diagnostics", "toggle_idle",
@@ -87,6 +90,7 @@ class ActivityScreen(SessionsScreen):
         first: FirstSample | None = None,
         waits: WaitHistory | None = None,
         rewind: RewindBuffer | None = None,
+        redact: bool = False,
     ) -> None:
         """Args:
         database: The app's pool (its numbers are shown; its connection settings reused).
@@ -98,11 +102,13 @@ class ActivityScreen(SessionsScreen):
             the app starts): shown at once, and the screen samples on with that sampler.
         waits: The app's wait history, which each sample feeds (the diagnostics show it).
         rewind: The app's rewind buffer for this server, which each sample feeds.
+        redact: A recording (`R`) keeps query texts redacted.
         """
         self.rewind = rewind if rewind is not None else RewindBuffer()
         super().__init__(self.rewind, relation=relation, console=console)
         self.database = database
         self.read_only = read_only
+        self.redact = redact
         self.interval = 1.0
         self.paused = False
         self.history = ServerHistory()
@@ -115,12 +121,19 @@ class ActivityScreen(SessionsScreen):
         self.state_text = "connecting…"
         self.reconnects = 0
         """Times the connection was lost and "reconnecting…" shown."""
+        self.recorder: BackgroundWriter | None = None
+        """The recording `R` started, while it runs."""
+        self.recording_text = ""
+        """What the status line says of the recording: where it goes, or why it stopped
+        (kept until `R` again)."""
 
     def start(self) -> None:
         self.poll()
 
     async def on_unmount(self) -> None:
         await self.sampler.close()
+        if self.recorder is not None:
+            await self.recorder.close()
 
     @property
     def conn(self) -> asyncpg.Connection | None:
@@ -153,6 +166,7 @@ class ActivityScreen(SessionsScreen):
                     self._record(sample)
                     self.show_timeline()  # the moment shown stays; the tape grew
                 self.samples += 1
+                await self._write(sample)
             elapsed = time.monotonic() - started
             await asyncio.sleep(max(0.05, self.interval - elapsed))
 
@@ -229,7 +243,68 @@ class ActivityScreen(SessionsScreen):
             view=self.view,
             limits=limits,
             rewind=self.rewind.span() if self.playhead.live else None,
+            recording=self.recording_text,
         )
+
+    # -- recording to a file -------------------------------------------------------------------
+
+    async def _write(self, sample: stats.Sample) -> None:
+        """The sample into the recording `R` started, if one runs (no statement more)."""
+        recorder = self.recorder
+        if recorder is None:
+            return
+        try:
+            await recorder.add(sample)
+        except RecordingError as error:
+            self.recorder = None
+            await recorder.close()
+            kept = f"{recorder.added} sample{'s' if recorder.added != 1 else ''}"
+            self.recording_text = f"recording stopped: {error} ({kept} kept; R: again)"
+            self.notify(
+                f"Recording stopped: {error}. {kept} kept in {recorder.path}.",
+                severity="error",
+                timeout=30,
+                markup=False,
+            )
+        else:
+            minutes, seconds = divmod(int(time.monotonic() - recorder.started), 60)
+            self.recording_text = f"● REC {minutes}:{seconds:02} {recorder.path.name}"
+        self._show_status()
+
+    @work(group="record", exclusive=True, exit_on_error=False)
+    async def action_record(self) -> None:
+        """Start recording this screen's samples to a file in the export folder (replay it
+        with `pgconsole replay FILE`), or stop."""
+        from pgconsole.db.browse.export import default_folder
+
+        if self.recorder is not None:
+            recorder, self.recorder = self.recorder, None
+            await recorder.close()
+            self.recording_text = ""
+            self._show_status()
+            self.notify(
+                f"Recorded {recorder.added} samples to {recorder.path}", timeout=30, markup=False
+            )
+            return
+        params = self.database.params
+        info = self.database.info
+        meta = Meta(
+            host=params.host if params is not None else info.target,
+            port=params.port if params is not None else 0,
+            database=params.database if params is not None else "",
+            server_version=info.server_version,
+            interval=self.interval,
+            redacted=self.redact,
+        )
+        path = default_folder() / recording_name(meta)
+        try:
+            self.recorder = await BackgroundWriter.open(path, meta)
+        except RecordingError as error:
+            self.notify(f"Not recording: {error}", severity="error", timeout=30, markup=False)
+            return
+        self.recording_text = f"● REC 0:00 {path.name}"
+        self._show_status()
+        self.notify(f"Recording to {path} (R stops)", markup=False)
 
     # -- keys ----------------------------------------------------------------------------------
 

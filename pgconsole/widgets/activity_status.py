@@ -37,12 +37,16 @@ class ActivityStatus:
     """A replay's playback speed (`paused` says whether it plays); None for a live screen."""
     source: str = ""
     """What is replayed (the file, the server it recorded), said last."""
+    recording: str = ""
+    """A recording to a file: where it goes, or why it stopped; said first."""
 
 
 def status_text(status: ActivityStatus) -> Text:
     """One dim line of parts joined by ` · `, then each limit on a yellow line of its own."""
     view = status.view
     parts = []
+    if status.recording:
+        parts.append(status.recording)
     if status.state:
         parts.append(status.state)
     if status.refreshed is not None:

@@ -4,8 +4,12 @@ while the screen ran is found again, shown as it was, and live comes back with E
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+
+import pytest
 
 from pgconsole.app import PgConsoleApp
+from pgconsole.db.recording import Recording
 from pgconsole.help_content import key_sections
 from pgconsole.screens.activity import ActivityScreen
 from pgconsole.screens.help import key_rows
@@ -140,3 +144,54 @@ def test_help_lists_the_activity_screens_keys_and_the_rewind_ones() -> None:
         assert description in rows
     for description in ("Go to a time", "Previous blocked session", "Next wait spike"):
         assert description in rows
+
+
+# --- recording from the app ----------------------------------------------------------------
+
+
+async def test_r_records_the_samples_to_a_file_that_replays(
+    cluster: ThrowawayCluster, table_t: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DOWNLOAD_DIR", str(tmp_path))
+    app = make_app(cluster, table_t)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await activity(pilot, app)
+        await pilot.press("R")
+        await wait_until(pilot, lambda: screen.recorder is not None, "the recording")
+        recorder = screen.recorder
+        assert recorder is not None
+        await wait_until(pilot, lambda: recorder.added >= 3, "three samples written")
+        assert "● REC 0:0" in status(screen)
+        await pilot.press("R")
+        await wait_until(pilot, lambda: screen.recorder is None, "the recording stopped")
+        assert "REC" not in status(screen)
+    [path] = list(await asyncio.to_thread(tmp_path.glob, "pgconsole-*.pgrec"))
+    assert path.stat().st_mode & 0o777 == 0o600
+    with Recording.open(path) as recording:
+        assert recording.count == recorder.added >= 3
+        assert recording.meta.database == table_t and recording.meta.port == cluster.port
+        assert any(b.is_self for b in recording[0].backends)
+
+
+async def test_a_recording_that_fails_stops_and_says_so_until_r(
+    cluster: ThrowawayCluster, table_t: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DOWNLOAD_DIR", str(tmp_path))
+    app = make_app(cluster, table_t)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await activity(pilot, app)
+        await pilot.press("R")
+        await wait_until(pilot, lambda: screen.recorder is not None, "the recording")
+        recorder = screen.recorder
+        assert recorder is not None
+        await wait_until(pilot, lambda: recorder.added >= 1, "a sample written")
+        # The file's connection goes away under the writer, as a lost disk would take it.
+        await asyncio.get_running_loop().run_in_executor(
+            recorder._thread, recorder.writer._conn.close
+        )
+        await wait_until(pilot, lambda: screen.recorder is None, "the recording to stop")
+        assert "recording stopped: cannot write to" in status(screen)
+        start = screen.samples
+        await wait_until(pilot, lambda: screen.samples >= start + 2, "two samples more")
+        assert "recording stopped" in status(screen)  # it stays
+        assert any("Recording stopped" in n.message for n in app._notifications)

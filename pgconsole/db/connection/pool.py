@@ -242,6 +242,11 @@ class Database:
         self.pooler_detected = False
         """Set when a pooler refused startup settings and pooler mode was switched on."""
 
+    @property
+    def params(self) -> ConnectParams | None:
+        """What the pool connects with (None for a pool made without them, in tests)."""
+        return self._params
+
     @contextlib.asynccontextmanager
     async def transaction(self, *, readonly: bool = False) -> AsyncIterator[Conn]:
         """A pooled connection inside a transaction that carries the session settings.

@@ -252,6 +252,10 @@ class Writer:
         except RecordingError as error:
             self._failed = str(error)
             raise
+        except sqlite3.Error as error:  # outside a transaction: reading the file's size
+            failure = self._failure(error)
+            self._failed = str(failure)
+            raise failure from None
         if len(self._pending) + 1 >= self._block_size:
             self._pending, self._pending_moments = [], []
         else:

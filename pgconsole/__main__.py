@@ -97,7 +97,22 @@ def build_snapshot_parser() -> argparse.ArgumentParser:
         "snapshot",
         "Watch the server for a while, then write everything pgconsole's diagnostics know "
         "(sessions, locks, waits, statements, horizon, progress, replication, settings) to "
-        "FILE.json and FILE.md, readable by you only. Exit 0 when both are written.",
+        "FILE.json and FILE.md, readable by you only. Exit 0 when both are written. "
+        "With --from, of a recording instead, at --at: no server needed.",
+    )
+    parser.add_argument(
+        "--from",
+        dest="recording",
+        metavar="RECORDING",
+        type=Path,
+        help="a recording (pgconsole record, or R on the activity screen) to take it from: "
+        "the sessions and locks at --at, the waits over the --window before",
+    )
+    parser.add_argument(
+        "--at",
+        metavar="TIME",
+        help="with --from: the moment, a clock time (03:12:05), an offset from the start "
+        "(4m) or from the end (-4m); the last sample by default",
     )
     parser.add_argument(
         "--out",
@@ -259,6 +274,21 @@ def snapshot(arguments: list[str]) -> int:
             f"pgconsole snapshot: --window {args.window}: {error} (10s, 1min, 500ms, or seconds)",
             file=sys.stderr,
         )
+        return 2
+    if args.recording is not None:
+        if args.conninfo or args.profile:
+            print(
+                "pgconsole snapshot: --from reads a recording: give no CONNINFO or --profile",
+                file=sys.stderr,
+            )
+            return 2
+        from pgconsole.snapshot import run_snapshot_from
+
+        return run_snapshot_from(
+            args.recording, at=args.at, window=window, out=args.out, redact=bool(args.redact)
+        )
+    if args.at is not None:
+        print("pgconsole snapshot: --at needs --from RECORDING", file=sys.stderr)
         return 2
     try:
         target = resolve(args)

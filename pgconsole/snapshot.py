@@ -22,6 +22,7 @@ from pgconsole.db.diagnostics.snapshot import (
 )
 from pgconsole.headless import FAILED, Reporter, open_single
 from pgconsole.target import Target
+from pgconsole.text import visible
 
 PREFIX = "pgconsole snapshot: "
 
@@ -71,6 +72,65 @@ def run_snapshot(
         return reporter.fail(f"cannot write the snapshot: {error}")
     for path in paths:
         print(path, file=stdout)
+    return 0
+
+
+def run_snapshot_from(
+    path: Path,
+    *,
+    at: str | None,
+    window: float,
+    out: Path | None,
+    redact: bool = False,
+    stdout: TextIO = sys.stdout,
+    stderr: TextIO = sys.stderr,
+) -> int:
+    """A snapshot of a recording at `at` (the last sample when None), its waits over the
+    `window` seconds before; print the two paths. 1 with one line when the file cannot be
+    read, `at` is not a time, or the files cannot be written."""
+    from pgconsole.db.activity.moments import index_at
+    from pgconsole.db.diagnostics.snapshot import from_samples
+    from pgconsole.db.recording.playhead import parse_moment
+    from pgconsole.db.recording.store import Recording, RecordingError
+
+    def fail(reason: str) -> int:
+        print(PREFIX + visible(reason), file=stderr)
+        return 1
+
+    try:
+        recording = Recording.open(path)
+    except RecordingError as error:
+        return fail(str(error))
+    with recording:
+        moments = recording.moments()
+        if not moments:
+            return fail(f"{path} holds no sample")
+        index = len(moments) - 1
+        if at is not None:
+            try:
+                when = parse_moment(at, moments[0].taken_at, moments[-1].taken_at)
+            except ValueError as error:
+                return fail(f"--at: {error}")
+            index = index_at(moments, when)
+        start = index_at(moments, moments[index].taken_at - window)
+        meta = recording.meta
+        bundle = from_samples(
+            [recording[i] for i in range(start, index + 1)],
+            source=f"recording {path.name}",
+            host=meta.host,
+            port=meta.port,
+            database=meta.database,
+            version=meta.server_version,
+            redact=redact,
+        )
+    try:
+        paths = write_bundle(bundle, out or Path.cwd() / snapshot_name(bundle))
+    except BundleExists as error:
+        return fail(str(error))
+    except OSError as error:
+        return fail(f"cannot write the snapshot: {error}")
+    for written in paths:
+        print(written, file=stdout)
     return 0
 
 

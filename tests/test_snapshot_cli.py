@@ -14,7 +14,9 @@ import pytest
 
 from pgconsole.__main__ import main
 from pgconsole.db.diagnostics.snapshot import SECTIONS
+from pgconsole.db.recording import Writer
 from pgconsole.throwaway.cluster import ThrowawayCluster, free_port
+from tests.db.test_recording import META, made
 from tests.helpers.imports import loaded_after
 from tests.test_cli import run_cli
 
@@ -110,3 +112,33 @@ def test_the_command_never_imports_the_ui(
     watched = ("textual", "rich", "pgconsole.app", "pgconsole.screens", "pgconsole.widgets")
     assert loaded_after(("pgconsole.__main__",), watched, run) == []
     assert out.with_name("x.json").exists()
+
+
+# --- from a recording ----------------------------------------------------------------------
+
+
+def test_from_a_recording_at_a_moment_without_a_server(tmp_path: Path) -> None:
+    recording = tmp_path / "r.pgrec"
+    with Writer.open(recording, META, block_size=10) as writer:
+        for n in range(30):  # 30 s, a session more every 10 s, each with a query of its own
+            writer.add(made(2000.0 + n, range(100, 101 + n // 10), query=f"SELECT {n}"))
+    out = tmp_path / "moment"
+    result = snapshot("--from", str(recording), "--at", "+15s", "--window", "5s", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    bundle = json.loads(out.with_suffix(".json").read_text())
+    assert list(bundle) == list(SECTIONS)
+    assert bundle["source"] == "recording r.pgrec" and bundle["window_seconds"] == 5.0
+    assert bundle["taken_at"].startswith("1970-01-01T00:33:35")  # 2015 s
+    assert [s["pid"] for s in bundle["sessions"]] == [100, 101]
+    assert {s["query"] for s in bundle["sessions"]} == {"SELECT 15"}
+    for section in ("statements", "progress", "settings"):
+        assert bundle[section]["available"] is False
+    assert bundle["horizon"]["available"] is False and bundle["horizon"]["oldest_xact_age"] > 0
+    report = out.with_suffix(".md").read_text()
+    assert "From the recording r.pgrec" in report and "Not in this snapshot" in report
+    assert stat.S_IMODE(out.with_suffix(".md").stat().st_mode) == 0o600
+
+    late = snapshot("--from", str(recording), "--at", "yesterday", "--out", str(tmp_path / "y"))
+    assert late.returncode == 1 and late.stderr.startswith("pgconsole snapshot: --at: not a time")
+    assert snapshot("--at", "3m").returncode == 2
+    assert snapshot("--from", str(tmp_path / "none.pgrec")).returncode == 1

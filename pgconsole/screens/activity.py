@@ -36,7 +36,7 @@ from pgconsole.db.recording.rewind import RewindBuffer
 from pgconsole.db.recording.store import Meta, RecordingError
 from pgconsole.messages import PlaceRequested, RelationRequested
 from pgconsole.screens.confirm import ConfirmScreen
-from pgconsole.screens.sessions import SessionsScreen
+from pgconsole.screens.sessions import SessionsScreen, TapeOrigin
 from pgconsole.text import visible
 from pgconsole.widgets import progress_view, session_rows
 from pgconsole.widgets.activity_status import ActivityStatus
@@ -286,16 +286,7 @@ class ActivityScreen(SessionsScreen):
                 f"Recorded {recorder.added} samples to {recorder.path}", timeout=30, markup=False
             )
             return
-        params = self.database.params
-        info = self.database.info
-        meta = Meta(
-            host=params.host if params is not None else info.target,
-            port=params.port if params is not None else 0,
-            database=params.database if params is not None else "",
-            server_version=info.server_version,
-            interval=self.interval,
-            redacted=self.redact,
-        )
+        meta = self._meta()
         path = default_folder() / recording_name(meta)
         try:
             self.recorder = await BackgroundWriter.open(path, meta)
@@ -311,6 +302,25 @@ class ActivityScreen(SessionsScreen):
     def leave(self) -> None:
         """One step back: the place shown before this one."""
         self.post_message(PlaceRequested("back"))
+
+    def tape_origin(self) -> TapeOrigin:
+        meta = self._meta()
+        return TapeOrigin(
+            "rewind buffer", meta.host, meta.port, meta.database, meta.server_version, self.redact
+        )
+
+    def _meta(self) -> Meta:
+        """This server, as a recording names it."""
+        params = self.database.params
+        info = self.database.info
+        return Meta(
+            host=params.host if params is not None else info.target,
+            port=params.port if params is not None else 0,
+            database=params.database if params is not None else "",
+            server_version=info.server_version,
+            interval=self.interval,
+            redacted=self.redact,
+        )
 
     def go_live(self) -> None:
         """Back to the newest sample, refreshed as it comes."""

@@ -11,7 +11,7 @@ from textual import work
 from textual.binding import Binding, BindingType
 
 from pgconsole.db.recording.store import Recording
-from pgconsole.screens.sessions import SessionsScreen
+from pgconsole.screens.sessions import SessionsScreen, TapeOrigin
 from pgconsole.widgets.activity_status import ActivityStatus
 
 SPEEDS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
@@ -66,6 +66,17 @@ class ReplayScreen(SessionsScreen):
 
     def leave(self) -> None:
         self.app.exit()
+
+    def tape_origin(self) -> TapeOrigin:
+        meta = self.recording.meta
+        return TapeOrigin(
+            f"recording {self.recording.path.name}",
+            meta.host,
+            meta.port,
+            meta.database,
+            meta.server_version,
+            meta.redacted,
+        )
 
     def go_live(self) -> None:
         self.leave()  # a recording has no live: Esc ends the replay

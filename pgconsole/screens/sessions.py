@@ -9,11 +9,13 @@ panel's pool figures are.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import events, getters, on
+from textual import events, getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -21,10 +23,12 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from pgconsole.db.activity import stats
+from pgconsole.db.activity.moments import index_at
 from pgconsole.db.recording.playhead import SEARCHES, Playhead, Tape, parse_moment
 from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.paths import STYLES
 from pgconsole.screens.value import ValueScreen
+from pgconsole.text import visible
 from pgconsole.widgets import session_rows
 from pgconsole.widgets.activity_status import ActivityStatusLine
 from pgconsole.widgets.key_bar import KeyBar
@@ -39,6 +43,23 @@ from pgconsole.widgets.timeline import Timeline, clock
 if TYPE_CHECKING:
     from pgconsole.db.console.connection import ConsoleConnection
 
+SNAPSHOT_WINDOW = 10.0
+"""Seconds of samples before the moment shown whose waits a snapshot counts."""
+
+
+@dataclass(frozen=True)
+class TapeOrigin:
+    """What a tape was taken of, as a snapshot names it."""
+
+    source: str
+    """`rewind buffer`, `recording FILE`."""
+    host: str
+    port: int
+    database: str
+    version: str
+    redact: bool
+
+
 TAPE_BINDINGS: list[BindingType] = [
     Binding("comma", "step(-1)", "Rewind"),
     Binding("full_stop", "step(1)", "Forward a sample", show=False),
@@ -51,6 +72,7 @@ TAPE_BINDINGS: list[BindingType] = [
     Binding("N", "find('blocked', -1)", "Previous blocked session", show=False),
     Binding("W", "find('spike')", "Next wait spike", show=False),
     Binding("X", "find('longest')", "Next new longest transaction", show=False),
+    Binding("S", "snapshot", "Snapshot of the moment shown", show=False),
 ]
 """Keys that move the playhead: a sample, 10 s, a minute, a typed time, the next moment."""
 
@@ -106,6 +128,8 @@ class SessionsScreen(ReportsFailedWorkers, Screen[None]):
         self.lock_roots: tuple[stats.LockNode, ...] = ()
         self.samples = 0
         """Samples shown so far (tests wait on it)."""
+        self.snapshot_files: tuple[Path, Path] | None = None
+        """The files the last snapshot (`S`) wrote."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="panels"):
@@ -168,6 +192,10 @@ class SessionsScreen(ReportsFailedWorkers, Screen[None]):
 
     def leave(self) -> None:
         """Esc when there is nothing to go back to on the tape."""
+
+    def tape_origin(self) -> TapeOrigin:
+        """What the tape is of, for a snapshot of it."""
+        raise NotImplementedError
 
     # -- one sample ----------------------------------------------------------------------------
 
@@ -278,6 +306,49 @@ class SessionsScreen(ReportsFailedWorkers, Screen[None]):
             self.notify(str(error), severity="error", markup=False)
             return
         self._move(lambda: self.playhead.go(when))
+
+    @work(group="snapshot", exclusive=True, exit_on_error=False)
+    async def action_snapshot(self) -> None:
+        """An incident snapshot of the moment shown, its waits over the `SNAPSHOT_WINDOW`
+        seconds before it, written as JSON and Markdown (0600) to the export folder."""
+        from pgconsole.db.browse.export import default_folder
+        from pgconsole.db.diagnostics import snapshot
+
+        index = self.playhead.shown()
+        if index < 0:
+            self.notify("Nothing recorded yet.", severity="warning")
+            return
+        moments = self.tape.moments()
+        start = index_at(moments, moments[index].taken_at - SNAPSHOT_WINDOW)
+        samples = [self.tape.sample(i) for i in range(start, index + 1)]
+        origin = self.tape_origin()
+        bundle = snapshot.from_samples(
+            samples,
+            source=origin.source,
+            host=origin.host,
+            port=origin.port,
+            database=origin.database,
+            version=origin.version,
+            redact=origin.redact,
+        )
+        try:
+            files = await asyncio.to_thread(
+                snapshot.write_bundle,
+                bundle,
+                default_folder() / snapshot.snapshot_name(bundle),
+            )
+        except OSError as error:
+            self.notify(
+                f"Snapshot not written: {error}", severity="error", timeout=30, markup=False
+            )
+            return
+        self.snapshot_files = files
+        self.notify(
+            f"Snapshot of {clock(moments[index].taken_at)} written: {visible(str(files[0]))} "
+            f"and {files[1].name}",
+            timeout=30,
+            markup=False,
+        )
 
     # -- keys ----------------------------------------------------------------------------------
 

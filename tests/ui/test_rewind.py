@@ -4,6 +4,8 @@ while the screen ran is found again, shown as it was, and live comes back with E
 from __future__ import annotations
 
 import asyncio
+import datetime
+import json
 from pathlib import Path
 
 import pytest
@@ -195,3 +197,27 @@ async def test_a_recording_that_fails_stops_and_says_so_until_r(
         await wait_until(pilot, lambda: screen.samples >= start + 2, "two samples more")
         assert "recording stopped" in status(screen)  # it stays
         assert any("Recording stopped" in n.message for n in app._notifications)
+
+
+async def test_s_writes_a_snapshot_of_the_moment_shown(
+    cluster: ThrowawayCluster, table_t: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DOWNLOAD_DIR", str(tmp_path))
+    app = make_app(cluster, table_t)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await activity(pilot, app, samples=3)
+        await pilot.press("comma", "comma")
+        shown = screen.playhead.at
+        assert shown is not None
+        await pilot.press("S")
+        await wait_until(pilot, lambda: screen.snapshot_files is not None, "the snapshot")
+        assert screen.snapshot_files is not None
+        json_file, report = screen.snapshot_files
+    bundle = json.loads(await asyncio.to_thread(json_file.read_text))
+    assert bundle["source"] == "rewind buffer"
+    taken = datetime.datetime.fromisoformat(bundle["taken_at"]).timestamp()
+    assert taken == pytest.approx(shown, abs=1e-3)  # the moment shown, not now
+    assert bundle["server"]["database"] == table_t
+    assert any(s["is_self"] for s in bundle["sessions"])
+    assert bundle["statements"]["available"] is False
+    assert report.suffix == ".md"

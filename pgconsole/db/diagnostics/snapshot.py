@@ -34,7 +34,7 @@ from pgconsole.db.diagnostics.horizon import Horizon, read_horizon
 from pgconsole.db.diagnostics.progress import ProgressRates, read_progress
 from pgconsole.db.diagnostics.replication import read_replication
 from pgconsole.db.diagnostics.statements import StatementsUnavailable, StatementWatch
-from pgconsole.db.diagnostics.waits import DETAIL_SECONDS, WaitHistory, read_waits
+from pgconsole.db.diagnostics.waits import DETAIL_SECONDS, WaitHistory, from_backends, read_waits
 from pgconsole.db.sqlfiles import load_sql
 
 Bundle = dict[str, Any]
@@ -42,8 +42,8 @@ Bundle = dict[str, Any]
 
 FORMAT = 1
 """The bundle's `format`: raised when a key changes meaning or goes away."""
-SECTIONS = ("format", "taken_at", "server", "window_seconds", "sessions", "locks", "waits",
-            "statements", "horizon", "progress", "replication", "settings")  # fmt: skip
+SECTIONS = ("format", "taken_at", "source", "server", "window_seconds", "sessions", "locks",
+            "waits", "statements", "horizon", "progress", "replication", "settings")  # fmt: skip
 """The bundle's top-level keys, in order."""
 SAMPLE_INTERVAL = 0.1
 """Seconds between two wait samples (10 Hz, as the diagnostics screen samples)."""
@@ -126,6 +126,7 @@ async def take_snapshot(
     bundle: Bundle = {
         "format": FORMAT,
         "taken_at": plain(datetime.datetime.fromtimestamp(started, datetime.UTC)),
+        "source": "live",
         "server": {
             "host": host,
             "port": port,
@@ -153,6 +154,73 @@ async def take_snapshot(
         ],
         "replication": plain(replication),
         "settings": [plain(dict(row.items())) for row in settings],
+    }
+    return redact_queries(bundle) if redact else bundle
+
+
+NOT_RECORDED = (
+    "a recording (and the rewind buffer) keeps only the activity screen's samples: "
+    "sessions, locks, waits, the server's counters"
+)
+
+
+def from_samples(
+    samples: Sequence[stats.Sample],
+    *,
+    source: str,
+    host: str,
+    port: int,
+    database: str,
+    version: str,
+    redact: bool = False,
+) -> Bundle:
+    """A snapshot of recorded samples: the sessions and locks of the last, the waits over all
+    of them; what a recording does not keep says so (`available` false, with the reason),
+    never an empty list that would claim there was nothing.
+
+    Args:
+        samples: In order, at least one: the window ends at the last.
+        source: Where they come from: `recording FILE`, `rewind buffer`.
+
+    Raises:
+        ValueError: No samples.
+    """
+    if not samples:
+        raise ValueError("a snapshot needs one sample at least")
+    first, last = samples[0].server, samples[-1].server
+    history = WaitHistory()
+    for sample in samples:
+        history.add(from_backends(sample.backends), at=sample.server.taken_at)
+    history.add((), at=float(int(last.taken_at) + 1))  # closes the last second
+    taken = plain(datetime.datetime.fromtimestamp(last.taken_at, datetime.UTC))
+    missing = {"available": False, "reason": NOT_RECORDED}
+    bundle: Bundle = {
+        "format": FORMAT,
+        "taken_at": taken,
+        "source": source,
+        "server": {
+            "host": host,
+            "port": port,
+            "database": database,
+            "user": None,
+            "version": version,
+            "version_num": None,
+            "in_recovery": None,
+            "server_time": taken,
+        },
+        "window_seconds": last.taken_at - first.taken_at,
+        "sessions": [plain(b) for b in samples[-1].backends],
+        "locks": lock_rows(stats.lock_tree(samples[-1].backends)),
+        "waits": waits_section(history),
+        "statements": missing,
+        "horizon": {
+            **missing,
+            "xmin_horizon_age": last.xmin_horizon_age,
+            "oldest_xact_age": last.oldest_xact_age,
+        },
+        "progress": missing,
+        "replication": {**missing, "replay": plain(last.replication)},
+        "settings": missing,
     }
     return redact_queries(bundle) if redact else bundle
 
@@ -365,22 +433,37 @@ QUERY_SHOWN = 100
 def to_markdown(bundle: Bundle) -> str:
     """The bundle as a report to paste into a ticket: a heading and a short table a section."""
     server = bundle["server"]
-    role = "standby" if server["in_recovery"] else "primary"
+    role = {None: "primary or standby not recorded", True: "standby"}.get(
+        server["in_recovery"], "primary"
+    )
+    source = bundle.get("source", "live")
+    taken = "Taken" if source == "live" else f"From the {_cell(source)}, at"
     lines = [
         "# pgconsole incident snapshot",
         "",
-        f"Taken {bundle['taken_at']} (UTC) over {_number(bundle['window_seconds'])} s on "
-        f"{_cell(server['host'])}:{_cell(server['port'])}, database {_cell(server['database'])} "
-        f"as {_cell(server['user'])}: PostgreSQL {_cell(server['version'])}, {role}.",
+        f"{taken} {bundle['taken_at']} (UTC) over {_number(bundle['window_seconds'])} s on "
+        f"{_cell(server['host'])}:{_cell(server['port'])}, database {_cell(server['database'])}"
+        + (f" as {_cell(server['user'])}" if server["user"] is not None else "")
+        + f": PostgreSQL {_cell(server['version'])}, {role}.",
     ]
     for section in (_sessions, _locks, _waits, _statements, _horizon, _progress, _replication):
         lines += ["", *section(bundle)]
     lines += ["", "## Settings", ""]
-    lines += _table(
-        ("name", "setting", "unit", "source"),
-        [(s["name"], s["setting"], s["unit"], s["source"]) for s in bundle["settings"]],
-    )
+    if isinstance(bundle["settings"], dict):
+        lines.append(f"Not in this snapshot: {_cell(bundle['settings']['reason'])}")
+    else:
+        lines += _table(
+            ("name", "setting", "unit", "source"),
+            [(s["name"], s["setting"], s["unit"], s["source"]) for s in bundle["settings"]],
+        )
     return "\n".join(lines) + "\n"
+
+
+def _not_recorded(title: str, section: dict[str, Any], *figures: tuple[str, object]) -> list[str]:
+    """A section a recorded snapshot does not hold, with the figures it does."""
+    lines = [f"## {title}", "", f"Not in this snapshot: {_cell(section['reason'])}"]
+    known = [f"{name}: {_cell(value)}" for name, value in figures if value is not None]
+    return lines + (["", "Recorded: " + ", ".join(known) + "."] if known else [])
 
 
 def _sessions(bundle: Bundle) -> list[str]:
@@ -454,6 +537,8 @@ def _waits(bundle: Bundle) -> list[str]:
 
 def _statements(bundle: Bundle) -> list[str]:
     statements = bundle["statements"]
+    if statements.get("reason") == NOT_RECORDED:
+        return _not_recorded("Statements", statements)
     lines = ["## Statements", ""]
     if not statements["available"]:
         return [*lines, f"pg_stat_statements is not available: {_cell(statements['reason'])}"]
@@ -472,6 +557,13 @@ def _statements(bundle: Bundle) -> list[str]:
 
 def _horizon(bundle: Bundle) -> list[str]:
     horizon = bundle["horizon"]
+    if horizon.get("available") is False:
+        return _not_recorded(
+            "Horizon",
+            horizon,
+            ("xmin horizon age", horizon["xmin_horizon_age"]),
+            ("oldest transaction", _seconds(horizon["oldest_xact_age"])),
+        )
     lines = ["## Horizon", ""]
     if horizon["holders"]:
         lines += _table(
@@ -495,6 +587,8 @@ def _horizon(bundle: Bundle) -> list[str]:
 
 
 def _progress(bundle: Bundle) -> list[str]:
+    if isinstance(bundle["progress"], dict):
+        return _not_recorded("Progress", bundle["progress"])
     lines = ["## Progress", ""]
     if not bundle["progress"]:
         return [*lines, "No operation in progress."]
@@ -513,6 +607,15 @@ def _progress(bundle: Bundle) -> list[str]:
 
 def _replication(bundle: Bundle) -> list[str]:
     replication = bundle["replication"]
+    if replication.get("available") is False:
+        lines = _not_recorded("Replication", replication)
+        if not replication["replay"]:
+            return lines
+        return [*lines, "", *_table(
+            ("standby", "state", "not replayed", "replay lag"),
+            [(r["name"] or r["client"], r["state"], _bytes(r["lag_bytes"]),
+              _seconds(r["replay_lag"])) for r in replication["replay"]],
+        )]  # fmt: skip
     lines = ["## Replication", ""]
     upstream = replication["upstream"]
     if upstream is not None:

@@ -282,6 +282,8 @@ def block_lines(block: bytes) -> list[bytes]:
         text = lzma.decompress(block) if block.startswith(_XZ) else zlib.decompress(block)
     except (zlib.error, lzma.LZMAError) as error:
         raise ValueError(f"not a block: {error}") from None
+    if text.startswith(b"["):  # the first files of format 1: one JSON array of frames
+        return [json.dumps(frame, separators=(",", ":")).encode() for frame in json.loads(text)]
     return text.split(b"\n")
 
 

@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 
 from pgconsole.config import Settings
 from pgconsole.connecting import Connector
+from pgconsole.db.connection.errors import DB_ERRORS
 from pgconsole.db.connection.params import ConnectParams
 from pgconsole.db.connection.passwords import PasswordQuery
 from pgconsole.db.connection.pool import Database
@@ -203,6 +204,8 @@ class PgConsoleApp(App[None]):
         if not self.started:
             self.started = True
             self.call_after_refresh(freeze_start_objects)
+        if self.settings.rewind_in_background:
+            self.rewind_in_background(event.database)
         if self.initial_activity:  # `--activity`: its first sample may be taken already
             self.initial_activity = False
             first = event.opening.first_sample if event.opening is not None else None
@@ -250,6 +253,23 @@ class PgConsoleApp(App[None]):
             self.reconnect_when_settled()
             return
         self._reconnect()
+
+    @work(group="rewind", exclusive=True, exit_on_error=False)
+    async def rewind_in_background(self, database: Database) -> None:
+        """Sample for the rewind buffer once a second while the activity screen is not shown
+        (it samples itself when it is), on a connection of its own; ends with the pool."""
+        from pgconsole.db.activity.sampler import Sampler
+        from pgconsole.screens.activity import ActivityScreen
+
+        sampler = Sampler(database)
+        try:
+            while self.database is database and not database.closed:
+                if not any(isinstance(s, ActivityScreen) for s in self.screen_stack):
+                    with contextlib.suppress(*DB_ERRORS):  # the next second tries again
+                        self.places.rewind.add(await sampler.sample())
+                await asyncio.sleep(1.0)
+        finally:
+            await sampler.close()
 
     @work(group="settle", exclusive=True, exit_on_error=False)
     async def reconnect_when_settled(self) -> None:

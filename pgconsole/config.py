@@ -152,6 +152,12 @@ class Settings:
     text by its first keywords and its length (`SELECT … (redacted, 84 chars)`), so the files
     can leave the team; `--no-redact` overrides."""
 
+    rewind_in_background: bool = False
+    """Keep the rewind buffer filling while the activity screen is not shown: one sample a
+    second on a connection of its own, so that `F3` then `,` can show a stall that happened
+    while you browsed. Off by default: it holds one more connection for as long as the app
+    runs."""
+
     slot_retention_warning_mb: int = field(default=1024, metadata={"ge": 1})
     """The diagnostics' replication panel marks a slot that retains more WAL than this (MB),
     and a standby this far behind."""

@@ -17,7 +17,7 @@ from pgconsole.screens.activity import ActivityScreen
 from pgconsole.screens.help import key_rows
 from pgconsole.throwaway.cluster import ThrowawayCluster
 from pgconsole.widgets.timeline import Timeline
-from tests.helpers.ui import drawn_lines, wait_until
+from tests.helpers.ui import app_for, drawn_lines, to_activity, wait_until
 from tests.ui.test_activity import activity, labelled, make_app, select_pid, table_t
 
 __all__ = ["table_t"]  # the fixture, used by name
@@ -221,3 +221,30 @@ async def test_s_writes_a_snapshot_of_the_moment_shown(
     assert any(s["is_self"] for s in bundle["sessions"])
     assert bundle["statements"]["available"] is False
     assert report.suffix == ".md"
+
+
+async def test_rewind_in_background_fills_while_the_browser_is_shown(
+    cluster: ThrowawayCluster, table_t: str
+) -> None:
+    holder = await labelled(cluster, table_t, "test-background-holder")
+    try:
+        await holder.execute("BEGIN; LOCK TABLE t IN ACCESS SHARE MODE")
+        pid = holder.get_server_pid()
+        app = app_for(cluster, table_t, "public.t", rewind_in_background=True)
+        async with app.run_test(size=SIZE) as pilot:
+            rewind = app.places.rewind
+            await wait_until(pilot, lambda: len(rewind) >= 2, "samples while browsing")
+            assert not isinstance(app.screen, ActivityScreen)
+            assert any(b.pid == pid for b in rewind.sample(len(rewind) - 1).backends)
+            await holder.execute("COMMIT")
+            screen = await to_activity(pilot, app)
+            await pilot.press("left_curly_bracket")  # back to the first sample: the browser's
+            assert screen.playhead.shown() == 0 and pid in screen.backends
+        async with app_for(cluster, table_t, "public.t").run_test(size=SIZE) as pilot:
+            plain = pilot.app
+            assert isinstance(plain, PgConsoleApp)
+            await wait_until(pilot, lambda: plain.database is not None, "the pool")
+            # Off by default: the worker would have been started as the pool was shown.
+            assert not [w for w in plain.workers if w.group == "rewind"]
+    finally:
+        await holder.close()

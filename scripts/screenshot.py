@@ -28,6 +28,7 @@ PICTURES = {
     "gallery/filter-error.svg": "test_snapshot_gallery/test_filter_error.svg",
     "gallery/activity.svg": "test_snapshot_gallery/test_activity.svg",
     "gallery/activity-120x36.svg": "test_snapshot_gallery/test_activity_at_120x36.svg",
+    "gallery/replay.svg": "test_snapshot_gallery/test_replay.svg",
     "gallery/console-result.svg": "test_snapshot_gallery/test_console_result.svg",
     "gallery/console-error.svg": "test_snapshot_gallery/test_console_error.svg",
     "gallery/help.svg": "test_snapshots/test_help_screen.svg",

@@ -12,6 +12,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, cast
 
 import asyncpg
@@ -29,11 +30,14 @@ from pgconsole.db.connection.passwords import PasswordChoice, PasswordSource
 from pgconsole.db.connection.pool import Conn, Database
 from pgconsole.db.console.connection import ConsoleConnection, Result
 from pgconsole.db.opening import Opening
+from pgconsole.db.recording import Meta, Recording, Writer
 from pgconsole.db.sqltext import Statement
+from pgconsole.replay import ReplayApp
 from pgconsole.screens import browse_tree, relation_reader
 from pgconsole.screens.activity import ActivityScreen
 from pgconsole.screens.console import ConsoleScreen
 from pgconsole.screens.filter import FilterScreen
+from pgconsole.screens.replay import ReplayScreen
 from pgconsole.widgets.sql_editor import SqlEditor
 from tests.helpers.ui import wait_until
 from tests.ui.test_snapshots import (
@@ -205,6 +209,38 @@ def test_activity_at_120x36(snap_compare: SnapCompare) -> None:
     # Wide enough for the pool and server panels in full and the user and app columns.
     app = ConnectedHarness(PARAMS, Settings(read_only=True))
     assert snap_compare(app, terminal_size=(120, 36), run_before=open_activity)
+
+
+# -- a replay ------------------------------------------------------------------------------
+
+
+def recorded(path: Path) -> Path:
+    """A minute of the shop: quiet for 15 s, the lock chain for 30, quiet again; the last
+    sample at the fixed refresh time."""
+    meta = Meta(
+        host="db.example", port=5432, database="shop", server_version="16.4", interval=1.0,
+        redacted=False,
+    )  # fmt: skip
+    with Writer.open(path, meta) as writer:
+        for second in range(60):
+            base = SAMPLES[1 if 15 <= second < 45 else 0]
+            server = replace(base.server, taken_at=REFRESHED - 59 + second)
+            writer.add(replace(base, server=server))
+    return path
+
+
+async def to_the_chain(pilot: Pilot[Any]) -> None:
+    screen = pilot.app.screen
+    assert isinstance(screen, ReplayScreen)
+    await wait_until(pilot, lambda: screen.samples >= 1, "the first moment")
+    await pilot.press("n", "full_stop", "full_stop")
+    await pilot.pause()
+
+
+def test_replay(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    # `pgconsole replay FILE`: the chain found with `n`, the timeline red where it was.
+    with Recording.open(recorded(tmp_path / "shop.pgrec")) as recording:
+        assert snap_compare(ReplayApp(recording), terminal_size=(80, 24), run_before=to_the_chain)
 
 
 # -- the console ---------------------------------------------------------------------------

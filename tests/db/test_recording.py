@@ -12,7 +12,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -36,24 +36,15 @@ from pgconsole.db.recording import (
     encode_block,
 )
 from pgconsole.db.recording.codec import TOLERANCE, BlockReader, block_lines, join_block
-from pgconsole.throwaway.cluster import ThrowawayCluster
-from tests.db.test_stats import Sessions, until, waits
+from tests.db.test_stats import Sessions, sessions, until, waits
+
+__all__ = ["sessions"]  # the fixture, used by name
 
 AGES = ("xact_age", "query_age", "state_age")
 META = Meta(
     host="db.example", port=5432, database="app", server_version="15.4", interval=1.0,
     redacted=False,
 )  # fmt: skip
-
-
-@pytest.fixture
-async def sessions(cluster: ThrowawayCluster, dbname: str) -> AsyncIterator[Sessions]:
-    """Connections to the test's database, terminated afterwards."""
-    opened = Sessions(cluster, dbname)
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 # --- comparing samples ---------------------------------------------------------------------

@@ -7,11 +7,14 @@ import asyncio
 import datetime
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 
 from pgconsole.app import PgConsoleApp
 from pgconsole.db.recording import Recording
+from pgconsole.db.recording.background import BackgroundWriter
 from pgconsole.help_content import key_sections
 from pgconsole.screens.activity import ActivityScreen
 from pgconsole.screens.help import key_rows
@@ -151,18 +154,26 @@ def test_help_lists_the_activity_screens_keys_and_the_rewind_ones() -> None:
 # --- recording from the app ----------------------------------------------------------------
 
 
+async def start_recording(
+    pilot: Pilot[Any], app: PgConsoleApp, samples: int
+) -> tuple[ActivityScreen, BackgroundWriter]:
+    """`R` on the activity screen; the screen and its recording once `samples` are written."""
+    screen = await activity(pilot, app)
+    await pilot.press("R")
+    await wait_until(pilot, lambda: screen.recorder is not None, "the recording")
+    recorder = screen.recorder
+    assert recorder is not None
+    await wait_until(pilot, lambda: recorder.added >= samples, f"{samples} samples written")
+    return screen, recorder
+
+
 async def test_r_records_the_samples_to_a_file_that_replays(
     cluster: ThrowawayCluster, table_t: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XDG_DOWNLOAD_DIR", str(tmp_path))
     app = make_app(cluster, table_t)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await activity(pilot, app)
-        await pilot.press("R")
-        await wait_until(pilot, lambda: screen.recorder is not None, "the recording")
-        recorder = screen.recorder
-        assert recorder is not None
-        await wait_until(pilot, lambda: recorder.added >= 3, "three samples written")
+        screen, recorder = await start_recording(pilot, app, 3)
         assert "● REC 0:0" in status(screen)
         await pilot.press("R")
         await wait_until(pilot, lambda: screen.recorder is None, "the recording stopped")
@@ -181,12 +192,7 @@ async def test_a_recording_that_fails_stops_and_says_so_until_r(
     monkeypatch.setenv("XDG_DOWNLOAD_DIR", str(tmp_path))
     app = make_app(cluster, table_t)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await activity(pilot, app)
-        await pilot.press("R")
-        await wait_until(pilot, lambda: screen.recorder is not None, "the recording")
-        recorder = screen.recorder
-        assert recorder is not None
-        await wait_until(pilot, lambda: recorder.added >= 1, "a sample written")
+        screen, recorder = await start_recording(pilot, app, 1)
         # The file's connection goes away under the writer, as a lost disk would take it.
         await asyncio.get_running_loop().run_in_executor(
             recorder._thread, recorder.writer._conn.close

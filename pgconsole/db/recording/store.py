@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from urllib.parse import quote
 
 from pgconsole import __version__
@@ -48,6 +48,24 @@ BLOCK_SIZE = 60
 """Samples per block: a seek decodes at most this many (a minute at 1 s)."""
 MODE = 0o600
 """The file's permissions, and its `-wal`'s and `-shm`'s."""
+
+
+class _ClosedOnExit:
+    """`with` closes it."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 class RecordingError(Exception):
@@ -108,7 +126,7 @@ _META_KEYS = ("format", "host", "port", "database", "server_version", "started_a
 # --- writing -------------------------------------------------------------------------------
 
 
-class Writer:
+class Writer(_ClosedOnExit):
     """Adds samples to a recording, each durable when `add` returns. Not thread-safe.
 
     Open with `Writer.open`; close (or use as a context manager) to compress the unfinished
@@ -281,17 +299,6 @@ class Writer:
             self._conn.close()
             os.close(self._descriptor)
             self._descriptor = -1
-
-    def __enter__(self) -> Writer:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # --- inside ---
 
@@ -535,7 +542,7 @@ class _Chunk:
         return out
 
 
-class Recording:
+class Recording(_ClosedOnExit):
     """A recording, read: its meta, its samples' instants, and any sample by instant or index.
 
     Instants are the server's clock in seconds since the epoch (`Sample.server.taken_at`).
@@ -623,17 +630,6 @@ class Recording:
     def close(self) -> None:
         """Close the file."""
         self._conn.close()
-
-    def __enter__(self) -> Recording:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     @property
     def count(self) -> int:

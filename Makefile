@@ -17,7 +17,7 @@ PIP_INSTALL_ARGS ?=
 PYTEST_WORKERS ?= 2
 
 .PHONY: demo test check lint types pytest setup postgres benchmark benchmark-activity \
-	benchmark-diagnostics benchmark-console \
+	benchmark-diagnostics benchmark-recording benchmark-console \
 	benchmark-peers bench-venv test-lowest test-newest clean
 
 demo: setup
@@ -97,6 +97,11 @@ benchmark-activity: setup bench-venv
 # The diagnostics' reads under 50 pgbench clients beside raw asyncpg (no peer has them).
 benchmark-diagnostics: setup
 	$(BIN)/python -m benchmarks.diagnostics $(BENCH_QUICK)
+
+# The flight recorder against issue 19's targets: 10 min recorded under 50 pgbench clients and
+# 150 idle sessions, a synthetic day made from it, seeks, the rewind buffer (QUICK=1: 1 min, 2 h).
+benchmark-recording: setup
+	$(BIN)/python -m benchmarks.recording $(BENCH_QUICK)
 
 benchmark-console: setup bench-venv
 	$(BIN)/python -m benchmarks.peers $(BENCH_QUICK) --only console

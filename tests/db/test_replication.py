@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
+from pgconsole.db.activity.stats import sample
 from pgconsole.db.diagnostics.replication import (
     RETENTION_WARNING,
     Replication,
@@ -204,3 +205,14 @@ async def test_without_pg_read_all_stats_rows_are_kept_with_their_details_hidden
             assert slot_named(reading, STANDBY_SLOT).active  # slots are no secret
     finally:
         await on_primary.execute(f"DROP ROLE {role}")
+
+
+async def test_the_activity_sample_lists_the_standby_only_while_a_walsender_runs(
+    on_primary: asyncpg.Connection, on_standby: asyncpg.Connection, standby: ThrowawayStandby
+) -> None:
+    # The activity sample reads pg_stat_replication only when a walsender shows.
+    taken = await sample(on_primary)
+    assert any(b.backend_type == "walsender" for b in taken.backends)
+    assert STANDBY_SLOT in [r.name for r in taken.server.replication]
+    on_the_standby = await sample(on_standby)  # no walsender there: nothing, and no error
+    assert on_the_standby.server.replication == ()

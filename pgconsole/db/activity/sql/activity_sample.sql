@@ -8,8 +8,9 @@
 -- transaction, the xmin horizon's age and the standbys.
 --
 -- Cheap enough to run every second on a busy server:
--- * one statement is one transaction: every source is read at one instant, and the server
---   takes its snapshot of pg_stat_activity once for both halves;
+-- * one statement is one transaction: every source is read at one instant; pg_stat_activity
+--   is read once (`backends`, MATERIALIZED: each read of the view builds every backend's row
+--   again), and pg_stat_replication, which reads it again, only when a walsender runs;
 -- * pg_locks is read once (the MATERIALIZED CTE, kept to ungranted locks and tuple locks)
 --   and joined by pid, never queried per session;
 -- * pg_blocking_pids(), which briefly holds every lock-manager partition lock, is called only
@@ -24,7 +25,13 @@
 --   state) under 'other'.
 -- A role without pg_read_all_stats sees other roles' sessions with most columns NULL (and
 -- backend_type NULL): their query text '<insufficient privilege>' is returned as NULL.
-WITH locks AS MATERIALIZED (
+WITH backends AS MATERIALIZED (
+    SELECT a.pid, a.usename, a.datname, a.application_name, a.client_addr, a.client_port,
+           a.backend_type, a.state, a.wait_event_type, a.wait_event, a.xact_start,
+           a.query_start, a.state_change, a.query, a.backend_xid, a.backend_xmin
+    FROM pg_stat_activity AS a
+),
+locks AS MATERIALIZED (
     SELECT l.pid, l.mode, l.granted, l.database, l.relation
     FROM pg_locks AS l
     WHERE NOT l.granted OR l.locktype = 'tuple'
@@ -42,9 +49,9 @@ waiting AS (
     WHERE NOT w.granted
     ORDER BY w.pid, w.relation IS NULL
 ),
-activity AS MATERIALIZED (
+activity AS (
     SELECT a.pid, a.backend_type, a.state, a.xact_start, a.backend_xid, a.backend_xmin
-    FROM pg_stat_activity AS a
+    FROM backends AS a
 ),
 others AS (
     -- This sampling session's own transaction is not one the DBA is looking for.
@@ -95,7 +102,11 @@ server AS MATERIALIZED (
                                   extract(epoch FROM r.replay_lag)::float8,
                                   pg_wal_lsn_diff(p.lsn, r.replay_lsn)::int8)
                              ORDER BY r.application_name, r.pid)
-            FROM pg_stat_replication AS r, wal AS p) AS replication
+            FROM pg_stat_replication AS r, wal AS p
+            -- A walsender may be hidden from the role (backend_type NULL): read then too.
+            WHERE EXISTS (SELECT FROM activity AS w
+                          WHERE w.backend_type = 'walsender' OR w.backend_type IS NULL))
+               AS replication
     FROM (
         SELECT sum(d.xact_commit)::int8 AS xact_commit,
                sum(d.xact_rollback)::int8 AS xact_rollback,
@@ -139,7 +150,7 @@ SELECT a.pid,
        CASE WHEN c.oid IS NOT NULL THEN c.oid::int8 END AS lock_relation_oid,
        a.pid = pg_backend_pid() AS is_self,
        v.*
-FROM pg_stat_activity AS a
+FROM backends AS a
 LEFT JOIN waiting AS w ON w.pid = a.pid
 -- A relation lock names the database it is in (0 for shared catalogs): only those of this
 -- database, or shared, can be looked up in this database's pg_class.

@@ -307,7 +307,10 @@ async def test_an_idle_transaction_is_rolled_back_before_the_server_ends_it(
         await wait_until(pilot, lambda: not main(app).editor.is_open, "pgconsole's rollback", 8)
         # Kept to apply again: at no moment is the transaction closed without its changes.
         assert len(main(app).editor.kept) == 1
-        assert "A applies again" in shown(app, "#status-tx")
+        # The status bar says so at its next update (the rollback's state is set first).
+        await wait_until(
+            pilot, lambda: "A applies again" in shown(app, "#status-tx"), "the kept change"
+        )
         assert await items(cluster, shop) == before
         await pilot.press("A")
         await wait_for_message(pilot, app, "Applied 1 change again")

@@ -196,6 +196,17 @@ def build_replay_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _offset_value(arguments: list[str]) -> list[str]:
+    """`--at -4m` as `--at=-4m`: argparse takes a value starting with `-` for an option."""
+    joined: list[str] = []
+    for argument in arguments:
+        if joined and joined[-1] == "--at" and argument.startswith("-"):
+            joined[-1] = f"--at={argument}"
+        else:
+            joined.append(argument)
+    return joined
+
+
 def resolve(args: argparse.Namespace) -> Target:
     """Everything needed to connect, from every layer.
 
@@ -225,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments[:1] == ["record"]:
         return record(arguments[1:])
     if arguments[:1] == ["replay"]:
-        args = build_replay_parser().parse_args(arguments[1:])
+        args = build_replay_parser().parse_args(_offset_value(arguments[1:]))
         from pgconsole.replay import run_replay
 
         return run_replay(args.file, args.at)
@@ -264,7 +275,7 @@ def doctor(arguments: list[str]) -> int:
 def snapshot(arguments: list[str]) -> int:
     """`pgconsole snapshot`: exit 0 when both files were written, 1 with a reason, 2 for bad
     settings or arguments."""
-    args = build_snapshot_parser().parse_args(arguments)
+    args = build_snapshot_parser().parse_args(_offset_value(arguments))
     try:
         window = duration_seconds(args.window, default_unit="s")
         if window <= 0:

@@ -10,7 +10,7 @@ from typing import ClassVar
 from textual.app import App
 from textual.binding import Binding, BindingType
 
-from pgconsole.db.recording.playhead import parse_moment
+from pgconsole.db.recording.playhead import outside, parse_moment
 from pgconsole.db.recording.store import Recording, RecordingError
 from pgconsole.paths import STYLES
 from pgconsole.screens.help import HelpScreen, KeySection
@@ -69,6 +69,10 @@ def run_replay(path: Path, at: str | None) -> int:
                 when = parse_moment(at, recording.first, recording.last)
             except ValueError as error:
                 print(PREFIX + f"--at: {error}", file=sys.stderr)
+                return 1
+            why = outside(when, recording.first, recording.last)
+            if why is not None:
+                print(PREFIX + f"--at: {why}", file=sys.stderr)
                 return 1
         ReplayApp(recording, at=when).run()
     return 0

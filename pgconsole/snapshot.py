@@ -90,7 +90,7 @@ def run_snapshot_from(
     read, `at` is not a time, or the files cannot be written."""
     from pgconsole.db.activity.moments import index_at
     from pgconsole.db.diagnostics.snapshot import from_samples
-    from pgconsole.db.recording.playhead import parse_moment
+    from pgconsole.db.recording.playhead import outside, parse_moment
     from pgconsole.db.recording.store import Recording, RecordingError
 
     def fail(reason: str) -> int:
@@ -111,6 +111,9 @@ def run_snapshot_from(
                 when = parse_moment(at, moments[0].taken_at, moments[-1].taken_at)
             except ValueError as error:
                 return fail(f"--at: {error}")
+            why = outside(when, moments[0].taken_at, moments[-1].taken_at)
+            if why is not None:
+                return fail(f"--at: {why}")
             index = index_at(moments, when)
         start = index_at(moments, moments[index].taken_at - window)
         meta = recording.meta

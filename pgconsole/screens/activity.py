@@ -268,7 +268,7 @@ class ActivityScreen(SessionsScreen):
             )
         else:
             minutes, seconds = divmod(int(time.monotonic() - recorder.started), 60)
-            self.recording_text = f"● REC {minutes}:{seconds:02} {recorder.path.name}"
+            self.recording_text = f"● REC {minutes}:{seconds:02}"  # the file was said at R
         self._show_status()
 
     @work(group="record", exclusive=True, exit_on_error=False)
@@ -293,7 +293,7 @@ class ActivityScreen(SessionsScreen):
         except RecordingError as error:
             self.notify(f"Not recording: {error}", severity="error", timeout=30, markup=False)
             return
-        self.recording_text = f"● REC 0:00 {path.name}"
+        self.recording_text = "● REC 0:00"
         self._show_status()
         self.notify(f"Recording to {path} (R stops)", markup=False)
 

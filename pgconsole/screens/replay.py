@@ -27,8 +27,9 @@ class ReplayScreen(SessionsScreen):
         Binding("space", "play", "Play/pause"),
         Binding("plus", "speed(1)", "Faster"),
         Binding("minus", "speed(-1)", "Slower"),
-        Binding("home", "ends(0)", "First sample", show=False),
-        Binding("end", "ends(-1)", "Last sample", show=False),
+        # Over the sessions table's own Home and End.
+        Binding("home", "ends(0)", "First sample", show=False, priority=True),
+        Binding("end", "ends(-1)", "Last sample", show=False, priority=True),
     ]
     KEY_BAR_ORDER: ClassVar[tuple[str, ...]] = (
         "play", "step", "speed", "query", "root_blocker", "toggle_idle", "filter", "sort",

@@ -24,7 +24,7 @@ from textual.widgets import Input, Static
 
 from pgconsole.db.activity import stats
 from pgconsole.db.activity.moments import index_at
-from pgconsole.db.recording.playhead import SEARCHES, Playhead, Tape, parse_moment
+from pgconsole.db.recording.playhead import SEARCHES, Playhead, Tape, outside, parse_moment
 from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.paths import STYLES
 from pgconsole.screens.value import ValueScreen
@@ -305,6 +305,8 @@ class SessionsScreen(ReportsFailedWorkers, Screen[None]):
         except ValueError as error:
             self.notify(str(error), severity="error", markup=False)
             return
+        if (why := outside(when, moments[0].taken_at, moments[-1].taken_at)) is not None:
+            self.notify(f"{why}: the nearest shown.", severity="warning", markup=False)
         self._move(lambda: self.playhead.go(when))
 
     @work(group="snapshot", exclusive=True, exit_on_error=False)

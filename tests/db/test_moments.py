@@ -91,16 +91,17 @@ def test_a_wait_spike_is_twice_the_median_and_at_least_three_sessions() -> None:
 
 def test_a_new_longest_transaction_is_another_pid_or_another_start() -> None:
     moments = [
-        at(0, longest_pid=None),
-        at(1, longest_pid=7, longest_start=0.5),
-        at(2, longest_pid=7, longest_start=0.501),  # the same one, its age rounded
-        at(3, longest_pid=7, longest_start=2.9),  # pid 7 began another transaction
-        at(4, longest_pid=8, longest_start=1.0),
+        at(100, longest_pid=None),
+        at(101, longest_pid=6, longest_start=100.5),  # open half a second: not counted
+        at(102, longest_pid=7, longest_start=90.5),
+        at(103, longest_pid=7, longest_start=90.501),  # the same one, its age rounded
+        at(104, longest_pid=7, longest_start=92.9),  # pid 7 began another transaction
+        at(105, longest_pid=8, longest_start=91.0),
     ]
-    assert next_longest(moments, 0) == 1
-    assert next_longest(moments, 1) == 3
-    assert next_longest(moments, 3) == 4
-    assert next_longest(moments, 4) is None
+    assert next_longest(moments, 0) == 2
+    assert next_longest(moments, 2) == 4
+    assert next_longest(moments, 4) == 5
+    assert next_longest(moments, 5) is None
 
 
 def test_index_at_finds_the_sample_shown_at_a_time() -> None:

@@ -130,6 +130,14 @@ async def test_keys_step_through_samples_and_a_typed_time_is_checked(
             "the error",
         )
         assert screen.playhead.shown() == 0  # nothing moved
+        await pilot.press("t")
+        await pilot.press(*"-1h", "enter")  # before the buffer: the oldest, said so
+        await wait_until(
+            pilot,
+            lambda: any("before the first sample" in n.message for n in app._notifications),
+            "the warning",
+        )
+        assert screen.playhead.shown() == 0
         newest = screen.rewind.moments()[-1].taken_at
         await pilot.press("t")
         await pilot.press(*"-0s", "enter")

@@ -21,6 +21,8 @@ SPIKE_FLOOR = 3
 """A wait spike has at least this many waiting sessions..."""
 SPIKE_FACTOR = 2.0
 """...and at least this many times the timeline's median of waiting sessions."""
+LONGEST_FLOOR = 5.0
+"""Seconds a transaction must have been open to count as the longest."""
 SAME_START = 0.5
 """Seconds two readings of a transaction's start may differ by (their ages are rounded)."""
 
@@ -122,16 +124,21 @@ def next_wait_spike(moments: Sequence[Moment], index: int, step: int = 1) -> int
 
 
 def next_longest(moments: Sequence[Moment], index: int, step: int = 1) -> int | None:
-    """The next moment where a different transaction becomes the longest open one."""
+    """The next moment where a different transaction becomes the longest open one, among
+    those open `LONGEST_FLOOR` seconds at least (a busy server's sub-second transactions
+    take turns at being the longest all the time)."""
+
+    def long(m: Moment) -> bool:
+        return m.longest_pid is not None and (m.longest_age or 0.0) >= LONGEST_FLOOR
 
     def changes(i: int) -> bool:
         here = (moments[i].longest_pid, moments[i].longest_start)
-        if here[0] is None:
+        if not long(moments[i]):
             return False
         if i == 0:
             return True
         before = moments[i - 1]
-        if before.longest_pid != here[0] or before.longest_start is None:
+        if not long(before) or before.longest_pid != here[0] or before.longest_start is None:
             return True
         # A start a few milliseconds apart is the same transaction measured twice.
         return abs(before.longest_start - (here[1] or 0.0)) > SAME_START

@@ -71,6 +71,19 @@ def parse_moment(text: str, first: float, last: float) -> float:
     return last - seconds if offset[1] == "-" else first + seconds
 
 
+def outside(when: float, first: float, last: float) -> str | None:
+    """Why `when` is not a moment of a tape spanning `first`..`last` (a second's slack each
+    side); None when it is."""
+
+    def clock(at: float) -> str:
+        return datetime.datetime.fromtimestamp(at).strftime("%H:%M:%S")
+
+    if first - 1 <= when <= last + 1:
+        return None
+    side = "before the first sample" if when < first else "after the last sample"
+    return f"{clock(when)} is {side} (they span {clock(first)} to {clock(last)})"
+
+
 class Playhead:
     """The moment of the tape the screen shows, by its instant (so that it stays on the same
     sample while the rewind buffer drops its oldest); None means live: the newest, as it

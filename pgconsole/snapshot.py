@@ -22,7 +22,6 @@ from pgconsole.db.diagnostics.snapshot import (
 )
 from pgconsole.headless import FAILED, Reporter, open_single
 from pgconsole.target import Target
-from pgconsole.text import visible
 
 PREFIX = "pgconsole snapshot: "
 
@@ -53,7 +52,7 @@ def run_snapshot(
         interactive = sys.stdin.isatty()
     reporter = Reporter(PREFIX, stderr)
     if out is not None:
-        out = out.with_name(out.name.removesuffix(".json") or out.name)
+        out = _base(out)
         for suffix in (".json", ".md"):
             existing = out.with_name(out.name + suffix)
             if existing.exists():  # before watching the server for nothing
@@ -64,8 +63,18 @@ def run_snapshot(
         return reporter.fail("interrupted: nothing written")
     if bundle is None:
         return 1
+    return _write(bundle, out, reporter, stdout)
+
+
+def _base(out: Path) -> Path:
+    """`--out`'s path without the `.json` it may end with: the files' common stem."""
+    return out.with_name(out.name.removesuffix(".json") or out.name)
+
+
+def _write(bundle: Bundle, out: Path | None, reporter: Reporter, stdout: TextIO) -> int:
+    """Both files at `out` (the default name here when None); their paths printed."""
     try:
-        paths = write_bundle(bundle, out or Path.cwd() / snapshot_name(bundle))
+        paths = write_bundle(bundle, _base(out) if out else Path.cwd() / snapshot_name(bundle))
     except BundleExists as error:
         return reporter.fail(str(error))
     except OSError as error:
@@ -93,9 +102,8 @@ def run_snapshot_from(
     from pgconsole.db.recording.playhead import outside, parse_moment
     from pgconsole.db.recording.store import Recording, RecordingError
 
-    def fail(reason: str) -> int:
-        print(PREFIX + visible(reason), file=stderr)
-        return 1
+    reporter = Reporter(PREFIX, stderr)
+    fail = reporter.fail
 
     try:
         recording = Recording.open(path)
@@ -126,15 +134,7 @@ def run_snapshot_from(
             version=meta.server_version,
             redact=redact,
         )
-    try:
-        paths = write_bundle(bundle, out or Path.cwd() / snapshot_name(bundle))
-    except BundleExists as error:
-        return fail(str(error))
-    except OSError as error:
-        return fail(f"cannot write the snapshot: {error}")
-    for written in paths:
-        print(written, file=stdout)
-    return 0
+    return _write(bundle, out, reporter, stdout)
 
 
 async def _take(

@@ -138,7 +138,8 @@ def test_from_a_recording_at_a_moment_without_a_server(tmp_path: Path) -> None:
     assert "From the recording r.pgrec" in report and "Not in this snapshot" in report
     assert stat.S_IMODE(out.with_suffix(".md").stat().st_mode) == 0o600
 
-    end = snapshot("--from", str(recording), "--at", "-10s", "--out", str(tmp_path / "end"))
+    # `--out` ending in .json names both files, as for a live snapshot.
+    end = snapshot("--from", str(recording), "--at", "-10s", "--out", str(tmp_path / "end.json"))
     assert end.returncode == 0, end.stderr  # `--at -10s`, as typed: 10 s before the end
     assert json.loads((tmp_path / "end.json").read_text())["taken_at"].startswith(
         "1970-01-01T00:33:39"  # 2019 s

@@ -130,15 +130,7 @@ async def _record(
     try:
         if stop.is_set():  # while connecting
             return reporter.fail("interrupted before the first sample")
-        params = target.params
-        meta = Meta(
-            host=params.host,
-            port=params.port,
-            database=params.database,
-            server_version=database.info.server_version,
-            interval=interval,
-            redacted=target.settings.redact_queries,
-        )
+        meta = Meta.of(database, interval=interval, redacted=target.settings.redact_queries)
         try:
             writer = Writer.open(out, meta, max_bytes=max_bytes)
         except RecordingError as error:

@@ -311,16 +311,7 @@ class ActivityScreen(SessionsScreen):
 
     def _meta(self) -> Meta:
         """This server, as a recording names it."""
-        params = self.database.params
-        info = self.database.info
-        return Meta(
-            host=params.host if params is not None else info.target,
-            port=params.port if params is not None else 0,
-            database=params.database if params is not None else "",
-            server_version=info.server_version,
-            interval=self.interval,
-            redacted=self.redact,
-        )
+        return Meta.of(self.database, interval=self.interval, redacted=self.redact)
 
     def go_live(self) -> None:
         """Back to the newest sample, refreshed as it comes."""

@@ -32,6 +32,7 @@ from urllib.parse import quote
 from pgconsole import __version__
 from pgconsole.db.activity.moments import Moment, from_row, moment, to_row
 from pgconsole.db.activity.stats import Sample
+from pgconsole.db.connection.pool import Database
 from pgconsole.db.recording.codec import (
     BlockReader,
     Delta,
@@ -102,6 +103,21 @@ class Meta:
     pgconsole_version: str = __version__
     """The pgconsole that created the file."""
     format: int = FORMAT
+
+    @classmethod
+    def of(cls, database: Database, *, interval: float, redacted: bool) -> Meta:
+        """What a recording of `database`'s server is of: the host, port and database it
+        was reached by, as named (the server's own name for itself when the pool was made
+        without them)."""
+        params, info = database.params, database.info
+        return cls(
+            host=params.host if params is not None else info.target,
+            port=params.port if params is not None else 0,
+            database=params.database if params is not None else "",
+            server_version=info.server_version,
+            interval=interval,
+            redacted=redacted,
+        )
 
     @property
     def server(self) -> str:

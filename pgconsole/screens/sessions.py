@@ -24,7 +24,14 @@ from textual.widgets import Input, Static
 
 from pgconsole.db.activity import stats
 from pgconsole.db.activity.moments import index_at
-from pgconsole.db.recording.playhead import SEARCHES, Playhead, Tape, outside, parse_moment
+from pgconsole.db.recording.playhead import (
+    SEARCHES,
+    Playhead,
+    Tape,
+    outside,
+    parse_moment,
+    time_of_day,
+)
 from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.paths import STYLES
 from pgconsole.screens.value import ValueScreen
@@ -38,7 +45,7 @@ from pgconsole.widgets.pool_panel import PoolPanel
 from pgconsole.widgets.server_panel import WIDE_PANELS, ServerHistory, ServerPanel
 from pgconsole.widgets.session_table import SessionTable
 from pgconsole.widgets.sparkline import duration
-from pgconsole.widgets.timeline import Timeline, clock
+from pgconsole.widgets.timeline import Timeline
 
 if TYPE_CHECKING:
     from pgconsole.db.console.connection import ConsoleConnection
@@ -255,7 +262,7 @@ class SessionsScreen(ReportsFailedWorkers, Screen[None]):
             return ""
         behind = moments[-1].taken_at - moments[index].taken_at
         return (
-            f"{clock(moments[index].taken_at)}, {duration(behind)} before {last} "
+            f"{time_of_day(moments[index].taken_at)}, {duration(behind)} before {last} "
             f"({index + 1}/{len(moments)})"
         )
 
@@ -346,7 +353,7 @@ class SessionsScreen(ReportsFailedWorkers, Screen[None]):
             return
         self.snapshot_files = files
         self.notify(
-            f"Snapshot of {clock(moments[index].taken_at)} written: {visible(str(files[0]))} "
+            f"Snapshot of {time_of_day(moments[index].taken_at)} written: {visible(str(files[0]))} "
             f"and {files[1].name}",
             timeout=30,
             markup=False,

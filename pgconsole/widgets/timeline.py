@@ -3,21 +3,16 @@ red where a session was blocked, yellow at a wait spike), and a cursor at the mo
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 
 from rich.text import Text
 from textual.widgets import Static
 
 from pgconsole.db.activity.moments import Moment, spike_threshold
+from pgconsole.db.recording.playhead import time_of_day
 
 LEVELS = " ▁▂▃▄▅▆▇█"
 """A column's height: eighths of a cell."""
-
-
-def clock(taken_at: float) -> str:
-    """`HH:MM:SS`, local time."""
-    return time.strftime("%H:%M:%S", time.localtime(taken_at))
 
 
 def columns(moments: Sequence[Moment], width: int) -> Text:
@@ -54,7 +49,7 @@ def cursor_line(moments: Sequence[Moment], index: int, width: int) -> Text:
     if not moments or width <= 0:
         return text
     # As long as the columns drawn: fewer than the width while the tape is short.
-    first, last = clock(moments[0].taken_at), clock(moments[-1].taken_at)
+    first, last = time_of_day(moments[0].taken_at), time_of_day(moments[-1].taken_at)
     shown = max(min(width, len(moments)), min(width, len(first) + len(last) + 2))
     line = [" "] * shown
     if shown >= len(first):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pgconsole.widgets.timeline import clock, column_of, columns, cursor_line
+from pgconsole.db.recording.playhead import time_of_day
+from pgconsole.widgets.timeline import column_of, columns, cursor_line
 from tests.db.test_moments import at
 
 
@@ -19,7 +20,7 @@ def test_the_cursor_is_under_its_column_and_the_ends_say_their_clock() -> None:
     moments = [at(1000.0 + i) for i in range(30)]
     line = cursor_line(moments, 12, 80).plain
     assert line.index("▲") == column_of(12, 30, 80) == 12
-    assert line.startswith(clock(1000.0)) and line.endswith(clock(1029.0))
+    assert line.startswith(time_of_day(1000.0)) and line.endswith(time_of_day(1029.0))
     assert len(line) == 30  # as long as the columns: the last clock above the last sample
     many = [at(1000.0 + i) for i in range(1000)]
     assert cursor_line(many, 999, 80).plain.index("▲") == 79

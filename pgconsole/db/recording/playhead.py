@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -71,17 +72,19 @@ def parse_moment(text: str, first: float, last: float) -> float:
     return last - seconds if offset[1] == "-" else first + seconds
 
 
+def time_of_day(taken_at: float) -> str:
+    """`HH:MM:SS`, local time: how a moment of a tape is named on screen and in messages."""
+    return time.strftime("%H:%M:%S", time.localtime(taken_at))
+
+
 def outside(when: float, first: float, last: float) -> str | None:
     """Why `when` is not a moment of a tape spanning `first`..`last` (a second's slack each
     side); None when it is."""
-
-    def clock(at: float) -> str:
-        return datetime.datetime.fromtimestamp(at).strftime("%H:%M:%S")
-
     if first - 1 <= when <= last + 1:
         return None
     side = "before the first sample" if when < first else "after the last sample"
-    return f"{clock(when)} is {side} (they span {clock(first)} to {clock(last)})"
+    span = f"{time_of_day(first)} to {time_of_day(last)}"
+    return f"{time_of_day(when)} is {side} (they span {span})"
 
 
 class Playhead:

@@ -124,8 +124,8 @@ class ActivityScreen(SessionsScreen):
         self.recorder: BackgroundWriter | None = None
         """The recording `R` started, while it runs."""
         self.recording_text = ""
-        """What the status line says of the recording: where it goes, or why it stopped
-        (kept until `R` again)."""
+        """What the status line says of the recording: `● REC m:ss` while it runs, or why it
+        stopped (kept until `R` again)."""
 
     def start(self) -> None:
         self.poll()

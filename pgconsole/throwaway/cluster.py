@@ -38,7 +38,7 @@ from types import TracebackType
 from typing import Self
 from urllib.parse import quote, urlencode
 
-from pgconsole.throwaway.certs import CertificateAuthority, KeyPair
+from pgconsole.throwaway.certs import LOOPBACK_NAMES, CertificateAuthority, KeyPair
 
 LOOPBACK = "127.0.0.1"
 _SERVER_PROGRAMS = ("initdb", "pg_ctl", "postgres")
@@ -145,6 +145,7 @@ class ThrowawayCluster:
         ssl: bool = True,
         settings: Mapping[str, str] | None = None,
         bindir: Path | None = None,
+        server_names: tuple[str, ...] | None = None,
     ) -> None:
         """Prepare (but do not start) a cluster.
 
@@ -153,6 +154,8 @@ class ThrowawayCluster:
             ssl: Whether the server starts with `ssl = on`.
             settings: Extra postgresql.conf settings.
             bindir: Server programs to use; found with `find_bindir()` when omitted.
+            server_names: subjectAltName entries of the server's certificate, such as
+                `("DNS:localhost",)`; `LOOPBACK_NAMES` (localhost, 127.0.0.1, ::1) when omitted.
         """
         self.superuser = superuser
         self.password = secrets.token_urlsafe(24)
@@ -161,6 +164,7 @@ class ThrowawayCluster:
         self.ssl = ssl
         self._settings = {**_FAST_SETTINGS, **(settings or {})}
         self._bindir = bindir
+        self.server_names = LOOPBACK_NAMES if server_names is None else server_names
         self._root: Path | None = None
         self._reaper: subprocess.Popen[bytes] | None = None
         self.ca: CertificateAuthority | None = None
@@ -380,7 +384,7 @@ class ThrowawayCluster:
         settings["unix_socket_directories"] = str(self.socket_dir)
         if self.ssl:
             self.ca = self._certificate_authority()
-            self.server_pair = self.ca.issue(self.root / "tls")
+            self.server_pair = self.ca.issue(self.root / "tls", alt_names=self.server_names)
             settings["ssl"] = "on"
             settings["ssl_cert_file"] = str(self.server_pair.cert)
             settings["ssl_key_file"] = str(self.server_pair.key)

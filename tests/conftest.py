@@ -21,9 +21,12 @@ from pgconsole.db.connection.params import ConnectParams, PoolSettings, SessionS
 from pgconsole.db.connection.pool import Database, open_database
 from pgconsole.db.quoting import quote_ident
 from pgconsole.throwaway.cluster import ThrowawayCluster, ThrowawayStandby
+from tests.conftest_fleet import fleet_servers
 from tests.conftest_pgbouncer import pgbouncer
+from tests.conftest_sshd import localhost_cluster, sshd
 
-__all__ = ["pgbouncer"]  # a session fixture, shared with every test module
+# Session fixtures, shared with every test module.
+__all__ = ["fleet_servers", "localhost_cluster", "pgbouncer", "sshd"]
 
 TEST_APP_NAME = "pgconsole-tests"
 """application_name of the suite's own admin connections (never `pgconsole`)."""

@@ -13,7 +13,8 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 
 ROOMS = ("pgconsole.db.connection", "pgconsole.db.browse", "pgconsole.db.console",
-         "pgconsole.db.activity", "pgconsole.db.diagnostics", "pgconsole.throwaway")  # fmt: skip
+         "pgconsole.db.activity", "pgconsole.db.diagnostics", "pgconsole.db.fleet",
+         "pgconsole.throwaway")  # fmt: skip
 """The packages with a `sql/` folder."""
 
 

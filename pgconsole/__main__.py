@@ -2,7 +2,8 @@
 `pgconsole doctor [CONNINFO] [--profile NAME] [--config PATH]` and
 `pgconsole snapshot [CONNINFO] [--out FILE] [--window 10s] [--redact] [--profile NAME] ...` and
 `pgconsole record [CONNINFO] --out FILE [--interval 1s] [--for 24h] [--max-size 1GB] ...` and
-`pgconsole replay FILE [--at TIME]`."""
+`pgconsole replay FILE [--at TIME]` and
+`pgconsole fleet [--profiles A,B,C | --all] [--config PATH] [--once]`."""
 
 from __future__ import annotations
 
@@ -37,6 +38,12 @@ def _common_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--profile", metavar="NAME", help="use a profile from the config file")
     parser.add_argument("--config", metavar="PATH", type=Path, help="config file to read")
+    parser.add_argument(
+        "--ssh",
+        metavar="[USER@]BASTION[:PORT]",
+        help="connect through an SSH tunnel via this host, with the system's ssh "
+        "(host names in CONNINFO are as the bastion sees them)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
         "`pgconsole doctor --help` checks a connection without the UI; "
         "`pgconsole snapshot --help` writes an incident snapshot; "
         "`pgconsole record --help` records the activity screen's samples; "
-        "`pgconsole replay --help` replays a recording.",
+        "`pgconsole replay --help` replays a recording; "
+        "`pgconsole fleet --help` shows every server of the config, worst first.",
     )
     _common_arguments(parser)
     parser.add_argument(
@@ -176,6 +184,58 @@ def build_record_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_fleet_parser() -> argparse.ArgumentParser:
+    """`pgconsole fleet`'s command line."""
+    parser = argparse.ArgumentParser(
+        prog="pgconsole fleet",
+        description="One row per server of the config file (its profiles and [fleet] servers), "
+        "the worst first: down, blocked sessions, held-back vacuum horizon, replication lag, "
+        "load. Enter opens a server's browser, a its activity, F10 switches between the open "
+        "servers. With --once, print the table and exit: 0 when every server answered, 1 "
+        "when one is down.",
+    )
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--profiles", metavar="A,B,C", help="only these profiles, in this order")
+    which.add_argument(
+        "--all", action="store_true", help="every profile and [fleet] server (the default)"
+    )
+    parser.add_argument("--config", metavar="PATH", type=Path, help="config file to read")
+    parser.add_argument("--once", action="store_true", help="print the table once (no UI) and exit")
+    return parser
+
+
+def fleet(arguments: list[str]) -> int:
+    """`pgconsole fleet`: the fleet view; with --once a table, exit 1 when a server is down;
+    2 for bad settings or an empty fleet."""
+    args = build_fleet_parser().parse_args(arguments)
+    from pgconsole.server_list import server_list
+
+    names = [n.strip() for n in args.profiles.split(",") if n.strip()] if args.profiles else None
+    try:
+        config = read_config_file(args.config)
+        servers = server_list(config, names)
+        settings = load_settings(config)
+    except (ConfigError, ConnInfoError) as error:
+        print(f"pgconsole fleet: {error}", file=sys.stderr)
+        return 2
+    if not servers.entries:
+        print(
+            "pgconsole fleet: no servers: add [profiles.NAME] tables or a [fleet] servers "
+            "list to the config file (see config.example.toml)",
+            file=sys.stderr,
+        )
+        return 2
+    if args.once:
+        from pgconsole.fleet import print_fleet
+
+        return print_fleet(servers)
+    from pgconsole.app import FleetApp
+
+    app = FleetApp(settings, servers)
+    app.run()
+    return int(app.return_code or 0)
+
+
 def build_replay_parser() -> argparse.ArgumentParser:
     """`pgconsole replay`'s command line (no server: no connection arguments)."""
     parser = argparse.ArgumentParser(
@@ -218,6 +278,8 @@ def resolve(args: argparse.Namespace) -> Target:
         overrides["read_only"] = True
     if getattr(args, "redact", None) is not None:
         overrides["redact_queries"] = args.redact
+    if getattr(args, "ssh", None):
+        overrides["ssh"] = args.ssh
     return resolve_target(
         read_config_file(args.config),
         conninfo=args.conninfo,
@@ -235,6 +297,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return snapshot(arguments[1:])
     if arguments[:1] == ["record"]:
         return record(arguments[1:])
+    if arguments[:1] == ["fleet"]:
+        return fleet(arguments[1:])
     if arguments[:1] == ["replay"]:
         args = build_replay_parser().parse_args(_offset_value(arguments[1:]))
         from pgconsole.replay import run_replay
@@ -255,7 +319,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"pgconsole: {error}", file=sys.stderr)
         return 2
     return run_app(
-        target.params, target.settings, target.password_query, args.table, activity=args.activity
+        target.params,
+        target.settings,
+        target.password_query,
+        args.table,
+        activity=args.activity,
+        name=target.profile,
+        config=args.config,
     )
 
 
@@ -348,9 +418,12 @@ def run_app(
     table: str | None = None,
     *,
     activity: bool = False,
+    name: str | None = None,
+    config: Path | None = None,
 ) -> int:
-    """Run the TUI until the user quits."""
-    return asyncio.run(_run_app(params, settings, password_query, table, activity))
+    """Run the TUI until the user quits; F10 offers the servers of the config file (`config`,
+    else the default one)."""
+    return asyncio.run(_run_app(params, settings, password_query, table, activity, name, config))
 
 
 async def _run_app(
@@ -359,6 +432,8 @@ async def _run_app(
     password_query: PasswordQuery | None,
     table: str | None,
     activity: bool,
+    name: str | None = None,
+    config: Path | None = None,
 ) -> int:
     from pgconsole.db.opening import open_early
 
@@ -373,6 +448,8 @@ async def _run_app(
         table=table,
         activity=activity,
         opening=opening,
+        name=name,
+        servers=lambda: _config_servers(config),
     )
     try:
         await app.run_async()
@@ -382,6 +459,16 @@ async def _run_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await (await opening).discard()
     return int(app.return_code or 0)
+
+
+def _config_servers(config: Path | None) -> Any:
+    """The config file's servers for F10 (none if the file cannot be read now)."""
+    from pgconsole.server_list import ServerList, server_list
+
+    try:
+        return server_list(read_config_file(config))
+    except (ConfigError, ConnInfoError):
+        return ServerList()
 
 
 def _import_ui(activity: bool) -> Any:

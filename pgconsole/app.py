@@ -1,7 +1,8 @@
-"""The pgconsole application: owns the pool, the error boundary and the global keys.
+"""The pgconsole application: owns the server windows, the error boundary and the global keys.
 
-Beside it: `pgconsole.connecting` opens the pool (password prompts and the offer to save one
-included) and posts how that went; `pgconsole.places` shows the browser, the activity screen or
+Beside it: `pgconsole.window` holds one open server (pool, places, screens);
+`pgconsole.connecting` opens a pool (password prompts and the offer to save one included) and
+posts how that went; `pgconsole.places` shows the browser, the activity screen or
 the console and goes back; `pgconsole.help_content` says what help and the palette list.
 """
 
@@ -10,19 +11,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-from collections.abc import Iterable
-from typing import ClassVar
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from pgconsole.config import Settings
 from pgconsole.connecting import Connector
-from pgconsole.db.connection.errors import DB_ERRORS
 from pgconsole.db.connection.params import ConnectParams
 from pgconsole.db.connection.passwords import PasswordQuery
 from pgconsole.db.connection.pool import Database
@@ -32,20 +31,26 @@ from pgconsole.help_content import key_sections, system_commands
 from pgconsole.messages import (
     Connected,
     ConnectFailed,
+    FleetRequested,
     PasswordNeeded,
     PlaceRequested,
     QuitRequested,
     RelationRequested,
     RetryRequested,
+    ServerRequested,
+    WindowRequested,
 )
 from pgconsole.paths import STYLES
 from pgconsole.places import Places
 from pgconsole.screens.confirm import ConfirmScreen
-from pgconsole.screens.connection_error import ConnectionErrorScreen
 from pgconsole.screens.help import HelpScreen, KeySection
 from pgconsole.screens.main import MainScreen
+from pgconsole.server_list import ServerList, WindowEntry
+from pgconsole.text import visible
+from pgconsole.window import ServerWindow
 
 POOL_REFRESH_SECONDS = 1.0
+FLEET_MODE = "fleet"
 
 
 def freeze_start_objects() -> None:
@@ -62,7 +67,7 @@ def freeze_start_objects() -> None:
 
 
 class PgConsoleApp(App[None]):
-    """A keyboard-driven console for one PostgreSQL server."""
+    """A keyboard-driven console for PostgreSQL servers, one window per server."""
 
     CSS_PATH = STYLES / "app.tcss"
     TITLE = "pgconsole"
@@ -70,65 +75,134 @@ class PgConsoleApp(App[None]):
         Binding("question_mark,f1", "help", "Help"),
         Binding("f3", "activity", "Activity"),
         Binding("f4", "console", "SQL console"),
+        Binding("f10", "servers", "Servers"),
         Binding("q", "quit", "Quit"),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
     ]
     DEFAULT_MODE = "main"
-    """The browser's mode, added in `__init__` with its settings. A mode (not
+    """The first window's mode, added in `__init__` with its settings. A mode (not
     get_default_screen) so that Textual loads the home screen's CSS_PATH."""
     CONNECTOR: ClassVar[type[Connector]] = Connector
     """What opens the pool (the snapshot tests put one with a fixed session in its place)."""
 
     def __init__(
         self,
-        params: ConnectParams,
+        params: ConnectParams | None,
         settings: Settings,
         *,
         password_query: PasswordQuery | None = None,
         table: str | None = None,
         activity: bool = False,
         opening: asyncio.Task[Opening] | None = None,
+        name: str | None = None,
+        servers: ServerList | Callable[[], ServerList] | None = None,
     ) -> None:
         """Create the app; it connects as it loads, unless `opening` already does.
 
         Args:
-            params: Where to connect (a password in it is used as given).
+            params: Where to connect (a password in it is used as given); None to start
+                with the fleet view (`FleetApp`) and no server open.
             settings: Session, pool and timeout settings.
             password_query: Where to look for the password (see `Connector`).
             table: A relation to open once connected (`schema.name`, quoted parts allowed).
             activity: Show the activity screen once connected.
             opening: The first attempt, started before the app (see `Connector`).
+            name: The first window's name (its profile), if it has one.
+            servers: The servers F10 offers to open besides the ones open (the config's
+                profiles), and the fleet view's; or what reads them when first needed (off
+                the start path: every profile is resolved).
         """
         super().__init__()
-        self.params = params
-        self.settings = settings
-        self.database: Database | None = None
-        self.initial_activity = activity
+        self.windows: list[ServerWindow] = []
+        self._servers = servers
         self.started = False
         """The first session was shown (and what the start built was frozen)."""
-        idle_seconds = settings.cursor_idle_seconds
-        self.places = Places(
-            self,
-            target=params.target,
-            idle_seconds=idle_seconds,
-            redact=settings.redact_queries,
-            retention_warning=settings.slot_retention_warning_mb * 1024 * 1024,
-        )
-        self.connector = self.CONNECTOR(
-            self,
+        self._window: ServerWindow | None = None
+        self._fleet_added = False
+        if params is None:
+            self._add_fleet_mode()
+            return
+        self._window = self.add_window(
             params,
             settings,
+            name=name,
             password_query=password_query,
+            table=table,
+            activity=activity,
             opening=opening,
-            close_first=self.close_database,
+            mode=self.DEFAULT_MODE,
         )
-        console_transaction = self.places.console_transaction
-        self.add_mode(
-            "main",
-            lambda: MainScreen(
-                table=table, idle_seconds=idle_seconds, console_transaction=console_transaction
-            ),
-        )
+
+    def add_window(
+        self,
+        params: ConnectParams,
+        settings: Settings,
+        *,
+        mode: str | None = None,
+        **options: Any,
+    ) -> ServerWindow:
+        """A new server window (its mode added, not shown yet, not connecting yet)."""
+        mode = mode or f"server-{len(self.windows) + 1}-{id(params)}"
+        window = ServerWindow(self, mode, params, settings, connector=self.CONNECTOR, **options)
+        self.windows.append(window)
+        self.add_mode(mode, window.make_main_screen)
+        return window
+
+    @property
+    def servers(self) -> ServerList:
+        """The servers of the config (read the first time they are needed)."""
+        if self._servers is None:
+            self._servers = ServerList()
+        elif callable(self._servers):
+            self._servers = self._servers()
+        return self._servers
+
+    # -- what the current window holds (the screens and tests read these) -----------------
+
+    @property
+    def window(self) -> ServerWindow:
+        """The server window on screen (or shown last, while the fleet view is)."""
+        assert self._window is not None, "no server is open"
+        return self._window
+
+    @property
+    def has_window(self) -> bool:
+        """Whether a server is open (not so in `pgconsole fleet` before Enter)."""
+        return self._window is not None
+
+    @property
+    def params(self) -> ConnectParams:
+        """Where the window on screen connects."""
+        return self.window.params
+
+    @property
+    def settings(self) -> Settings:
+        """The window on screen's settings."""
+        return self.window.settings
+
+    @property
+    def database(self) -> Database | None:
+        """The window on screen's pool, while open."""
+        return self.window.database
+
+    @property
+    def places(self) -> Places:
+        """The window on screen's places."""
+        return self.window.places
+
+    @property
+    def connector(self) -> Connector:
+        """The window on screen's connector."""
+        return self.window.connector
+
+    @property
+    def main_screen(self) -> MainScreen:
+        """The window on screen's browser, always at the bottom of its stack."""
+        return self.window.main_screen
+
+    def window_of(self, connector: object) -> ServerWindow:
+        """The window a connection outcome belongs to (the one on screen if none claims it)."""
+        return next((w for w in self.windows if w.owns(connector)), self.window)
 
     # -- the error boundary ----------------------------------------------------------------
 
@@ -156,13 +230,6 @@ class PgConsoleApp(App[None]):
         with contextlib.suppress(ScreenStackError):
             super().clear_selection()
 
-    @property
-    def main_screen(self) -> MainScreen:
-        """The home screen, always at the bottom of the stack."""
-        screen = self.screen_stack[0]
-        assert isinstance(screen, MainScreen)
-        return screen
-
     def key_sections(self) -> list[KeySection]:
         """What the help screen lists: each screen's keys under its name."""
         return key_sections(PgConsoleApp)
@@ -178,66 +245,46 @@ class PgConsoleApp(App[None]):
     def on_load(self) -> None:
         # Before the screens are built: the server handshakes while Textual parses CSS and
         # lays out the first frame. The outcome waits in the queue until the app is mounted.
-        self.connector.connect()
+        if self.has_window:
+            self.window.connector.connect()
 
     def on_mount(self) -> None:
         self.set_interval(POOL_REFRESH_SECONDS, self.refresh_pool_stats)
-        if self.database is None:  # still connecting (a failure's screen replaces this)
-            self.main_screen.show_connecting(self.params.target, self.settings.read_only)
+        if self.has_window:
+            self.window.start()
 
     async def close_database(self) -> None:
-        """Close the pool, if open, within the pool's close deadline (the console's first)."""
-        database, self.database = self.database, None
-        await self.places.drop_console()
-        if database is not None:
-            await database.close()
+        """Close the window on screen's pool, if open (the console's first)."""
+        await self.window.close_database()
 
     @on(Connected)
     def show_connected(self, event: Connected) -> None:
-        """Make the new pool current and show the session."""
-        self.database = event.database
-        while isinstance(self.screen, ConnectionErrorScreen):
-            self.pop_screen()
-        self.main_screen.show_connected(event.database, self.settings.pool(), event.opening)
-        self.refresh_pool_stats()
-        self.connector.connected(event)
+        """Make the new pool its window's and show the session."""
+        self.window_of(event.origin).show_connected(event)
         if not self.started:
             self.started = True
             self.call_after_refresh(freeze_start_objects)
-        if self.settings.rewind_in_background:
-            self.rewind_in_background(event.database)
-        if self.initial_activity:  # `--activity`: its first sample may be taken already
-            self.initial_activity = False
-            first = event.opening.first_sample if event.opening is not None else None
-            self.places.activity(self.database, first=first)
 
     @on(PasswordNeeded)
     def ask_password(self, event: PasswordNeeded) -> None:
         """Ask for the password in the UI; Esc shows the failure instead."""
-        self.main_screen.show_failed(self.params.target)
-        self.connector.ask_password(event.choice)
+        self.window_of(event.origin).ask_password(event)
 
     @on(ConnectFailed)
     def show_failure(self, event: ConnectFailed) -> None:
         """Show why connecting failed, on the error screen."""
-        self.main_screen.show_failed(self.params.target)
-        if isinstance(self.screen, ConnectionErrorScreen):
-            self.screen.show_failure(event.failure)
-        else:
-            self.push_screen(ConnectionErrorScreen(event.failure))
+        self.window_of(event.origin).show_failure(event)
 
     @on(RetryRequested)
     def retry(self) -> None:
         """Try again with the same settings."""
-        self.connector.connect()
+        self.window.connector.connect()
 
     def refresh_pool_stats(self) -> None:
-        """Update the pool numbers in the status bar (no round trip to the server)."""
-        if self.database is not None and not self.database.closed and self.screen_stack:
-            # An app timer: it can fire while the app exits and the screens' widgets (or the
-            # screens themselves) are gone.
-            with contextlib.suppress(NoMatches):
-                self.main_screen.show_pool(self.database.stats())
+        """Update each window's pool numbers and tunnel state (no round trip to the server)."""
+        if self.screen_stack:
+            for window in self.windows:
+                window.refresh_pool_stats()
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -249,41 +296,92 @@ class PgConsoleApp(App[None]):
     def action_reconnect(self) -> None:
         """Drop the pool and connect again, once an open transaction or kept changes are
         settled (as on quit): nothing of the old pool may be left in use."""
-        if self.main_screen.editor.unsettled:
+        if self.window.unsettled:
             self.reconnect_when_settled()
             return
-        self._reconnect()
-
-    @work(group="rewind", exclusive=True, exit_on_error=False)
-    async def rewind_in_background(self, database: Database) -> None:
-        """Sample for the rewind buffer once a second while the activity screen is not shown
-        (it samples itself when it is), on a connection of its own; ends with the pool."""
-        from pgconsole.db.activity.sampler import Sampler
-        from pgconsole.screens.activity import ActivityScreen
-
-        sampler = Sampler(database)
-        try:
-            while self.database is database and not database.closed:
-                if not any(isinstance(s, ActivityScreen) for s in self.screen_stack):
-                    with contextlib.suppress(*DB_ERRORS):  # the next second tries again
-                        self.places.rewind.add(await sampler.sample())
-                await asyncio.sleep(1.0)
-        finally:
-            await sampler.close()
+        self.window.reconnect()
 
     @work(group="settle", exclusive=True, exit_on_error=False)
     async def reconnect_when_settled(self) -> None:
         """Reconnect after the user committed, rolled back or discarded (or stay)."""
-        if await self.main_screen.editor.settle():
-            self._reconnect()
+        window = self.window
+        if await window.main_screen.editor.settle():
+            window.reconnect()
 
-    def _reconnect(self) -> None:
-        # The screens above the browser hold the old pool (activity samples on it): they close,
-        # and F3 or F4 open them again on the new one.
-        while len(self.screen_stack) > 1:
-            self.pop_screen()
-        self.main_screen.show_connecting(self.params.target, self.settings.read_only)
-        self.connector.connect()
+    # -- windows: one per open server ------------------------------------------------------
+
+    def action_servers(self) -> None:
+        """The open servers and the profiles to open (F10; digits switch directly)."""
+        from pgconsole.screens.servers import ServersScreen
+
+        if isinstance(self.screen, ServersScreen):
+            return
+        shown = self.window if self.has_window and self.current_mode != FLEET_MODE else None
+        entries = [
+            WindowEntry(w.name, w.settings.color, w.state, current=w is shown) for w in self.windows
+        ]
+        self.push_screen(ServersScreen(entries, self.servers))
+
+    @on(WindowRequested)
+    def show_window_number(self, event: WindowRequested) -> None:
+        """A window from the server list, by number."""
+        self.show_window(self.windows[event.number - 1])
+
+    @on(FleetRequested)
+    def fleet_requested(self) -> None:
+        """The fleet view, from the server list."""
+        self.show_fleet()
+
+    @on(ServerRequested)
+    def server_requested(self, event: ServerRequested) -> None:
+        """A server from the server list or the fleet view: its window, on its browser or
+        its activity (opened and connected first if need be)."""
+        entry = self.servers.named(event.name)
+        if entry is None or entry.target is None:
+            problem = entry.problem if entry is not None else f"no server {event.name}"
+            self.notify(visible(problem or "cannot be resolved"), severity="error", markup=False)
+            return
+        target = entry.target
+        activity = event.place == "activity"
+        window = self.open_server(
+            entry.name,
+            target.params,
+            target.settings,
+            password_query=target.password_query,
+            activity=activity,
+        )
+        if activity and window.database is not None:
+            window.places.activity(window.database)
+
+    def show_window(self, window: ServerWindow) -> None:
+        """Put `window` on screen as it was left (its screens, pool and console kept)."""
+        self._window = window
+        self.switch_mode(window.mode)
+        self.call_after_refresh(window.start)
+
+    def show_fleet(self) -> None:
+        """The fleet view, as it was left (made, and reading, the first time)."""
+        if not self._fleet_added:
+            self._add_fleet_mode()
+        self.switch_mode(FLEET_MODE)
+
+    def _add_fleet_mode(self) -> None:
+        from pgconsole.screens.fleet import FleetScreen
+
+        servers = self.servers
+        self.add_mode(FLEET_MODE, lambda: FleetScreen(servers))
+        self._fleet_added = True
+
+    def open_server(
+        self, name: str, params: ConnectParams, settings: Settings, **options: Any
+    ) -> ServerWindow:
+        """Show the window of server `name`, opening (and connecting) it if it is not open."""
+        window = next((w for w in self.windows if w.name == name), None)
+        if window is None:
+            window = self.add_window(params, settings, name=name, **options)
+            window.connect_when_shown = True
+        self.show_window(window)
+        return window
 
     # -- places: the browser, the activity screen and the console (see pgconsole.places) ---
 
@@ -296,11 +394,34 @@ class PgConsoleApp(App[None]):
 
     def action_activity(self) -> None:
         """The live activity screen (F3 again: the browser; Esc: one step back)."""
-        self.places.activity(self.database)
+        if self.on_server():
+            self.places.activity(self.database)
 
     def action_console(self) -> None:
         """The SQL console (F4 again: the browser; its text and session are kept)."""
-        self.places.console(self.database)
+        if self.on_server():
+            self.places.console(self.database)
+
+    def server_tag(self, screen: Screen[object]) -> tuple[str, str | None] | None:
+        """What the key bar of `screen` names: its server and the profile's colour, when
+        there is a server to tell apart (several open, or one of a profile)."""
+        if self.current_mode == FLEET_MODE or not self.has_window:
+            return None
+        window = self.window
+        if len(self.windows) == 1 and window.name == window.params.target:
+            return None
+        return window.name, window.settings.color
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """F3 and F4 are a server's: not offered on the fleet view."""
+        return not (action in ("activity", "console") and self.current_mode == FLEET_MODE)
+
+    def on_server(self) -> bool:
+        """Whether a server window is on screen (not the fleet view); says so if not."""
+        if self.has_window and self.current_mode == self.window.mode:
+            return True
+        self.notify("Open a server first: Enter on its row, or F10.", severity="warning")
+        return False
 
     @on(RelationRequested)
     def open_relation(self, event: RelationRequested) -> None:
@@ -311,19 +432,26 @@ class PgConsoleApp(App[None]):
     # -- quitting --------------------------------------------------------------------------
 
     async def action_quit(self) -> None:
-        """Close the pool (terminating what does not close in time), then exit.
+        """Close every pool (terminating what does not close in time), then exit.
 
-        An open edit transaction is settled first (commit, roll back, or stay), and changes
-        kept after a loss are discarded only when the user says so.
+        An open edit transaction is settled first (commit, roll back, or stay), in its own
+        window, and changes kept after a loss are discarded only when the user says so.
         """
-        if self.main_screen.editor.unsettled:
-            self.main_screen.quit_when_settled()
+        unsettled = next((w for w in self.windows if w.unsettled), None)
+        if unsettled is not None:
+            if unsettled is not self.window:
+                self.show_window(unsettled)
+            unsettled.main_screen.quit_when_settled()
             return
-        if self.places.console_in_transaction():
+        in_transaction = [w.name for w in self.windows if w.places.console_in_transaction()]
+        if in_transaction:
+            where = (
+                "The SQL console has"
+                if len(self.windows) == 1
+                else (f"The SQL console of {', '.join(in_transaction)} has")
+            )
             self.push_screen(
-                ConfirmScreen(
-                    "The SQL console has a transaction open. Quitting rolls it back. Quit?"
-                ),
+                ConfirmScreen(f"{where} a transaction open. Quitting rolls it back. Quit?"),
                 self._close_and_exit,
             )
             return
@@ -335,12 +463,26 @@ class PgConsoleApp(App[None]):
         await self.action_quit()
 
     async def _close_and_exit(self, yes: bool | None) -> None:
-        """Close the pool, then exit (unless asked first and the answer was no)."""
+        """Close the pools, then exit (unless asked first and the answer was no)."""
         if yes:
             self.workers.cancel_group(self, "connect")
-            await self.close_database()
+            await self.close_windows()
             self.exit()
 
+    async def close_windows(self) -> None:
+        """Close every window's pool and tunnel."""
+        for window in self.windows:
+            await window.close()
+
     async def on_unmount(self) -> None:
-        # Whatever way the app ends, no pgconsole backend may outlive it.
-        await self.close_database()
+        # Whatever way the app ends, no pgconsole backend (nor our ssh) may outlive it.
+        await self.close_windows()
+
+
+class FleetApp(PgConsoleApp):
+    """`pgconsole fleet`: the app opening on the fleet view, no server open yet."""
+
+    DEFAULT_MODE = FLEET_MODE
+
+    def __init__(self, settings: Settings, servers: ServerList) -> None:
+        super().__init__(None, settings, servers=servers)

@@ -109,6 +109,19 @@ class Settings:
     password_command: str | None = None
     """A command whose first output line is the password (run without a shell)."""
 
+    ssh: str | None = None
+    """`[user@]bastion[:port]`: connect through an SSH tunnel there, with the system's `ssh`
+    (so ~/.ssh/config, the agent, ProxyJump and known_hosts apply). Host names are as the
+    bastion sees them; TLS, .pgpass and the keyring still use them."""
+
+    ssh_command: str = "ssh"
+    """The ssh program with options of your own, split as a shell would (`ssh -F ~/.ssh/work`).
+    pgconsole adds -N, -L and BatchMode, ExitOnForwardFailure and ServerAliveInterval."""
+
+    color: str | None = None
+    """The colour of this profile's server name in the status bar (`red` for production): a
+    colour name or `#rrggbb`."""
+
     pooler: Literal["none", "transaction"] = "none"
     """`transaction` behind pgbouncer in transaction mode: no prepared-statement cache and
     session settings applied with SET LOCAL in every transaction."""
@@ -199,6 +212,20 @@ class ConfigFile:
     path: Path | None
     defaults: Mapping[str, Any]
     profiles: Mapping[str, Mapping[str, Any]]
+    fleet: Mapping[str, Any] = field(default_factory=dict)
+    """The `[fleet]` table: `servers` (conninfo strings or `service=` names) and the fleet
+    view's options (see `FLEET_KEYS`)."""
+
+
+FLEET_KEYS = {
+    "servers": "conninfo strings or service=NAME, shown beside the profiles",
+    "concurrency": "servers read at a time (8)",
+    "keep_connections": "keep one connection per server between refreshes (false)",
+    "connect_timeout": "seconds to connect to each server, at most (3)",
+    "statement_timeout": "seconds the reading may run on each server, at most (2)",
+    "interval": "seconds between two refreshes (5)",
+}
+"""What `[fleet]` may hold."""
 
 
 def default_config_path(environ: Mapping[str, str] = os.environ) -> Path:
@@ -230,6 +257,8 @@ def read_config_file(explicit: Path | None, environ: Mapping[str, str] = os.envi
     profiles = data.pop("profiles", {})
     if not isinstance(profiles, dict) or not all(isinstance(p, dict) for p in profiles.values()):
         raise ConfigError(f"{path}: [profiles] must hold tables such as [profiles.prod]")
+    fleet = data.pop("fleet", {})
+    _check_fleet(path, fleet)
     known = set(FIELDS)
     for where, table in [("", data), *((f"[profiles.{n}] ", t) for n, t in profiles.items())]:
         if "password" in table:
@@ -237,7 +266,31 @@ def read_config_file(explicit: Path | None, environ: Mapping[str, str] = os.envi
         unknown = sorted(set(table) - known)
         if unknown:
             raise ConfigError(f"{path}: {where}unknown key {unknown[0]!r}")
-    return ConfigFile(path, data, profiles)
+    return ConfigFile(path, data, profiles, fleet)
+
+
+def _check_fleet(path: Path, fleet: object) -> None:
+    if not isinstance(fleet, dict):
+        raise ConfigError(f"{path}: fleet must be a table: [fleet]")
+    unknown = sorted(set(fleet) - set(FLEET_KEYS))
+    if unknown:
+        raise ConfigError(f"{path}: [fleet] unknown key {unknown[0]!r}")
+    servers = fleet.get("servers", [])
+    if not isinstance(servers, list) or not all(isinstance(s, str) for s in servers):
+        raise ConfigError(f'{path}: [fleet] servers must be a list of strings ("service=db1")')
+    for server in servers:
+        try:
+            keywords = parse_conninfo(server)
+        except ConnInfoError as error:
+            raise ConfigError(f"{path}: [fleet] servers: {server!r}: {error}") from None
+        if "password" in keywords:
+            raise ConfigError(f"{path}: [fleet] passwords do not belong in the config file")
+    for key in ("concurrency", "connect_timeout", "statement_timeout", "interval"):
+        value = fleet.get(key, 1)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ConfigError(f"{path}: [fleet] {key} must be a number above 0")
+    if not isinstance(fleet.get("keep_connections", False), bool):
+        raise ConfigError(f"{path}: [fleet] keep_connections must be true or false")
 
 
 def load_settings(

@@ -89,20 +89,22 @@ class Connector:
         """Turn how an attempt ended into the message the app acts on."""
         choice, error = opening.choice, opening.error
         if choice is None:  # the password command failed
-            self.app.post_message(ConnectFailed(password_failure(str(error), self.params)))
+            self.app.post_message(
+                ConnectFailed(password_failure(str(error), self.params), origin=self)
+            )
             return
         for notice in choice.notices:
             self.app.notify(visible(notice), severity="warning", timeout=10, markup=False)
         if opening.database is not None:
-            self.app.post_message(Connected(opening.database, choice, opening))
+            self.app.post_message(Connected(opening.database, choice, opening, origin=self))
         elif isinstance(error, asyncpg.InvalidPasswordError) and (
             choice.source in STORED or choice.source is PasswordSource.PROMPT
         ):
-            self.app.post_message(PasswordNeeded(choice))
+            self.app.post_message(PasswordNeeded(choice, origin=self))
         else:
             assert error is not None
             failure = classify(error, self.params, password_from=choice.described)
-            self.app.post_message(ConnectFailed(failure))
+            self.app.post_message(ConnectFailed(failure, origin=self))
 
     def connected(self, event: Connected) -> None:
         """Say what is unsafe or unusual about the new session; offer to keep a typed password."""
@@ -152,7 +154,7 @@ class Connector:
         def answered(password: str | None) -> None:
             if password is None:
                 failure = password_failure("no password given", self.params)
-                self.app.post_message(ConnectFailed(failure))
+                self.app.post_message(ConnectFailed(failure, origin=self))
                 return
             self._typed_password = password
             self.connect()

@@ -22,6 +22,7 @@ from pgconsole.db.connection.passwords import (
 )
 from pgconsole.db.connection.pool import Database, TlsState, open_database
 from pgconsole.db.connection.tls import plan_tls
+from pgconsole.db.connection.tunnel import Tunnel, TunnelError
 from pgconsole.db.sqlfiles import load_sql
 from pgconsole.target import Target
 from pgconsole.text import visible
@@ -30,7 +31,7 @@ _SECRET_KEYWORDS = {"password", "sslpassword"}
 _SHOWN_SETTINGS = (
     "read_only", "statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout",
     "command_timeout", "pool_min_size", "pool_max_size", "max_inactive_connection_lifetime",
-    "password_command", "pooler",
+    "password_command", "pooler", "ssh", "ssh_command", "color",
 )  # fmt: skip
 
 
@@ -122,8 +123,46 @@ def report_connection(
         report.row(f"{label} limit", f"{effective} (pgconsole {ours}, server {servers})")
 
 
+async def report_tunnel(tunnel: Tunnel, report: Report, err: TextIO) -> bool:
+    """The tunnel step by step: what ssh makes of the bastion, then logging in and
+    forwarding. False (with the reason on `err`) at the first step that fails."""
+    report.heading(f"SSH tunnel via {tunnel.bastion}")
+    try:
+        config = await tunnel.resolved()
+    except TunnelError as error:
+        print(f"pgconsole doctor: {visible(str(error))}", file=err)
+        return False
+    for key, label in (("hostname", "ssh to"), ("port", "ssh port"), ("user", "ssh user")):
+        report.row(label, config.get(key, "?"), "ssh -G (your ssh config)")
+    if config.get("proxyjump", "none") != "none":
+        report.row("jump host", config["proxyjump"], "ssh -G (your ssh config)")
+    try:
+        for host, port in tunnel.endpoints:
+            local = await tunnel.local(host, port)
+            report.row("forward", f"{local[0]}:{local[1]} -> {host}:{port} (ssh pid {tunnel.pid})")
+    except TunnelError as error:
+        report.row("logged in and forwarding", "no")
+        print(f"pgconsole doctor: SSH tunnel: {visible(str(error))}", file=err)
+        return False
+    report.row("logged in and forwarding", "yes")
+    return True
+
+
 async def _diagnose(target: Target, report: Report, err: TextIO, interactive: bool) -> int:
     report_settings(target, report)
+    tunnel = target.params.tunnel
+    try:
+        if tunnel is not None and not await report_tunnel(tunnel, report, err):
+            return 1
+        return await _connect_and_report(target, report, err, interactive)
+    finally:
+        if tunnel is not None:
+            await tunnel.close()
+
+
+async def _connect_and_report(
+    target: Target, report: Report, err: TextIO, interactive: bool
+) -> int:
     report.heading("Password")
     try:
         choice = await find_password(target.password_query)

@@ -21,6 +21,8 @@ class Connected(Message):
     password: PasswordChoice
     opening: Opening | None = None
     """The whole attempt, with the `--table` first page when it was read with the pool."""
+    origin: object = None
+    """The connector that posted it (which server window it is about)."""
 
 
 @dataclass
@@ -28,6 +30,8 @@ class ConnectFailed(Message):
     """A connection attempt failed; `failure` says why in a DBA's words."""
 
     failure: ConnectFailure
+    origin: object = None
+    """The connector that posted it."""
 
 
 @dataclass
@@ -35,6 +39,8 @@ class PasswordNeeded(Message):
     """The server wants a password that no source had (or that it rejected)."""
 
     choice: PasswordChoice
+    origin: object = None
+    """The connector that posted it."""
 
 
 class RetryRequested(Message):
@@ -67,3 +73,23 @@ class RelationRequested(Message):
 
 class QuitRequested(Message):
     """Quit, asked for by a screen once what it had open is settled (committed, rolled back)."""
+
+
+@dataclass
+class ServerRequested(Message):
+    """Show server `name`'s window (opening and connecting it if it is not open): from the
+    server list (F10) and the fleet view."""
+
+    name: str
+    place: Literal["browser", "activity"] = "browser"
+
+
+@dataclass
+class WindowRequested(Message):
+    """Show open window `number` (1 is the first), from the server list."""
+
+    number: int
+
+
+class FleetRequested(Message):
+    """Show the fleet view (from the server list)."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from pgconsole.config import (
+    ConfigError,
     ConfigFile,
     Settings,
     SettingsLayer,
@@ -41,6 +42,40 @@ class Target:
         return setting_source(self.layers, setting)
 
 
+def check_color(color: str) -> None:
+    """Raises ConfigError when the status bar could not draw `color`."""
+    from textual.color import Color, ColorParseError
+
+    try:
+        Color.parse(color)
+    except ColorParseError:
+        raise ConfigError(
+            f'color: unknown colour "{color}" (a name such as red, or #rrggbb)'
+        ) from None
+
+
+def with_tunnel(params: ConnectParams, settings: Settings) -> ConnectParams:
+    """`params` going through the `ssh` setting's tunnel, if there is one.
+
+    Raises:
+        ConfigError: A bastion that does not parse, a Unix socket host, an empty ssh_command.
+    """
+    if not settings.ssh:
+        return params
+    from pgconsole.db.connection.tunnel import Bastion, Tunnel
+
+    try:
+        tunnel = Tunnel(
+            Bastion.parse(settings.ssh),
+            params.endpoints,
+            command=settings.ssh_command,
+            ready_timeout=params.connect_timeout,
+        )
+    except ValueError as error:
+        raise ConfigError(f"ssh: {error}") from None
+    return replace(params, tunnel=tunnel)
+
+
 def resolve_target(
     config: ConfigFile,
     *,
@@ -58,6 +93,8 @@ def resolve_target(
     """
     home = home or Path.home()
     settings = load_settings(config, profile, overrides)
+    if settings.color is not None:
+        check_color(settings.color)
     profile = profile or environ.get("PGCONSOLE_PROFILE") or None
     layers = settings_layers(config, profile, overrides)
     keyword_layers: list[Keywords] = []
@@ -66,7 +103,7 @@ def resolve_target(
     keyword_layers.extend(connection_layers(layers))
     keywords = resolve(keyword_layers, environ, home)
     conninfo_password = keywords["password"].value if "password" in keywords else None
-    params = to_params(keywords)
+    params = with_tunnel(to_params(keywords), settings)
     query = PasswordQuery(
         host=params.host,
         port=params.port,

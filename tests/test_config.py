@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from pgconsole.config import ConfigError, Settings, load_settings, read_config_file
 from pgconsole.db.connection.params import Timeouts, stricter
+from pgconsole.server_list import server_list
 
 CONFIG = """
 statement_timeout = "20s"
@@ -188,3 +190,43 @@ def test_configured_limits_are_tightened_by_the_servers() -> None:
         "idle_in_transaction_session_timeout": "10s",
     }
     assert configured.timeouts == Timeouts("0", "1s", "2min", "0")
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('[fleet]\nserver = ["host=db1"]\n', "unknown key 'server'"),
+        ('[fleet]\nservers = "host=db1"\n', "servers must be a list of strings"),
+        ('[fleet]\nservers = ["host=db1 password=x"]\n', "passwords do not belong"),
+        ('[fleet]\nservers = ["host=db1 colour=red"]\n', 'invalid connection option "colour"'),
+        ("[fleet]\nconcurrency = 0\n", "concurrency must be a number above 0"),
+        ('[fleet]\nkeep_connections = "yes"\n', "keep_connections must be true or false"),
+    ],
+)
+def test_a_fleet_table_pgconsole_could_not_use_is_refused(
+    tmp_path: Path, table: str, message: str
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(table)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        read_config_file(path)
+
+
+def test_the_fleet_lists_profiles_then_its_servers_with_its_options(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[profiles.b]\nhost = "db2"\n[profiles.a]\nhost = "db1"\ncolor = "nope"\n'
+        '[fleet]\nservers = ["host=db3 dbname=app"]\nconcurrency = 3\ninterval = 10\n'
+    )
+    servers = server_list(read_config_file(path), home=tmp_path)
+    assert [entry.name for entry in servers.entries] == ["b", "a", "host=db3 dbname=app"]
+    assert servers.entries[1].target is None  # a bad colour: shown with its reason
+    assert servers.entries[1].problem is not None and "unknown colour" in servers.entries[1].problem
+    db3 = servers.entries[2].target
+    assert db3 is not None and db3.params.host == "db3" and db3.params.database == "app"
+    assert servers.options.concurrency == 3 and servers.options.interval == 10
+    assert servers.options.connect_timeout == 3.0  # the default
+    only = server_list(read_config_file(path), ["a", "b"], home=tmp_path)
+    assert [entry.name for entry in only.entries] == ["a", "b"]
+    with pytest.raises(ConfigError, match='no profile "c"'):
+        server_list(read_config_file(path), ["c"], home=tmp_path)

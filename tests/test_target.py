@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pgconsole.config import read_config_file
+from pgconsole.config import ConfigError, ConfigFile, read_config_file
 from pgconsole.db.connection.libpq import SOCKET_DIRECTORIES, Sourced
 from pgconsole.db.connection.params import ConnInfoError
 from pgconsole.db.connection.passwords import PasswordSource, find_password
@@ -279,3 +279,22 @@ def test_a_profile_names_a_service(
     target = resolve_target(read_config_file(config_path), profile="prod", home=home)
     assert target.keywords["host"] == Sourced("service-host", f"service svc in {service_file}")
     assert target.params.endpoints == (("service-host", 6543),)
+
+
+def test_a_colour_the_status_bar_could_not_draw_is_refused(config_path: Path, home: Path) -> None:
+    config_path.write_text('[profiles.prod]\nhost = "db1"\ncolor = "blood"\n')
+    with pytest.raises(ConfigError, match='color: unknown colour "blood"'):
+        resolve_target(read_config_file(config_path), profile="prod", home=home)
+    config_path.write_text('[profiles.prod]\nhost = "db1"\ncolor = "#d70000"\n')
+    target = resolve_target(read_config_file(config_path), profile="prod", home=home)
+    assert target.settings.color == "#d70000"
+
+
+def test_a_bad_bastion_or_a_socket_host_is_refused_before_connecting(
+    home: Path,
+) -> None:
+    config = ConfigFile(None, {}, {})
+    with pytest.raises(ConfigError, match="ssh: bad port in ssh bastion"):
+        resolve_target(config, conninfo="host=db1", overrides={"ssh": "jump:ssh"}, home=home)
+    with pytest.raises(ConfigError, match="Unix socket directory"):
+        resolve_target(config, conninfo="host=/tmp", overrides={"ssh": "jump"}, home=home)

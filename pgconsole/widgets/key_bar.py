@@ -21,6 +21,8 @@ from pgconsole.keys import one_key
 from pgconsole.text import visible
 
 HELP_ACTION = "help"
+TAG_CELLS = 16
+"""Most cells of the server's name on the bar."""
 Shown = tuple[tuple[str, str, bool], ...]
 """(key as displayed, description, enabled) for each key on the bar."""
 
@@ -101,12 +103,30 @@ class KeyBar(Widget):
         text_style = base + self.get_component_rich_style("keybar--description")
         dim = Style(dim=True)
         segments: list[Segment] = []
-        for key, description, enabled in fitting(self.shown, width):
+        tag = self.server_tag()
+        if tag is not None:
+            segments.append(tag)
+        for key, description, enabled in fitting(
+            self.shown, width - (tag.cell_length if tag else 0)
+        ):
             extra = Style() if enabled else dim
             segments.append(Segment(f" {key} ", key_style + extra))
             segments.append(Segment(f"{description} ", text_style + extra))
         strip = Strip(segments)
         return strip.crop(0, width).extend_cell_length(width, base)
+
+    def server_tag(self) -> Segment | None:
+        """Which server this screen shows, in its profile's colour, first on the bar: asked of
+        the app (`server_tag(screen)`: a name and a colour, or None when there is nothing to
+        tell apart, one server without a profile)."""
+        ask = getattr(self.app, "server_tag", None)
+        found = ask(self.screen) if callable(ask) else None
+        if found is None:
+            return None
+        name, color = found
+        shown = visible(name)
+        shown = shown if cell_len(shown) <= TAG_CELLS else shown[: TAG_CELLS - 1] + "…"
+        return Segment(f" {shown} ", Style(bold=True, reverse=True, color=color))
 
 
 def typed_character(key: str) -> str | None:

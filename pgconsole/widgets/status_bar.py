@@ -31,6 +31,9 @@ _SHORT_TLS = {
 """The TLS badge where the bar is narrow: its colour still tells verified from weak."""
 
 
+_TUNNEL_LOST = "tunnel lost: "
+
+
 @dataclass(frozen=True)
 class StatusTexts:
     """What each part of the bar shows, padded as drawn; None for a hidden badge."""
@@ -121,6 +124,7 @@ class StatusBar(Horizontal):
         for name in ("version", "tls", "read-only", "pool", "tx"):
             self.query_one(f"#status-{name}").display = False
         self._full = StatusTexts("connecting…")
+        self._label = ""
         self._connected = False
         self._short_tls = ""
         self._short_pool = ""
@@ -160,7 +164,7 @@ class StatusBar(Horizontal):
         self._connected = False
         self._full = replace(
             self._full,
-            target=f"connecting to {visible(target)}…",
+            target=f"{self._label}connecting to {visible(target)}…",
             version=None,
             tls=None,
             pool=None,
@@ -171,7 +175,7 @@ class StatusBar(Horizontal):
     def show_failed(self, target: str) -> None:
         """Show that the last attempt failed."""
         self._connected = False
-        self._full = replace(self._full, target=f"not connected: {visible(target)}")
+        self._full = replace(self._full, target=f"{self._label}not connected: {visible(target)}")
         self._refit()
 
     def show_server(self, info: ServerInfo) -> None:
@@ -181,12 +185,34 @@ class StatusBar(Horizontal):
         self.query_one("#status-tls").set_classes(f"badge {_TLS_CLASSES[info.tls.state]}")
         self._full = replace(
             self._full,
-            target=visible(info.target),
+            target=self._label + visible(info.target),
             version=f" PG {visible(info.short_version)} ",
             tls=f" {info.tls.state.value} ",
             read_only=" READ-ONLY " if info.read_only else None,
         )
         self._refit()
+
+    def show_server_name(self, name: str | None, color: str | None) -> None:
+        """Name the server before the connection (`prod · dba@db1:5432/app`), when it has a
+        name of its own (a profile), and draw both in its colour (`color = "red"`)."""
+        label = f"{visible(name)} · " if name else ""
+        if label != self._label:
+            before, self._label = self._label, label
+            self._full = replace(self._full, target=label + self._full.target.removeprefix(before))
+            self._refit()
+        target = self.query_one("#status-target")
+        target.styles.color = color
+        target.styles.text_style = "bold" if color else None
+
+    def show_tunnel_lost(self, lost: bool) -> None:
+        """Mark the target while its SSH tunnel is down (`tunnel lost: …`), or unmark it."""
+        if not self._connected:
+            return
+        target = self._full.target.removeprefix(self._label).removeprefix(_TUNNEL_LOST)
+        target = self._label + (_TUNNEL_LOST + target if lost else target)
+        if target != self._full.target:
+            self._full = replace(self._full, target=target)
+            self._refit()
 
     def show_pool(self, stats: PoolStats) -> None:
         """Show the pool's size and how many connections are in use and idle."""

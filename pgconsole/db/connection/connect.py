@@ -14,7 +14,8 @@ from typing import Any
 import asyncpg
 
 from pgconsole.db.connection.params import ConnectParams, ConnInfoError
-from pgconsole.db.connection.tls import TlsPlan, plan_tls
+from pgconsole.db.connection.tls import TlsPlan, plan_tls, real_server_name
+from pgconsole.db.connection.tunnel import TunnelError
 
 
 @dataclass(frozen=True)
@@ -101,14 +102,18 @@ async def _connect_host(
     port: int,
     pool_arguments: dict[str, Any],
 ) -> asyncpg.Connection:
+    address = (host, port)
+    if params.tunnel is not None:
+        address = await params.tunnel.local(host, port)
+
     async def open_with(encrypted: bool) -> asyncpg.Connection:
         if encrypted and plan.unusable is not None:
             raise plan.unusable  # as libpq, which meets the bad file when it starts TLS
         tls = plan.context if encrypted else None
         assert tls is not None or not encrypted
         arguments: dict[str, Any] = dict(
-            host=host,
-            port=port,
+            host=address[0],
+            port=address[1],
             user=params.user,
             # Always a string: with None, asyncpg would read PGPASSWORD and .pgpass itself.
             password=params.password or "",
@@ -126,7 +131,19 @@ async def _connect_host(
             target_session_attrs="any",  # checked here, per libpq, across all hosts
             **pool_arguments,
         )
-        conn: asyncpg.Connection = await asyncpg.connect(**arguments)
+        if params.tunnel is None:
+            conn: asyncpg.Connection = await asyncpg.connect(**arguments)
+            return conn
+        try:
+            with real_server_name(host):  # never the tunnel's 127.0.0.1
+                conn = await asyncpg.connect(**arguments)
+        except (OSError, asyncpg.ConnectionDoesNotExistError) as error:
+            # The bastion accepted the local connection, then could not reach the database.
+            refused = await params.tunnel.refusal()
+            if refused is None:
+                raise
+            via = params.tunnel.bastion.host
+            raise TunnelError(f"via {via}: {host}:{port} cannot be reached ({refused})") from error
         return conn
 
     if _is_socket(host) or not plan.uses_tls:

@@ -12,6 +12,7 @@ from enum import StrEnum
 import asyncpg
 
 from pgconsole.db.connection.params import ConnectParams, ConnInfoError
+from pgconsole.db.connection.tunnel import TunnelError
 
 
 class FailureKind(StrEnum):
@@ -24,6 +25,7 @@ class FailureKind(StrEnum):
     TLS = "tls"
     UNKNOWN_HOST = "unknown host"
     SERVER = "server error"
+    TUNNEL = "ssh tunnel"
     OTHER = "error"
 
 
@@ -80,6 +82,18 @@ def classify(
     if params.sslrootcert is not None:
         tls_rows.append(("sslrootcert", str(params.sslrootcert)))
 
+    if isinstance(error, TunnelError) and params.tunnel is not None:
+        bastion = str(params.tunnel.bastion)
+        return ConnectFailure(
+            FailureKind.TUNNEL,
+            f"SSH tunnel: {error}",
+            (
+                target,
+                ("Bastion", bastion),
+                ("Command", " ".join(params.tunnel.argv())),
+                ("Hint", f"`ssh {bastion}` must work without a prompt: load the key with ssh-add"),
+            ),
+        )
     if isinstance(error, asyncpg.InvalidPasswordError):
         source = (("Password from", password_from),) if password_from else ()
         return ConnectFailure(

@@ -6,7 +6,10 @@ import re
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Self
+from typing import TYPE_CHECKING, Self
+
+if TYPE_CHECKING:
+    from pgconsole.db.connection.tunnel import Tunnel
 
 APPLICATION_NAME = "pgconsole"
 """The `application_name` of every pgconsole session, so a DBA can find (and kill) them."""
@@ -62,6 +65,9 @@ class ConnectParams:
     target_session_attrs: str = "any"
     ignored: tuple[str, ...] = ()
     """libpq keywords that were given but have no effect in pgconsole, with the reason."""
+    tunnel: Tunnel | None = field(default=None, compare=False, repr=False)
+    """The SSH tunnel every connection goes through (`ssh` setting), opened on first use.
+    The endpoints above stay the database's real ones: TLS, `.pgpass` and the keyring use them."""
 
     @property
     def endpoints(self) -> tuple[tuple[str, int], ...]:
@@ -72,7 +78,8 @@ class ConnectParams:
     def target(self) -> str:
         """`user@host:port/database`, as the status bar and error messages show it."""
         hosts = ",".join(f"{host}:{port}" for host, port in self.endpoints)
-        return f"{self.user}@{hosts}/{self.database}"
+        via = f" via {self.tunnel.bastion.host}" if self.tunnel is not None else ""
+        return f"{self.user}@{hosts}/{self.database}{via}"
 
     def with_password(self, password: str | None) -> Self:
         """A copy with another password."""

@@ -451,8 +451,9 @@ async def _open(
         raise
     assert row is not None
     socket = host.startswith("/")
+    via = f" via {params.tunnel.bastion.host}" if params.tunnel is not None else ""
     database.info = ServerInfo(
-        target=f"{params.user}@{host}:{port}/{params.database}",
+        target=f"{params.user}@{host}:{port}/{params.database}{via}",
         server_version=row["server_version"],
         server_version_num=row["server_version_num"],
         current_user=row["current_user"],

@@ -24,8 +24,11 @@ error: the session stays in, or falls back to, plaintext, as psql's would.
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 import stat
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +40,36 @@ _PROTOCOLS = {
     "TLSv1.2": ssl.TLSVersion.TLSv1_2,
     "TLSv1.3": ssl.TLSVersion.TLSv1_3,
 }
+
+
+_REAL_SERVER_NAME: ContextVar[str | None] = ContextVar("pgconsole_real_server_name", default=None)
+
+
+class _NamedContext(ssl.SSLContext):
+    """An SSL context that checks the certificate against the database's real host name while
+    a tunnel carries the connection to a local port (asyncpg would check `127.0.0.1`)."""
+
+    def wrap_bio(
+        self,
+        incoming: ssl.MemoryBIO,
+        outgoing: ssl.MemoryBIO,
+        server_side: bool = False,
+        server_hostname: str | bytes | None = None,
+        session: ssl.SSLSession | None = None,
+    ) -> ssl.SSLObject:
+        name = _REAL_SERVER_NAME.get() or server_hostname
+        return super().wrap_bio(incoming, outgoing, server_side, name, session)
+
+
+@contextlib.contextmanager
+def real_server_name(host: str) -> Iterator[None]:
+    """Within the block, TLS set up by this task sends `host` (SNI) and checks the server's
+    certificate against it, whatever address the socket is connected to."""
+    token = _REAL_SERVER_NAME.set(host)
+    try:
+        yield
+    finally:
+        _REAL_SERVER_NAME.reset(token)
 
 
 @dataclass(frozen=True)
@@ -87,7 +120,7 @@ def plan_tls(params: ConnectParams, home: Path | None = None) -> TlsPlan:
         )
     if mode is SslMode.DISABLE:
         return TlsPlan(None, True, False, False, False)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context = _NamedContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     _set_protocols(context, params)

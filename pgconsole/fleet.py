@@ -1,0 +1,95 @@
+"""The fleet's members from the server list: passwords found the way the app finds them,
+without a prompt (a fleet of 30 cannot ask 30 times).
+
+A server whose profile does not resolve, or whose password command fails, is not probed: it
+is shown down with that reason, so that a broken profile is as visible as a broken server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from typing import TextIO
+
+from pgconsole.db.connection.params import ConnectParams
+from pgconsole.db.connection.passwords import PasswordCommandError, find_password
+from pgconsole.db.fleet import Fleet, FleetRow, Member, down_row, worst_first
+from pgconsole.server_list import ServerEntry, ServerList
+
+
+async def fleet_members(servers: ServerList) -> tuple[list[Member], list[FleetRow]]:
+    """The members to probe, and the rows of the servers that cannot be (with the reason)."""
+    found = await asyncio.gather(*(_member(entry) for entry in servers.entries))
+    members = [item for item in found if isinstance(item, Member)]
+    broken = [item for item in found if isinstance(item, FleetRow)]
+    return members, broken
+
+
+async def _member(entry: ServerEntry) -> Member | FleetRow:
+    unresolved = Member(entry.name, ConnectParams(), color=entry.color)  # never probed
+    if entry.target is None:
+        return down_row(unresolved, entry.problem or "cannot be resolved", 0.0)
+    try:
+        choice = await find_password(entry.target.password_query)
+    except PasswordCommandError as error:
+        return down_row(unresolved, f"password_command: {error}", 0.0)
+    params = entry.target.params.with_password(choice.password)
+    return Member(entry.name, params, color=entry.color)
+
+
+def print_fleet(servers: ServerList, out: TextIO = sys.stdout) -> int:
+    """`pgconsole fleet --once`: read every server once, print the rows worst first; 1 when
+    one is down."""
+    rows, elapsed = asyncio.run(read_fleet_once(servers))
+    from pgconsole.text import visible
+
+    headings = ("server", "state", "role", "conn", "act/iit/wait", "blk", "xmin age", "lag", "tls")
+    lines = [headings]
+    reasons: dict[int, str] = {}
+    for row in rows:
+        if not row.reachable:
+            reasons[len(lines)] = visible(row.reason or "")
+            lines.append((row.name, "down", "", "", "", "", "", "", ""))
+            continue
+        lag = "-" if row.lag_bytes is None else f"{row.lag_bytes} B"
+        lines.append(
+            (
+                row.name,
+                row.worst,
+                f"{row.role} of {row.upstream}" if row.upstream else str(row.role),
+                f"{row.connections}/{row.max_connections}",
+                f"{row.active}/{row.idle_in_transaction}/{row.waiting}",
+                str(row.blocked),
+                "-" if row.xmin_age is None else str(row.xmin_age),
+                lag,
+                str(row.tls),
+            )
+        )
+    widths = [max(len(visible(line[i])) for line in lines) for i in range(len(headings))]
+    for number, line in enumerate(lines):
+        if number in reasons:  # the reason takes the rest of the line, whatever its length
+            print(f"{visible(line[0]).ljust(widths[0])}  down  {reasons[number]}", file=out)
+            continue
+        cells = (visible(text).ljust(width) for text, width in zip(line, widths, strict=True))
+        print("  ".join(cells).rstrip(), file=out)
+    down = sum(1 for row in rows if not row.reachable)
+    print(f"\n{len(rows)} servers read in {elapsed:.2f} s, {down} down", file=out)
+    return 1 if down else 0
+
+
+async def read_fleet_once(servers: ServerList) -> tuple[list[FleetRow], float]:
+    """Every server read once (the fleet view's first table): the rows worst first, and the
+    seconds it took, passwords found included."""
+    started = time.monotonic()
+    members, broken = await fleet_members(servers)
+    options = servers.options
+    async with Fleet(
+        members,
+        concurrency=options.concurrency,
+        keep_connections=False,
+        connect_timeout=options.connect_timeout,
+        statement_timeout=options.statement_timeout,
+    ) as fleet:
+        rows = await fleet.refresh()
+    return worst_first([*rows, *broken]), time.monotonic() - started

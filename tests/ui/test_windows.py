@@ -1,0 +1,85 @@
+"""Several servers in one app: F10 lists them, each window keeps its own pool, console
+session and edit state, the status bar names the server in its profile's colour, and quitting
+closes every pool."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.color import Color
+from textual.widgets import OptionList
+
+from pgconsole.app import PgConsoleApp
+from pgconsole.config import ConfigFile, Settings
+from pgconsole.screens.console import ConsoleScreen
+from pgconsole.screens.main import MainScreen
+from pgconsole.screens.servers import ServersScreen
+from pgconsole.server_list import server_list
+from pgconsole.throwaway.cluster import ThrowawayCluster
+from pgconsole.widgets.key_bar import KeyBar
+from tests.conftest import params_for
+from tests.helpers.ui import wait_for_screen, wait_until
+
+
+def two_profiles(cluster: ThrowawayCluster, first: str, second: str, home: Path) -> ConfigFile:
+    """Profiles `one` (database `first`) and `two` (`second`, in red), as a config file
+    holds them; the password in a passfile."""
+    passfile = home / "pgpass"
+    passfile.write_text(f"*:*:*:{cluster.superuser}:{cluster.password}\n")
+    passfile.chmod(0o600)
+    common = {
+        "host": cluster.host,
+        "port": cluster.port,
+        "user": cluster.superuser,
+        "sslmode": "verify-full",
+        "sslrootcert": str(cluster.ca_file),
+        "dsn": f"passfile={passfile}",
+    }
+    return ConfigFile(
+        None,
+        {},
+        {"one": {**common, "dbname": first}, "two": {**common, "dbname": second, "color": "red"}},
+    )
+
+
+async def test_two_servers_keep_their_own_pools_consoles_and_colours(
+    cluster: ThrowawayCluster, dbname: str, hermetic_environment: Path
+) -> None:
+    config = two_profiles(cluster, dbname, "postgres", hermetic_environment)
+    servers = server_list(config, home=hermetic_environment)
+    app = PgConsoleApp(params_for(cluster, dbname), Settings(), name="one", servers=servers)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.database is not None, "the first server's pool")
+        first = app.window
+        await pilot.press("f4")
+        await wait_for_screen(pilot, app, ConsoleScreen, "the first server's console")
+        await pilot.press("f10")
+        listing = await wait_for_screen(pilot, app, ServersScreen, "the server list")
+        await pilot.press("down", "enter")  # `two`, below the open `one`
+        await wait_until(
+            pilot,
+            lambda: app.window is not first and app.database is not None,
+            "the second server's window to connect",
+        )
+        second = app.window
+        assert second.name == "two" and isinstance(app.screen, MainScreen)
+        target = app.screen.query_one("#status-target")
+        assert str(target.render()).startswith(f"two · postgres@127.0.0.1:{cluster.port}/")
+        assert target.styles.color == Color.parse("red")
+        assert first.database is not None and second.database is not None
+        assert first.database is not second.database
+        async with second.database.transaction() as conn:
+            assert await conn.fetchval("SELECT current_database()") == "postgres"
+        assert second.places.sql_console is None  # the first's console is its own
+        await pilot.press("f10")
+        listing = await wait_for_screen(pilot, app, ServersScreen, "the server list again")
+        prompts = [str(option.prompt) for option in listing.query_one(OptionList).options]
+        assert prompts[0].startswith("1   one") and prompts[1].startswith("2 ● two")
+        await pilot.press("1")
+        await wait_until(pilot, lambda: app.window is first, "the first window again")
+        assert isinstance(app.screen, ConsoleScreen)  # as it was left
+        assert app.screen is first.places.sql_console
+        # Every screen says which server it shows: the key bar starts with its name.
+        assert app.screen.query_one(KeyBar).render_line(0).text.startswith(" one  F5 Run")
+        await pilot.press("ctrl+q")
+    assert first.database is None and second.database is None  # both pools closed

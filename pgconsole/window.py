@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 from textual.app import App
@@ -88,6 +89,8 @@ class ServerWindow:
         )
         self._main: MainScreen | None = None
         self._table = table
+        self.waiting: Callable[[], None] | None = None
+        """What to show once the window is on screen (a password prompt, the activity)."""
         self.connect_when_shown = False
         """Connect the first time the window is shown (opened from the fleet or F10; the
         first window connects as the app loads)."""
@@ -133,6 +136,17 @@ class ServerWindow:
         if self.connect_when_shown:
             self.connect_when_shown = False
             self.connector.connect()
+        if self.waiting is not None:  # came while another window was shown
+            waiting, self.waiting = self.waiting, None
+            waiting()
+
+    def when_shown(self, step: Callable[[], None]) -> None:
+        """Run `step` (which shows a screen) now if this window is on screen, else once it
+        is: a screen pushed now would land on another window's stack."""
+        if self.shown:
+            step()
+        else:
+            self.waiting = step
 
     async def close_database(self) -> None:
         """Close the pool, if open, within the pool's close deadline (the console's first)."""
@@ -167,19 +181,21 @@ class ServerWindow:
         if self.initial_activity:  # `--activity`: its first sample may be taken already
             self.initial_activity = False
             first = event.opening.first_sample if event.opening is not None else None
-            self.places.activity(self.database, first=first)
+            database = event.database
+            self.when_shown(lambda: self.places.activity(database, first=first))
 
     def ask_password(self, event: PasswordNeeded) -> None:
         """Ask for the password in the UI; Esc shows the failure instead."""
         self.main_screen.show_failed(self.params.target)
-        self.connector.ask_password(event.choice)
+        self.when_shown(lambda: self.connector.ask_password(event.choice))
 
     def show_failure(self, event: ConnectFailed) -> None:
         """Show why connecting failed, on the error screen."""
         self.state = "not connected"
         self.main_screen.show_failed(self.params.target)
-        if not self.shown:
-            return  # shown when the user switches to it: the status bar says it failed
+        self.when_shown(lambda: self._show_failure(event))
+
+    def _show_failure(self, event: ConnectFailed) -> None:
         if isinstance(self.app.screen, ConnectionErrorScreen):
             self.app.screen.show_failure(event.failure)
         else:

@@ -4,6 +4,7 @@ closes every pool."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from textual.color import Color
@@ -11,6 +12,8 @@ from textual.widgets import OptionList
 
 from pgconsole.app import PgConsoleApp
 from pgconsole.config import ConfigFile, Settings
+from pgconsole.messages import ServerRequested
+from pgconsole.screens.connection_error import ConnectionErrorScreen
 from pgconsole.screens.console import ConsoleScreen
 from pgconsole.screens.main import MainScreen
 from pgconsole.screens.servers import ServersScreen
@@ -83,3 +86,41 @@ async def test_two_servers_keep_their_own_pools_consoles_and_colours(
         assert app.screen.query_one(KeyBar).render_line(0).text.startswith(" one  F5 Run")
         await pilot.press("ctrl+q")
     assert first.database is None and second.database is None  # both pools closed
+
+
+async def test_a_failure_in_a_window_not_shown_waits_for_it(
+    cluster: ThrowawayCluster, dbname: str, hermetic_environment: Path
+) -> None:
+    """Its error screen is pushed on its own stack when it is shown, never on the window on
+    screen when it failed."""
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        config = ConfigFile(
+            None,
+            {},
+            {"mute": {"host": "127.0.0.1", "port": port, "connect_timeout": 3, "dbname": "x"}},
+        )
+        servers = server_list(config, home=hermetic_environment)
+        app = PgConsoleApp(params_for(cluster, dbname), Settings(), servers=servers)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_until(pilot, lambda: app.database is not None, "the first pool")
+            first = app.window
+            app.post_message(ServerRequested("mute"))
+            await wait_until(pilot, lambda: len(app.windows) == 2, "the second window")
+            mute = app.windows[1]
+            await pilot.press("f10")
+            await wait_for_screen(pilot, app, ServersScreen, "the server list")
+            await pilot.press("1")
+            await wait_until(pilot, lambda: app.window is first, "the first window again")
+            await wait_until(pilot, lambda: mute.state == "not connected", "the timeout")
+            assert isinstance(app.screen, MainScreen) and app.screen is first.main_screen
+            await pilot.press("f10")
+            await wait_for_screen(pilot, app, ServersScreen, "the server list")
+            await pilot.press("2")
+            error = await wait_for_screen(
+                pilot, app, ConnectionErrorScreen, "the failure, on its own window"
+            )
+            assert app.screen_stack[0] is mute.main_screen
+            assert "No answer from 127.0.0.1" in error.failure.summary

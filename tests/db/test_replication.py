@@ -72,7 +72,22 @@ async def caught_up(primary: asyncpg.Connection, standby: asyncpg.Connection) ->
 async def test_the_primary_lists_its_standby_streaming_through_its_slot(
     on_primary: asyncpg.Connection, standby: ThrowawayStandby
 ) -> None:
-    await read_replication(on_primary)  # asyncpg introspects the types once
+    async def reported() -> bool:
+        # A walsender lists its standby (restarted by another test, or just started) before
+        # the standby's first status message: until then its LSNs are null, and None here.
+        found = [
+            s
+            for s in (await read_replication(on_primary)).standbys
+            if s.application_name == STANDBY_SLOT
+        ]
+        return bool(found) and None not in (
+            found[0].unsent_bytes,
+            found[0].unwritten_bytes,
+            found[0].unflushed_bytes,
+            found[0].unreplayed_bytes,
+        )
+
+    await poll_until(reported, "the standby's first status message")
     async with QueryCounter(on_primary) as sent:
         reading = await read_replication(on_primary)
     assert len(sent.queries) == 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any
 
-from textual.app import App
+from textual.app import App, ScreenStackError
 from textual.screen import Screen
 
 from pgconsole.db.connection.pool import Database
@@ -249,7 +249,7 @@ class Places:
         if console is None:
             return
         await console.session.close()
-        if console in self.app.screen_stack:
-            return  # the app is exiting with the console on screen
-        with contextlib.suppress(KeyError):
+        # ScreenStackError: the console is still on a stack (the app is exiting with it on
+        # screen, or on the stack of a window not shown): it goes with its stack.
+        with contextlib.suppress(KeyError, ScreenStackError):
             self.app.uninstall_screen(console)

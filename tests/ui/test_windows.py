@@ -124,3 +124,27 @@ async def test_a_failure_in_a_window_not_shown_waits_for_it(
             )
             assert app.screen_stack[0] is mute.main_screen
             assert "No answer from 127.0.0.1" in error.failure.summary
+
+
+async def test_quitting_on_another_window_closes_a_console_left_open(
+    cluster: ThrowawayCluster, dbname: str, hermetic_environment: Path
+) -> None:
+    """The first window's console stays on its own stack while the second is shown: quitting
+    there closes its session without trying to take it off a stack it is still on."""
+    config = two_profiles(cluster, dbname, "postgres", hermetic_environment)
+    servers = server_list(config, home=hermetic_environment)
+    app = PgConsoleApp(params_for(cluster, dbname), Settings(), name="one", servers=servers)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.database is not None, "the first server's pool")
+        first = app.window
+        await pilot.press("f4")
+        console = await wait_for_screen(pilot, app, ConsoleScreen, "the first server's console")
+        app.post_message(ServerRequested("two"))
+        await wait_until(
+            pilot,
+            lambda: app.window is not first and app.database is not None,
+            "the second server's window to connect",
+        )
+        await pilot.press("ctrl+q")
+    assert app.return_code == 0
+    assert first.database is None and console.session.conn is None

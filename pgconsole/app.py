@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import gc
 from collections.abc import Callable, Iterable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import App, ScreenStackError, SystemCommand
@@ -49,6 +49,9 @@ from pgconsole.server_list import ServerList, WindowEntry
 from pgconsole.text import visible
 from pgconsole.window import ServerWindow
 
+if TYPE_CHECKING:
+    from pgconsole.screens.fleet import FleetScreen
+
 POOL_REFRESH_SECONDS = 1.0
 FLEET_MODE = "fleet"
 
@@ -84,6 +87,9 @@ class PgConsoleApp(App[None]):
     get_default_screen) so that Textual loads the home screen's CSS_PATH."""
     CONNECTOR: ClassVar[type[Connector]] = Connector
     """What opens the pool (the snapshot tests put one with a fixed session in its place)."""
+    FLEET_SCREEN: ClassVar[type[FleetScreen] | None] = None
+    """The fleet view (the snapshot tests put one with fixed rows in its place); None: the
+    real one, imported when first shown."""
 
     def __init__(
         self,
@@ -366,10 +372,11 @@ class PgConsoleApp(App[None]):
         self.switch_mode(FLEET_MODE)
 
     def _add_fleet_mode(self) -> None:
-        from pgconsole.screens.fleet import FleetScreen
+        from pgconsole.screens.fleet import FleetScreen as RealFleetScreen
 
         servers = self.servers
-        self.add_mode(FLEET_MODE, lambda: FleetScreen(servers))
+        screen = self.FLEET_SCREEN or RealFleetScreen
+        self.add_mode(FLEET_MODE, lambda: screen(servers))
         self._fleet_added = True
 
     def open_server(

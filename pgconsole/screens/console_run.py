@@ -20,7 +20,7 @@ from textual.app import App
 from textual.worker import Worker, WorkerState
 
 from pgconsole.db.connection.errors import DB_ERRORS
-from pgconsole.db.console.connection import ConsoleRefused, Result
+from pgconsole.db.console.connection import ConsoleRefused, Result, SessionLost
 from pgconsole.db.console.explain import explained
 from pgconsole.db.console.history import Entry, History, HistoryError
 from pgconsole.db.sqltext import Statement, may_write
@@ -144,7 +144,7 @@ class StatementRunner:
             try:
                 result = await session.run(statement)
             except ConsoleRefused as error:
-                self._failed(statement, f"Refused: {error}", started)
+                self._failed(statement, refused_text(error), started)
                 break
             except DB_ERRORS as error:
                 self._failed(statement, error_text(error, session), started)
@@ -171,7 +171,7 @@ class StatementRunner:
         try:
             plan = await host.session.explain(statement, analyze=analyze)
         except ConsoleRefused as error:
-            host.say(f"Refused: {error}", True)
+            host.say(refused_text(error), True)
             return
         except DB_ERRORS as error:
             host.say(error_text(error, host.session), True)
@@ -222,3 +222,8 @@ class StatementRunner:
 
 def _elapsed(started: float) -> float:
     return (time.perf_counter() - started) * 1000
+
+
+def refused_text(error: ConsoleRefused) -> str:
+    """What the console says about a statement it did not run."""
+    return str(error) if isinstance(error, SessionLost) else f"Refused: {error}"

@@ -30,6 +30,7 @@ from pgconsole.db.browse.export import (
 from pgconsole.db.browse.pages import BrowseSpec
 from pgconsole.db.connection.errors import DB_ERRORS
 from pgconsole.db.connection.failures import describe_error
+from pgconsole.db.console.connection import ConsoleRefused
 from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.paths import STYLES
 from pgconsole.text import visible
@@ -163,7 +164,7 @@ class ExportScreen(ReportsFailedWorkers, ModalScreen[None]):
             else:
                 self.say(f"Export failed, nothing written: {describe_error(error)}", "red")
             return
-        except (*DB_ERRORS, FileExistsError) as error:
+        except (*DB_ERRORS, FileExistsError, ConsoleRefused) as error:
             self.say(f"Export failed, nothing written: {describe_error(error)}", "red")
             return
         finally:

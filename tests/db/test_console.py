@@ -19,6 +19,7 @@ from pgconsole.db.console.connection import (
     ConsoleConnection,
     ConsoleRefused,
     ResultPager,
+    SessionLost,
     returning_query,
     wrapped_query,
 )
@@ -514,3 +515,28 @@ async def test_a_lost_connection_under_an_idle_cursor_is_no_error(
         assert result.page is not None
         page = await result.pager.after(result.page.rows[-1])  # declared again
         assert page.rows[0].cells == ("101",)
+
+
+async def test_a_transaction_lost_with_its_connection_is_said_and_nothing_runs_outside_it(
+    cluster: ThrowawayCluster, dbname: str, conn: asyncpg.Connection
+) -> None:
+    """psql's behaviour: the statement after the loss is not run (on the new session it would
+    commit at once, outside the transaction the user believes open); the next one is."""
+    await conn.execute("CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 0)")
+    async with console_session(cluster, dbname, read_only=False) as session:
+        await session.run(one("BEGIN"))
+        await session.run(one("UPDATE t SET v = 1 WHERE id = 1"))
+        pid = session.pid
+        await conn.execute("SELECT pg_terminate_backend($1)", pid)
+        await backend_reaches(conn, pid, None)
+
+        async def seen_closed() -> bool:
+            return session.conn is None or session.conn.is_closed()
+
+        await poll_until(seen_closed, "the client to see the connection end")
+        with pytest.raises(SessionLost, match=r"lost with your transaction open \(2 statements\)"):
+            await session.run(one("UPDATE t SET v = 2 WHERE id = 1"))
+        assert not session.in_transaction and session.pid != pid
+        assert await conn.fetchval("SELECT v FROM t") == 0  # neither update
+        await session.run(one("UPDATE t SET v = 3 WHERE id = 1"))  # now on the new session
+        assert await conn.fetchval("SELECT v FROM t") == 3

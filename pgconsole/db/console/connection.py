@@ -92,6 +92,11 @@ class ConsoleRefused(Exception):
     """A statement was not run: read-only mode, or the console is busy or closed."""
 
 
+class SessionLost(ConsoleRefused):
+    """The connection was lost with the user's transaction open: the statement was not run
+    (on a new session it would run outside the transaction the user believes open)."""
+
+
 @dataclass(frozen=True)
 class Waiter:
     """A session waiting on a lock the console's transaction holds."""
@@ -405,7 +410,8 @@ class ConsoleConnection:
     async def rollback(self) -> None:
         """Roll back the user's transaction (before the server's idle limit would end it)."""
         async with self._lock:
-            conn = await self._connection()
+            # A transaction lost with its connection is rolled back already.
+            conn = await self._connection(lost_transaction_fails=False)
             was_in = conn.is_in_transaction()
             await conn.execute("ROLLBACK")
             self._after(conn, Statement("ROLLBACK", 0, 8), was_in, failed=False)
@@ -442,15 +448,30 @@ class ConsoleConnection:
 
     # -- inside the lock -----------------------------------------------------------------------
 
-    async def _connection(self) -> asyncpg.Connection:
+    async def _connection(self, *, lost_transaction_fails: bool = True) -> asyncpg.Connection:
+        """The session's connection, opened again if it was lost.
+
+        Raises:
+            SessionLost: It was lost with the user's transaction open (and
+                `lost_transaction_fails`): the server rolled that back, and the statement
+                about to run is not run on the new session, where it would run outside it.
+        """
         if self.conn is None or self.conn.is_closed():
             lost = self.conn is not None
+            in_transaction = lost and self.tx_started_at is not None
+            statements = self.tx_statements
             self.tx_started_at = None
             self.aborted = False
             self._owner = None
             if lost:
                 self.generation += 1
             await self.open()
+            if in_transaction and lost_transaction_fails:
+                raise SessionLost(
+                    f"The connection was lost with your transaction open ({statements} "
+                    "statements): the server rolled it back. Nothing was run; the console "
+                    "is on a new session, run it again to start over."
+                )
         assert self.conn is not None
         return self.conn
 

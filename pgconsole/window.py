@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 from typing import Any
 
 from textual.app import App
 from textual.css.query import NoMatches
+from textual.notifications import Notification, Notify
 
 from pgconsole.config import Settings
 from pgconsole.connecting import Connector
@@ -94,6 +96,9 @@ class ServerWindow:
         self.connect_when_shown = False
         """Connect the first time the window is shown (opened from the fleet or F10; the
         first window connects as the app loads)."""
+        self._tunnel_notice: Notification | None = None
+        """The one notice about the tunnel: lost (until it is up again), then reopened."""
+        self._tunnel_lost_at = ""
         if params.tunnel is not None:
             params.tunnel.on_lost = self.tunnel_lost
 
@@ -212,18 +217,47 @@ class ServerWindow:
             tunnel = self.params.tunnel
             if tunnel is not None:
                 self.main_screen.status_bar.show_tunnel_lost(tunnel.state is TunnelState.LOST)
+                if tunnel.state is TunnelState.OPEN and self._tunnel_lost_at:
+                    self._tunnel_reopened()
 
     def tunnel_lost(self, reason: str) -> None:
-        """ssh ended by itself: say so (until dismissed) and show it in the status bar; the
-        next connection the pool opens starts it again."""
-        self.app.notify(
-            f"{self.name}: {reason}. The next query reopens it (Ctrl+P Reconnect: at once).",
-            title="SSH tunnel lost",
-            severity="error",
-            timeout=600,
-            markup=False,
+        """ssh ended by itself: say so (until the tunnel is up again, in place of an earlier
+        notice about it) and show it in the status bar; the next connection the pool opens
+        starts it again."""
+        self._tunnel_lost_at = time.strftime("%H:%M:%S")
+        self._say_about_tunnel(
+            Notification(
+                f"{self.name}: {reason} (at {self._tunnel_lost_at}). The next query reopens "
+                "it (Ctrl+P Reconnect: at once).",
+                "SSH tunnel lost",
+                "error",
+                timeout=600,
+                markup=False,
+            )
         )
         self.refresh_pool_stats()
+
+    def _tunnel_reopened(self) -> None:
+        lost_at, self._tunnel_lost_at = self._tunnel_lost_at, ""
+        self._say_about_tunnel(
+            Notification(
+                f"{self.name}: lost at {lost_at}, up again at {time.strftime('%H:%M:%S')}. "
+                "The connections it carried ended with it.",
+                "SSH tunnel reopened",
+                "warning",
+                timeout=30,
+                markup=False,
+            )
+        )
+
+    def _say_about_tunnel(self, notice: Notification) -> None:
+        """Show `notice` in place of the last one about this window's tunnel, if still shown
+        (Textual has no public call to take one notice away)."""
+        earlier, self._tunnel_notice = self._tunnel_notice, notice
+        if earlier is not None:
+            with contextlib.suppress(KeyError, AttributeError):
+                self.app._unnotify(earlier)
+        self.app.post_message(Notify(notice))
 
     async def rewind_in_background(self, database: Database) -> None:
         """Sample for the rewind buffer once a second while the activity screen is not shown

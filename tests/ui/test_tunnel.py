@@ -16,6 +16,11 @@ from tests.db.test_tunnel import running, through
 from tests.helpers.ui import shown, wait_until
 
 
+def titles(app: PgConsoleApp) -> list[str]:
+    """The titles of the notices shown."""
+    return [n.title for n in app._notifications]
+
+
 async def test_the_status_bar_names_the_bastion_and_a_lost_tunnel(
     sshd: ThrowawaySshd, localhost_cluster: ThrowawayCluster, settings: Settings
 ) -> None:
@@ -59,4 +64,20 @@ async def test_the_status_bar_names_the_bastion_and_a_lost_tunnel(
         )
         second = tunnel.pid
         assert second is not None and second != first
+        # Up again: the notice says so in place of the loss, never beside it.
+        await wait_until(
+            pilot,
+            lambda: titles(app) == ["SSH tunnel reopened"],
+            "the notice to say the tunnel is up again",
+        )
+        os.kill(second, signal.SIGKILL)  # lost again: one notice still
+        await wait_until(pilot, lambda: tunnel.state is TunnelState.LOST, "the second loss")
+        await wait_until(pilot, lambda: titles(app) == ["SSH tunnel lost"], "one notice")
+        app.action_reconnect()
+        await wait_until(
+            pilot,
+            lambda: titles(app) == ["SSH tunnel reopened"] and tunnel.pid is not None,
+            "the second reopening",
+        )
+        second = tunnel.pid
     assert not running(second), "ssh outlived the app"

@@ -17,7 +17,7 @@ PIP_INSTALL_ARGS ?=
 PYTEST_WORKERS ?= 2
 
 .PHONY: demo test check lint types pytest setup postgres benchmark benchmark-activity \
-	benchmark-diagnostics benchmark-recording benchmark-console \
+	benchmark-diagnostics benchmark-recording benchmark-fleet benchmark-console \
 	benchmark-peers bench-venv test-lowest test-newest clean
 
 demo: setup
@@ -102,6 +102,12 @@ benchmark-diagnostics: setup
 # 150 idle sessions, a synthetic day made from it, seeks, the rewind buffer (QUICK=1: 1 min, 2 h).
 benchmark-recording: setup
 	$(BIN)/python -m benchmarks.recording $(BENCH_QUICK)
+
+# The fleet view against its issue's targets: 3 servers x 10 databases and 5 dead addresses on
+# 127.0.0.1, headless and in tmux; then launch -> first page of 10M rows direct and through a
+# throwaway sshd (--ssh). Needs tmux and sshd (QUICK=1: 3 repetitions, 1M rows).
+benchmark-fleet: setup
+	$(BIN)/python -m benchmarks.fleet $(BENCH_QUICK)
 
 benchmark-console: setup bench-venv
 	$(BIN)/python -m benchmarks.peers $(BENCH_QUICK) --only console

@@ -79,5 +79,6 @@ async def test_the_status_bar_names_the_bastion_and_a_lost_tunnel(
             lambda: titles(app) == ["SSH tunnel reopened"] and tunnel.pid is not None,
             "the second reopening",
         )
-        second = tunnel.pid
-    assert not running(second), "ssh outlived the app"
+        third = tunnel.pid
+        assert third is not None and third != second
+    assert not running(third), "ssh outlived the app"

@@ -324,7 +324,8 @@ class PgConsoleApp(App[None]):
             return
         shown = self.window if self.has_window and self.current_mode != FLEET_MODE else None
         entries = [
-            WindowEntry(w.name, w.settings.color, w.state, current=w is shown) for w in self.windows
+            WindowEntry(w.name, w.settings.color, w.state, w.params.target, current=w is shown)
+            for w in self.windows
         ]
         self.push_screen(ServersScreen(entries, self.servers))
 

@@ -27,12 +27,14 @@ def key_sections(everywhere: type[DOMNode]) -> list[KeySection]:
     from pgconsole.screens.explain import ExplainScreen
     from pgconsole.screens.export import ExportScreen
     from pgconsole.screens.filter import FilterScreen
+    from pgconsole.screens.fleet import FleetScreen
     from pgconsole.screens.help import HelpScreen
     from pgconsole.screens.history import HistoryScreen
     from pgconsole.screens.insert import InsertScreen
     from pgconsole.screens.main import MainScreen
     from pgconsole.screens.password import PasswordScreen
     from pgconsole.screens.relation import RelationScreen
+    from pgconsole.screens.servers import ServersScreen
     from pgconsole.screens.sessions import SessionsScreen
     from pgconsole.screens.sql_log import SqlLogScreen
     from pgconsole.screens.value import ValueScreen
@@ -60,6 +62,8 @@ def key_sections(everywhere: type[DOMNode]) -> list[KeySection]:
         ("SQL console", [ConsoleScreen, SqlEditor]),
         ("Plan", [ExplainScreen]),
         ("History", [HistoryScreen]),
+        ("Servers (F10)", [ServersScreen]),
+        ("Fleet view", [FleetScreen]),
         ("Help", [HelpScreen]),
     ]
 

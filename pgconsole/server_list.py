@@ -42,6 +42,8 @@ class WindowEntry:
     color: str | None
     state: str
     """`connecting…`, `connected` or `not connected`."""
+    target: str = ""
+    """Where it is connected (`user@host:port/db via bastion`)."""
     current: bool = False
     """It is the window on screen (or was, before the list opened)."""
 

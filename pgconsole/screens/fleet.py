@@ -2,8 +2,9 @@
 
 Rows are painted as each server answers (a dead one never holds the others back) and put in
 order once all have: down, blocked, horizon, lag, load (see `pgconsole.db.fleet.score`).
-The name and the verdict stay put while ←/→ scroll the other columns at 80 columns; the line
-below the table tells everything about the highlighted server. Enter opens its browser and
+The name and the verdict stay put while ←/→ scroll the other columns a column at a time; both
+grow with the terminal. The line below the table tells everything about the highlighted server,
+its problems first. Enter opens its browser and
 `a` its activity, in a window of its own (F10 comes back here, as it was).
 """
 
@@ -47,7 +48,10 @@ COLUMNS = (
     ("version", "version", 7),
     ("tls", "tls", 7),
 )
-"""Key, heading and width of each column; the first two stay while the others scroll."""
+"""Key, heading and (least) width of each column; the first two stay while the others scroll."""
+
+WIDEST_NAME = 40
+"""The name column grows with the longest name, up to this, on a terminal wide enough."""
 
 LEVEL_STYLES = {
     Level.DOWN: "bold red",
@@ -87,11 +91,45 @@ def cells(row: FleetRow) -> list[Text]:
     return [name, worst, *(Text(visible(text)) for text in texts)]
 
 
-def detail(row: FleetRow) -> Text:
-    """Everything about one server, on one line (wrapped if need be)."""
+def detail(row: FleetRow, where: str | None = None) -> Text:
+    """Everything about one server, its problems first, then where it is (`where`: its
+    target, `… via bastion` through a tunnel), on one line (wrapped if need be)."""
     name = Text(visible(row.name), style=f"bold {row.color}" if row.color else "bold")
+    at = f" · {visible(where)}" if where and where != row.name else ""
     if not row.reachable:
-        return Text.assemble(name, " is down: ", (visible(row.reason or "?"), "red"))
+        return Text.assemble(name, " is down: ", (visible(row.reason or "?"), "red"), at)
+    return Text.assemble(name, ": ", *problems(row), visible(" · ".join(facts(row))), at)
+
+
+def problems(row: FleetRow) -> list[tuple[str, str]]:
+    """What is wrong on a server that answered, each followed by ` · `, in its level's style."""
+    found: list[tuple[str, Level]] = []
+    if row.blocked:
+        found.append((f"{row.blocked} blocked", Level.BLOCKED))
+    if row.waiting:
+        found.append((f"{row.waiting} waiting", Level.BLOCKED))
+    if row.longest_transaction is not None and row.longest_transaction >= 60:
+        found.append((f"longest transaction {duration(row.longest_transaction)}", Level.HORIZON))
+    if row.idle_in_transaction_age:
+        age = duration(row.idle_in_transaction_age)
+        found.append((f"idle in transaction for {age}", Level.HORIZON))
+    if row.xmin_age is not None and row.xmin_age >= 1_000_000:
+        found.append((f"oldest xmin {human(row.xmin_age)} transactions old", Level.HORIZON))
+    if row.lag_bytes or (row.lag_seconds is not None and row.lag_seconds >= 1):
+        lag = " ".join(
+            text
+            for text in (
+                size(row.lag_bytes) if row.lag_bytes else "",
+                duration(row.lag_seconds) if row.lag_seconds else "",
+            )
+            if text
+        )
+        found.append((f"lag {lag}", Level.LAG))
+    return [(f"{text} · ", LEVEL_STYLES[level]) for text, level in found]
+
+
+def facts(row: FleetRow) -> list[str]:
+    """The rest about a server that answered."""
     parts = [f"PostgreSQL {row.version}"]
     if row.role == "standby":
         upstream = f" of {row.upstream}" if row.upstream else ""
@@ -100,13 +138,14 @@ def detail(row: FleetRow) -> Text:
     else:
         parts.append(f"primary feeding {counted(row.standbys or 0, 'standby', 'standbys')}")
     parts.append(f"{row.connections} of {row.max_connections} connections")
-    if row.idle_in_transaction_age:
-        parts.append(f"idle in transaction for {duration(row.idle_in_transaction_age)}")
+    if row.tps is not None:
+        hit = f", cache hit {row.cache_hit * 100:.1f}%" if row.cache_hit is not None else ""
+        parts.append(f"{human(row.tps)} tps{hit}")
     if row.sees_all is False:
         parts.append("the role sees only its own sessions (grant pg_monitor)")
-    parts.append(f"TLS {row.tls}")
+    parts.append(f"TLS {row.tls}" if row.tls else "no TLS")
     parts.append(f"read in {row.elapsed * 1000:.0f} ms")
-    return Text.assemble(name, ": ", visible(" · ".join(parts)))
+    return parts
 
 
 class FleetScreen(ReportsFailedWorkers, Screen[None]):
@@ -117,11 +156,19 @@ class FleetScreen(ReportsFailedWorkers, Screen[None]):
         Binding("enter", "open('browser')", "Open", priority=True),
         Binding("a", "open('activity')", "Activity"),
         Binding("r", "refresh_now", "Refresh"),
+        Binding("right", "columns(1)", "Columns", key_display="←→", priority=True),
+        Binding("left", "columns(-1)", "Columns", show=False, priority=True),
     ]
 
     def __init__(self, servers: ServerList) -> None:
         super().__init__()
         self.servers = servers
+        self.targets = {
+            entry.name: entry.target.params.target
+            for entry in servers.entries
+            if entry.target is not None
+        }
+        """Where each server is (`user@host:port/db via bastion`), by name."""
         self.rows: dict[str, FleetRow] = {}
         self.refreshed_at: float | None = None
         self.sorted_once = False
@@ -135,6 +182,7 @@ class FleetScreen(ReportsFailedWorkers, Screen[None]):
         )
         for key, heading, width in COLUMNS:
             table.add_column(heading, key=key, width=width)
+        self.widths = tuple(width for _, _, width in COLUMNS)
         yield table
         yield Static(id="fleet-detail")
         yield KeyBar()
@@ -186,19 +234,65 @@ class FleetScreen(ReportsFailedWorkers, Screen[None]):
         self.show_detail()
 
     def show_sorted(self, rows: list[FleetRow]) -> None:
-        """Put the rows worst first, the cursor staying on the server it was on."""
+        """Put the rows worst first, the cursor staying on the server it was on and the
+        columns scrolled as they were."""
         table: DataTable[Text] = self.query_one(DataTable)
         # The first time on the worst server, unless the user moved already; then on the
         # server the user chose.
         current = self.highlighted() if self.sorted_once or self.cursor_moved else None
         self.sorted_once = True
-        table.clear()
+        scrolled = table.scroll_x
+        widths = self.fitting_widths(rows)
+        if widths != self.widths:
+            self.widths = widths
+            table.clear(columns=True)
+            for (key, heading, _), width in zip(COLUMNS, widths, strict=True):
+                table.add_column(heading, key=key, width=width)
+        else:
+            table.clear()
         for row in rows:
             table.add_row(*cells(row), key=row.name)
         if current is not None and current in self.rows:
             table.move_cursor(row=table.get_row_index(current))
+        if scrolled:
+            self.call_after_refresh(table.scroll_to, x=scrolled, animate=False)
         self.show_title()
         self.show_detail()
+
+    def fitting_widths(self, rows: list[FleetRow]) -> tuple[int, ...]:
+        """COLUMNS' widths, with the name and the state as wide as their longest (the name
+        up to WIDEST_NAME) while the two take at most half the terminal."""
+        least = [width for _, _, width in COLUMNS]
+        room = max(self.app.size.width // 2 - 8, least[0] + least[1])
+        name = max([least[0], *(len(visible(row.name)) for row in rows)])
+        state = max([least[1], *(len(visible(row.worst)) for row in rows)])
+        name = min(name, WIDEST_NAME, max(least[0], room - least[1]))
+        state = min(state, max(least[1], room - name))
+        return (name, state, *least[2:])
+
+    def on_resize(self) -> None:
+        if self.sorted_once:
+            self.show_sorted(worst_first(list(self.rows.values())))
+
+    def action_columns(self, step: int) -> None:
+        """Scroll the columns right of the state by one column (←/→), the name and the state
+        staying put."""
+        table: DataTable[Text] = self.query_one(DataTable)
+        starts, x = [], 0
+        for column in list(table.columns.values())[2:]:
+            starts.append(x)
+            x += column.get_render_width(table)
+        now = round(table.scroll_x)
+        if step > 0:
+            later = [start for start in starts if start > now and now < table.max_scroll_x]
+            target = min(later[0], round(table.max_scroll_x)) if later else None
+        else:
+            earlier = [start for start in starts if start < now]
+            target = earlier[-1] if earlier else None
+        if target is None:
+            self.app.bell()
+            return
+        table.scroll_to(x=target, animate=False)
 
     def show_title(self) -> None:
         """`Fleet · 30 servers · 2 down · 3 blocked · read in 1.4 s`."""
@@ -236,7 +330,8 @@ class FleetScreen(ReportsFailedWorkers, Screen[None]):
         """Everything about the highlighted server, below the table."""
         name = self.highlighted()
         row = self.rows.get(name) if name is not None else None
-        self.query_one("#fleet-detail", Static).update(detail(row) if row else Text(""))
+        where = self.targets.get(name) if name is not None else None
+        self.query_one("#fleet-detail", Static).update(detail(row, where) if row else Text(""))
 
     def action_refresh_now(self) -> None:
         """Read every server now (the next refresh waits its interval from then)."""

@@ -25,6 +25,10 @@ from pgconsole.text import visible
 
 FLEET = "fleet"
 """The option id of the fleet view."""
+NAME_WIDEST = 32
+"""Names longer than this are cut (with `…`)."""
+BOX_WIDEST = 120
+"""The list's widest (styles/servers.tcss: #servers-box max-width)."""
 
 
 def name_text(name: str, color: str | None, width: int = 14) -> Text:
@@ -32,6 +36,12 @@ def name_text(name: str, color: str | None, width: int = 14) -> Text:
     shown = visible(name)
     shown = shown if len(shown) <= width else shown[: width - 1] + "…"
     return Text(shown.ljust(width), style=f"bold {color}" if color else "")
+
+
+def cut(text: str, room: int) -> str:
+    """`text` in at most `room` cells, ending with `…` if cut (the list does not wrap it)."""
+    text = visible(text)
+    return text if len(text) <= room else text[: max(room - 1, 0)] + "…"
 
 
 class ServersScreen(ModalScreen[None]):
@@ -70,28 +80,37 @@ class ServersScreen(ModalScreen[None]):
     def _options(self) -> list[Option | None]:
         options: list[Option | None] = []
         open_names = {window.name for window in self.windows}
+        others = [entry for entry in self.servers.entries if entry.name not in open_names]
+        names = [window.name for window in self.windows] + [entry.name for entry in others]
+        # As wide as the longest name, within reason (a name cut ends with `…`).
+        width = min(max([14, *(len(visible(name)) for name in names)]), NAME_WIDEST)
+        # What is left of a line for the target: the box's border, padding and scrollbar, the
+        # number and the mark, the name.
+        room = min(self.app.size.width, BOX_WIDEST) - 4 - 1 - 4 - width - 1
         for number, window in enumerate(self.windows, start=1):
             mark = "●" if window.current else " "
             line = Text.assemble(
                 f"{number} {mark} ",
-                name_text(window.name, window.color),
-                f" {window.state}",
+                name_text(window.name, window.color, width),
+                f" {window.state:<13} ",
+                (cut(window.target, room - 14), "dim"),
             )
             options.append(Option(line, id=f"window-{number}"))
-        others = [entry for entry in self.servers.entries if entry.name not in open_names]
         if others:
             options.append(None)
         for index, entry in enumerate(others):
-            options.append(Option(self._entry_line(entry), id=f"entry-{index}"))
+            options.append(Option(self._entry_line(entry, width, room), id=f"entry-{index}"))
         options.append(None)
         options.append(Option(Text("f   Fleet view: every server, worst first"), id=FLEET))
         self._others = others
         return options
 
     @staticmethod
-    def _entry_line(entry: ServerEntry) -> Text:
+    def _entry_line(entry: ServerEntry, width: int, room: int) -> Text:
         where = entry.target.params.target if entry.target is not None else entry.problem or ""
-        return Text.assemble("    ", name_text(entry.name, entry.color), " ", visible(where))
+        return Text.assemble(
+            "    ", name_text(entry.name, entry.color, width), " ", cut(where, room)
+        )
 
     def on_mount(self) -> None:
         listing = self.query_one(OptionList)

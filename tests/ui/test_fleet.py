@@ -3,6 +3,7 @@ window of its own, and the fleet is found again as it was left."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from rich.text import Text
@@ -71,8 +72,16 @@ async def test_the_fleet_is_sorted_worst_first_and_labelled(fleet_servers: Fleet
         title = str(screen.query_one("#fleet-title").render())
         assert "Fleet · 4 servers · 1 down · 1 blocked" in title
         detail = str(screen.query_one("#fleet-detail").render())
-        assert detail.startswith("stopped is down: Connection refused by 127.0.0.1:")
-        await pilot.press("down", "down", "down")
+        stopped = fleet_servers.member("stopped").params
+        assert detail.startswith("stopped is down: Connection refused by 127.0.0.1:"), detail
+        assert detail.endswith(f" · postgres@127.0.0.1:{stopped.port}/{stopped.database}")
+        await pilot.press("down")  # the loaded server: its problems lead its line
+        await wait_until(
+            pilot,
+            lambda: " blocked · " in str(screen.query_one("#fleet-detail").render()),
+            "the loaded server's detail, its blocked sessions first",
+        )
+        await pilot.press("down", "down")
         await wait_until(
             pilot,
             lambda: "standby of " in str(screen.query_one("#fleet-detail").render()),
@@ -116,3 +125,40 @@ async def test_enter_opens_the_server_and_f10_comes_back_to_the_fleet_as_left(
             "the primary's activity screen",
         )
         assert len(app.windows) == 1
+
+
+async def test_the_columns_scroll_one_at_a_time_and_stay_scrolled_across_a_refresh(
+    fleet_servers: FleetServers,
+) -> None:
+    app = fleet_app(fleet_servers)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await wait_for_screen(pilot, app, FleetScreen, "the fleet view")
+        await wait_until(pilot, lambda: screen.sorted_once, "the first full reading", 30)
+        table: DataTable[Text] = screen.query_one(DataTable)
+        role = table.ordered_columns[2]
+        await pilot.press("right")
+        await wait_until(pilot, lambda: table.scroll_x > 0, "the columns to scroll")
+        assert table.scroll_x == role.get_render_width(table)  # by one whole column
+        await pilot.press("right")
+        await wait_until(pilot, lambda: table.scroll_x > role.get_render_width(table), "again")
+        scrolled = table.scroll_x
+        refreshed = screen.refreshed_at
+        await pilot.press("r")
+        await wait_until(pilot, lambda: screen.refreshed_at != refreshed, "the refresh", 30)
+        await pilot.pause()
+        assert table.scroll_x == scrolled
+        await pilot.press("left", "left")
+        await wait_until(pilot, lambda: table.scroll_x == 0, "back to the first column")
+
+
+async def test_a_long_name_shows_whole_on_a_wide_terminal(fleet_servers: FleetServers) -> None:
+    long_name = "billing-eu-west-primary-2024"
+    member = fleet_servers.member("primary")
+    servers = ServerList((entry(replace(member, name=long_name)),), FleetOptions(interval=3600))
+    app = FleetApp(Settings(), servers)
+    async with app.run_test(size=(200, 50)) as pilot:
+        screen = await wait_for_screen(pilot, app, FleetScreen, "the fleet view")
+        await wait_until(pilot, lambda: screen.sorted_once, "the first full reading", 30)
+        assert table_rows(screen)[0][0] == long_name
+        table: DataTable[Text] = screen.query_one(DataTable)
+        assert table.ordered_columns[0].width == len(long_name)

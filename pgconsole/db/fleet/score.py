@@ -132,7 +132,7 @@ def _horizon(signals: Signals, thresholds: Thresholds) -> tuple[Score, str] | No
     if by_age >= by_idle:
         return Score(Level.HORIZON, by_age), f"xmin age {compact(signals.xmin_age or 0)}"
     idle = signals.idle_in_transaction_age or 0.0
-    return Score(Level.HORIZON, by_idle), f"idle in transaction {duration(idle)}"
+    return Score(Level.HORIZON, by_idle), f"idle in tx {duration(idle)}"
 
 
 def _lag(signals: Signals, thresholds: Thresholds) -> tuple[Score, str] | None:
@@ -152,7 +152,7 @@ def _load(signals: Signals, thresholds: Thresholds) -> tuple[float, str]:
     by_connections = share / thresholds.connections_share
     by_active = signals.active / thresholds.active_sessions
     if by_connections >= by_active:
-        text = f"load {signals.connections}/{signals.max_connections} connections"
+        text = f"load {signals.connections}/{signals.max_connections} conn"
         return by_connections, text
     return by_active, f"load {signals.active} active"
 

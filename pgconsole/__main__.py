@@ -210,7 +210,12 @@ def fleet(arguments: list[str]) -> int:
     args = build_fleet_parser().parse_args(arguments)
     from pgconsole.server_list import server_list
 
-    names = [n.strip() for n in args.profiles.split(",") if n.strip()] if args.profiles else None
+    names = None
+    if args.profiles is not None:  # each once, in the order given
+        names = list(dict.fromkeys(n.strip() for n in args.profiles.split(",") if n.strip()))
+        if not names:
+            print("pgconsole fleet: --profiles names no profile (A,B,C)", file=sys.stderr)
+            return 2
     try:
         config = read_config_file(args.config)
         servers = server_list(config, names)

@@ -16,6 +16,7 @@ from pgconsole.db.connection.params import ConnectParams
 from pgconsole.db.connection.passwords import PasswordCommandError, find_password
 from pgconsole.db.fleet import Fleet, FleetRow, Member, down_row, worst_first
 from pgconsole.server_list import ServerEntry, ServerList
+from pgconsole.words import counted
 
 
 async def fleet_members(servers: ServerList) -> tuple[list[Member], list[FleetRow]]:
@@ -74,7 +75,7 @@ def print_fleet(servers: ServerList, out: TextIO = sys.stdout) -> int:
         cells = (visible(text).ljust(width) for text, width in zip(line, widths, strict=True))
         print("  ".join(cells).rstrip(), file=out)
     down = sum(1 for row in rows if not row.reachable)
-    print(f"\n{len(rows)} servers read in {elapsed:.2f} s, {down} down", file=out)
+    print(f"\n{counted(len(rows), 'server')} read in {elapsed:.2f} s, {down} down", file=out)
     return 1 if down else 0
 
 

@@ -51,9 +51,13 @@ def test_once_prints_the_worst_first_and_exits_1_when_one_is_down(
     assert f"Connection refused by 127.0.0.1:{stopped}" in lines[1]
     assert lines[2].split()[0] == "up" and "primary" in lines[2] and "TLSv1.3" in lines[2]
     assert lines[-1].startswith("2 servers read in ") and lines[-1].endswith(", 1 down")
-    code, out, err = fleet("--once", "--profiles", "up", "--config", str(config), passfile=passfile)
+    # Named twice, read once.
+    code, out, err = fleet(
+        "--once", "--profiles", "up, up", "--config", str(config), passfile=passfile
+    )
     assert code == 0, err
     assert [line.split()[0] for line in out.splitlines()[1:-2]] == ["up"]
+    assert out.splitlines()[-1].startswith("1 server read in ")
 
 
 def test_an_empty_fleet_or_an_unknown_profile_is_one_line_and_exit_2(tmp_path: Path) -> None:
@@ -65,6 +69,9 @@ def test_an_empty_fleet_or_an_unknown_profile_is_one_line_and_exit_2(tmp_path: P
     code, _, err = fleet("--profiles", "nope", "--config", str(empty))
     assert code == 2
     assert err.startswith('pgconsole fleet: no profile "nope"')
+    code, _, err = fleet("--profiles", " , ", "--config", str(empty))
+    assert code == 2
+    assert err.startswith("pgconsole fleet: --profiles names no profile")
 
 
 def test_once_never_imports_textual(cluster: ThrowawayCluster, tmp_path: Path) -> None:

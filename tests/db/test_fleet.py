@@ -182,6 +182,26 @@ async def test_a_server_that_never_answers_costs_its_connect_timeout_and_delays_
     assert all(by_name(rows)[name].reachable for name in ("primary", "standby", "loaded"))
 
 
+async def test_servers_that_never_answer_make_way_for_the_others_while_connecting(
+    fleet_servers: FleetServers,
+    silent_port: int,
+) -> None:
+    """As many silent servers as slots, and one more, first in the list: each gives its slot
+    back while it is still connecting, so every live row comes before any silent one."""
+    params = ConnectParams(host=LOOPBACK, port=silent_port, password="x", sslmode=SslMode.PREFER)
+    silent = [Member(f"silent-{n}", params) for n in range(3)]
+    order: list[str] = []
+    async with Fleet([*silent, *fleet_servers.members], concurrency=2, connect_timeout=3) as fleet:
+        rows = await fleet.refresh(on_row=lambda row: order.append(row.name))
+
+    assert len(order) == 7
+    assert sorted(order[:4]) == ["loaded", "primary", "standby", "stopped"], order
+    assert all(by_name(rows)[name].reachable for name in ("primary", "standby", "loaded"))
+    for member in silent:
+        row = by_name(rows)[member.name]
+        assert row.reason == f"No answer from {LOOPBACK}:{silent_port} within 3 s (connect timeout)"
+
+
 async def test_kept_connections_are_reused_and_reopened_once_terminated(
     fleet_servers: FleetServers,
 ) -> None:

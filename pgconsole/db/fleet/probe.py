@@ -4,7 +4,8 @@
 every member at once, at most `concurrency` at a time, each on a connection of its own
 (short-lived, or kept between refreshes), each bounded by its own connect and statement
 timeouts and by a last guard around the whole probe, so that one dead server costs its own
-row that long and never delays the others': rows come out as they are read (`stream`, or
+row that long and never delays the others' (while it is still connecting it makes way for the
+next member, `SLOW_CONNECT`): rows come out as they are read (`stream`, or
 `refresh(on_row=...)`), and `refresh` returns them worst first (`score`).
 
 A member's first connection sets no statement_timeout, so that its reading shows the one the
@@ -51,6 +52,46 @@ GUARD_GRACE = 1.0
 """Seconds past a probe's connect and statement timeouts at which the last guard ends it."""
 CLOSE_TIMEOUT = 1.0
 """Seconds a connection has to close politely before it is dropped."""
+SLOW_CONNECT = 0.25
+"""Seconds after which a member still connecting gives its slot to the next one (a server
+that never answers would hold it for its whole connect timeout); it takes a slot again once
+connected, before its statement."""
+
+
+class _Slot:
+    """A member's place among the `concurrency` probes at a time, given back while its
+    connection is slow to open (no session on a server yet) and taken again once it is."""
+
+    def __init__(self, slots: asyncio.Semaphore) -> None:
+        self.slots = slots
+        self.held = False
+        self._timer: asyncio.TimerHandle | None = None
+
+    async def take(self) -> None:
+        if not self.held:
+            await self.slots.acquire()
+            self.held = True
+
+    def give_back(self) -> None:
+        if self.held:
+            self.held = False
+            self.slots.release()
+
+    def connecting(self) -> None:
+        """A connection starts opening: give the slot back if it takes SLOW_CONNECT."""
+        self._timer = asyncio.get_running_loop().call_later(SLOW_CONNECT, self.give_back)
+
+    async def connected(self) -> None:
+        """The connection is open: hold a slot for the statement."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        await self.take()
+
+    def end(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self.give_back()
 
 
 @dataclass(frozen=True)
@@ -395,9 +436,10 @@ class _Prober:
         connecting = self.params.connect_timeout * len(self.params.endpoints)
         return connecting + self.statement_timeout + CLIENT_GRACE + GUARD_GRACE
 
-    async def read(self) -> Reading:
+    async def read(self, slot: _Slot) -> Reading:
         """A reading on the kept connection, else on a new one, which stays open until
-        `release` (so that closing it costs the row nothing).
+        `release` (so that closing it costs the row nothing); `slot` is given back while a
+        new connection is slow to open.
 
         Raises:
             _Unreachable: Connecting or the statement failed.
@@ -410,7 +452,13 @@ class _Prober:
                 if not _lost(error):
                     raise _Unreachable(_probe_failure(error, self._client_timeout)) from error
                 # Gone under us (terminated, the server restarted): the server may be fine.
+        slot.connecting()
         conn = await self._connect()
+        try:
+            await slot.connected()
+        except BaseException:
+            conn.terminate()
+            raise
         try:
             return await self._send_keeping(conn)
         except DB_ERRORS as error:
@@ -507,7 +555,8 @@ class Fleet:
 
         Args:
             members: The servers; their names must be unique.
-            concurrency: Probes at a time, so connections opened at a time.
+            concurrency: Probes at a time, so sessions open at a time; a member whose
+                connection is slow to open (SLOW_CONNECT) makes way for the next meanwhile.
             keep_connections: Keep one connection per member between refreshes (a dead one
                 is dropped and another opened at once), rather than one per probe.
             connect_timeout: Seconds per host to connect, at most (a member's own
@@ -584,12 +633,14 @@ class Fleet:
                 await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _probe(self, prober: _Prober) -> FleetRow:
-        async with self._slots:
+        slot = _Slot(self._slots)
+        await slot.take()
+        try:
             started = time.monotonic()
             guard = asyncio.timeout(prober.deadline)
             try:
                 async with guard:
-                    reading = await prober.read()
+                    reading = await prober.read(slot)
             except _Unreachable as failure:
                 reason = failure.reason
             except TimeoutError:
@@ -599,11 +650,13 @@ class Fleet:
                 reason = f"no answer within {prober.deadline:g} s"
             else:
                 elapsed = time.monotonic() - started
-                await prober.release()  # in the slot: `concurrency` bounds open connections
+                await prober.release()  # in the slot: `concurrency` bounds open sessions
                 row = fleet_row(prober.member, reading, prober.previous, elapsed, self.thresholds)
                 prober.previous = reading.counters
                 return row
             return down_row(prober.member, reason, time.monotonic() - started)
+        finally:
+            slot.end()
 
     async def close(self) -> None:
         """Close the kept connections (after a refresh that is running)."""

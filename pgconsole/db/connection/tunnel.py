@@ -31,7 +31,7 @@ from enum import StrEnum
 LOCAL = "127.0.0.1"
 ALIVE_INTERVAL = 15
 """Seconds between ssh's keepalive probes (`ServerAliveInterval`); three unanswered end it."""
-READY_POLL = (0.01, 0.25)
+READY_POLL = (0.005, 0.02)
 """First and longest pause between checks of the local port while ssh sets it up."""
 _STDERR_LINES = 20
 _PR_SET_PDEATHSIG = 1
@@ -283,7 +283,7 @@ class Tunnel:
         pause = READY_POLL[0]
         try:
             for local in self._ports.values():
-                while not await _accepts(local):
+                while not await accepts(local):
                     if process.returncode is not None:
                         await reader
                         return False
@@ -382,7 +382,7 @@ def _bracketed(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-async def _accepts(port: int) -> bool:
+async def accepts(port: int) -> bool:
     """Whether something listens on 127.0.0.1:`port` (the connection is closed at once)."""
     try:
         _, writer = await asyncio.open_connection(LOCAL, port)

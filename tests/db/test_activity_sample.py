@@ -3,15 +3,14 @@ connection while the chain holds still."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
 
 import asyncpg
 import pytest
 
 from pgconsole.db.activity.stats import sample
 from pgconsole.throwaway.cluster import ThrowawayCluster
+from tests.db.test_stats import Sessions
 from tests.helpers.waiting import poll_until
 
 Blockers = dict[int, tuple[int, ...]]
@@ -21,35 +20,29 @@ TABLE = "CREATE TABLE r (id int PRIMARY KEY, n int); INSERT INTO r VALUES (1, 0)
 """The row the sessions queue for."""
 
 UPDATE = "UPDATE r SET n = n + 1 WHERE id = 1"
+APP = "sample-chain"
+"""application_name of the chain's sessions."""
 
 
-class Chain:
+class Chain(Sessions):
     """Sessions queued for one row of `r`, each left waiting; all ended after."""
 
     def __init__(self, cluster: ThrowawayCluster, dbname: str, watcher: asyncpg.Connection):
-        self.cluster = cluster
-        self.dbname = dbname
+        super().__init__(cluster, dbname)
         self.watcher = watcher
         """Not in the chain: asks the server who waits."""
-        self.conns: list[asyncpg.Connection] = []
-        self.tasks: list[asyncio.Task[Any]] = []
-
-    async def open(self) -> asyncpg.Connection:
-        conn = await asyncpg.connect(self.cluster.dsn(self.dbname))
-        self.conns.append(conn)
-        return conn
 
     async def hold(self, statement: str) -> int:
         """A session that runs `statement` in a transaction it leaves open; its pid."""
-        conn = await self.open()
+        conn = await self.open(APP)
         await conn.execute(f"BEGIN; {statement}")
         return conn.get_server_pid()
 
     async def queue(self, statement: str) -> int:
         """A session that runs `statement` and waits on a heavyweight lock; its pid."""
-        conn = await self.open()
+        conn = await self.open(APP)
         pid = conn.get_server_pid()
-        self.tasks.append(asyncio.create_task(conn.execute(statement)))
+        self.run(conn, statement)
 
         async def waiting() -> bool:
             kind = await self.watcher.fetchval(
@@ -59,14 +52,6 @@ class Chain:
 
         await poll_until(waiting, f"{statement!r} waiting on a lock")
         return pid
-
-    async def close(self) -> None:
-        # terminate(): a session stuck behind a lock would make close() wait for it.
-        for conn in self.conns:
-            conn.terminate()
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
 @pytest.fixture
@@ -118,7 +103,7 @@ async def test_a_row_lock_chain_reports_what_pg_blocking_pids_reports(
     first = await chain.queue(UPDATE)  # waits for the holder's transaction id
     second = await chain.queue(UPDATE)  # waits for the row's tuple lock, which first holds
 
-    sampler = await chain.open()
+    sampler = await chain.open(APP)
     reported, direct, events = await sampled(sampler, conn, [first, second])
     assert events == {first: "transactionid", second: "tuple"}
     assert reported == direct == {first: (holder,), second: (first,)}
@@ -132,7 +117,7 @@ async def test_a_queue_for_a_row_names_those_queued_ahead(
     second = await chain.queue(UPDATE)
     third = await chain.queue(UPDATE)  # queued for the tuple behind second: blocked by it too
 
-    sampler = await chain.open()
+    sampler = await chain.open(APP)
     reported, direct, events = await sampled(sampler, conn, [first, second, third])
     assert events == {first: "transactionid", second: "tuple", third: "tuple"}
     assert reported == direct
@@ -148,7 +133,7 @@ async def test_a_tuple_held_in_two_shared_modes(chain: Chain, conn: asyncpg.Conn
     update = await chain.queue("SELECT * FROM r WHERE id = 1 FOR UPDATE")
     pids = [share, key_share, update]
 
-    sampler = await chain.open()
+    sampler = await chain.open(APP)
     reported, direct, events = await sampled(sampler, conn, pids)
     assert events == {share: "transactionid", key_share: "transactionid", update: "tuple"}
     assert reported == direct
@@ -164,11 +149,11 @@ async def test_a_row_held_by_a_prepared_transaction(
     gid = f"pgconsole_test_{diag_db}"
     try:
         await other.execute(TABLE)
-        preparer = await chain.open()
+        preparer = await chain.open(APP)
         await preparer.execute(f"BEGIN; {UPDATE}; PREPARE TRANSACTION '{gid}'")
         waiter = await chain.queue(UPDATE)
 
-        sampler = await chain.open()
+        sampler = await chain.open(APP)
         reported, direct, events = await sampled(sampler, other, [waiter])
         assert events == {waiter: "transactionid"}
         assert reported == direct == {waiter: (0,)}

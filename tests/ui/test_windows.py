@@ -45,12 +45,16 @@ def two_profiles(cluster: ThrowawayCluster, first: str, second: str, home: Path)
     )
 
 
+def app_on_one(cluster: ThrowawayCluster, dbname: str, home: Path) -> PgConsoleApp:
+    """The app showing profile `one` (`dbname`), `two` (postgres) offered by F10."""
+    servers = server_list(two_profiles(cluster, dbname, "postgres", home), home=home)
+    return PgConsoleApp(params_for(cluster, dbname), Settings(), name="one", servers=servers)
+
+
 async def test_two_servers_keep_their_own_pools_consoles_and_colours(
     cluster: ThrowawayCluster, dbname: str, hermetic_environment: Path
 ) -> None:
-    config = two_profiles(cluster, dbname, "postgres", hermetic_environment)
-    servers = server_list(config, home=hermetic_environment)
-    app = PgConsoleApp(params_for(cluster, dbname), Settings(), name="one", servers=servers)
+    app = app_on_one(cluster, dbname, hermetic_environment)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: app.database is not None, "the first server's pool")
         first = app.window
@@ -131,9 +135,7 @@ async def test_quitting_on_another_window_closes_a_console_left_open(
 ) -> None:
     """The first window's console stays on its own stack while the second is shown: quitting
     there closes its session without trying to take it off a stack it is still on."""
-    config = two_profiles(cluster, dbname, "postgres", hermetic_environment)
-    servers = server_list(config, home=hermetic_environment)
-    app = PgConsoleApp(params_for(cluster, dbname), Settings(), name="one", servers=servers)
+    app = app_on_one(cluster, dbname, hermetic_environment)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: app.database is not None, "the first server's pool")
         first = app.window

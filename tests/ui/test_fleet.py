@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rich.text import Text
 from textual.color import Color
+from textual.pilot import Pilot
 from textual.widgets import DataTable, OptionList
 
 from pgconsole.app import FLEET_MODE, FleetApp
@@ -50,6 +51,13 @@ def fleet_app(fleet_servers: FleetServers) -> FleetApp:
     return FleetApp(Settings(), servers)
 
 
+async def fleet_read(pilot: Pilot[None], app: FleetApp) -> FleetScreen:
+    """The fleet view once every server was read the first time and the rows sorted."""
+    screen = await wait_for_screen(pilot, app, FleetScreen, "the fleet view")
+    await wait_until(pilot, lambda: screen.sorted_once, "the first full reading", 30)
+    return screen
+
+
 def table_rows(screen: FleetScreen) -> list[tuple[str, str, str]]:
     """(server, state, role) of each row, top to bottom."""
     table: DataTable[Text] = screen.query_one(DataTable)
@@ -62,8 +70,7 @@ def table_rows(screen: FleetScreen) -> list[tuple[str, str, str]]:
 async def test_the_fleet_is_sorted_worst_first_and_labelled(fleet_servers: FleetServers) -> None:
     app = fleet_app(fleet_servers)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await wait_for_screen(pilot, app, FleetScreen, "the fleet view")
-        await wait_until(pilot, lambda: screen.sorted_once, "the first full reading", 30)
+        screen = await fleet_read(pilot, app)
         rows = table_rows(screen)
         assert [name for name, _, _ in rows] == ["stopped", "loaded", "primary", "standby"]
         assert rows[0][1] == "down"
@@ -95,8 +102,7 @@ async def test_enter_opens_the_server_and_f10_comes_back_to_the_fleet_as_left(
 ) -> None:
     app = fleet_app(fleet_servers)
     async with app.run_test(size=(80, 24)) as pilot:
-        fleet = await wait_for_screen(pilot, app, FleetScreen, "the fleet view")
-        await wait_until(pilot, lambda: fleet.sorted_once, "the first full reading", 30)
+        fleet = await fleet_read(pilot, app)
         await pilot.press("down", "down")  # primary
         assert fleet.highlighted() == "primary"
         await pilot.press("enter")
@@ -132,8 +138,7 @@ async def test_the_columns_scroll_one_at_a_time_and_stay_scrolled_across_a_refre
 ) -> None:
     app = fleet_app(fleet_servers)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await wait_for_screen(pilot, app, FleetScreen, "the fleet view")
-        await wait_until(pilot, lambda: screen.sorted_once, "the first full reading", 30)
+        screen = await fleet_read(pilot, app)
         table: DataTable[Text] = screen.query_one(DataTable)
         role = table.ordered_columns[2]
         await pilot.press("right")
@@ -157,8 +162,7 @@ async def test_a_long_name_shows_whole_on_a_wide_terminal(fleet_servers: FleetSe
     servers = ServerList((entry(replace(member, name=long_name)),), FleetOptions(interval=3600))
     app = FleetApp(Settings(), servers)
     async with app.run_test(size=(200, 50)) as pilot:
-        screen = await wait_for_screen(pilot, app, FleetScreen, "the fleet view")
-        await wait_until(pilot, lambda: screen.sorted_once, "the first full reading", 30)
+        screen = await fleet_read(pilot, app)
         assert table_rows(screen)[0][0] == long_name
         table: DataTable[Text] = screen.query_one(DataTable)
         assert table.ordered_columns[0].width == len(long_name)

@@ -7,6 +7,7 @@ The app owns one `Connector` and acts on what it posts: `Connected`, `PasswordNe
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
@@ -33,6 +34,10 @@ from pgconsole.messages import Connected, ConnectFailed, PasswordNeeded
 from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.screens.password import PasswordScreen
 from pgconsole.text import visible
+
+_SAID: weakref.WeakKeyDictionary[App[Any], set[str]] = weakref.WeakKeyDictionary()
+"""The password notices each app has shown: they are about the machine (no keyring here),
+the same for every server window, so each is shown once per app."""
 
 
 class Connector:
@@ -93,7 +98,11 @@ class Connector:
                 ConnectFailed(password_failure(str(error), self.params), origin=self)
             )
             return
+        said = _SAID.setdefault(self.app, set())
         for notice in choice.notices:
+            if notice in said:
+                continue
+            said.add(notice)
             self.app.notify(visible(notice), severity="warning", timeout=10, markup=False)
         if opening.database is not None:
             self.app.post_message(Connected(opening.database, choice, opening, origin=self))

@@ -5,6 +5,7 @@ closes every pool."""
 from __future__ import annotations
 
 import socket
+from dataclasses import replace
 from pathlib import Path
 
 from textual.color import Color
@@ -150,3 +151,25 @@ async def test_quitting_on_another_window_closes_a_console_left_open(
         await pilot.press("ctrl+q")
     assert app.return_code == 0
     assert first.database is None and console.session.conn is None
+
+
+async def test_a_notice_about_the_machine_shows_once_however_many_windows_open(
+    cluster: ThrowawayCluster, dbname: str, hermetic_environment: Path
+) -> None:
+    """No keyring here is the same news for every server: the first window that looks says
+    it, the next ones do not repeat it."""
+    config = two_profiles(cluster, dbname, "postgres", hermetic_environment)
+    config = replace(config, profiles={**config.profiles, "three": config.profiles["two"]})
+    servers = server_list(config, home=hermetic_environment)
+    app = PgConsoleApp(params_for(cluster, dbname), Settings(), name="one", servers=servers)
+
+    def keyring_notices() -> int:
+        return sum("keyring skipped" in str(n.message) for n in app._notifications)
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.database is not None, "the first pool")
+        app.post_message(ServerRequested("two"))
+        await wait_until(pilot, lambda: len(app.windows) == 2 and app.database is not None, "two")
+        app.post_message(ServerRequested("three"))
+        await wait_until(pilot, lambda: len(app.windows) == 3 and app.database is not None, "3")
+        assert keyring_notices() == 1

@@ -438,6 +438,15 @@ def test_keywords_without_effect_are_listed_as_ignored(home: Path) -> None:
     assert all("not adjustable" in entry for entry in built.ignored[:2])
 
 
+def test_passfile_and_service_are_used_so_never_listed_as_ignored(home: Path) -> None:
+    """Both do their work before the driver (the password, the service's settings): doctor
+    must not call them ignored."""
+    write(home / ".pg_service.conf", "[ops]\nhost=db1\n")
+    built, keywords = params(f"service=ops passfile={home / 'pgpass'}", home)
+    assert keywords["host"].value == "db1" and keywords["passfile"].value == str(home / "pgpass")
+    assert built.ignored == ()
+
+
 @pytest.mark.parametrize(
     ("value", "seconds"),
     [(None, 10.0), ("1", 2.0), ("2", 2.0), ("5", 5.0), (" 7 ", 7.0), ("0", None), ("-1", None)],

@@ -300,8 +300,6 @@ _IGNORED = {
     "sslcompression": "TLS compression is obsolete and never used",
     "sslsni": "pgconsole always sends the host name (SNI)",
     "fallback_application_name": "pgconsole's own name is the fallback",
-    "passfile": "used to find the password file",
-    "service": "its settings were read from the service file",
     "requiressl": "folded into sslmode",
 }
 _UNSUPPORTED = {

@@ -7,6 +7,8 @@ and the app finds them done (or failed) when it mounts.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -126,18 +128,33 @@ async def open_pool(
     query: PasswordQuery | None,
     typed: str | None = None,
 ) -> Opening:
-    """Find the password and open the pool; every failure is returned, never raised."""
+    """Find the password and open the pool; every failure is returned, never raised.
+
+    An SSH tunnel is opened while the password is looked for: ssh's login needs no password
+    of the database, and it is the longest wait of a tunnelled start.
+    """
+    tunnel = None
+    if params.tunnel is not None:
+        tunnel = asyncio.create_task(params.tunnel.local(params.host, params.port))
     try:
-        choice = await choose_password(params, query, typed)
-    except PasswordCommandError as error:
-        return Opening(None, error=error)
-    try:
-        database = await open_database(
-            params.with_password(choice.password), settings.session(), settings.pool()
-        )
-    except Exception as error:  # the app turns each into a screen, never a traceback
-        return Opening(choice, error=error)
-    return Opening(choice, database)
+        try:
+            choice = await choose_password(params, query, typed)
+        except PasswordCommandError as error:
+            return Opening(None, error=error)
+        try:
+            if tunnel is not None:
+                await tunnel  # its failure is the attempt's, as a connection would meet it
+            database = await open_database(
+                params.with_password(choice.password), settings.session(), settings.pool()
+            )
+        except Exception as error:  # the app turns each into a screen, never a traceback
+            return Opening(choice, error=error)
+        return Opening(choice, database)
+    finally:
+        if tunnel is not None and not tunnel.done():
+            tunnel.cancel()
+            with contextlib.suppress(BaseException):
+                await tunnel
 
 
 async def find_relation(database: Database, text: str) -> RelationDetail:

@@ -16,11 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from pgconsole.config import ConfigFile
+from pgconsole.config import ConfigFile, Settings
 from pgconsole.db.connection.connect import Attempt, connect
 from pgconsole.db.connection.failures import FailureKind, classify
 from pgconsole.db.connection.params import ConnectParams, SslMode
+from pgconsole.db.connection.passwords import PasswordQuery
 from pgconsole.db.connection.tunnel import Bastion, Tunnel, TunnelError, TunnelState
+from pgconsole.db.opening import open_pool
 from pgconsole.doctor import run_doctor
 from pgconsole.target import resolve_target
 from pgconsole.throwaway.cluster import ThrowawayCluster, free_port
@@ -275,3 +277,37 @@ async def test_ssh_ends_when_pgconsole_is_killed(
         return not running(ssh)
 
     await poll_until(ended, "ssh to end with the process that started it", within=30)
+
+
+async def test_the_tunnel_opens_while_the_password_is_looked_for(
+    params: ConnectParams, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ssh's login needs nothing of the database's: a slow password source does not hold it
+    back (it is the longest wait of a tunnelled start)."""
+    tunnel = params.tunnel
+    assert tunnel is not None and params.password is not None
+    go = tmp_path / "go"
+    command = tmp_path / "password-command"
+    command.write_text(f'#!/bin/sh\nwhile [ ! -e {go} ]; do sleep 0.05; done\necho "$PW"\n')
+    command.chmod(0o700)
+    monkeypatch.setenv("PW", params.password)
+    query = PasswordQuery(
+        params.host,
+        params.port,
+        params.database,
+        params.user,
+        keyring_key="unused",
+        passfile=tmp_path / "no-passfile",
+        password_command=str(command),
+    )
+    opening = asyncio.create_task(open_pool(replace(params, password=None), settings, query))
+
+    async def tunnel_open() -> bool:
+        return tunnel.state is TunnelState.OPEN
+
+    await poll_until(tunnel_open, "the tunnel, while the password command still waits")
+    assert not opening.done()
+    go.touch()
+    opened = await opening
+    assert opened.database is not None, opened.error
+    await opened.database.close()

@@ -78,3 +78,40 @@ def test_the_check_sees_a_module_that_is_loaded(
 ) -> None:
     loaded = loaded_after(imports, OFF_BEFORE_THE_UI + OFF_UP_TO_THE_FIRST_PAGE)
     assert set(expected) <= set(loaded)
+
+
+# On a headless Linux host the keyring can only say "no backend here", and keyring's backend
+# discovery (0.1-0.2 s) would say it on every start: pgconsole tells without importing it, unless
+# something could choose or add a backend.
+KEYRING_STATUS = (
+    "from pgconsole.db.connection.passwords import keyring_status\n"
+    "status = keyring_status()\n"
+    "assert not status.usable and 'no keyring backend here' in status.reason, status\n"
+)
+
+
+def headless(tmp_path: Path) -> dict[str, str]:
+    """`nothing_configured`, and no D-Bus session nor keyring variable (an SSH login)."""
+    env = nothing_configured(tmp_path)
+    for name in ("DBUS_SESSION_BUS_ADDRESS", "PYTHON_KEYRING_BACKEND"):
+        env.pop(name, None)
+    return env
+
+
+def test_a_headless_host_has_no_keyring_without_loading_keyring(tmp_path: Path) -> None:
+    assert loaded_after((), ("keyring",), KEYRING_STATUS, headless(tmp_path)) == []
+
+
+FAIL_BACKEND = "keyring.backends.fail.Keyring"
+
+
+@pytest.mark.parametrize("chosen_by", ["variable", "config file"])
+def test_a_backend_chosen_by_the_user_is_asked(tmp_path: Path, chosen_by: str) -> None:
+    env = headless(tmp_path)
+    if chosen_by == "variable":
+        env["PYTHON_KEYRING_BACKEND"] = FAIL_BACKEND
+    else:
+        config = tmp_path / "python_keyring" / "keyringrc.cfg"  # XDG_CONFIG_HOME is tmp_path
+        config.parent.mkdir()
+        config.write_text(f"[backend]\ndefault-keyring={FAIL_BACKEND}\n")
+    assert loaded_after((), ("keyring",), KEYRING_STATUS, env) == ["keyring"]

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import os
 import shlex
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -89,8 +90,35 @@ _DBUS_MODULES = (
 )
 
 
+_BUILT_IN_BACKENDS = frozenset(
+    f"keyring.backends.{name}"
+    for name in ("kwallet", "SecretService", "Windows", "chainer", "libsecret", "macOS")
+)
+"""keyring's own backends: on Linux, each needs a D-Bus session or is not for Linux at all."""
+
+
+def _nothing_to_reach(environ: Mapping[str, str]) -> bool:
+    """Whether no secure keyring can be reached, told without importing keyring (its backend
+    discovery costs 0.1-0.2 s of a start): Linux, no D-Bus session, nothing that chooses or
+    adds a backend. False when only keyring can tell."""
+    if sys.platform != "linux" or "keyring" in sys.modules:  # imported: maybe set_keyring()
+        return False
+    if environ.get("DBUS_SESSION_BUS_ADDRESS") or environ.get("PYTHON_KEYRING_BACKEND"):
+        return False
+    home = Path(environ.get("HOME") or Path.home())
+    config = Path(environ.get("XDG_CONFIG_HOME") or home / ".config")
+    data = Path(environ.get("XDG_DATA_HOME") or home / ".local" / "share")
+    if any((root / "python_keyring" / "keyringrc.cfg").exists() for root in (config, data)):
+        return False
+    from importlib.metadata import entry_points
+
+    return all(e.value in _BUILT_IN_BACKENDS for e in entry_points(group="keyring.backends"))
+
+
 def keyring_status(environ: Mapping[str, str] = os.environ) -> KeyringStatus:
     """Decide whether the configured keyring is a secure store we can reach (may block)."""
+    if _nothing_to_reach(environ):
+        return KeyringStatus(False, "none", _INSECURE_MODULES["keyring.backends.fail"])
     import keyring
     from keyring.backends.chainer import ChainerBackend
 

@@ -83,11 +83,13 @@ def test_the_check_sees_a_module_that_is_loaded(
 # On a headless Linux host the keyring can only say "no backend here", and keyring's backend
 # discovery (0.1-0.2 s) would say it on every start: pgconsole tells without importing it, unless
 # something could choose or add a backend.
-KEYRING_STATUS = (
-    "from pgconsole.db.connection.passwords import keyring_status\n"
-    "status = keyring_status()\n"
-    "assert not status.usable and 'no keyring backend here' in status.reason, status\n"
+KEYRING_LOOKUP = (
+    "import asyncio\n"
+    "from pgconsole.db.connection.passwords import keyring_lookup\n"
+    "password, notice = asyncio.run(keyring_lookup('prod'))\n"
+    "assert password is None and 'no keyring backend here' in notice, notice\n"
 )
+"""The keyring step of the password search, as a start takes it."""
 
 
 def headless(tmp_path: Path) -> dict[str, str]:
@@ -99,7 +101,7 @@ def headless(tmp_path: Path) -> dict[str, str]:
 
 
 def test_a_headless_host_has_no_keyring_without_loading_keyring(tmp_path: Path) -> None:
-    assert loaded_after((), ("keyring",), KEYRING_STATUS, headless(tmp_path)) == []
+    assert loaded_after((), ("keyring",), KEYRING_LOOKUP, headless(tmp_path)) == []
 
 
 FAIL_BACKEND = "keyring.backends.fail.Keyring"
@@ -114,4 +116,4 @@ def test_a_backend_chosen_by_the_user_is_asked(tmp_path: Path, chosen_by: str) -
         config = tmp_path / "python_keyring" / "keyringrc.cfg"  # XDG_CONFIG_HOME is tmp_path
         config.parent.mkdir()
         config.write_text(f"[backend]\ndefault-keyring={FAIL_BACKEND}\n")
-    assert loaded_after((), ("keyring",), KEYRING_STATUS, env) == ["keyring"]
+    assert loaded_after((), ("keyring",), KEYRING_LOOKUP, env) == ["keyring"]

@@ -97,12 +97,32 @@ _BUILT_IN_BACKENDS = frozenset(
 """keyring's own backends: on Linux, each needs a D-Bus session or is not for Linux at all."""
 
 
+_HEADLESS_VARIABLES = (
+    "DBUS_SESSION_BUS_ADDRESS",
+    "PYTHON_KEYRING_BACKEND",
+    "HOME",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+)
+_headless: dict[tuple[str, ...], bool] = {}
+_headless_lock = threading.Lock()
+
+
 def _nothing_to_reach(environ: Mapping[str, str]) -> bool:
     """Whether no secure keyring can be reached, told without importing keyring (its backend
     discovery costs 0.1-0.2 s of a start): Linux, no D-Bus session, nothing that chooses or
-    adds a backend. False when only keyring can tell."""
+    adds a backend. False when only keyring can tell. Decided once per environment: the
+    fleet asks for every server at once."""
     if sys.platform != "linux" or "keyring" in sys.modules:  # imported: maybe set_keyring()
         return False
+    key = tuple(environ.get(name) or "" for name in _HEADLESS_VARIABLES)
+    with _headless_lock:
+        if key not in _headless:
+            _headless[key] = _headless_host(environ)
+        return _headless[key]
+
+
+def _headless_host(environ: Mapping[str, str]) -> bool:
     if environ.get("DBUS_SESSION_BUS_ADDRESS") or environ.get("PYTHON_KEYRING_BACKEND"):
         return False
     home = Path(environ.get("HOME") or Path.home())
@@ -179,11 +199,11 @@ async def keyring_lookup(key: str, limit: float = KEYRING_TIMEOUT) -> tuple[str 
     """(password, notice): the stored password for `key`, or why the keyring was skipped."""
 
     def lookup() -> tuple[KeyringStatus, str | None]:
-        import keyring
-
         status = keyring_status()
         if not status.usable:
             return status, None
+        import keyring
+
         return status, keyring.get_password(KEYRING_SERVICE, key)
 
     try:
@@ -205,11 +225,11 @@ async def keyring_save(key: str, password: str, limit: float = KEYRING_TIMEOUT) 
     """
 
     def save() -> str:
-        import keyring
-
         status = keyring_status()
         if not status.usable:
             raise RuntimeError(f"not saved: {status.reason}")
+        import keyring
+
         keyring.set_password(KEYRING_SERVICE, key, password)
         return f"saved in the keyring ({KEYRING_SERVICE} / {key})"
 

@@ -14,7 +14,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pgconsole import __version__
 from pgconsole.config import ConfigError, Settings, load_settings, read_config_file
@@ -23,6 +23,9 @@ from pgconsole.db.connection.params import ConnectParams, ConnInfoError, duratio
 from pgconsole.db.connection.passwords import PasswordQuery
 from pgconsole.target import Target, resolve_target
 from pgconsole.throwaway.cluster import ClusterError
+
+if TYPE_CHECKING:
+    from pgconsole.server_list import ServerList
 
 
 class UsageError(Exception):
@@ -234,10 +237,20 @@ def fleet(arguments: list[str]) -> int:
         from pgconsole.fleet import print_fleet
 
         return print_fleet(servers)
-    from pgconsole.app import FleetApp
+    return asyncio.run(_run_fleet(settings, servers))
 
-    app = FleetApp(settings, servers)
-    app.run()
+
+async def _run_fleet(settings: Settings, servers: ServerList) -> int:
+    from pgconsole.fleet import FleetReading
+
+    # Read the servers while Textual is imported in a thread, as `_run_app` connects.
+    reading = FleetReading(servers)
+    app_module = await asyncio.to_thread(importlib.import_module, "pgconsole.app")
+    app = app_module.FleetApp(settings, servers, reading)
+    try:
+        await app.run_async()
+    finally:
+        await reading.close()  # if the app ended before taking it
     return int(app.return_code or 0)
 
 

@@ -50,6 +50,7 @@ from pgconsole.text import visible
 from pgconsole.window import ServerWindow
 
 if TYPE_CHECKING:
+    from pgconsole.fleet import FleetReading
     from pgconsole.screens.fleet import FleetScreen
 
 POOL_REFRESH_SECONDS = 1.0
@@ -88,6 +89,8 @@ class PgConsoleApp(App[None]):
     CONNECTOR: ClassVar[type[Connector]] = Connector
     """What opens the pool (the snapshot tests put one with a fixed session in its place)."""
     FLEET_SCREEN: ClassVar[type[FleetScreen] | None] = None
+    early_fleet: FleetReading | None = None
+    """The fleet view's first reading, when it started before the app (`FleetApp`)."""
     """The fleet view (the snapshot tests put one with fixed rows in its place); None: the
     real one, imported when first shown."""
 
@@ -377,7 +380,8 @@ class PgConsoleApp(App[None]):
 
         servers = self.servers
         screen = self.FLEET_SCREEN or RealFleetScreen
-        self.add_mode(FLEET_MODE, lambda: screen(servers))
+        early, self.early_fleet = self.early_fleet, None
+        self.add_mode(FLEET_MODE, lambda: screen(servers, early))
         self._fleet_added = True
 
     def open_server(
@@ -492,5 +496,13 @@ class FleetApp(PgConsoleApp):
 
     DEFAULT_MODE = FLEET_MODE
 
-    def __init__(self, settings: Settings, servers: ServerList) -> None:
+    def __init__(
+        self, settings: Settings, servers: ServerList, early: FleetReading | None = None
+    ) -> None:
+        """Args:
+        settings: The settings of the servers opened from the fleet view without a profile.
+        servers: The fleet's servers.
+        early: The fleet's first reading, started before the app (`pgconsole fleet`).
+        """
+        self.early_fleet = early
         super().__init__(None, settings, servers=servers)

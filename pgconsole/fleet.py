@@ -8,14 +8,17 @@ is shown down with that reason, so that a broken profile is as visible as a brok
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from typing import TextIO
 
 from pgconsole.db.connection.params import ConnectParams
 from pgconsole.db.connection.passwords import PasswordCommandError, find_password
 from pgconsole.db.fleet import Fleet, FleetRow, Member, down_row, worst_first
-from pgconsole.server_list import ServerEntry, ServerList
+from pgconsole.server_list import FleetOptions, ServerEntry, ServerList
 from pgconsole.words import counted
 
 
@@ -37,6 +40,83 @@ async def _member(entry: ServerEntry) -> Member | FleetRow:
         return down_row(unresolved, f"password_command: {error}", 0.0)
     params = entry.target.params.with_password(choice.password)
     return Member(entry.name, params, color=entry.color)
+
+
+def new_fleet(members: list[Member], options: FleetOptions) -> Fleet:
+    """A fleet of `members` with the `[fleet]` options."""
+    return Fleet(
+        members,
+        concurrency=options.concurrency,
+        keep_connections=options.keep_connections,
+        connect_timeout=options.connect_timeout,
+        statement_timeout=options.statement_timeout,
+    )
+
+
+class FleetReading:
+    """The fleet view's first reading (passwords, then every server), started as soon as it
+    is asked for: `pgconsole fleet` starts it before Textual is imported, so the servers'
+    handshakes overlap the imports and the screen finds rows read when it mounts."""
+
+    def __init__(self, servers: ServerList) -> None:
+        self.servers = servers
+        self.started = time.monotonic()
+        self.rows: list[FleetRow] = []
+        """Every row read so far, in the order they came."""
+        self.broken: list[FleetRow] = []
+        """The servers that could not be probed (a profile that does not resolve...)."""
+        self.fleet: Fleet | None = None
+        self.elapsed: float | None = None
+        """Seconds the reading took, once done."""
+        self._listener: Callable[[FleetRow], None] | None = None
+        self._taken = False
+        self.task = asyncio.create_task(self._read(), name="fleet reading")
+
+    async def _read(self) -> list[FleetRow]:
+        members, self.broken = await fleet_members(self.servers)
+        for row in self.broken:
+            self._arrived(row)
+        self.fleet = new_fleet(members, self.servers.options)
+        rows = await self.fleet.refresh(on_row=self._arrived)
+        self.elapsed = time.monotonic() - self.started
+        return rows
+
+    def _arrived(self, row: FleetRow) -> None:
+        self.rows.append(row)
+        if self._listener is not None:
+            self._listener(row)
+
+    async def take(
+        self, on_row: Callable[[FleetRow], None]
+    ) -> tuple[Fleet, list[FleetRow], list[FleetRow]]:
+        """Every row read so far to `on_row` at once, the rest as they come; then the fleet
+        (whose connections the taker closes), the rows it read and the broken ones.
+
+        Raises:
+            Whatever the reading raised.
+        """
+        self._taken = True
+        for row in self.rows:
+            on_row(row)
+        self._listener = on_row
+        try:
+            rows = await self.task
+        except BaseException:
+            if self.fleet is not None:
+                await self.fleet.close()
+            raise
+        assert self.fleet is not None
+        return self.fleet, rows, self.broken
+
+    async def close(self) -> None:
+        """Stop a reading nobody took, and close its connections."""
+        if self._taken:
+            return
+        self.task.cancel()
+        with contextlib.suppress(BaseException):
+            await self.task
+        if self.fleet is not None:
+            await self.fleet.close()
 
 
 def print_fleet(servers: ServerList, out: TextIO = sys.stdout) -> int:
@@ -84,13 +164,6 @@ async def read_fleet_once(servers: ServerList) -> tuple[list[FleetRow], float]:
     seconds it took, passwords found included."""
     started = time.monotonic()
     members, broken = await fleet_members(servers)
-    options = servers.options
-    async with Fleet(
-        members,
-        concurrency=options.concurrency,
-        keep_connections=False,
-        connect_timeout=options.connect_timeout,
-        statement_timeout=options.statement_timeout,
-    ) as fleet:
+    async with new_fleet(members, replace(servers.options, keep_connections=False)) as fleet:
         rows = await fleet.refresh()
     return worst_first([*rows, *broken]), time.monotonic() - started

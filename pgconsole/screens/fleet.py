@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from rich.text import Text
 from textual import events, work
@@ -22,7 +22,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from pgconsole.db.fleet import Fleet, FleetRow, Level, worst_first
+from pgconsole.db.fleet import FleetRow, Level, worst_first
 from pgconsole.failed_workers import ReportsFailedWorkers
 from pgconsole.messages import ServerRequested
 from pgconsole.paths import STYLES
@@ -32,6 +32,9 @@ from pgconsole.widgets.key_bar import KeyBar
 from pgconsole.widgets.replication_view import size
 from pgconsole.widgets.sparkline import duration, human
 from pgconsole.words import counted
+
+if TYPE_CHECKING:
+    from pgconsole.fleet import FleetReading
 
 COLUMNS = (
     ("name", "server", 14),
@@ -160,9 +163,14 @@ class FleetScreen(ReportsFailedWorkers, Screen[None]):
         Binding("left", "columns(-1)", "Columns", show=False, priority=True),
     ]
 
-    def __init__(self, servers: ServerList) -> None:
+    def __init__(self, servers: ServerList, early: FleetReading | None = None) -> None:
+        """Args:
+        servers: The servers to read.
+        early: The first reading, if it started before the screen (`pgconsole fleet`).
+        """
         super().__init__()
         self.servers = servers
+        self.early = early
         self.targets = {
             entry.name: entry.target.params.target
             for entry in servers.entries
@@ -193,29 +201,23 @@ class FleetScreen(ReportsFailedWorkers, Screen[None]):
 
     @work(group="fleet", exclusive=True, exit_on_error=False)
     async def watch_fleet(self) -> None:
-        """Read the fleet every `interval` seconds (or at once on `r`) while the app runs."""
-        from pgconsole.fleet import fleet_members
+        """Read the fleet every `interval` seconds (or at once on `r`) while the app runs; the
+        first reading may have started before the screen (`early`)."""
+        from pgconsole.fleet import FleetReading
 
         options = self.servers.options
-        members, broken = await fleet_members(self.servers)
-        for row in broken:
-            self.show_row(row)
-        fleet = Fleet(
-            members,
-            concurrency=options.concurrency,
-            keep_connections=options.keep_connections,
-            connect_timeout=options.connect_timeout,
-            statement_timeout=options.statement_timeout,
-        )
+        reading, self.early = self.early or FleetReading(self.servers), None
+        fleet, rows, broken = await reading.take(self.show_row)
+        self.refreshed_at = reading.elapsed
         try:
             while True:
-                started = time.monotonic()
-                rows = await fleet.refresh(on_row=self.show_row)
-                self.refreshed_at = time.monotonic() - started
                 self.show_sorted(worst_first([*rows, *broken]))
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), options.interval)
+                started = time.monotonic()
+                rows = await fleet.refresh(on_row=self.show_row)
+                self.refreshed_at = time.monotonic() - started
         finally:
             await fleet.close()
 

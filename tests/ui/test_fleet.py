@@ -15,6 +15,7 @@ from pgconsole.app import FLEET_MODE, FleetApp
 from pgconsole.config import Settings
 from pgconsole.db.connection.passwords import PasswordQuery
 from pgconsole.db.fleet import Member
+from pgconsole.fleet import FleetReading
 from pgconsole.screens.fleet import FleetScreen
 from pgconsole.screens.main import MainScreen
 from pgconsole.screens.servers import ServersScreen
@@ -166,3 +167,32 @@ async def test_a_long_name_shows_whole_on_a_wide_terminal(fleet_servers: FleetSe
         assert table_rows(screen)[0][0] == long_name
         table: DataTable[Text] = screen.query_one(DataTable)
         assert table.ordered_columns[0].width == len(long_name)
+
+
+async def test_a_reading_started_before_the_app_is_the_first_table(
+    fleet_servers: FleetServers,
+) -> None:
+    """`pgconsole fleet` reads the servers while Textual is imported: the screen shows what
+    that reading found (it does not read every server again) and refreshes with its fleet."""
+    servers = fleet_app(fleet_servers).servers
+    reading = FleetReading(servers)
+    await reading.task  # all read before the app exists
+    assert reading.fleet is not None and reading.elapsed is not None
+    app = FleetApp(Settings(), servers, reading)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await fleet_read(pilot, app)
+        assert [name for name, _, _ in table_rows(screen)] == [
+            "stopped",
+            "loaded",
+            "primary",
+            "standby",
+        ]
+        assert screen.refreshed_at == reading.elapsed
+        # One reading, not two (the stopped server never took a statement).
+        assert reading.fleet.statements == {"primary": 1, "standby": 1, "loaded": 1, "stopped": 0}
+        await pilot.press("r")
+        await wait_until(
+            pilot,
+            lambda: reading.fleet is not None and reading.fleet.statements["loaded"] == 2,
+            "the refresh, with the reading's fleet",
+        )

@@ -89,10 +89,10 @@ class PgConsoleApp(App[None]):
     CONNECTOR: ClassVar[type[Connector]] = Connector
     """What opens the pool (the snapshot tests put one with a fixed session in its place)."""
     FLEET_SCREEN: ClassVar[type[FleetScreen] | None] = None
-    early_fleet: FleetReading | None = None
-    """The fleet view's first reading, when it started before the app (`FleetApp`)."""
     """The fleet view (the snapshot tests put one with fixed rows in its place); None: the
     real one, imported when first shown."""
+    early_fleet: FleetReading | None = None
+    """The fleet view's first reading, when it started before the app (`FleetApp`)."""
 
     def __init__(
         self,

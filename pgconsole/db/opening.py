@@ -151,7 +151,7 @@ async def open_pool(
             return Opening(choice, error=error)
         return Opening(choice, database)
     finally:
-        if tunnel is not None and not tunnel.done():
+        if tunnel is not None:  # stopped if still opening; its outcome taken either way
             tunnel.cancel()
             with contextlib.suppress(BaseException):
                 await tunnel

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from rich.cells import cell_len
 from textual.widgets import Static
 
@@ -44,7 +45,7 @@ def test_the_name_is_cut_last_in_the_middle_of_host_then_database() -> None:
 
 
 async def test_the_bar_at_80_columns_shows_the_whole_name_beside_a_transaction(
-    cluster: ThrowawayCluster, dbname: str
+    cluster: ThrowawayCluster, dbname: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = app_for(cluster, dbname)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -52,6 +53,9 @@ async def test_the_bar_at_80_columns_shows_the_whole_name_beside_a_transaction(
         await wait_until(
             pilot, lambda: screen.query_one("#status-pool", Static).display, "the pool badge"
         )
+        # As if an edit transaction were open: the screen's 1 s tick would hide a badge that
+        # no transaction backs.
+        monkeypatch.setattr(screen.editor, "status_text", lambda: "TX open 00:00 · 1 change")
         screen.show_transaction("TX open 00:00 · 1 change")
         tx = screen.query_one("#status-tx", Static)
         await wait_until(pilot, lambda: tx.display and tx.region.width > 0, "the badge")

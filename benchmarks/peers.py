@@ -65,6 +65,8 @@ BENCH_VENV = Path(os.environ.get("PGCONSOLE_BENCH_VENV", REPO / ".venv-bench"))
 """The peers' virtualenv (`make bench-venv`); never the app's."""
 RAW_SCRIPT = Path(__file__).with_name("peer_raw.py")
 ACTIVITY_SQL = Path("pgconsole", "db", "activity", "sql")
+ACTIVITY_FILES = ("activity_sample.sql",)
+"""What pgconsole's activity screen sends per refresh, which raw asyncpg sends once a second."""
 SIZE = (200, 50)
 SMALL = (80, 24)
 INTERVAL = 1.0
@@ -393,7 +395,7 @@ def activity_command(run: Run, tool: str, dsn: str) -> list[str]:
         return [*run.tools.pgconsole, dsn, "--activity"]
     if tool == RAW:
         sql = (run.tools.root or REPO) / ACTIVITY_SQL
-        files = [str(sql / f"activity_{n}.sql") for n in ("sessions", "server")]
+        files = [str(sql / name) for name in ACTIVITY_FILES]
         return [run.tools.python, str(RAW_SCRIPT), "activity", dsn, *files]
     return run.tools.command(tool, dsn)
 

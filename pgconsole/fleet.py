@@ -18,7 +18,7 @@ from typing import TextIO
 from pgconsole.db.connection.params import ConnectParams
 from pgconsole.db.connection.passwords import PasswordCommandError, find_password
 from pgconsole.db.fleet import Fleet, FleetRow, Member, down_row, worst_first
-from pgconsole.server_list import FleetOptions, ServerEntry, ServerList
+from pgconsole.server_list import ServerEntry, ServerList
 from pgconsole.words import counted
 
 
@@ -40,17 +40,6 @@ async def _member(entry: ServerEntry) -> Member | FleetRow:
         return down_row(unresolved, f"password_command: {error}", 0.0)
     params = entry.target.params.with_password(choice.password)
     return Member(entry.name, params, color=entry.color)
-
-
-def new_fleet(members: list[Member], options: FleetOptions) -> Fleet:
-    """A fleet of `members` with the `[fleet]` options."""
-    return Fleet(
-        members,
-        concurrency=options.concurrency,
-        keep_connections=options.keep_connections,
-        connect_timeout=options.connect_timeout,
-        statement_timeout=options.statement_timeout,
-    )
 
 
 class FleetReading:
@@ -76,7 +65,14 @@ class FleetReading:
         members, self.broken = await fleet_members(self.servers)
         for row in self.broken:
             self._arrived(row)
-        self.fleet = new_fleet(members, self.servers.options)
+        options = self.servers.options
+        self.fleet = Fleet(
+            members,
+            concurrency=options.concurrency,
+            keep_connections=options.keep_connections,
+            connect_timeout=options.connect_timeout,
+            statement_timeout=options.statement_timeout,
+        )
         rows = await self.fleet.refresh(on_row=self._arrived)
         self.elapsed = time.monotonic() - self.started
         return rows
@@ -162,8 +158,9 @@ def print_fleet(servers: ServerList, out: TextIO = sys.stdout) -> int:
 async def read_fleet_once(servers: ServerList) -> tuple[list[FleetRow], float]:
     """Every server read once (the fleet view's first table): the rows worst first, and the
     seconds it took, passwords found included."""
-    started = time.monotonic()
-    members, broken = await fleet_members(servers)
-    async with new_fleet(members, replace(servers.options, keep_connections=False)) as fleet:
-        rows = await fleet.refresh()
-    return worst_first([*rows, *broken]), time.monotonic() - started
+    once = replace(servers, options=replace(servers.options, keep_connections=False))
+    reading = FleetReading(once)
+    fleet, rows, broken = await reading.take(lambda row: None)
+    await fleet.close()
+    assert reading.elapsed is not None  # the reading is done
+    return worst_first([*rows, *broken]), reading.elapsed

@@ -27,7 +27,9 @@ from pgconsole.widgets.grid import DataGrid, Want
 
 RETRY_SECONDS = 0.05
 """When the cursor could not be closed at its deadline (a fetch holds it, or it was used
-since the timer was set), it is looked at again this much later."""
+since the timer was set), it is looked at again this much later. Also the shortest timer set:
+Textual's one-shot timer divides by its delay, so a zero delay (a deadline already passed)
+would end the timer without a call and leave the cursor open."""
 
 
 def _ignore(*_args: object) -> None:
@@ -133,7 +135,7 @@ class GridPaging:
         cursor = self._cursor()
         deadline = cursor.idle_deadline if cursor is not None else None
         if deadline is not None:
-            delay = max(at_least, deadline - time.monotonic())
+            delay = max(at_least, deadline - time.monotonic(), RETRY_SECONDS)
             self._timer = self.screen.set_timer(delay, self.close_idle_cursor)
 
     async def close_idle_cursor(self) -> None:

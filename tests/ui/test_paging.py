@@ -175,6 +175,17 @@ async def test_the_cursor_to_close_may_be_another_than_the_pages() -> None:
         assert app.paged.said == ["closed while idle"]
 
 
+async def test_a_cursor_past_its_deadline_when_the_timer_is_set_is_closed() -> None:
+    # A zero-delay Textual timer ends without calling back (it divides by its delay).
+    cursor = MadeUpPages(deadline=time.monotonic() - 1.0)
+    app = Harness(PagedScreen(None, cursor))
+    async with app.run_test(size=(40, 12)) as pilot:
+        await wait_until(pilot, lambda: app.paged.is_mounted, "the screen")
+        app.paged.paging.arm_idle_close()
+        await wait_until(pilot, lambda: cursor.closed == 1, "the overdue cursor closed")
+        assert app.paged.said == ["closed while idle"]
+
+
 def test_both_pagers_are_pages() -> None:
     """Checked by mypy: the browser's and the console's pagers speak one protocol, and the
     console's session is the idle cursor its results share."""

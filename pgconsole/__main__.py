@@ -22,7 +22,6 @@ from pgconsole.db.browse.catalog import parse_qualified_name
 from pgconsole.db.connection.params import ConnectParams, ConnInfoError, duration_seconds
 from pgconsole.db.connection.passwords import PasswordQuery
 from pgconsole.target import Target, resolve_target
-from pgconsole.throwaway.cluster import ClusterError
 
 if TYPE_CHECKING:
     from pgconsole.server_list import ServerList
@@ -499,6 +498,7 @@ def _import_ui(activity: bool) -> Any:
 
 def run_demo(settings: Settings, table: str | None = None, *, activity: bool = False) -> int:
     """Start the demo server, run the TUI against it, and remove the server afterwards."""
+    from pgconsole.throwaway.cluster import ClusterError
     from pgconsole.throwaway.demo_server import demo_server
 
     def progress(line: str) -> None:

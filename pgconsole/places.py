@@ -28,6 +28,16 @@ TRAIL_KEPT = 20
 """Places remembered for Esc (one step back each)."""
 
 
+def place_of(screen: Screen[Any]) -> Place | None:
+    """Which place `screen` is (its class's `PLACE`), None for any other screen.
+
+    Read from the class, never by `isinstance`, which would import every place's screen (the
+    console's alone loads the SQL grammar) to ask which one is shown.
+    """
+    place: Place | None = getattr(type(screen), "PLACE", None)
+    return place
+
+
 class Places:
     """Which place is shown, the way back, and the console kept while the pool it uses lives.
 
@@ -88,26 +98,20 @@ class Places:
 
     def current(self) -> Place:
         """The place on screen now (a modal above it does not count)."""
-        from pgconsole.screens.activity import ActivityScreen
-        from pgconsole.screens.console import ConsoleScreen
-        from pgconsole.screens.diagnostics import DiagnosticsScreen
-
         for screen in reversed(self.app.screen_stack):
-            if isinstance(screen, ActivityScreen):
-                return "activity"
-            if isinstance(screen, ConsoleScreen):
-                return "console"
-            if isinstance(screen, DiagnosticsScreen):
-                return "diagnostics"
+            place = place_of(screen)
+            if place is not None:
+                return place
         return "browser"
 
     def show(self, place: Screen[Any] | None, *, remember: bool = True) -> None:
         """Show `place` (None: the browser) right above the browser."""
-        from pgconsole.screens.diagnostics import DiagnosticsScreen
-
         top = self.app.screen_stack[-1] if self.app.screen_stack else None
-        if isinstance(top, DiagnosticsScreen) and top.switcher.current:
-            self.diagnostics_panel = top.switcher.current  # shown again next time
+        if top is not None and place_of(top) == "diagnostics":
+            from pgconsole.screens.diagnostics import DiagnosticsScreen  # loaded: one is shown
+
+            if isinstance(top, DiagnosticsScreen) and top.switcher.current:
+                self.diagnostics_panel = top.switcher.current  # shown again next time
         if remember:
             self.trail.append(self.current())
             del self.trail[:-TRAIL_KEPT]

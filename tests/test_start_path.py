@@ -30,7 +30,7 @@ OFF_UP_TO_THE_FIRST_PAGE = (
     "pgconsole.db.console",
     "pgconsole.db.activity",
     "pgconsole.doctor",
-    "pgconsole.throwaway.demo_server",
+    "pgconsole.throwaway",
 )
 
 

@@ -43,8 +43,13 @@ def load_sql(module: str, name: str) -> str:
 
 @functools.cache
 def sql_file_names() -> frozenset[str]:
-    """The name (without `.sql`) of every file in every room's `sql/` folder."""
-    folders: list[Traversable] = [files(room) / "sql" for room in ROOMS]
+    """The name (without `.sql`) of every file in every room's `sql/` folder.
+
+    The folders are found from the top package, without importing the rooms: the activity
+    screen asks this of its first sample, and would load the console's and the fleet's code.
+    """
+    top = files("pgconsole")
+    folders: list[Traversable] = [top.joinpath(*room.split(".")[1:], "sql") for room in ROOMS]
     return frozenset(
         entry.name.removesuffix(".sql")
         for folder in folders

@@ -34,7 +34,7 @@ from pgconsole.db.diagnostics.waits import WaitHistory, from_backends
 from pgconsole.db.recording.background import BackgroundWriter, recording_name
 from pgconsole.db.recording.rewind import RewindBuffer
 from pgconsole.db.recording.store import Meta, RecordingError
-from pgconsole.messages import PlaceRequested, RelationRequested
+from pgconsole.messages import Place, PlaceRequested, RelationRequested
 from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.screens.sessions import SessionsScreen, TapeOrigin
 from pgconsole.text import visible
@@ -60,6 +60,9 @@ PROGRESS_LINES = 3
 class ActivityScreen(SessionsScreen):
     """What the database is doing right now, refreshed on its own connection; rewinds through
     the last minutes it sampled."""
+
+    PLACE: ClassVar[Place] = "activity"
+    """Which place this screen is (`pgconsole.places.place_of`)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f3", "browser", "Browser"),

@@ -34,7 +34,7 @@ from pgconsole.db.console.connection import VALUE_LIMIT, ConsoleConnection, Resu
 from pgconsole.db.console.history import History, default_history_path
 from pgconsole.db.sqltext import split_statements
 from pgconsole.failed_workers import ReportsFailedWorkers
-from pgconsole.messages import PlaceRequested
+from pgconsole.messages import Place, PlaceRequested
 from pgconsole.paths import STYLES
 from pgconsole.screens.completion_source import CompletionSource
 from pgconsole.screens.console_run import StatementRunner
@@ -60,6 +60,9 @@ if TYPE_CHECKING:
 
 class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
     """Type SQL, run it, page its rows, explain it; the transaction always in sight."""
+
+    PLACE: ClassVar[Place] = "console"
+    """Which place this screen is (`pgconsole.places.place_of`)."""
 
     CSS_PATH = STYLES / "console.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -29,7 +29,7 @@ from pgconsole.db.diagnostics.horizon import Holder, Horizon, RemedyRefused, app
 from pgconsole.db.diagnostics.replication import RETENTION_WARNING
 from pgconsole.db.diagnostics.waits import WaitHistory
 from pgconsole.failed_workers import ReportsFailedWorkers
-from pgconsole.messages import PlaceRequested
+from pgconsole.messages import Place, PlaceRequested
 from pgconsole.paths import STYLES
 from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.screens.value import ValueScreen
@@ -60,6 +60,9 @@ UNSEEN = (
 
 class DiagnosticsScreen(ReportsFailedWorkers, Screen[None]):
     """The diagnostics' panels, one at a time, and the tab line that names them."""
+
+    PLACE: ClassVar[Place] = "diagnostics"
+    """Which place this screen is (`pgconsole.places.place_of`)."""
 
     CSS_PATH = STYLES / "diagnostics.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -24,6 +24,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from pgconsole.cells import fit
 from pgconsole.db.browse.pages import Column, Page, Row
 from pgconsole.db.type_names import display_type
 from pgconsole.text import visible
@@ -45,21 +46,6 @@ def cell_text(value: str | None, limit: int | None = None) -> str:
     if value is None:
         return NULL_TEXT
     return visible(value if limit is None else value[:limit])
-
-
-def fit(text: str, width: int, right: bool) -> str:
-    """Cut to `width` terminal cells with an ellipsis, then pad (right-aligned for numbers).
-
-    Measured in cells, not characters: `王` and most emoji take two, so a value holding them
-    would otherwise push every column after it to the right.
-    """
-    cells = cell_len(text)
-    if cells > width:
-        # set_cell_size pads with a space where a wide character would straddle the cut.
-        text = set_cell_size(text, max(width - 1, 0)) + "…"
-        cells = width
-    pad = " " * (width - cells)
-    return pad + text if right else text + pad
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from pgconsole.db.connection.pool import Conn
 from pgconsole.db.diagnostics.horizon import FreezeAge, Holder, Horizon, read_horizon
 from pgconsole.text import visible
 from pgconsole.widgets.diagnostics_panel import Panel
-from pgconsole.widgets.session_rows import one_line
-from pgconsole.widgets.session_table import SessionRow, SessionTable
+from pgconsole.widgets.session_rows import SessionRow, one_line
+from pgconsole.widgets.session_table import SessionTable
 from pgconsole.widgets.sparkline import duration
 
 HEADERS = ("holder", "kind", "age xacts", "held", "dead kept", "where · state · query")

@@ -20,7 +20,8 @@ from pgconsole.db.diagnostics.replication import (
 from pgconsole.text import visible
 from pgconsole.widgets.diagnostics_panel import Panel
 from pgconsole.widgets.schema_tree import human_size
-from pgconsole.widgets.session_table import SessionRow, SessionTable
+from pgconsole.widgets.session_rows import SessionRow
+from pgconsole.widgets.session_table import SessionTable
 from pgconsole.widgets.sparkline import duration
 from pgconsole.words import counted
 

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 
+from pgconsole.cells import fit
 from pgconsole.db.activity import stats
 from pgconsole.text import visible
-from pgconsole.widgets.session_table import MAX_WIDTH, SessionRow
 from pgconsole.widgets.sparkline import duration
 
 if TYPE_CHECKING:
@@ -36,6 +36,39 @@ STATES = {
     "fastpath function call": "fastpath call",
 }
 """Long states, shortened for the sessions table."""
+
+MAX_WIDTH = 30
+"""Widest a column other than the last grows."""
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """One line: the session's pid, its cells (already made visible), and how to mark it."""
+
+    pid: int
+    cells: tuple[str, ...]
+    mark: str = ""
+    """"" or a component class suffix: `own` (pgconsole's), `idle-tx`, `long`, `waiting`."""
+
+
+def column_widths(headers: Sequence[str], rows: Sequence[SessionRow]) -> list[int]:
+    """Each column's width in cells: its widest cell or header, at most `MAX_WIDTH` (the last
+    column, the query, takes what is left of the line)."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row.cells[:-1]):
+            widths[i] = max(widths[i], min(cell_len(cell), MAX_WIDTH))
+    return widths
+
+
+def line_text(cells: Sequence[str], widths: Sequence[int], width: int) -> str:
+    """One line of the table, `width` cells at most: each column fitted to its width (cut with
+    an ellipsis), the last one cut at the line's end."""
+    parts = [fit(cell, widths[i], right=False) + " " for i, cell in enumerate(cells[:-1])]
+    parts.extend(cells[-1:])
+    return fit("".join(parts), width, right=False) if width > 0 else ""
+
+
 SORTS = (
     "xact_age", "query_age", "pid", "state", "user", "database", "application", "client",
     "backend_type", "wait_event", "query",

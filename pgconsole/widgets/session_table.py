@@ -9,10 +9,8 @@ the same pid across refreshes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import ClassVar
 
-from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding, BindingType
@@ -20,20 +18,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from pgconsole.widgets.grid import fit
-
-MAX_WIDTH = 30
-"""Widest a column other than the last grows."""
-
-
-@dataclass(frozen=True)
-class SessionRow:
-    """One line: the session's pid, its cells (already made visible), and how to mark it."""
-
-    pid: int
-    cells: tuple[str, ...]
-    mark: str = ""
-    """"" or a component class suffix: `own` (pgconsole's), `idle-tx`, `long`, `waiting`."""
+from pgconsole.widgets.session_rows import SessionRow, column_widths, line_text
 
 
 class SessionTable(ScrollView, can_focus=True):
@@ -81,11 +66,7 @@ class SessionTable(ScrollView, can_focus=True):
         if headers is not None:
             self.headers = tuple(headers)
         self.rows = list(rows)
-        widths = [len(h) for h in self.headers]
-        for row in self.rows:
-            for i, cell in enumerate(row.cells[:-1]):
-                widths[i] = max(widths[i], min(cell_len(cell), MAX_WIDTH))
-        self.widths = widths
+        self.widths = column_widths(self.headers, self.rows)
         if pid is not None:
             self.select_pid(pid)
         self.cursor = max(0, min(self.cursor, len(self.rows) - 1))
@@ -125,16 +106,10 @@ class SessionTable(ScrollView, can_focus=True):
         return self._strip(row.cells, style, width)
 
     def _strip(self, cells: Sequence[str], style: Style, width: int) -> Strip:
-        parts = []
-        for i, cell in enumerate(cells):
-            if i < len(cells) - 1:
-                parts.append(fit(cell, self.widths[i], right=False) + " ")
-            else:
-                parts.append(cell)
-        # In terminal cells: a wide character (王, most emoji) takes two. The query is cut with
-        # an ellipsis (Enter shows it whole) where the scrollbar, drawn over the line, begins.
+        # The query is cut with an ellipsis (Enter shows it whole) where the scrollbar, drawn
+        # over the line, begins.
         shown = min(width, self.scrollable_content_region.width)
-        line = fit("".join(parts), shown, right=False) if shown > 0 else ""
+        line = line_text(cells, self.widths, shown)
         return Strip([Segment(line + " " * (width - max(shown, 0)), style)], width)
 
     def on_focus(self) -> None:

@@ -22,8 +22,8 @@ from pgconsole.db.diagnostics.waits import (
     read_waits,
 )
 from pgconsole.widgets.diagnostics_panel import Panel
-from pgconsole.widgets.session_rows import one_line
-from pgconsole.widgets.session_table import SessionRow, SessionTable
+from pgconsole.widgets.session_rows import SessionRow, one_line
+from pgconsole.widgets.session_table import SessionTable
 from pgconsole.widgets.sparkline import human
 
 CHART_LINES = 6

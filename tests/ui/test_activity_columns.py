@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pgconsole.widgets.session_rows import HEADERS, chosen_columns
-from pgconsole.widgets.session_table import SessionRow
+from pgconsole.widgets.session_rows import HEADERS, SessionRow, chosen_columns
 
 
 def row(pid: int, user: str = "app", dbname: str = "shop") -> SessionRow:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from rich.cells import cell_len
 
+from pgconsole.cells import fit
 from pgconsole.throwaway.cluster import ThrowawayCluster
-from pgconsole.widgets.grid import DataGrid, fit
+from pgconsole.widgets.grid import DataGrid
 from tests.conftest import admin_connect
 from tests.helpers.ui import app_for, first_page, wait_until
 from tests.ui.test_console import open_console, run

@@ -42,6 +42,11 @@ def test_nothing_the_first_page_does_not_need() -> None:
     assert loaded_after(UP_TO_THE_FIRST_PAGE, OFF_UP_TO_THE_FIRST_PAGE) == []
 
 
+def test_the_activity_text_frame_is_drawn_without_textual() -> None:
+    # It is drawn while Textual is imported: it must not wait for that import.
+    assert loaded_after(("pgconsole.text_frame",), ("textual", "pgconsole.app")) == []
+
+
 # With no config file and no PGCONSOLE_* variable there is nothing to validate: pydantic (about
 # 80 ms of imports) is loaded only for a config file, a variable, or a flag that needs checking.
 RESOLVE = (

@@ -216,6 +216,8 @@ class ActivityScreen(SessionsScreen):
             self._show_status(sample.queries + 1)
         paces = self.progress_rates.update(operations, time.monotonic())
         box = self.query_one("#activity-progress", Static)
+        if not operations and not box.display:
+            return  # hidden and staying so: an update would lay the whole screen out again
         box.display = bool(operations)
         box.update(progress_view.lines(operations[:PROGRESS_LINES], paces))
 

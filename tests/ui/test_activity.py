@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 import pytest
 from textual.pilot import Pilot
+from textual.widget import Widget
 
 from pgconsole.app import PgConsoleApp
 from pgconsole.config import Settings
@@ -59,6 +60,29 @@ async def test_the_first_refresh_shows_the_sample_taken_while_the_app_started(
         await wait_until(pilot, lambda: screen.samples >= 2, "a refresh")
         assert screen.last_refresh > first.taken  # sampled again, on the same connection
         assert conn is not None and screen.sampler.conn is conn
+
+
+async def test_a_refresh_with_nothing_in_progress_never_lays_the_screen_out(
+    cluster: ThrowawayCluster, table_t: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each panel has a fixed height: a refresh repaints. The hidden progress box was updated
+    # every second all the same, which made Textual lay the whole screen out again.
+    layouts: list[str] = []
+    refresh = Widget.refresh
+
+    def counted(self: Widget, *regions: Any, layout: bool = False, **kwargs: Any) -> Widget:
+        if layout:
+            layouts.append(f"{type(self).__name__}#{self.id}")
+        return refresh(self, *regions, layout=layout, **kwargs)
+
+    monkeypatch.setattr(Widget, "refresh", counted)
+    app = make_app(cluster, table_t)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await activity(pilot, app, samples=2)
+        layouts.clear()
+        start = screen.samples
+        await wait_until(pilot, lambda: screen.samples >= start + 3, "three refreshes")
+        assert layouts == []
 
 
 async def labelled(cluster: ThrowawayCluster, dbname: str, name: str) -> asyncpg.Connection:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import pytest
 from textual import on
 from textual.app import App, ComposeResult
 from textual.screen import Screen
@@ -163,26 +164,18 @@ async def test_an_idle_cursor_is_closed_at_its_deadline_and_looked_at_again_when
         assert app.paged.said == ["paged True", "closed while idle"]
 
 
-async def test_the_cursor_to_close_may_be_another_than_the_pages() -> None:
-    # The console: its session holds one cursor transaction, whichever result owns it.
+@pytest.mark.parametrize("seconds_left", [0.1, -1.0], ids=["ahead", "passed"])
+async def test_the_cursor_to_close_may_be_another_than_the_pages(seconds_left: float) -> None:
+    # The console: its session holds one cursor transaction, whichever result owns it. A
+    # deadline already passed when the timer is set is met at once (a zero-delay Textual timer
+    # ends without calling back: it divides by its delay).
     cursor = MadeUpPages(idle=0.1)
-    cursor.deadline = time.monotonic() + 0.1
     app = Harness(PagedScreen(None, cursor))
     async with app.run_test(size=(40, 12)) as pilot:
         await wait_until(pilot, lambda: app.paged.is_mounted, "the screen")
+        cursor.deadline = time.monotonic() + seconds_left
         app.paged.paging.arm_idle_close()
         await wait_until(pilot, lambda: cursor.closed == 1, "the session's cursor closed")
-        assert app.paged.said == ["closed while idle"]
-
-
-async def test_a_cursor_past_its_deadline_when_the_timer_is_set_is_closed() -> None:
-    # A zero-delay Textual timer ends without calling back (it divides by its delay).
-    cursor = MadeUpPages(deadline=time.monotonic() - 1.0)
-    app = Harness(PagedScreen(None, cursor))
-    async with app.run_test(size=(40, 12)) as pilot:
-        await wait_until(pilot, lambda: app.paged.is_mounted, "the screen")
-        app.paged.paging.arm_idle_close()
-        await wait_until(pilot, lambda: cursor.closed == 1, "the overdue cursor closed")
         assert app.paged.said == ["closed while idle"]
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from textual import events
+from textual.dom import DOMNode
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
@@ -223,6 +224,36 @@ async def test_dml_tags_and_a_script_reporting_each_statement(
         assert await conn.fetchval("SELECT count(*) FROM people WHERE age > 20 + id % 50") == 7
     finally:
         await conn.close()
+
+
+async def test_a_statement_with_rows_after_another_restyles_no_widget(
+    cluster: ThrowawayCluster, people: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The grid is hidden when a statement starts and shown with its rows, and the editor
+    # takes the grid's lines meanwhile. As a class on the screen, each change made Textual
+    # match the stylesheet against every widget of the screen again (about 5 ms a time).
+    app = app_for(cluster, people)
+    restyled: list[str] = []
+    update_styles = PgConsoleApp.update_styles
+
+    def counted(self: PgConsoleApp, node: DOMNode, animate: bool = True) -> None:
+        restyled.append(f"{type(node).__name__}#{node.id}")
+        update_styles(self, node, animate)
+
+    monkeypatch.setattr(PgConsoleApp, "update_styles", counted)
+    async with app.run_test(size=SIZE) as pilot:
+        console = await open_console(pilot, app)
+        await run(pilot, console, "SELECT * FROM people ORDER BY id")
+        assert console.grid.display and console.grid.rows
+        tall = console.editor.size.height
+        await run(pilot, console, "UPDATE people SET age = age WHERE id = 1")
+        assert not console.grid.display
+        await wait_until(pilot, lambda: console.editor.size.height > tall, "the editor taller")
+        restyled.clear()
+        await run(pilot, console, "SELECT * FROM people ORDER BY id DESC")
+        assert console.grid.display and console.grid.rows[0].cells[0] != "1"
+        await wait_until(pilot, lambda: console.editor.size.height == tall, "the editor back")
+        assert restyled == []
 
 
 async def test_the_cancel_key_ends_a_statement_on_the_server(

@@ -266,6 +266,14 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
             self._show_grid(False)
         self.say(result_line(result) + notices_text(result.notices))
 
+    def clear_result(self) -> None:
+        """A new run: the last run's rows go (under the new statement's error they would pass
+        for its own), but the grid keeps its lines until the run shows what it got. After a
+        statement with rows, the next one then lays nothing out: hiding the grid and showing
+        it again had Textual lay out the screen and draw the editor anew, twice a statement."""
+        self.current = None
+        self.grid.set_columns(())
+
     def show_no_result(self) -> None:
         """Neither rows nor a tag: the grid is hidden (an error, or a new run)."""
         self.current = None

@@ -63,6 +63,8 @@ class RunHost(ConsoleHost, Protocol):
 
     def show_no_result(self) -> None: ...
 
+    def clear_result(self) -> None: ...
+
 
 class StatementRunner:
     """Runs the user's statements, or a statement's plan, on the console's session."""
@@ -136,8 +138,7 @@ class StatementRunner:
             host.say(f"Refused{mode}, nothing was run: " + why, True)
             return
         host.results.shown = ()
-        # The last run's rows go: under a new statement's error they would pass for its own.
-        host.show_no_result()
+        host.clear_result()
         for number, statement in enumerate(statements, 1):
             self._start(statement, number, len(statements))
             started = time.perf_counter()

@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 from textual import events
 from textual.dom import DOMNode
+from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.strip import Strip
 from textual.widgets import Input, OptionList, Static
 
 from pgconsole.app import PgConsoleApp
@@ -29,7 +31,7 @@ from pgconsole.screens.history import HistoryScreen
 from pgconsole.screens.value import ValueScreen
 from pgconsole.throwaway.cluster import ThrowawayCluster
 from pgconsole.throwaway.demo import seed
-from pgconsole.widgets.sql_editor import CompletionMenu
+from pgconsole.widgets.sql_editor import CompletionMenu, SqlEditor
 from tests.conftest import admin_connect
 from tests.helpers.file_io import opens_of
 from tests.helpers.queries import backend_reaches, backend_state
@@ -254,6 +256,40 @@ async def test_a_statement_with_rows_after_another_restyles_no_widget(
         assert console.grid.display and console.grid.rows[0].cells[0] != "1"
         await wait_until(pilot, lambda: console.editor.size.height == tall, "the editor back")
         assert restyled == []
+
+
+async def test_a_statement_with_rows_after_one_with_rows_leaves_the_editor_as_it_is(
+    cluster: ThrowawayCluster, people: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The grid keeps its lines while the next statement runs (emptied: the last rows must not
+    # pass for the new statement's). Hidden and shown again, it had the editor take the whole
+    # screen and give it back, each drawn whole: most of the time from F5 to the rows.
+    app = app_for(cluster, people)
+    drawn: list[int] = []
+    render_lines = SqlEditor.render_lines
+
+    def counted(self: SqlEditor, crop: Region) -> list[Strip]:
+        drawn.append(self.size.height)
+        return render_lines(self, crop)
+
+    monkeypatch.setattr(SqlEditor, "render_lines", counted)
+    async with app.run_test(size=SIZE) as pilot:
+        console = await open_console(pilot, app)
+        console.editor.cursor_blink = False  # the blink draws the editor twice a second
+        await run(pilot, console, "SELECT * FROM people ORDER BY id")
+        console.editor.text = "SELECT * FROM people ORDER BY id DESC"
+        console.editor.move_cursor(console.editor.document.end)
+        await pilot.pause()
+        drawn.clear()
+        before = console.running
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: console.running is not before, "the run to start")
+        worker = console.running
+        assert worker is not None
+        await wait_until(pilot, lambda: worker.is_finished, "the run to end")
+        await pilot.pause()
+        assert console.grid.display and console.grid.rows[0].cells[0] != "1"
+        assert set(drawn) <= {console.editor.size.height}, "the editor was resized"
 
 
 async def test_the_cancel_key_ends_a_statement_on_the_server(

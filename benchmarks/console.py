@@ -112,7 +112,12 @@ async def measure_console(target: Target, password: str, repeat: int, total: int
                 sent = app.send_key("f5")
                 shown = await painted(
                     app,
-                    lambda b=before: console.current is not b and bool(console.grid.rows),  # type: ignore[misc]
+                    lambda b=before: (  # type: ignore[misc]
+                        # A new run empties the grid and sets no result until it has one.
+                        console.current is not None
+                        and console.current is not b
+                        and bool(console.grid.rows)
+                    ),
                 )
                 out.setdefault("first", []).append(shown - sent)
                 console.grid.focus()

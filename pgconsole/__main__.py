@@ -317,7 +317,17 @@ def resolve(args: argparse.Namespace) -> Target:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run pgconsole; returns the process exit status."""
+    """Run pgconsole; returns the process exit status (130 after Ctrl+C before the UI took
+    the keyboard, with a line rather than a traceback, as psql ends)."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        # On a terminal the ^C the terminal echoed is still on the line: start a new one.
+        print(("\n" if sys.stderr.isatty() else "") + "pgconsole: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["doctor"]:
         return doctor(arguments[1:])
@@ -451,13 +461,7 @@ def run_app(
 ) -> int:
     """Run the TUI until the user quits; F10 offers the servers of the config file (`config`,
     else the default one)."""
-    try:
-        return asyncio.run(
-            _run_app(params, settings, password_query, table, activity, name, config)
-        )
-    except KeyboardInterrupt:  # Ctrl+C before the UI took the keyboard, as psql exits
-        print("pgconsole: interrupted", file=sys.stderr)
-        return 130
+    return asyncio.run(_run_app(params, settings, password_query, table, activity, name, config))
 
 
 async def _run_app(
@@ -492,6 +496,12 @@ async def _run_app(
             name=name,
             servers=lambda: _config_servers(config),
         )
+        if framed:
+            from pgconsole.text_frame import CLEAR
+
+            # Textual paints only what it has laid out: its first screens would come up beside
+            # parts of the frame.
+            _write_to_terminal(CLEAR)
         await app.run_async()
     finally:
         if framed and (app is None or app._driver is None):  # Textual never took the terminal

@@ -5,8 +5,9 @@ has loaded.
 imports and the screen's first layout are CPU work (about 0.3 s here), which a machine
 saturated by the very load being diagnosed stretches to a second or more; the sample is one
 round trip. When the sample comes first, its sessions are written at once in the activity
-screen's columns and order, on the alternate screen, and the activity screen draws over them
-when it starts. Every text from the server goes through `visible()`, as in the screen.
+screen's columns and order, on the alternate screen, and wiped when Textual starts drawing
+(it paints only what it has laid out, and its first screens would come up beside parts of the
+frame). Every text from the server goes through `visible()`, as in the screen.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from pgconsole.words import counted
 
 ENTER = "\x1b[?1049h\x1b[?25l\x1b[H\x1b[2J"
 """The alternate screen (the one Textual draws on), the cursor hidden, the screen cleared."""
+CLEAR = "\x1b[H\x1b[2J"
+"""The frame wiped, just before Textual starts drawing."""
 LEAVE = "\x1b[H\x1b[2J\x1b[?25h\x1b[?1049l"
 """Back to the shell's screen, the cursor shown: for when the app never took the terminal."""
 

@@ -86,3 +86,16 @@ def test_the_command_sets_the_frame_rate_unless_the_user_did(
         [sys.executable, "-c", FRAME_PERIOD], env=env, capture_output=True, text=True, check=True
     )
     assert int(result.stdout) == expected
+
+
+def test_ctrl_c_before_the_ui_is_a_line_and_exit_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pgconsole.__main__ as cli
+
+    def interrupted(args: object) -> None:
+        raise KeyboardInterrupt  # as Ctrl+C lands while the settings are read
+
+    monkeypatch.setattr(cli, "resolve", interrupted)
+    assert cli.main(["host=db.example"]) == 130
+    assert capsys.readouterr().err == "pgconsole: interrupted\n"

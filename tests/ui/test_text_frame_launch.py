@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from signal import SIGINT
 
-from pgconsole.text_frame import ENTER, LEAVE
+from pgconsole.text_frame import CLEAR, ENTER, LEAVE
 from pgconsole.throwaway.cluster import ThrowawayCluster
 
 TEXTUAL_STARTS = b"\x1b[?1000h"
@@ -76,6 +76,8 @@ def test_the_first_sample_is_on_the_terminal_before_textual_starts(
     frame = out[: out.index(TEXTUAL_STARTS)]
     assert b"refreshed " in frame and b"pid" in frame and b"state" in frame
     assert b"pgconsole: activity poll (this screen)" in frame
+    # Wiped as Textual starts: it paints only what it has laid out.
+    assert frame.endswith(CLEAR.encode() + b"\x1b[?1049h")
     assert SCREEN_SHOWN in out[len(frame) :]
     assert b"\x1b[?1049l" in out[out.rindex(SCREEN_SHOWN) :]  # the shell's screen back
 
@@ -87,5 +89,6 @@ def test_interrupted_before_textual_starts_the_terminal_is_given_back(
     out, status = run_in_pty(argv, 80, 24, b"activity poll", lambda p, _: p.send_signal(SIGINT))
     assert status == 130
     assert out.startswith(ENTER.encode()) and TEXTUAL_STARTS not in out
-    assert out.rstrip().endswith(LEAVE.encode() + b"pgconsole: interrupted")
+    assert out.index(b"activity poll") < out.rindex(LEAVE.encode())
+    assert out.rstrip().endswith(b"\npgconsole: interrupted")  # below the echoed ^C, if any
     assert b"Traceback" not in out

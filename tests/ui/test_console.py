@@ -119,6 +119,11 @@ async def run(pilot: Pilot[Any], console: ConsoleScreen, sql: str, key: str = "f
     console.editor.text = sql
     console.editor.move_cursor(console.editor.document.end)
     console.editor.focus()
+    await press_and_wait(pilot, console, key)
+
+
+async def press_and_wait(pilot: Pilot[Any], console: ConsoleScreen, key: str = "f5") -> None:
+    """Press `key` on what the editor holds; wait for the run it starts to end."""
     before = console.running
     await pilot.press(key)
     await wait_until(pilot, lambda: console.running is not before, "the run to start")
@@ -281,13 +286,7 @@ async def test_a_statement_with_rows_after_one_with_rows_leaves_the_editor_as_it
         console.editor.move_cursor(console.editor.document.end)
         await pilot.pause()
         drawn.clear()
-        before = console.running
-        await pilot.press("f5")
-        await wait_until(pilot, lambda: console.running is not before, "the run to start")
-        worker = console.running
-        assert worker is not None
-        await wait_until(pilot, lambda: worker.is_finished, "the run to end")
-        await pilot.pause()
+        await press_and_wait(pilot, console)  # run() would set the text again: a redraw
         assert console.grid.display and console.grid.rows[0].cells[0] != "1"
         assert set(drawn) <= {console.editor.size.height}, "the editor was resized"
 

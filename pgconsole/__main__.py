@@ -521,13 +521,14 @@ async def _first_frame(opening: asyncio.Task[Opening], importing: asyncio.Future
     await asyncio.wait((opening, importing), return_when=asyncio.FIRST_COMPLETED)
     if importing.done() or not opening.done() or opening.cancelled() or opening.exception():
         return False
-    first, database = opening.result().first_sample, opening.result().database
-    if first is None or database is None:
+    opened = opening.result()
+    first = opened.first_sample
+    if first is None or opened.database is None:
         return False
     from pgconsole.text_frame import FirstFrame, frame_text
 
     size = os.get_terminal_size(sys.stdout.fileno())
-    frame = FirstFrame(database.info.target, first.sample, first.taken)
+    frame = FirstFrame(opened.database.info.target, first.sample, first.taken)
     return _write_to_terminal(frame_text(frame, size.columns, size.lines))
 
 

@@ -275,7 +275,7 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
         self.grid.set_columns(())
 
     def show_no_result(self) -> None:
-        """Neither rows nor a tag: the grid is hidden (an error, or a new run)."""
+        """Neither rows nor a tag: the grid is hidden (an error chosen in the results list)."""
         self.current = None
         self._show_grid(False)
 

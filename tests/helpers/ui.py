@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import pytest
 from textual import events
 from textual.app import App
 from textual.pilot import Pilot
@@ -23,6 +24,25 @@ from pgconsole.widgets.grid import DataGrid
 from tests.conftest import params_for
 
 ScreenT = TypeVar("ScreenT", bound=Screen[Any])
+
+
+def noted_calls(
+    monkeypatch: pytest.MonkeyPatch, owner: type[Any], name: str, note: Callable[..., Any]
+) -> list[Any]:
+    """Every call of the method `owner.name` from now on, as `note(self, *args, **kwargs)`
+    says it (a call it says None of is left out); the method then runs as before. The list is
+    the test's to read and clear; monkeypatch undoes the wrapping."""
+    noted: list[Any] = []
+    method = getattr(owner, name)
+
+    def watched(self: Any, *args: Any, **kwargs: Any) -> Any:
+        said = note(self, *args, **kwargs)
+        if said is not None:
+            noted.append(said)
+        return method(self, *args, **kwargs)
+
+    monkeypatch.setattr(owner, name, watched)
+    return noted
 
 
 async def wait_until(

@@ -24,7 +24,7 @@ from pgconsole.screens.console import ConsoleScreen
 from pgconsole.throwaway.cluster import ThrowawayCluster
 from pgconsole.widgets.session_table import SessionTable
 from tests.conftest import admin_connect, params_for
-from tests.helpers.ui import app_for, shown, wait_for_screen, wait_until
+from tests.helpers.ui import app_for, noted_calls, shown, wait_for_screen, wait_until
 
 SIZE = (120, 40)
 
@@ -67,15 +67,10 @@ async def test_a_refresh_with_nothing_in_progress_never_lays_the_screen_out(
 ) -> None:
     # Each panel has a fixed height: a refresh repaints. The hidden progress box was updated
     # every second all the same, which made Textual lay the whole screen out again.
-    layouts: list[str] = []
-    refresh = Widget.refresh
+    def laid_out(widget: Widget, *_: Any, layout: bool = False, **__: Any) -> str | None:
+        return f"{type(widget).__name__}#{widget.id}" if layout else None
 
-    def counted(self: Widget, *regions: Any, layout: bool = False, **kwargs: Any) -> Widget:
-        if layout:
-            layouts.append(f"{type(self).__name__}#{self.id}")
-        return refresh(self, *regions, layout=layout, **kwargs)
-
-    monkeypatch.setattr(Widget, "refresh", counted)
+    layouts = noted_calls(monkeypatch, Widget, "refresh", laid_out)
     app = make_app(cluster, table_t)
     async with app.run_test(size=SIZE) as pilot:
         screen = await activity(pilot, app, samples=2)

@@ -13,9 +13,7 @@ from typing import Any
 import pytest
 from textual import events
 from textual.dom import DOMNode
-from textual.geometry import Region
 from textual.pilot import Pilot
-from textual.strip import Strip
 from textual.widgets import Input, OptionList, Static
 
 from pgconsole.app import PgConsoleApp
@@ -35,7 +33,14 @@ from pgconsole.widgets.sql_editor import CompletionMenu, SqlEditor
 from tests.conftest import admin_connect
 from tests.helpers.file_io import opens_of
 from tests.helpers.queries import backend_reaches, backend_state
-from tests.helpers.ui import app_for, shown, tree_labels, wait_for_screen, wait_until
+from tests.helpers.ui import (
+    app_for,
+    noted_calls,
+    shown,
+    tree_labels,
+    wait_for_screen,
+    wait_until,
+)
 
 SIZE = (80, 24)
 DEMO = "console_demo"
@@ -240,14 +245,11 @@ async def test_a_statement_with_rows_after_another_restyles_no_widget(
     # takes the grid's lines meanwhile. As a class on the screen, each change made Textual
     # match the stylesheet against every widget of the screen again (about 5 ms a time).
     app = app_for(cluster, people)
-    restyled: list[str] = []
-    update_styles = PgConsoleApp.update_styles
 
-    def counted(self: PgConsoleApp, node: DOMNode, animate: bool = True) -> None:
-        restyled.append(f"{type(node).__name__}#{node.id}")
-        update_styles(self, node, animate)
+    def restyle(_app: PgConsoleApp, node: DOMNode, *_: Any, **__: Any) -> str:
+        return f"{type(node).__name__}#{node.id}"
 
-    monkeypatch.setattr(PgConsoleApp, "update_styles", counted)
+    restyled = noted_calls(monkeypatch, PgConsoleApp, "update_styles", restyle)
     async with app.run_test(size=SIZE) as pilot:
         console = await open_console(pilot, app)
         await run(pilot, console, "SELECT * FROM people ORDER BY id")
@@ -270,14 +272,11 @@ async def test_a_statement_with_rows_after_one_with_rows_leaves_the_editor_as_it
     # pass for the new statement's). Hidden and shown again, it had the editor take the whole
     # screen and give it back, each drawn whole: most of the time from F5 to the rows.
     app = app_for(cluster, people)
-    drawn: list[int] = []
-    render_lines = SqlEditor.render_lines
 
-    def counted(self: SqlEditor, crop: Region) -> list[Strip]:
-        drawn.append(self.size.height)
-        return render_lines(self, crop)
+    def drawn_at(editor: SqlEditor, *_: Any) -> int:
+        return editor.size.height  # the height it is drawn at
 
-    monkeypatch.setattr(SqlEditor, "render_lines", counted)
+    drawn = noted_calls(monkeypatch, SqlEditor, "render_lines", drawn_at)
     async with app.run_test(size=SIZE) as pilot:
         console = await open_console(pilot, app)
         console.editor.cursor_blink = False  # the blink draws the editor twice a second

@@ -261,16 +261,19 @@ class ActivityScreen(SessionsScreen):
         try:
             await recorder.add(sample)
         except RecordingError as error:
+            # Said before the file is closed: the closing waits on the writer's thread, and the
+            # screen must not show a stopped recording as running meanwhile.
             self.recorder = None
-            await recorder.close()
             kept = f"{recorder.added} sample{'s' if recorder.added != 1 else ''}"
             self.recording_text = f"recording stopped: {error} ({kept} kept; R: again)"
+            self._show_status()
             self.notify(
                 f"Recording stopped: {error}. {kept} kept in {recorder.path}.",
                 severity="error",
                 timeout=30,
                 markup=False,
             )
+            await recorder.close()
         else:
             minutes, seconds = divmod(int(time.monotonic() - recorder.started), 60)
             self.recording_text = f"● REC {minutes}:{seconds:02}"  # the file was said at R
@@ -284,9 +287,9 @@ class ActivityScreen(SessionsScreen):
 
         if self.recorder is not None:
             recorder, self.recorder = self.recorder, None
-            await recorder.close()
             self.recording_text = ""
             self._show_status()
+            await recorder.close()
             self.notify(
                 f"Recorded {recorder.added} samples to {recorder.path}", timeout=30, markup=False
             )

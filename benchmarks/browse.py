@@ -48,7 +48,7 @@ from benchmarks.ui import (
     sorting,
 )
 from pgconsole.config import Settings
-from pgconsole.db.opening import PAGE_SIZE as PGCONSOLE_PAGE_SIZE
+from pgconsole.db.first_page import PAGE_SIZE as PGCONSOLE_PAGE_SIZE
 from pgconsole.throwaway.cluster import ThrowawayCluster
 from pgconsole.widgets.grid import FETCH_MARGIN
 

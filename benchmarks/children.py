@@ -107,7 +107,7 @@ async def rss_pgconsole(pages: int) -> dict[str, Any]:
     from benchmarks.harness import SIZE, send_key, until
     from pgconsole.app import PgConsoleApp
     from pgconsole.config import Settings
-    from pgconsole.db.opening import PAGE_SIZE
+    from pgconsole.db.first_page import PAGE_SIZE
 
     target, password = Target.from_env()
     app = PgConsoleApp(target.params(password), Settings(), table="public.pgbench_accounts")

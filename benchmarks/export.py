@@ -88,7 +88,7 @@ def progress(text: str) -> None:
 async def grid_spec(conn: Any) -> Any:
     """What the grid pages through for pgbench_accounts when it is opened (a `BrowseSpec`)."""
     from pgconsole.db.browse.catalog import describe_relation, resolve_relation
-    from pgconsole.db.opening import browse_spec
+    from pgconsole.db.first_page import browse_spec
 
     oid = await resolve_relation(conn, *RELATION)
     assert oid is not None

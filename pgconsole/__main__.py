@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from pgconsole import __version__
 from pgconsole.config import ConfigError, Settings, load_settings, read_config_file
-from pgconsole.db.browse.catalog import parse_qualified_name
 from pgconsole.db.connection.params import ConnectParams, ConnInfoError, duration_seconds
 from pgconsole.db.connection.passwords import PasswordQuery
+from pgconsole.db.quoting import parse_qualified_name
 from pgconsole.target import Target, resolve_target
 
 if TYPE_CHECKING:

@@ -42,6 +42,13 @@ def test_nothing_the_first_page_does_not_need() -> None:
     assert loaded_after(UP_TO_THE_FIRST_PAGE, OFF_UP_TO_THE_FIRST_PAGE) == []
 
 
+def test_no_browsing_before_connecting() -> None:
+    # `--activity` and a start without `--table` connect first: the table's modules load once
+    # a table is named (`open_early`), or with the browser.
+    browsing = ("pgconsole.db.browse", "pgconsole.db.first_page", "pgconsole.db.edit")
+    assert loaded_after(BEFORE_THE_UI, browsing) == []
+
+
 def test_the_activity_text_frame_is_drawn_without_textual() -> None:
     # It is drawn while Textual is imported: it must not wait for that import.
     assert loaded_after(("pgconsole.text_frame",), ("textual", "pgconsole.app")) == []

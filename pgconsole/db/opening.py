@@ -12,16 +12,6 @@ import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-import asyncpg
-
-from pgconsole.db.browse.catalog import (
-    RelationDetail,
-    describe_relation,
-    parse_qualified_name,
-    resolve_relation,
-)
-from pgconsole.db.browse.pages import BrowseSpec, Column, Page, Pager
-from pgconsole.db.connection.failures import describe_error
 from pgconsole.db.connection.params import ConnectParams, PoolSettings, SessionSettings
 from pgconsole.db.connection.passwords import (
     PasswordChoice,
@@ -31,12 +21,10 @@ from pgconsole.db.connection.passwords import (
     find_password,
 )
 from pgconsole.db.connection.pool import Database, open_database
-from pgconsole.db.edit.transaction import tracking_for
 
-if TYPE_CHECKING:  # loaded only for `--activity`, by `open_early`
+if TYPE_CHECKING:  # loaded by `open_early` only for what it is asked to open
     from pgconsole.db.activity.sampler import FirstSample
-
-PAGE_SIZE = 100
+    from pgconsole.db.first_page import FirstPage
 
 
 class OpeningSettings(Protocol):
@@ -73,37 +61,6 @@ class Opening:
             await self.first_sample.sampler.close()
         if self.database is not None:
             await self.database.close()
-
-
-@dataclass
-class FirstPage:
-    """A relation described, its pager open and its first page read."""
-
-    detail: RelationDetail
-    spec: BrowseSpec
-    pager: Pager
-    page: Page
-
-
-def to_columns(detail: RelationDetail) -> tuple[Column, ...]:
-    """The grid's columns for a described relation."""
-    return tuple(
-        Column(
-            c.name, c.type, numeric=c.category == "N", not_null=c.not_null, base_type=c.base_type
-        )
-        for c in detail.columns
-    )
-
-
-def browse_spec(detail: RelationDetail, *, physical: bool = False) -> BrowseSpec:
-    """What the grid pages through for `detail`: all columns, key order, edit tracking."""
-    return BrowseSpec(
-        detail.schema,
-        detail.name,
-        to_columns(detail),
-        key=detail.key,
-        tracking=tracking_for(detail, physical=physical),
-    )
 
 
 async def choose_password(
@@ -157,44 +114,6 @@ async def open_pool(
                 await tunnel
 
 
-async def find_relation(database: Database, text: str) -> RelationDetail:
-    """Describe the relation named `text` (`schema.name`, quoted parts keep their case).
-
-    Raises:
-        LookupError: With a message for the user, when it cannot be found or read.
-    """
-    try:
-        schema, name = parse_qualified_name(text)
-    except ValueError as error:
-        raise LookupError(str(error)) from None
-    try:
-        async with database.transaction(readonly=True) as conn:
-            oid = await resolve_relation(conn, schema, name)
-            detail = None if oid is None else await describe_relation(conn, oid)
-    except (asyncpg.PostgresError, OSError, LookupError) as error:
-        raise LookupError(describe_error(error)) from None
-    if detail is None:
-        raise LookupError("no such table or view")
-    return detail
-
-
-async def open_first_page(database: Database, text: str, idle_seconds: float) -> FirstPage:
-    """Describe `text` and read its first page through a new pager.
-
-    Raises:
-        LookupError: With a message for the user.
-    """
-    detail = await find_relation(database, text)
-    spec = browse_spec(detail)
-    pager = Pager(database, spec, PAGE_SIZE, idle_seconds)
-    try:
-        page = await pager.first()
-    except (asyncpg.PostgresError, OSError) as error:
-        await pager.close()
-        raise LookupError(describe_error(error)) from None
-    return FirstPage(detail, spec, pager, page)
-
-
 async def open_early(
     params: ConnectParams,
     settings: OpeningSettings,
@@ -206,6 +125,8 @@ async def open_early(
     screen's first sample when it is to be shown."""
     opening = await open_pool(params, settings, query)
     if opening.database is not None and table:
+        from pgconsole.db.first_page import open_first_page
+
         try:
             opening.first = await open_first_page(
                 opening.database, table, settings.cursor_idle_seconds

@@ -20,7 +20,7 @@ from pgconsole.db.browse.pages import BrowseSpec, Column, Page, Pager, Row
 from pgconsole.db.connection.errors import DB_ERRORS
 from pgconsole.db.connection.failures import describe_error
 from pgconsole.db.connection.pool import Database
-from pgconsole.db.opening import PAGE_SIZE, FirstPage, browse_spec, find_relation
+from pgconsole.db.first_page import PAGE_SIZE, FirstPage, browse_spec, find_relation
 from pgconsole.db.type_names import display_type
 from pgconsole.screens.browse_filters import BrowseFilters, explain
 from pgconsole.screens.editing import EditController

@@ -20,10 +20,9 @@ from pgconsole.db.browse.catalog import (
     describe_relation,
     list_relations,
     load_catalog,
-    parse_qualified_name,
     resolve_relation,
 )
-from pgconsole.db.quoting import qualified, quote_ident
+from pgconsole.db.quoting import parse_qualified_name, qualified, quote_ident
 from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.conftest import admin_connect
 from tests.helpers.queries import QueryCounter

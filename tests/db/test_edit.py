@@ -24,7 +24,7 @@ from pgconsole.db.edit.transaction import (
     read_edit_facts,
     tracking_for,
 )
-from pgconsole.db.opening import browse_spec
+from pgconsole.db.first_page import browse_spec
 from pgconsole.db.quoting import qualified, quote_ident
 from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.conftest import admin_connect, open_pool

@@ -10,7 +10,7 @@ from pgconsole.db.browse.pages import Pager
 from pgconsole.db.connection.params import PoolSettings, SessionSettings
 from pgconsole.db.connection.pool import open_database
 from pgconsole.db.edit.transaction import EditTransaction, blocking_pids
-from pgconsole.db.opening import browse_spec
+from pgconsole.db.first_page import browse_spec
 from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.conftest import admin_connect, params_for
 from tests.helpers.pgbouncer import ThrowawayPgBouncer

@@ -22,10 +22,16 @@ REPO = Path(__file__).resolve().parent.parent
 
 @contextlib.contextmanager
 def hermetic_home() -> Iterator[Path]:
-    """No PG*/PGCONSOLE_* variable, config file or keyring of this machine in the run."""
+    """No PG*/PGCONSOLE_* variable, config file or keyring of this machine in the run; and
+    bytecode written as on a user's machine."""
     for name in list(os.environ):
         if name.startswith("PG"):
             del os.environ[name]
+    # A developer's PYTHONDONTWRITEBYTECODE would make every launch of a tool compile again
+    # each module changed since its bytecode was written (about 6 ms for a 600-line module
+    # here): an install has them compiled, and the untimed launch before each measured one
+    # writes them.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     home = Path(tempfile.mkdtemp(prefix="pgconsole-bench-"))
     saved = {k: os.environ.get(k) for k in ("HOME", "XDG_CONFIG_HOME")}
     os.environ["HOME"] = str(home)

@@ -9,8 +9,12 @@ the `$n` parameters it takes, if any. `pgconsole/db/browse/catalog.py` reads
 from __future__ import annotations
 
 import functools
-from importlib.resources import files
-from importlib.resources.abc import Traversable
+import importlib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 ROOMS = ("pgconsole.db.connection", "pgconsole.db.browse", "pgconsole.db.console",
          "pgconsole.db.activity", "pgconsole.db.diagnostics", "pgconsole.db.fleet",
@@ -37,8 +41,21 @@ def load_sql(module: str, name: str) -> str:
     # Names come from our own code, but a path here would read outside the SQL directory.
     if not name.endswith(".sql") or "/" in name or "\\" in name or name.startswith("."):
         raise ValueError(f"not an SQL file name: {name!r}")
-    package = module.rpartition(".")[0]
-    return (files(package) / "sql" / name).read_text(encoding="utf-8")
+    return _folder(module.rpartition(".")[0]).joinpath("sql", name).read_text(encoding="utf-8")
+
+
+def _folder(package: str) -> Traversable:
+    """The folder of `package` (imported if need be): a plain path when the package lies on disk,
+    the usual case. `importlib.resources` is loaded only for another place (a zip archive):
+    its imports (zipfile, shutil, tempfile, lzma) would cost over 10 ms of every start."""
+    spec = importlib.import_module(package).__spec__
+    locations = spec.submodule_search_locations if spec is not None else None
+    for location in locations or ():
+        if Path(location).is_dir():
+            return Path(location)
+    from importlib.resources import files
+
+    return files(package)
 
 
 @functools.cache
@@ -48,7 +65,7 @@ def sql_file_names() -> frozenset[str]:
     The folders are found from the top package, without importing the rooms: the activity
     screen asks this of its first sample, and would load the console's and the fleet's code.
     """
-    top = files("pgconsole")
+    top = _folder("pgconsole")
     folders: list[Traversable] = [top.joinpath(*room.split(".")[1:], "sql") for room in ROOMS]
     return frozenset(
         entry.name.removesuffix(".sql")

@@ -3,8 +3,10 @@ fetch leaves it waiting for nothing, and an idle cursor is closed at its deadlin
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from textual import on
@@ -14,8 +16,9 @@ from textual.screen import Screen
 from pgconsole.db.browse.pages import Column, IdleCursor, Page, Pager, Pages, Row
 from pgconsole.db.console.connection import ConsoleConnection, ResultPager
 from pgconsole.screens.paging import GridPaging
+from pgconsole.widgets import grid as grid_module
 from pgconsole.widgets.grid import DataGrid
-from tests.helpers.ui import wait_until
+from tests.helpers.ui import noted_calls, wait_until
 
 PAGE = 20
 ROWS = 1000
@@ -27,6 +30,8 @@ class MadeUpPages:
 
     idle: float = 60.0
     failing: Exception | None = None
+    gate: asyncio.Event | None = None
+    """When set, `after` waits for it: a page still on its way."""
     busy: int = 0
     """`close_if_idle` calls still to answer False (a fetch holds the cursor)."""
     asked: list[str] = field(default_factory=list)
@@ -50,6 +55,9 @@ class MadeUpPages:
 
     async def after(self, row: Row) -> Page:
         assert row.ordinal is not None
+        if self.gate is not None:
+            self.asked.append("waiting")
+            await self.gate.wait()
         return self._page(row.ordinal + 1, row.ordinal + 1 + PAGE)
 
     async def before(self, row: Row) -> Page:
@@ -177,6 +185,72 @@ async def test_the_cursor_to_close_may_be_another_than_the_pages(seconds_left: f
         app.paged.paging.arm_idle_close()
         await wait_until(pilot, lambda: cursor.closed == 1, "the session's cursor closed")
         assert app.paged.said == ["closed while idle"]
+
+
+def painted_states(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bool]]:
+    """Each frame painted from now on, as (the grid's cursor row, a page still pending)."""
+
+    def note(app: Any, _screen: Screen[None], renderable: object) -> tuple[int, bool] | None:
+        grid = grid_of(app)
+        return None if renderable is None else (grid.cursor_row, grid.pending is not None)
+
+    return noted_calls(monkeypatch, Harness, "_display", note)
+
+
+async def started(pilot: Any, app: Harness) -> MadeUpPages:
+    """The first page shown; later pages wait for the source's gate."""
+    await wait_until(pilot, lambda: app.paged.is_mounted, "the screen")
+    app.paged.paging.fetch("first", None)
+    await wait_until(pilot, lambda: len(grid_of(app).rows) == PAGE, "the first page")
+    pages = app.paged.pages
+    assert isinstance(pages, MadeUpPages)
+    pages.gate = asyncio.Event()
+    return pages
+
+
+async def test_a_motion_and_the_rows_it_asked_for_are_painted_in_one_frame(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(grid_module, "PAINT_HOLD_SECONDS", 60.0)  # the rows always come first
+    app = Harness(PagedScreen(MadeUpPages()))
+    async with app.run_test(size=(40, 12)) as pilot:
+        pages = await started(pilot, app)
+        frames = painted_states(monkeypatch)
+        await pilot.press("down")  # near the window's end: the next page is asked for
+        # Without the hold the motion is painted before the page is even asked for.
+        await wait_until(pilot, lambda: "waiting" in pages.asked, "the page asked for")
+        assert pages.gate is not None
+        pages.gate.set()
+        await wait_until(pilot, lambda: (1, False) in frames, "the motion and its rows")
+        assert all(not pending for _, pending in frames)
+
+
+async def test_a_page_slower_than_the_hold_does_not_hold_back_the_motion(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = Harness(PagedScreen(MadeUpPages()))
+    async with app.run_test(size=(40, 12)) as pilot:
+        pages = await started(pilot, app)
+        frames = painted_states(monkeypatch)
+        await pilot.press("down")
+        await wait_until(pilot, lambda: (1, True) in frames, "the motion, its page on its way")
+        assert pages.gate is not None
+        pages.gate.set()
+        await wait_until(pilot, lambda: (1, False) in frames, "its rows")
+
+
+async def test_a_grid_that_goes_away_while_holding_lets_the_app_paint(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(grid_module, "PAINT_HOLD_SECONDS", 60.0)
+    app = Harness(PagedScreen(MadeUpPages()))
+    async with app.run_test(size=(40, 12)) as pilot:
+        pages = await started(pilot, app)
+        await pilot.press("down")
+        await wait_until(pilot, lambda: "waiting" in pages.asked, "the page asked for")
+        frames = noted_calls(monkeypatch, Harness, "_display", lambda _a, _s, r: r and "frame")
+        app.pop_screen()  # the grid is unmounted with its page still on its way
+        await wait_until(pilot, lambda: bool(frames), "a frame of the screen below")
 
 
 def test_both_pagers_are_pages() -> None:

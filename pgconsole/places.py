@@ -222,6 +222,7 @@ class Places:
             )
             # One name per console: a console left on screen by a reconnect stays installed.
             self.app.install_screen(self.sql_console, f"console-{id(self.sql_console)}")
+        self.sql_console.arrive()
         self.show(self.sql_console, remember=remember)
         if text:
             self.sql_console.put_in_editor(text)

@@ -108,6 +108,8 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
         super().__init__()
         self.pending_text = ""
         """Text for the editor, given before the screen was mounted (`put_in_editor`)."""
+        self.arriving = False
+        """Shown as a place (`arrive`) rather than back from a modal: the editor takes the keys."""
         self.database = database
         self.target = target
         self.session = ConsoleConnection(database, read_only=read_only, idle_seconds=idle_seconds)
@@ -169,7 +171,17 @@ class ConsoleScreen(ReportsFailedWorkers, Screen[None]):
     async def on_unmount(self) -> None:
         await self.session.close()
 
+    def arrive(self) -> None:
+        """About to be shown as a place (F4, or another screen's way here): the editor takes
+        the keys, whatever had them when the console was left, since what is typed on arrival
+        is SQL (left on the result grid, `e` would open the export, `g` move its cursor). Back
+        from a modal (an export, a value shown whole) the focus stays where it was."""
+        self.arriving = True
+
     def on_screen_resume(self) -> None:
+        if self.arriving:
+            self.arriving = False
+            self.editor.focus()
         # Back from the browser (F4) or a modal: the schema may have changed meanwhile, by
         # another session too. Completion reads the catalog again (four queries, in the
         # background) when its copy is older than `completion_source.FRESH_SECONDS`. The first

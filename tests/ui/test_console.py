@@ -589,6 +589,24 @@ async def test_f4_goes_back_and_the_console_keeps_its_text(
         assert console.editor.text == "SELECT 1"
 
 
+async def test_f4_to_the_console_gives_the_editor_the_keys_wherever_they_were(
+    cluster: ThrowawayCluster, people: str
+) -> None:
+    app = app_for(cluster, people)
+    async with app.run_test(size=SIZE) as pilot:
+        console = await open_console(pilot, app)
+        await run(pilot, console, "SELECT id FROM people ORDER BY id")
+        console.grid.focus()
+        await wait_until(pilot, lambda: console.grid.has_focus, "the result grid focused")
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: app.screen is app.main_screen, "the browser")
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: console.editor.has_focus, "the editor focused")
+        await pilot.press("e")  # typed SQL, not the export of the result
+        await wait_until(pilot, lambda: console.editor.text.endswith("e"), "the letter typed")
+        assert app.screen is console
+
+
 async def test_a_connection_error_message_is_readable(
     cluster: ThrowawayCluster, people: str
 ) -> None:

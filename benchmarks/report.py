@@ -114,7 +114,7 @@ OPS: tuple[Op, ...] = (
     ),
     Op(
         "every keyset PgDn/PgUp above that fetches, at 80x24: key → fetched rows painted "
-        "(a later frame), p95",
+        "(in the same frame or a later one), p95",
         "fetch_p95_small",
         None,
         0.016,
@@ -122,7 +122,7 @@ OPS: tuple[Op, ...] = (
     ),
     Op(
         "PgDn that fetches at row 1 and at row MIDDLE, at 200x50: key → fetched rows painted "
-        "(a later frame), p95",
+        "(in the same frame or a later one), p95",
         "fetch_p95_large",
         None,
         0.016,

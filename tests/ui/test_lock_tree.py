@@ -14,11 +14,12 @@ BLOCKER, WAITING, LAST = LOCK_CHAIN
 
 
 def drawn(lines: int, sessions: tuple[stats.Backend, ...] = SESSIONS) -> tuple[list[str], int]:
-    """The tree's lines at 80 cells, and the lines `lock_tree_text` says it takes."""
+    """The tree's lines at 80 cells, each cut with `…` as the widget's style has it, and the
+    lines `lock_tree_text` says it takes."""
     drawing, taken = lock_tree_text(stats.lock_tree(sessions), lines)
     console = Console(width=80, no_color=True, legacy_windows=False)
     with console.capture() as capture:
-        console.print(drawing)
+        console.print(drawing, no_wrap=True, overflow="ellipsis")
     return capture.get().rstrip("\n").split("\n"), taken
 
 

@@ -25,6 +25,7 @@ from pgconsole.db.quoting import parse_qualified_name
 from pgconsole.target import Target, resolve_target
 
 if TYPE_CHECKING:
+    from pgconsole.db.activity.sampler import EarlySample
     from pgconsole.db.opening import Opening
     from pgconsole.server_list import ServerList
 
@@ -477,12 +478,24 @@ async def _run_app(
 
     # Connect (and read the first page of --table) while Textual is imported in a thread:
     # the handshake and the queries wait on the network, the imports on the interpreter.
-    opening = asyncio.create_task(open_early(params, settings, password_query, table, activity))
     framing = activity and sys.stdin.isatty() and sys.stdout.isatty()
+    sampled: asyncio.Future[EarlySample] = asyncio.get_running_loop().create_future()
+    opening = asyncio.create_task(
+        open_early(
+            params,
+            settings,
+            password_query,
+            table,
+            activity,
+            on_sample=sampled.set_result if framing else None,
+        )
+    )
     if framing:  # the sample first: the imports would share the one CPU the GIL gives
-        await asyncio.wait((opening,), timeout=FRAME_HEAD_START)
+        await asyncio.wait(
+            (opening, sampled), timeout=FRAME_HEAD_START, return_when=asyncio.FIRST_COMPLETED
+        )
     importing = asyncio.ensure_future(asyncio.to_thread(_import_ui, activity))
-    framed = framing and await _first_frame(opening, importing)
+    framed = framing and await _first_frame(sampled, opening, importing)
     app = None
     try:
         app_module = await importing
@@ -515,20 +528,29 @@ async def _run_app(
     return int(app.return_code or 0)
 
 
-async def _first_frame(opening: asyncio.Task[Opening], importing: asyncio.Future[Any]) -> bool:
+async def _first_frame(
+    sampled: asyncio.Future[EarlySample],
+    opening: asyncio.Task[Opening],
+    importing: asyncio.Future[Any],
+) -> bool:
     """Write the activity screen's first sample as a text frame (`pgconsole.text_frame`) when
-    it is taken before Textual is loaded; whether it was written."""
-    await asyncio.wait((opening, importing), return_when=asyncio.FIRST_COMPLETED)
-    if importing.done() or not opening.done() or opening.cancelled() or opening.exception():
-        return False
-    opened = opening.result()
-    first = opened.first_sample
-    if first is None or opened.database is None:
+    it is taken before Textual is loaded: as soon as it is read, before the pool opens, or,
+    behind a pooler, with the opening; whether it was written."""
+    await asyncio.wait((sampled, opening, importing), return_when=asyncio.FIRST_COMPLETED)
+    if importing.done():
         return False
     from pgconsole.text_frame import FirstFrame, frame_text
 
+    if sampled.done():
+        early = sampled.result()
+        frame = FirstFrame(early.target, early.sample, early.taken)
+    else:  # the opening ended without an early sample
+        opened = opening.result() if not opening.cancelled() and not opening.exception() else None
+        first = opened.first_sample if opened is not None else None
+        if opened is None or first is None or opened.database is None:
+            return False
+        frame = FirstFrame(opened.database.info.target, first.sample, first.taken)
     size = os.get_terminal_size(sys.stdout.fileno())
-    frame = FirstFrame(opened.database.info.target, first.sample, first.taken)
     return _write_to_terminal(frame_text(frame, size.columns, size.lines))
 
 

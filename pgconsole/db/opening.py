@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
+
+import asyncpg
 
 from pgconsole.db.connection.params import ConnectParams, PoolSettings, SessionSettings
 from pgconsole.db.connection.passwords import (
@@ -20,10 +23,10 @@ from pgconsole.db.connection.passwords import (
     PasswordSource,
     find_password,
 )
-from pgconsole.db.connection.pool import Database, open_database
+from pgconsole.db.connection.pool import Database, FirstRead, open_database
 
 if TYPE_CHECKING:  # loaded by `open_early` only for what it is asked to open
-    from pgconsole.db.activity.sampler import FirstSample
+    from pgconsole.db.activity.sampler import EarlySample, FirstSample
     from pgconsole.db.first_page import FirstPage
 
 
@@ -84,11 +87,13 @@ async def open_pool(
     settings: OpeningSettings,
     query: PasswordQuery | None,
     typed: str | None = None,
+    first_read: FirstRead | None = None,
 ) -> Opening:
     """Find the password and open the pool; every failure is returned, never raised.
 
     An SSH tunnel is opened while the password is looked for: ssh's login needs no password
-    of the database, and it is the longest wait of a tunnelled start.
+    of the database, and it is the longest wait of a tunnelled start. `first_read` is
+    `open_database`'s.
     """
     tunnel = None
     if params.tunnel is not None:
@@ -102,7 +107,10 @@ async def open_pool(
             if tunnel is not None:
                 await tunnel  # its failure is the attempt's, as a connection would meet it
             database = await open_database(
-                params.with_password(choice.password), settings.session(), settings.pool()
+                params.with_password(choice.password),
+                settings.session(),
+                settings.pool(),
+                first_read,
             )
         except Exception as error:  # the app turns each into a screen, never a traceback
             return Opening(choice, error=error)
@@ -120,10 +128,27 @@ async def open_early(
     query: PasswordQuery | None,
     table: str | None,
     activity: bool = False,
+    on_sample: Callable[[EarlySample], None] | None = None,
 ) -> Opening:
     """`open_pool`, then the first page of `table` when one is named, and the activity
-    screen's first sample when it is to be shown."""
-    opening = await open_pool(params, settings, query)
+    screen's first sample when it is to be shown.
+
+    That sample is read before the pool opens, on the connection that reads the server's
+    limits, and handed to `on_sample` at once (`pgconsole --activity` draws it as text while
+    the pool opens and Textual loads); behind a pooler it is taken once the pool is open.
+    """
+    early: list[EarlySample] = []
+
+    async def first_read(conn: asyncpg.Connection, target: str) -> None:
+        from pgconsole.db.activity.sampler import read_early
+
+        sample = await read_early(conn, target)
+        if sample is not None:
+            early.append(sample)
+            if on_sample is not None:
+                on_sample(sample)
+
+    opening = await open_pool(params, settings, query, first_read=first_read if activity else None)
     if opening.database is not None and table:
         from pgconsole.db.first_page import open_first_page
 
@@ -136,5 +161,5 @@ async def open_early(
     if opening.database is not None and activity:
         from pgconsole.db.activity.sampler import sample_early
 
-        opening.first_sample = await sample_early(opening.database)
+        opening.first_sample = await sample_early(opening.database, early[0] if early else None)
     return opening

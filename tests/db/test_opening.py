@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 
 from pgconsole.config import Settings
+from pgconsole.db.activity.sampler import EarlySample
 from pgconsole.db.connection.passwords import PasswordSource
 from pgconsole.db.opening import open_early
 from pgconsole.throwaway.cluster import ThrowawayCluster
@@ -48,23 +49,30 @@ async def test_failures_are_returned_not_raised(
     assert isinstance(refused.error, asyncpg.InvalidPasswordError)
 
 
-async def test_the_activity_screens_first_sample_comes_with_the_pool(
+async def test_the_activity_screens_first_sample_is_read_before_the_pool_opens(
     cluster: ThrowawayCluster, conn: asyncpg.Connection, dbname: str
 ) -> None:
+    # On the connection that read the server's limits: `pgconsole --activity` draws it while
+    # the pool opens.
+    handed: list[EarlySample] = []
     params = params_for(cluster, dbname)
-    opening = await open_early(params, Settings(), None, None, activity=True)
+    opening = await open_early(params, Settings(), None, None, True, on_sample=handed.append)
     try:
         first = opening.first_sample
-        assert first is not None and opening.first is None
-        sampler_conn = first.sampler.conn
-        assert sampler_conn is not None and first.sampler.capabilities is not None
-        # taken on the sampler's own connection
-        own = [backend.pid for backend in first.sample.backends if backend.is_self]
-        assert own == [sampler_conn.get_server_pid()]
-        assert await conn.fetchval(APP_SESSIONS, dbname) == 2  # the pool's one and the sampler's
+        assert first is not None and opening.first is None and opening.database is not None
+        [early] = handed
+        assert first.sample is early.sample and first.taken == early.taken
+        assert early.target == opening.database.info.target
+        admin = conn.get_server_pid()
+        ours = [b for b in early.sample.backends if b.database == dbname and b.pid != admin]
+        assert [b.is_self for b in ours] == [True]  # no pool yet, no sampler's connection
+        # The sampler has what the role may see, and opens its connection at its next sample.
+        assert first.sampler.capabilities == early.capabilities and first.sampler.conn is None
+        assert await conn.fetchval(APP_SESSIONS, dbname) == 1  # the pool's one
+        await first.sampler.sample()
+        assert await conn.fetchval(APP_SESSIONS, dbname) == 2  # and the sampler's
     finally:
         await opening.discard()
-    assert sampler_conn.is_closed()
     assert await conn.fetchval(APP_SESSIONS, dbname) == 0
 
 

@@ -85,10 +85,40 @@ class FirstSample:
     """When (`time.time()`)."""
 
 
-async def sample_early(database: Database) -> FirstSample | None:
-    """Open a sampler's connection and take its first sample; None if that failed (the screen
-    then samples again and says why)."""
+@dataclass(frozen=True)
+class EarlySample:
+    """The activity screen's first sample, read before the pool opened, on the connection
+    that read the server's limits (`open_database`'s `first_read`): the first thing
+    `pgconsole --activity` can show."""
+
+    target: str
+    """The server, as the status bar names it."""
+    sample: stats.Sample
+    capabilities: stats.Capabilities
+    taken: float
+    """When (`time.time()`)."""
+
+
+async def read_early(conn: asyncpg.Connection, target: str) -> EarlySample | None:
+    """What the role may see, and a sample, on `conn`; None if either could not be read (the
+    screen's sampler tries again on its own connection)."""
+    try:
+        capabilities = await stats.read_capabilities(conn)
+        sample = await stats.sample(conn)
+    except DB_ERRORS:
+        return None
+    return EarlySample(target, sample, capabilities, time.time())
+
+
+async def sample_early(database: Database, early: EarlySample | None = None) -> FirstSample | None:
+    """A sampler for the screen with its first sample: `early`, if it was read before the
+    pool opened (the sampler opens its connection at its next sample), else taken now on the
+    sampler's new connection. None if that failed (the screen then samples again and says
+    why)."""
     sampler = Sampler(database)
+    if early is not None:
+        sampler.capabilities = early.capabilities
+        return FirstSample(sampler, early.sample, early.taken)
     try:
         sample = await sampler.sample()
     except DB_ERRORS:

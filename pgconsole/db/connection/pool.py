@@ -7,7 +7,7 @@ import collections
 import contextlib
 import functools
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -24,6 +24,10 @@ from pgconsole.db.sqlfiles import load_sql
 
 Conn = asyncpg.Connection | PoolConnectionProxy
 """A connection, or the pool's proxy for one: both run queries the same way."""
+
+FirstRead = Callable[[asyncpg.Connection, str], Awaitable[None]]
+"""What `open_database` may read before the pool opens: given the connection and the server's
+name (`target_text`)."""
 
 
 WAIT_SAMPLES = 1000
@@ -363,11 +367,17 @@ async def open_database(
     params: ConnectParams,
     session: SessionSettings,
     settings: PoolSettings,
+    first_read: FirstRead | None = None,
 ) -> Database:
     """Open a pool to the server and read who and where we are.
 
     A server that refuses session settings at startup is a connection pooler (pgbouncer says
     "unsupported startup parameter"): pgconsole then switches to pooler mode by itself.
+
+    `first_read`, if given, runs before the pool opens, on the connection that reads the
+    server's own limits (so under those limits and the command timeout), with the server's
+    name as the status bar says it: `pgconsole --activity` takes its first sample there, to
+    show it without waiting for the pool. It is not run in pooler mode (no such connection).
 
     Raises:
         ConnInfoError: TLS settings that cannot be used (missing root certificate, ...).
@@ -375,7 +385,7 @@ async def open_database(
             reached or refused us; `pgconsole.db.connection.failures.classify` explains each.
     """
     try:
-        return await _open(params, session, settings)
+        return await _open(params, session, settings, first_read)
     except asyncpg.PostgresError as error:
         if settings.pooler or "unsupported startup parameter" not in str(error):
             raise
@@ -391,30 +401,45 @@ async def read_timeouts(conn: Conn) -> Timeouts:
     return Timeouts(*row)
 
 
+def target_text(params: ConnectParams, host: str, port: int) -> str:
+    """`user@host:port/db`, and the bastion when tunnelled: the server as the status bar
+    names it, at the endpoint reached."""
+    via = f" via {params.tunnel.bastion.host}" if params.tunnel is not None else ""
+    return f"{params.user}@{host}:{port}/{params.database}{via}"
+
+
 async def _server_timeouts(
-    params: ConnectParams, settings: PoolSettings, plan: TlsPlan
+    params: ConnectParams, settings: PoolSettings, plan: TlsPlan, first_read: FirstRead | None
 ) -> Timeouts:
     """The limits a session gets from the server, database and role, read on a connection
     that sets none of pgconsole's: a startup parameter would hide them (it takes precedence
-    over `ALTER ROLE … SET`), and the pool's connections must start with the stricter ones."""
+    over `ALTER ROLE … SET`), and the pool's connections must start with the stricter ones.
+    `first_read` runs on it next (`open_database`)."""
     conn = await connect(
         params, Attempt({}, command_timeout=settings.command_timeout, statement_cache_size=0), plan
     )
     try:
-        return await read_timeouts(conn)
+        timeouts = await read_timeouts(conn)
+        if first_read is not None:
+            host, port = getattr(conn, "endpoint", params.endpoints[0])
+            await first_read(conn, target_text(params, host, port))
+        return timeouts
     finally:
         await conn.close()
 
 
 async def _open(
-    params: ConnectParams, configured: SessionSettings, settings: PoolSettings
+    params: ConnectParams,
+    configured: SessionSettings,
+    settings: PoolSettings,
+    first_read: FirstRead | None = None,
 ) -> Database:
     plan = plan_tls(params)
     # Directly on a server the limits go out as startup parameters, so they are settled
     # before the pool opens; behind a transaction pooler they are SET LOCAL per transaction,
     # and the server's are read in the pool's first transaction instead (no startup
     # parameter can hide them there).
-    server = None if settings.pooler else await _server_timeouts(params, settings, plan)
+    server = None if settings.pooler else await _server_timeouts(params, settings, plan, first_read)
     session = configured if server is None else configured.tightened(server)
     attempt = _attempt(session, settings)
     metrics = PoolMetrics()
@@ -451,9 +476,8 @@ async def _open(
         raise
     assert row is not None
     socket = host.startswith("/")
-    via = f" via {params.tunnel.bastion.host}" if params.tunnel is not None else ""
     database.info = ServerInfo(
-        target=f"{params.user}@{host}:{port}/{params.database}{via}",
+        target=target_text(params, host, port),
         server_version=row["server_version"],
         server_version_num=row["server_version_num"],
         current_user=row["current_user"],

@@ -96,7 +96,7 @@ def lock_tree_text(roots: tuple[stats.LockNode, ...], lines: int) -> tuple[Text,
 def _tree_lines(top: _Branch) -> Text:
     """`top` and its branches a line each, behind the guides, every line cut with `…` at the
     width: one text, which Textual draws as it draws any (rich's `Tree`, drawn through a rich
-    console, took a sixth of the activity screen's time under 50 busy clients)."""
+    console, took about a tenth of the activity screen's busy time under 50 busy clients)."""
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append_text(top.label)
     pending = _children(top, "")  # each branch with its guides, whether it is the last

@@ -401,6 +401,13 @@ async def read_timeouts(conn: Conn) -> Timeouts:
     return Timeouts(*row)
 
 
+def _reached(conn: Conn, params: ConnectParams) -> tuple[str, int]:
+    """The (host, port) `conn` reached: one of `params.endpoints`, the first for a connection
+    that does not say."""
+    endpoint: tuple[str, int] = getattr(conn, "endpoint", (params.host, params.port))
+    return endpoint
+
+
 def target_text(params: ConnectParams, host: str, port: int) -> str:
     """`user@host:port/db`, and the bastion when tunnelled: the server as the status bar
     names it, at the endpoint reached."""
@@ -421,8 +428,7 @@ async def _server_timeouts(
     try:
         timeouts = await read_timeouts(conn)
         if first_read is not None:
-            host, port = getattr(conn, "endpoint", params.endpoints[0])
-            await first_read(conn, target_text(params, host, port))
+            await first_read(conn, target_text(params, *_reached(conn, params)))
         return timeouts
     finally:
         await conn.close()
@@ -469,7 +475,7 @@ async def _open(
             if settings.pooler:
                 await database.apply_session_settings(conn)
             row = await conn.fetchrow(load_sql(__name__, "describe_session.sql"))
-            host, port = getattr(conn, "endpoint", (params.host, params.port))
+            host, port = _reached(conn, params)
     except BaseException:
         with contextlib.suppress(Exception):
             pool.terminate()

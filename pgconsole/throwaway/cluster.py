@@ -443,6 +443,12 @@ WHERE s.slot_name = :'slot'
 """
 """The state of the walsender streaming through the slot (psql; `slot` is a psql variable)."""
 
+_STREAMING_WITHOUT_SLOT = """
+SELECT r.state FROM pg_stat_replication AS r WHERE r.application_name = :'slot'
+"""
+"""The state of the walsender of a standby not streaming through its slot: by the
+application_name it connects with, the slot's name."""
+
 _DROP_SLOT = """
 SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
 WHERE slot_name = :'slot' AND NOT active;
@@ -479,6 +485,7 @@ class ThrowawayStandby(ThrowawayCluster):
         *,
         slot: str = "pgconsole_standby",
         hot_standby_feedback: bool = True,
+        stream_through_slot: bool = True,
         settings: Mapping[str, str] | None = None,
     ) -> None:
         """Prepare (but do not start) a standby of `primary`.
@@ -489,6 +496,9 @@ class ThrowawayStandby(ThrowawayCluster):
                 application_name there (pg_stat_replication).
             hot_standby_feedback: Whether the standby reports its oldest snapshot, which
                 then holds back the primary's horizon.
+            stream_through_slot: Whether the standby streams through the slot. Without it
+                the slot only kept the WAL for the copy, and the standby's feedback is
+                held by its walsender (pg_stat_replication's backend_xmin), not the slot.
             settings: Extra postgresql.conf settings, over those copied from the primary.
 
         Raises:
@@ -499,6 +509,7 @@ class ThrowawayStandby(ThrowawayCluster):
         super().__init__(superuser=primary.superuser, ssl=primary.ssl)
         self.primary = primary
         self.slot = slot
+        self.stream_through_slot = stream_through_slot
         self.password = primary.password
         # The copy of the primary's postgresql.conf brings its settings; the fast ones again
         # could set one lower than the standby needs (max_connections as high as the primary's).
@@ -559,9 +570,10 @@ class ThrowawayStandby(ThrowawayCluster):
             "pg_basebackup",
         )  # fmt: skip
         (self.datadir / "standby.signal").touch()
-        self._write_config(
-            {"primary_conninfo": self._primary_conninfo(), "primary_slot_name": self.slot}
-        )
+        config = {"primary_conninfo": self._primary_conninfo()}
+        if self.stream_through_slot:
+            config["primary_slot_name"] = self.slot
+        self._write_config(config)
 
     def _certificate_authority(self) -> CertificateAuthority:
         """The primary's CA: whoever trusts the primary trusts its standby."""
@@ -610,7 +622,8 @@ class ThrowawayStandby(ThrowawayCluster):
 
     def _wait_until_streaming(self, within: float = 60.0) -> None:
         deadline = time.monotonic() + within
-        while self._primary_sql(_STREAMING) != "streaming":
+        streaming = _STREAMING if self.stream_through_slot else _STREAMING_WITHOUT_SLOT
+        while self._primary_sql(streaming) != "streaming":
             if time.monotonic() > deadline:
                 raise ClusterError(
                     f"the standby did not stream within {within:.0f} s:\n{self._log_tail()}"

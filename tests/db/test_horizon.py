@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Iterator
 from dataclasses import replace
 
 import asyncpg
@@ -19,6 +20,9 @@ from pgconsole.db.diagnostics.horizon import (
 from pgconsole.throwaway.cluster import ThrowawayCluster, ThrowawayStandby
 from tests.conftest import STANDBY_SLOT, admin_connect
 from tests.helpers.waiting import poll_until
+
+SLOTLESS = "pgconsole_slotless"
+"""The application_name of the standby that streams without its slot."""
 
 XIDS_AFTER = 5
 """Transaction ids spent after a holder took its xmin (its age is at least this)."""
@@ -209,3 +213,84 @@ async def test_a_standby_query_holds_the_primary_through_its_slot(
     finally:
         await reader.close()
         await primary.close()
+
+
+@pytest.fixture(scope="module")
+def slotless_standby(diagnostics_cluster: ThrowawayCluster) -> Iterator[ThrowawayStandby]:
+    """A standby of the diagnostics server that streams without a slot, feedback on."""
+    with ThrowawayStandby(diagnostics_cluster, slot=SLOTLESS, stream_through_slot=False) as server:
+        yield server
+
+
+async def test_a_standby_without_a_slot_holds_the_primary_through_its_feedback(
+    diagnostics_cluster: ThrowawayCluster, slotless_standby: ThrowawayStandby, diag_db: str
+) -> None:
+    primary = await admin_connect(diagnostics_cluster, diag_db)
+    reader = await admin_connect(slotless_standby)
+    try:
+        await reader.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        await reader.fetchval("SELECT count(*) FROM pg_class")
+        held_at = await reader.fetchval("SELECT txid_snapshot_xmin(txid_current_snapshot())")
+        await spend_xids(primary)
+
+        async def held_by_its_walsender() -> bool:
+            horizon = await read_horizon(primary)
+            return any(
+                h.kind == "standby" and h.name == SLOTLESS and h.xmin_age >= XIDS_AFTER
+                for h in horizon.holders
+            )
+
+        await poll_until(held_by_its_walsender, "the standby's feedback", within=60)
+        horizon = await read_horizon(primary)
+        standby = holder(horizon, "standby", SLOTLESS)
+        walsender = await primary.fetchrow(
+            "SELECT pid, state, backend_start FROM pg_stat_replication WHERE application_name = $1",
+            SLOTLESS,
+        )
+        assert walsender is not None
+        assert (standby.pid, standby.state, standby.backend_start) == tuple(walsender)
+        assert standby.scope == "every database" and standby.remedy is None
+        current = await primary.fetchval("SELECT txid_current()")
+        assert standby.xmin_age >= current - held_at - 1
+        # Its walsender is the standby, never a session of its own.
+        assert not [h for h in horizon.holders if h.kind == "backend" and h.pid == standby.pid]
+    finally:
+        await reader.close()
+        await primary.close()
+
+
+async def test_the_tables_with_most_dead_tuples_say_when_they_were_vacuumed(
+    diagnostics_cluster: ThrowawayCluster, diag_db: str
+) -> None:
+    conn = await admin_connect(diagnostics_cluster, diag_db)
+    try:
+        await conn.execute(
+            "CREATE TABLE swept (id int) WITH (autovacuum_enabled = off);"
+            "CREATE TABLE unswept (id int) WITH (autovacuum_enabled = off);"
+            "INSERT INTO swept SELECT generate_series(1, 100);"
+            "INSERT INTO unswept SELECT generate_series(1, 100);"
+        )
+        await conn.execute("VACUUM swept")
+        await conn.execute("DELETE FROM swept WHERE id <= 40; DELETE FROM unswept WHERE id <= 30")
+
+        async def counted() -> bool:
+            await conn.execute("SELECT pg_stat_force_next_flush()")
+            names = [t.name for t in (await read_horizon(conn, listed=2)).dead_tables]
+            return names == ["swept", "unswept"]
+
+        await poll_until(counted, "the deletes in the statistics")
+        swept, unswept = (await read_horizon(conn, listed=2)).dead_tables
+        assert (swept.schema, swept.dead, unswept.dead) == ("public", 40, 30)
+        assert swept.vacuumed is not None and swept.autovacuumed is None
+        assert unswept.vacuumed is None
+        # The same figures as pg_stat_user_tables shows of them.
+        stats = await conn.fetch(
+            "SELECT relname, n_live_tup, last_vacuum FROM pg_stat_user_tables"
+            " WHERE relname IN ('swept', 'unswept') ORDER BY relname"
+        )
+        assert [tuple(r) for r in stats] == [
+            ("swept", swept.live, swept.vacuumed),
+            ("unswept", unswept.live, None),
+        ]
+    finally:
+        await conn.close()

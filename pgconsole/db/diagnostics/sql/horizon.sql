@@ -24,7 +24,15 @@
 --             backend_xmin): every database's.
 -- Walsenders are listed as standbys, never as sessions. Ages are in transactions
 -- (age(xid)) and, where the server knows since when, in seconds.
-WITH holders AS (
+WITH activity AS MATERIALIZED (
+    -- pg_stat_activity read once (each read of the view builds every backend's row again):
+    -- the sessions, and the walsenders that pg_stat_replication would read it again for.
+    SELECT a.pid, a.backend_start, a.datname, a.usename, a.application_name, a.client_addr,
+           a.state, a.query, a.backend_type, a.backend_xid, a.backend_xmin, a.xact_start
+    FROM pg_stat_activity AS a
+    WHERE a.backend_xmin IS NOT NULL OR a.backend_xid IS NOT NULL
+),
+holders AS (
     SELECT 'backend' AS kind,
            a.pid::text AS name,
            a.pid,
@@ -42,9 +50,8 @@ WITH holders AS (
            END AS xmin,
            coalesce(a.xact_start, a.backend_start) AS since,
            NULL::boolean AS active
-    FROM pg_stat_activity AS a
-    WHERE (a.backend_xmin IS NOT NULL OR a.backend_xid IS NOT NULL)
-      AND a.pid <> pg_backend_pid()
+    FROM activity AS a
+    WHERE a.pid <> pg_backend_pid()
       AND a.backend_type <> 'walsender'
     UNION ALL
     SELECT 'prepared', p.gid, NULL, NULL, p.database, p.owner, NULL, NULL, NULL,
@@ -61,10 +68,12 @@ WITH holders AS (
     FROM pg_replication_slots AS s
     WHERE s.catalog_xmin IS NOT NULL
     UNION ALL
+    -- pg_stat_replication's rows: a walsender's session joined to its sender's state.
     SELECT 'standby', coalesce(nullif(r.application_name, ''), r.client_addr::text, r.pid::text),
-           r.pid, r.backend_start, NULL, r.usename, r.application_name, r.state, NULL,
+           r.pid, r.backend_start, NULL, r.usename, r.application_name, w.state, NULL,
            r.backend_xmin, NULL, NULL
-    FROM pg_stat_replication AS r
+    FROM activity AS r
+    JOIN pg_stat_get_wal_senders() AS w ON w.pid = r.pid
     WHERE r.backend_xmin IS NOT NULL
 ),
 freezing AS (
@@ -73,12 +82,11 @@ freezing AS (
 tables AS MATERIALIZED (
     -- This database's tables (and TOAST tables, materialized views), each read once: what
     -- pg_stat_all_tables shows of them, without the view's aggregation over their indexes.
+    -- Only the dead tuples are read of every table; the other statistics only of the few
+    -- listed (each is a lookup in the server's statistics).
     SELECT c.oid, n.nspname AS schema, c.relname AS name, c.relkind, c.relfrozenxid,
            c.reloptions,
-           pg_stat_get_dead_tuples(c.oid) AS dead,
-           pg_stat_get_live_tuples(c.oid) AS live,
-           pg_stat_get_last_vacuum_time(c.oid) AS vacuumed,
-           pg_stat_get_last_autovacuum_time(c.oid) AS autovacuumed
+           pg_stat_get_dead_tuples(c.oid) AS dead
     FROM pg_class AS c
     JOIN pg_namespace AS n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 't', 'm', 'p')
@@ -96,12 +104,15 @@ UNION ALL
 -- The lists' rows leave the holders' columns (kind to here) NULL.
 (SELECT 'dead', NULL, t.schema, t.name, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
         NULL, NULL, NULL, NULL,
-        t.dead, t.live, NULL,
-        greatest(t.vacuumed, t.autovacuumed), t.autovacuumed
- FROM tables AS t
- WHERE t.dead > 0
- ORDER BY t.dead DESC, t.oid
- LIMIT $1)
+        t.dead, pg_stat_get_live_tuples(t.oid), NULL,
+        greatest(pg_stat_get_last_vacuum_time(t.oid), pg_stat_get_last_autovacuum_time(t.oid)),
+        pg_stat_get_last_autovacuum_time(t.oid)
+ FROM (SELECT d.oid, d.schema, d.name, d.dead
+       FROM tables AS d
+       WHERE d.dead > 0
+       ORDER BY d.dead DESC, d.oid
+       LIMIT $1) AS t
+ ORDER BY t.dead DESC, t.oid)
 UNION ALL
 (SELECT 'wraparound', NULL, t.schema, t.name, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
         age(t.relfrozenxid),

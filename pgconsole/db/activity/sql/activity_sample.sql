@@ -16,8 +16,8 @@
 -- * pg_blocking_pids(), which briefly holds every lock-manager partition lock, is called only
 --   for the sessions waiting on a heavyweight lock (wait_event_type = 'Lock'), which is the
 --   only case where it can return anything;
--- * relation names come from pg_class for the few relations waited on, without taking any
---   lock on those relations;
+-- * relation names come from pg_class, by its index, for the few relations waited on (never
+--   read whole: a database may have 100,000 of them), without taking any lock on them;
 -- * the server's columns are computed once (the MATERIALIZED `server`), joined to one row;
 --   nothing counts table rows and nothing takes a lock on a user relation. Sessions by state
 --   come from pg_stat_activity: a client backend counts under its state, anything else
@@ -142,12 +142,12 @@ SELECT a.pid,
        w.mode AS lock_mode,
        CASE
            WHEN w.relation IS NULL THEN NULL
-           WHEN c.oid IS NOT NULL THEN format('%I.%I', n.nspname, c.relname)
+           WHEN c.oid IS NOT NULL THEN c.name
            WHEN here.oid IS NULL THEN format('relation %s in database %s', w.relation,
                                               coalesce(d.datname, w.database::text))
            ELSE w.relation::text
        END AS lock_relation,
-       CASE WHEN c.oid IS NOT NULL THEN c.oid::int8 END AS lock_relation_oid,
+       c.oid::int8 AS lock_relation_oid,
        a.pid = pg_backend_pid() AS is_self,
        v.*
 FROM backends AS a
@@ -157,7 +157,13 @@ LEFT JOIN waiting AS w ON w.pid = a.pid
 LEFT JOIN pg_database AS here
        ON here.datname = current_database() AND w.database IN (here.oid, 0)
 LEFT JOIN pg_database AS d ON d.oid = w.database
-LEFT JOIN pg_class AS c ON c.oid = w.relation AND here.oid IS NOT NULL
-LEFT JOIN pg_namespace AS n ON n.oid = c.relnamespace
+-- Looked up by its index for each relation waited on: pg_class is never read whole.
+LEFT JOIN LATERAL (
+    SELECT r.oid, format('%I.%I', n.nspname, r.relname) AS name
+    FROM pg_class AS r
+    JOIN pg_namespace AS n ON n.oid = r.relnamespace
+    WHERE r.oid = w.relation AND here.oid IS NOT NULL
+    LIMIT 1
+) AS c ON true
 LEFT JOIN server AS v ON a.pid = pg_backend_pid()
 ORDER BY a.pid

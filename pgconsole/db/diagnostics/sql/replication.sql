@@ -76,6 +76,9 @@ downstream AS (
            NULL::integer AS catalog_xmin_age
     FROM pg_stat_replication AS r
     CROSS JOIN here AS h
+    -- pg_stat_replication reads every backend's row of pg_stat_activity: only when a
+    -- walsender runs (pg_stat_get_wal_senders() reads the few walsender slots alone).
+    WHERE EXISTS (SELECT FROM pg_stat_get_wal_senders())
     UNION ALL
     SELECT 'slot', s.active_pid, s.slot_name::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
            NULL, NULL, NULL,

@@ -56,6 +56,7 @@ class SessionTable(ScrollView, can_focus=True):
         self.rows: list[SessionRow] = []
         self.widths = [len(h) for h in self.headers]
         self.cursor = 0
+        self._line_styles: dict[tuple[str | None, bool], Style] = {}
 
     # -- data --------------------------------------------------------------------------------
 
@@ -67,8 +68,9 @@ class SessionTable(ScrollView, can_focus=True):
             self.headers = tuple(headers)
         self.rows = list(rows)
         self.widths = column_widths(self.headers, self.rows)
-        if pid is not None:
-            self.select_pid(pid)
+        index = self._index_of(pid)
+        if index is not None and index != self.cursor:
+            self._move_to(index, refresh=False)  # refreshed below
         self.cursor = max(0, min(self.cursor, len(self.rows) - 1))
         self.virtual_size = Size(self.size.width, len(self.rows) + 1)
         self.refresh()
@@ -80,30 +82,47 @@ class SessionTable(ScrollView, can_focus=True):
 
     def select_pid(self, pid: int) -> bool:
         """Put the cursor on `pid`; False when it is not listed."""
-        for index, row in enumerate(self.rows):
-            if row.pid == pid:
-                self._move_to(index)
-                return True
-        return False
+        index = self._index_of(pid)
+        if index is None:
+            return False
+        self._move_to(index)
+        return True
+
+    def _index_of(self, pid: int | None) -> int | None:
+        if pid is None:
+            return None
+        return next((i for i, row in enumerate(self.rows) if row.pid == pid), None)
 
     # -- drawing -----------------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        base = self.rich_style
         if y == 0:
-            style = base + self.get_component_rich_style("sessiontable--header")
-            return self._strip(self.headers, style, width)
+            return self._strip(self.headers, self._line_style("header"), width)
         index = int(self.scroll_y) + y - 1
         if index >= len(self.rows):
-            return Strip.blank(width, base)
+            return Strip.blank(width, self._line_style(None))
         row = self.rows[index]
-        style = base
-        if row.mark:
-            style = style + self.get_component_rich_style(f"sessiontable--{row.mark}")
-        if index == self.cursor and self.has_focus:
-            style = style + self.get_component_rich_style("sessiontable--cursor")
-        return self._strip(row.cells, style, width)
+        cursor = index == self.cursor and self.has_focus
+        return self._strip(row.cells, self._line_style(row.mark, cursor), width)
+
+    def _line_style(self, component: str | None, cursor: bool = False) -> Style:
+        """The widget's style with a line's component's and the cursor's over it: combined
+        once, not for every line of every refresh (until the styles change)."""
+        key = (component, cursor)
+        style = self._line_styles.get(key)
+        if style is None:
+            style = self.rich_style
+            if component:
+                style = style + self.get_component_rich_style(f"sessiontable--{component}")
+            if cursor:
+                style = style + self.get_component_rich_style("sessiontable--cursor")
+            self._line_styles[key] = style
+        return style
+
+    def notify_style_update(self) -> None:
+        self._line_styles.clear()
+        super().notify_style_update()
 
     def _strip(self, cells: Sequence[str], style: Style, width: int) -> Strip:
         # The query is cut with an ellipsis (Enter shows it whole) where the scrollbar, drawn
@@ -120,7 +139,7 @@ class SessionTable(ScrollView, can_focus=True):
 
     # -- movement ----------------------------------------------------------------------------
 
-    def _move_to(self, index: int) -> None:
+    def _move_to(self, index: int, *, refresh: bool = True) -> None:
         if not self.rows:
             return
         self.cursor = max(0, min(index, len(self.rows) - 1))
@@ -130,7 +149,8 @@ class SessionTable(ScrollView, can_focus=True):
             self.scroll_to(y=self.cursor, animate=False)
         elif self.cursor >= top + height:
             self.scroll_to(y=self.cursor - height + 1, animate=False)
-        self.refresh()
+        if refresh:
+            self.refresh()
 
     def action_move(self, delta: int) -> None:
         """A row up or down."""

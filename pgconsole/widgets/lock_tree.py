@@ -23,21 +23,46 @@ TREE_SHARE = 4
 rest of a longer queue counted in its last line: the sessions table keeps the height."""
 
 
+ROW_WAITS = frozenset({"transactionid", "tuple"})
+"""Heavyweight lock waits that are for a row (`wait_event`): for the transaction that changed
+it to end (transactionid: a ShareLock on that transaction, named by no relation but by the row
+lock the waiter holds), or in the queue for it (tuple). "ShareLock on shop.item" would read as
+a lock on the whole table."""
+
+
 def lock_label(session: stats.Backend) -> Text:
-    """`pid user: mode on relation, waiting 12s: query`, on one line cut with `…` (Enter on
-    the session shows its query whole)."""
+    """`pid user wants mode on relation · 12s · state: query` (`pid user waits for a row of
+    relation …` when it waits for a row), on one line cut with `…` (Enter on the session shows
+    its query whole)."""
     text = Text(f"{session.pid} ", style="bold", no_wrap=True, overflow="ellipsis")
     text.append(visible(session.user or "?"))
     if session.lock_mode:
-        text.append(f" wants {session.lock_mode}", style="magenta")
-        if session.lock_relation:
-            text.append(f" on {visible(session.lock_relation)}")
+        text.append_text(_wanted(session))
     age = session.state_age if session.blocked_by else session.xact_age
     text.append(f" · {duration(age)}", style="dim")
     text.append(f" · {visible(session.state or '')}", style="dim")
     query = one_line(session.query, 80)
     if query:
         text.append(f": {query}")
+    return text
+
+
+def _wanted(session: stats.Backend) -> Text:
+    """What a session waiting on a heavyweight lock waits for, in words."""
+    relation = visible(session.lock_relation) if session.lock_relation else None
+    kind = session.wait_event if session.wait_event_type == "Lock" else None
+    if kind in ROW_WAITS:
+        text = Text(" waits for a row", style="magenta")
+        if relation:
+            text.append(f" of {relation}")
+        elif kind == "transactionid":
+            text = Text(" waits for a transaction to end", style="magenta")
+        return text
+    text = Text(f" wants {session.lock_mode}", style="magenta")
+    if relation:
+        text.append(f" on {relation}")
+    elif kind and kind != "relation":
+        text.append(f" on {visible(kind)}")  # an advisory lock, an object, a virtualxid…
     return text
 
 

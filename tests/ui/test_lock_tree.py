@@ -44,7 +44,7 @@ def test_a_chain_is_drawn_root_first_a_line_each() -> None:
 
 def test_a_label_says_who_wants_what_for_how_long() -> None:
     label = lock_label(WAITING).plain
-    assert label.startswith("4102 shop_api wants ShareLock on shop.item · 41s · active: ")
+    assert label.startswith("4102 shop_api waits for a row of shop.item · 41s · active: ")
     assert label.endswith("UPDATE shop.item SET stock = stock - 1 WHERE id = $1")
     assert "wants" not in lock_label(BLOCKER).plain  # it waits on no one: its transaction age
     assert " · 5m12s · " in lock_label(BLOCKER).plain
@@ -74,3 +74,20 @@ def test_the_root_blocker_is_found_up_the_chain() -> None:
     assert root_blocker(LAST, {LAST.pid: LAST}) is None  # its blocker is not listed
     cycle = {4102: replace(WAITING, blocked_by=(4103,)), 4103: LAST}
     assert root_blocker(LAST, cycle) is LAST  # met again: the walk ends
+
+
+def test_a_row_wait_is_said_as_one_and_a_table_lock_as_its_mode() -> None:
+    # WAITING waits on the transaction that updated the row (a ShareLock on a transaction id),
+    # which "ShareLock on shop.item" made read as a lock on the whole table.
+    def wanted(session: stats.Backend) -> str:
+        label = lock_label(session).plain
+        return label[label.index(" ", len(str(session.pid)) + 1) : label.index(" · ")]
+
+    in_queue = replace(WAITING, wait_event="tuple", lock_mode="ExclusiveLock")
+    unknown_row = replace(WAITING, lock_relation=None)  # a unique key another insert holds
+    advisory = replace(LAST, wait_event="advisory", lock_mode="ExclusiveLock", lock_relation=None)
+    assert wanted(WAITING) == " waits for a row of shop.item"
+    assert wanted(in_queue) == " waits for a row of shop.item"
+    assert wanted(unknown_row) == " waits for a transaction to end"
+    assert wanted(LAST) == " wants AccessExclusiveLock on shop.item"
+    assert wanted(advisory) == " wants ExclusiveLock on advisory"

@@ -54,34 +54,64 @@ class ConsoleState:
     """A transaction of ours holds a result's cursor (outside the user's)."""
 
 
-def waiters_text(waiters: Sequence[Waiter]) -> str:
-    """`blocks pid 123 (alice, 12 s), pid 456 … and 2 more`."""
+SHORTER = 4
+"""How many times `status_line` can say less to fit its width: without the timeout, then
+without the transaction's statement count, then naming one blocked session, not three, then
+only counting them."""
+
+
+def waiters_text(waiters: Sequence[Waiter], shown: int = WAITERS_SHOWN) -> str:
+    """`blocks pid 123 (alice, 12 s), pid 456 … and 2 more`, `shown` named."""
     named = ", ".join(
-        f"pid {w.pid} ({w.user or '?'}, {int(w.waiting_seconds)} s)"
-        for w in waiters[:WAITERS_SHOWN]
+        f"pid {w.pid} ({w.user or '?'}, {int(w.waiting_seconds)} s)" for w in waiters[:shown]
     )
-    more = len(waiters) - WAITERS_SHOWN
+    more = len(waiters) - shown
     return f"blocks {named}" + (f" and {more} more" if more > 0 else "")
 
 
-def transaction_text(tx: UserTransaction) -> str:
-    """`TX open 01:42 · 3 statements · idle: rolled back in 20 s · blocks pid 123 (…)`."""
+def transaction_text(tx: UserTransaction, shorter: int = 0) -> str:
+    """`TX open 01:42 · 3 statements · idle: rolled back in 20 s · blocks pid 123 (…)`;
+    `shorter` as `status_line` has it (2: without the count, 3: one blocked session named,
+    4: the blocked sessions counted)."""
     state = "TX failed: ROLLBACK needed" if tx.aborted else "TX open"
-    text = f"{state} {clock(tx.age)} · {counted(tx.statements, 'statement')}"
+    text = f"{state} {clock(tx.age)}"
+    if shorter < 2:
+        text += f" · {counted(tx.statements, 'statement')}"
     text += countdown_text(tx.idle_left)
-    if tx.waiters:
-        text += " · " + visible(waiters_text(tx.waiters))
+    if tx.waiters and shorter >= 4:
+        text += " · blocks " + counted(len(tx.waiters), "session")
+    elif tx.waiters:
+        shown = 1 if shorter == 3 else WAITERS_SHOWN
+        text += " · " + visible(waiters_text(tx.waiters, shown))
     return text
 
 
-def status_line(state: ConsoleState) -> Text:
+def status_line(state: ConsoleState, width: int | None = None) -> Text:
     """Mode, timeout, the running statement, then the transaction (red when it is in trouble:
-    aborted, or blocking other sessions) or, outside one, a cursor of ours."""
+    aborted, or blocking other sessions) or, outside one, a cursor of ours.
+
+    Within `width` cells: what matters least goes first (`SHORTER`), and what still does not
+    fit is cut with `…`. The line never wraps: the status bar has one line, and a second
+    would be lost with the sessions the transaction blocks.
+    """
+    line = _status_line(state, 0)
+    if width is None:
+        return line
+    for shorter in range(1, SHORTER + 1):
+        if line.cell_len <= width:
+            return line
+        line = _status_line(state, shorter)
+    line.truncate(max(width, 1), overflow="ellipsis")
+    return line
+
+
+def _status_line(state: ConsoleState, shorter: int) -> Text:
     parts: list[Text] = []
     if state.read_only:
         parts.append(Text(" READ ONLY ", style="bold black on yellow"))
-    timeout = state.statement_timeout or "…"
-    parts.append(Text(f" timeout {visible(timeout)} ", style="dim"))
+    if shorter < 1:
+        timeout = state.statement_timeout or "…"
+        parts.append(Text(f" timeout {visible(timeout)} ", style="dim"))
     if state.running_for is not None:
         running = f" running {state.running_for:.0f} s · ctrl+c cancels "
         parts.append(Text(running, style="bold cyan"))
@@ -89,7 +119,7 @@ def status_line(state: ConsoleState) -> Text:
     if tx is not None:
         trouble = tx.aborted or bool(tx.waiters)
         style = "bold white on red" if trouble else "bold black on cyan"
-        parts.append(Text(f" {transaction_text(tx)} ", style=style))
+        parts.append(Text(f" {transaction_text(tx, shorter)} ", style=style))
     elif state.cursor_open:
         parts.append(Text(" cursor open ", style="dim"))
     line = Text()
@@ -106,5 +136,11 @@ class ConsoleStatus(Static):
     """What to show; None before the console's connection is open."""
 
     def watch_state(self, state: ConsoleState | None) -> None:
-        if state is not None:
-            self.update(status_line(state))
+        self._draw()
+
+    def on_resize(self) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        if self.state is not None:
+            self.update(status_line(self.state, self.size.width or None))

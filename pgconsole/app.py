@@ -43,7 +43,7 @@ from pgconsole.messages import (
 from pgconsole.paths import STYLES
 from pgconsole.places import Places
 from pgconsole.screens.confirm import ConfirmScreen
-from pgconsole.screens.help import HelpScreen, KeySection
+from pgconsole.screens.help import HelpScreen, KeySection, here_first
 from pgconsole.screens.main import MainScreen
 from pgconsole.server_list import ServerList, WindowEntry
 from pgconsole.text import visible
@@ -300,7 +300,7 @@ class PgConsoleApp(App[None]):
     def action_help(self) -> None:
         """Show every key."""
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.key_sections()))
+            self.push_screen(HelpScreen(here_first(self.key_sections(), type(self.screen))))
 
     def action_reconnect(self) -> None:
         """Drop the pool and connect again, once an open transaction or kept changes are

@@ -59,6 +59,28 @@ def key_rows(classes: Iterable[type[DOMNode]]) -> list[KeyRow]:
     return rows
 
 
+def here_first(sections: Sequence[KeySection], here: type[DOMNode]) -> list[KeySection]:
+    """`sections` with the one listing the screen `here` (help was asked for on it) first, as
+    "Here: …", then the others in their order: on an 80x24 terminal the first screenful of
+    help is that screen's keys, not the ones that work everywhere."""
+    ordered = list(sections)
+    index = next(
+        (i for i, (_, classes) in enumerate(ordered) if here in classes),
+        next(
+            (
+                i
+                for i, (_, classes) in enumerate(ordered)
+                if any(issubclass(here, cls) and cls not in _TEXTUAL_BASES for cls in classes)
+            ),
+            None,
+        ),
+    )
+    if index is None:
+        return ordered
+    heading, classes = ordered.pop(index)
+    return [(f"Here: {heading}", classes), *ordered]
+
+
 def matches(row: KeyRow, query: str) -> bool:
     """Whether the keys or the description contain `query`, ignoring case."""
     needle = query.strip().casefold()

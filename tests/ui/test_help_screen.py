@@ -7,11 +7,14 @@ from typing import Any
 
 from textual.app import App
 from textual.pilot import Pilot
+from textual.screen import Screen
 
 from pgconsole.app import PgConsoleApp
 from pgconsole.config import Settings
 from pgconsole.db.connection.params import ConnectParams
-from pgconsole.screens.help import GAP, HelpScreen, KeySection, key_rows
+from pgconsole.screens.console import ConsoleScreen
+from pgconsole.screens.help import GAP, HelpScreen, KeySection, here_first, key_rows
+from pgconsole.screens.sessions import SessionsScreen
 from pgconsole.throwaway.cluster import ThrowawayCluster
 from tests.helpers.ui import app_for, shown, wait_for_screen, wait_until
 
@@ -96,3 +99,32 @@ async def test_the_palette_offers_pgconsole_s_help_not_textual_s_keys(
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert "Help: keys" in titles
         assert "Keys" not in titles
+
+
+def test_the_screen_help_was_asked_on_comes_first() -> None:
+    everything = sections()
+    headings = [heading for heading, _ in everything]
+    console = here_first(everything, ConsoleScreen)
+    assert [heading for heading, _ in console][:2] == ["Here: SQL console", "Everywhere"]
+    assert sorted(h.removeprefix("Here: ") for h, _ in console) == sorted(headings)
+
+    # A screen listed under no heading of its own finds the one of the screen it is built on.
+    class Rewound(SessionsScreen):
+        pass
+
+    assert here_first(everything, Rewound)[0][0] == "Here: Activity"
+    assert here_first(everything, Screen) == everything  # nowhere: the order as it was
+
+
+async def test_f1_on_the_console_opens_at_the_console_s_keys(
+    cluster: ThrowawayCluster, dbname: str
+) -> None:
+    app = app_for(cluster, dbname)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.database is not None, "the pool")
+        await pilot.press("f4")
+        await wait_for_screen(pilot, app, ConsoleScreen, "the console")
+        await pilot.press("f1")
+        await open_help(pilot, app)
+        first = shown(app, "#help-keys").splitlines()[0]
+        assert first.strip() == "Here: SQL console"

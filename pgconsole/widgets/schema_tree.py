@@ -161,7 +161,8 @@ class SchemaTree(Tree[Item]):
     ) -> None:
         marker, colour = KIND_MARKERS[relation.kind]
         label = Text.assemble((marker, f"bold {colour}"), " ", visible(relation.name))
-        details = " ".join(
+        # "≈10 · 26 MB": with a space alone, "≈10 26 MB" read as one number.
+        details = " · ".join(
             part
             for part in (human_rows(relation.estimated_rows), human_size(relation.total_bytes))
             if part

@@ -13,7 +13,7 @@ from pgconsole.widgets.schema_tree import SchemaTree
 from tests.conftest import admin_connect
 from tests.helpers.ui import app_for, first_page, tree_labels, wait_until
 
-MEDIUM = "a_name_of_medium_length"
+MEDIUM = "a_name_of_medium_size"
 LONG = "a_name_far_too_long_to_fit_in_a_third_of_the_screen"
 
 

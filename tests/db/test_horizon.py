@@ -183,26 +183,34 @@ async def test_freeze_ages_name_the_databases_and_the_oldest_tables(
         assert 0 <= entry.share < 1
 
 
+async def feedback_held(
+    primary: asyncpg.Connection, reader: asyncpg.Connection, kind: str, name: str
+) -> int:
+    """A long query on the standby `reader` is on: its snapshot goes upstream as
+    hot_standby_feedback; once the primary lists it as the holder `kind` `name`, the xmin it
+    took (a snapshot's, `txid_snapshot_xmin`)."""
+    await reader.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+    await reader.fetchval("SELECT count(*) FROM pg_class")
+    held_at: int = await reader.fetchval("SELECT txid_snapshot_xmin(txid_current_snapshot())")
+    await spend_xids(primary)
+
+    async def held() -> bool:
+        return any(
+            h.kind == kind and h.name == name and h.xmin_age >= XIDS_AFTER
+            for h in (await read_horizon(primary)).holders
+        )
+
+    await poll_until(held, f"the standby's feedback held by {kind} {name}", within=60)
+    return held_at
+
+
 async def test_a_standby_query_holds_the_primary_through_its_slot(
     diagnostics_cluster: ThrowawayCluster, standby: ThrowawayStandby, diag_db: str
 ) -> None:
     primary = await admin_connect(diagnostics_cluster, diag_db)
     reader = await admin_connect(standby)
     try:
-        # A long query on the standby: its snapshot goes upstream as hot_standby_feedback.
-        await reader.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
-        await reader.fetchval("SELECT count(*) FROM pg_class")
-        held_at = await reader.fetchval("SELECT txid_snapshot_xmin(txid_current_snapshot())")
-        await spend_xids(primary)
-
-        async def held_by_the_slot() -> bool:
-            horizon = await read_horizon(primary)
-            return any(
-                h.kind == "slot" and h.name == STANDBY_SLOT and h.xmin_age >= XIDS_AFTER
-                for h in horizon.holders
-            )
-
-        await poll_until(held_by_the_slot, "the standby's feedback on its slot", within=60)
+        held_at = await feedback_held(primary, reader, "slot", STANDBY_SLOT)
         slot = holder(await read_horizon(primary), "slot", STANDBY_SLOT)
         assert slot.scope == "every database" and slot.active
         assert slot.remedy is None  # its standby uses it: drop nothing
@@ -228,19 +236,7 @@ async def test_a_standby_without_a_slot_holds_the_primary_through_its_feedback(
     primary = await admin_connect(diagnostics_cluster, diag_db)
     reader = await admin_connect(slotless_standby)
     try:
-        await reader.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
-        await reader.fetchval("SELECT count(*) FROM pg_class")
-        held_at = await reader.fetchval("SELECT txid_snapshot_xmin(txid_current_snapshot())")
-        await spend_xids(primary)
-
-        async def held_by_its_walsender() -> bool:
-            horizon = await read_horizon(primary)
-            return any(
-                h.kind == "standby" and h.name == SLOTLESS and h.xmin_age >= XIDS_AFTER
-                for h in horizon.holders
-            )
-
-        await poll_until(held_by_its_walsender, "the standby's feedback", within=60)
+        held_at = await feedback_held(primary, reader, "standby", SLOTLESS)
         horizon = await read_horizon(primary)
         standby = holder(horizon, "standby", SLOTLESS)
         walsender = await primary.fetchrow(

@@ -300,7 +300,10 @@ class PgConsoleApp(App[None]):
     def action_help(self) -> None:
         """Show every key."""
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(here_first(self.key_sections(), type(self.screen))))
+            focused = self.screen.focused
+            here = (type(focused),) if focused is not None else ()
+            sections = here_first(self.key_sections(), *here, type(self.screen))
+            self.push_screen(HelpScreen(sections))
 
     def action_reconnect(self) -> None:
         """Drop the pool and connect again, once an open transaction or kept changes are

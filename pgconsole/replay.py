@@ -47,7 +47,10 @@ class ReplayApp(App[None]):
     def action_help(self) -> None:
         """Show every key."""
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(here_first(self.key_sections(), type(self.screen))))
+            focused = self.screen.focused
+            here = (type(focused),) if focused is not None else ()
+            sections = here_first(self.key_sections(), *here, type(self.screen))
+            self.push_screen(HelpScreen(sections))
 
 
 def run_replay(path: Path, at: str | None) -> int:

@@ -59,26 +59,30 @@ def key_rows(classes: Iterable[type[DOMNode]]) -> list[KeyRow]:
     return rows
 
 
-def here_first(sections: Sequence[KeySection], here: type[DOMNode]) -> list[KeySection]:
-    """`sections` with the one listing the screen `here` (help was asked for on it) first, as
-    "Here: …", then the others in their order: on an 80x24 terminal the first screenful of
-    help is that screen's keys, not the ones that work everywhere."""
+def here_first(sections: Sequence[KeySection], *here: type[DOMNode]) -> list[KeySection]:
+    """`sections` with the ones listing `here` (the widget with the focus and the screen help
+    was asked for on, in that order) first, as "Here: …", then the others in their order: on
+    an 80x24 terminal the first screenful of help is the keys that work where the user is,
+    not the ones that work everywhere."""
     ordered = list(sections)
-    index = next(
-        (i for i, (_, classes) in enumerate(ordered) if here in classes),
-        next(
-            (
-                i
-                for i, (_, classes) in enumerate(ordered)
-                if any(issubclass(here, cls) and cls not in _TEXTUAL_BASES for cls in classes)
-            ),
-            None,
-        ),
-    )
-    if index is None:
-        return ordered
-    heading, classes = ordered.pop(index)
-    return [(f"Here: {heading}", classes), *ordered]
+    front: list[KeySection] = []
+    for cls in here:
+        index = _section_of(ordered, cls)
+        if index is not None:
+            heading, classes = ordered.pop(index)
+            front.append((f"Here: {heading}", classes))
+    return [*front, *ordered]
+
+
+def _section_of(sections: Sequence[KeySection], cls: type[DOMNode]) -> int | None:
+    """The section listing `cls`, else one listing a class it is built on (not Textual's)."""
+    for index, (_, classes) in enumerate(sections):
+        if cls in classes:
+            return index
+    for index, (_, classes) in enumerate(sections):
+        if any(issubclass(cls, c) and c not in _TEXTUAL_BASES for c in classes):
+            return index
+    return None
 
 
 def matches(row: KeyRow, query: str) -> bool:

@@ -14,8 +14,11 @@ from pgconsole.config import Settings
 from pgconsole.db.connection.params import ConnectParams
 from pgconsole.screens.console import ConsoleScreen
 from pgconsole.screens.help import GAP, HelpScreen, KeySection, here_first, key_rows
+from pgconsole.screens.main import MainScreen
 from pgconsole.screens.sessions import SessionsScreen
 from pgconsole.throwaway.cluster import ThrowawayCluster
+from pgconsole.widgets.grid import DataGrid
+from pgconsole.widgets.sql_editor import SqlEditor
 from tests.helpers.ui import app_for, shown, wait_for_screen, wait_until
 
 SIZE = (80, 24)
@@ -128,3 +131,13 @@ async def test_f1_on_the_console_opens_at_the_console_s_keys(
         await open_help(pilot, app)
         first = shown(app, "#help-keys").splitlines()[0]
         assert first.strip() == "Here: SQL console"
+
+
+def test_the_focused_widget_s_keys_come_before_its_screen_s() -> None:
+    everything = sections()
+    headings = [heading for heading, _ in here_first(everything, DataGrid, MainScreen)]
+    assert headings[:3] == ["Here: Data grid", "Here: Browser", "Everywhere"]
+    # A widget listed under its screen's heading brings that one first, once.
+    headings = [heading for heading, _ in here_first(everything, SqlEditor, ConsoleScreen)]
+    assert headings[:2] == ["Here: SQL console", "Everywhere"]
+    assert len(headings) == len(everything)

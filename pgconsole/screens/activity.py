@@ -56,6 +56,10 @@ NEEDS_PRIVILEGE = (
 PROGRESS_LINES = 3
 """Operations in progress shown at most (the diagnostics' progress panel lists all)."""
 
+RECONNECTED_SHOWN = 60.0
+"""Seconds the status line says the screen reconnected, once a sample came on a new
+connection after the last one was lost (its backend terminated, the server restarted)."""
+
 
 class ActivityScreen(SessionsScreen):
     """What the database is doing right now, refreshed on its own connection; rewinds through
@@ -124,6 +128,10 @@ class ActivityScreen(SessionsScreen):
         self.state_text = "connecting…"
         self.reconnects = 0
         """Times the connection was lost and "reconnecting…" shown."""
+        self.lost = False
+        """The connection was lost and no sample has come on a new one yet."""
+        self.reconnected_at: float | None = None
+        """When a sample last came on a new connection after one was lost (`time.time()`)."""
         self.recorder: BackgroundWriter | None = None
         """The recording `R` started, while it runs."""
         self.recording_text = ""
@@ -161,6 +169,9 @@ class ActivityScreen(SessionsScreen):
                 self._lost(str(error).splitlines()[0] if str(error) else type(error).__name__)
             else:
                 self.last_refresh = first.taken if first is not None else time.time()
+                if self.lost:  # said for a while: the samples had a gap, and someone or
+                    self.lost = False  # something ended the screen's session
+                    self.reconnected_at = self.last_refresh
                 self.state_text = ""
                 if self.playhead.live:
                     self.show_sample(sample)
@@ -181,6 +192,7 @@ class ActivityScreen(SessionsScreen):
 
     def _lost(self, reason: str) -> None:
         self.reconnects += 1
+        self.lost = True
         self.state_text = f"reconnecting… ({reason})"
         self._show_status()
 
@@ -239,7 +251,9 @@ class ActivityScreen(SessionsScreen):
         limits = None if capabilities is None else tuple(capabilities.limits())
         self.status_line.status = ActivityStatus(
             state=(
-                self.state_text if self.playhead.live else f"rewind: {self.tape_text()} · Esc: live"
+                (self.state_text or self._reconnected_text())
+                if self.playhead.live
+                else f"rewind: {self.tape_text()} · Esc: live"
             ),
             refreshed=self.last_refresh,
             paused=self.paused,
@@ -250,6 +264,13 @@ class ActivityScreen(SessionsScreen):
             rewind=self.rewind.span() if self.playhead.live else None,
             recording=self.recording_text,
         )
+
+    def _reconnected_text(self) -> str:
+        """`reconnected 03:12:05` for `RECONNECTED_SHOWN` seconds after a reconnection."""
+        at = self.reconnected_at
+        if at is None or time.time() - at > RECONNECTED_SHOWN:
+            return ""
+        return "reconnected " + time.strftime("%H:%M:%S", time.localtime(at))
 
     # -- recording to a file -------------------------------------------------------------------
 

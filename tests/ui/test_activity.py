@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -18,7 +19,7 @@ from pgconsole.db.activity import stats
 from pgconsole.db.opening import open_early
 from pgconsole.db.quoting import quote_ident
 from pgconsole.db.sqlfiles import load_sql
-from pgconsole.screens.activity import ActivityScreen
+from pgconsole.screens.activity import RECONNECTED_SHOWN, ActivityScreen
 from pgconsole.screens.confirm import ConfirmScreen
 from pgconsole.screens.console import ConsoleScreen
 from pgconsole.throwaway.cluster import ThrowawayCluster
@@ -258,6 +259,17 @@ async def test_killing_the_screens_connection_reconnects_and_the_pool_is_unaffec
         before = screen.samples
         await wait_until(pilot, lambda: screen.samples > before, "a refresh after it")
         assert screen.reconnects == 1  # "reconnecting…" was shown in between
+        # Said after it too, with when: the samples had a gap, and something ended the session.
+        await wait_until(
+            pilot, lambda: "reconnected " in shown(app, "#activity-status"), "reconnected"
+        )
+        assert screen.reconnected_at is not None
+        at = time.strftime("%H:%M:%S", time.localtime(screen.reconnected_at))
+        assert shown(app, "#activity-status").startswith(f"reconnected {at} · refreshed ")
+        screen.reconnected_at -= RECONNECTED_SHOWN  # a minute later, it is said no more
+        await wait_until(
+            pilot, lambda: "reconnected" not in shown(app, "#activity-status"), "no longer said"
+        )
         assert own not in pool_pids
         assert app.database is not None
         assert await app.database.pool.fetchval("SELECT 42") == 42

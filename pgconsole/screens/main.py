@@ -225,6 +225,11 @@ class MainScreen(ReportsFailedWorkers, BrowseEditing, BrowseTree, Screen[None]):
     def on_resize(self) -> None:
         self.tree_pane.lay_out()
 
+    @on(TreePane.HiddenWithFocus)
+    def _tree_hidden_with_focus(self) -> None:
+        if self.switcher.current == "grid" and self.tree_pane.has_focus_within:
+            self.grid.focus()
+
     @on(DataGrid.CursorMoved, "#grid")
     def cursor_moved(self) -> None:
         self.reader.show_position()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from textual import getters, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Input
 
@@ -30,6 +31,10 @@ class TreePane(Vertical):
     """Every schema and relation: the tree shows them (narrowed by the find box)."""
     relation: reactive[int | None] = reactive(None, init=False, always_update=True)
     """The oid of the relation open in the grid beside the tree (None: none yet)."""
+
+    class HiddenWithFocus(Message):
+        """The pane was hidden while the focus was in it (the terminal narrowed below 90
+        columns): the screen gives the focus to the grid, or keys go to a box no one sees."""
 
     schema_tree = getters.query_one(SchemaTree)
     """The schema tree."""
@@ -103,6 +108,8 @@ class TreePane(Vertical):
             self.overlay_open if narrow else not self.hidden_by_user
         )
         self.styles.width = self._width(self.added_width)
+        if not self.display and self.has_focus_within:
+            self.post_message(self.HiddenWithFocus())
 
     def _width(self, offset: int) -> int:
         content = self.schema_tree.natural_width() + PANE_CHROME

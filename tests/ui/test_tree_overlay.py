@@ -155,3 +155,22 @@ async def test_enter_from_the_find_box_puts_the_cursor_on_the_first_match(
         assert cursor_name(tree) == found  # a partition under the parent it matched through
         await pilot.press("down")
         assert cursor_name(tree) == below
+
+
+@pytest.mark.parametrize("key", ["slash", "tab"])
+async def test_narrowing_the_terminal_takes_the_focus_out_of_the_tree_it_hides(
+    app: BrowsingHarness, key: str
+) -> None:
+    # At 200 columns the tree stands beside the grid; the find box (/) or the tree (Tab) has
+    # the focus. Narrowed below 90 the tree is hidden: keys typed into it went nowhere seen
+    # (q typed into the hidden find box instead of quitting).
+    async with app.run_test(size=(200, 50)) as pilot:
+        await until_browsing(pilot)
+        screen = app.main_screen
+        await pilot.press(key)
+        await wait_until(pilot, lambda: screen.tree_pane.has_focus_within, "in the tree")
+        await pilot.resize_terminal(80, 24)
+        await wait_until(pilot, lambda: not screen.tree_pane.display, "the tree hidden")
+        await wait_until(pilot, lambda: screen.grid.has_focus, "the grid's focus")
+        await pilot.press("q")
+        assert screen.query_one("#tree-filter", Input).value == ""

@@ -44,7 +44,8 @@ def key_sections(everywhere: type[DOMNode]) -> list[KeySection]:
 
     return [
         ("Everywhere", [everywhere]),
-        ("Browser", [MainScreen, SchemaTree]),
+        ("Browser", [MainScreen]),
+        ("Schema tree", [SchemaTree]),
         ("Data grid", [DataGrid]),
         ("Value", [ValueScreen]),
         ("Filter", [FilterScreen]),

@@ -309,7 +309,8 @@ class MainScreen(ReportsFailedWorkers, BrowseEditing, BrowseTree, Screen[None]):
 
     @on(SchemaTree.RelationChosen)
     def relation_chosen(self, event: SchemaTree.RelationChosen) -> None:
-        self.open_relation(event.relation.oid)  # the pane over the grid has closed itself
+        relation = event.relation  # the pane over the grid has closed itself
+        self.open_relation(relation.oid, relation.qualified_name)
 
     @work(exclusive=True, group="open", exit_on_error=False)
     async def open_named(self, text: str, *, then_tree: bool = False) -> None:
@@ -327,9 +328,10 @@ class MainScreen(ReportsFailedWorkers, BrowseEditing, BrowseTree, Screen[None]):
                 self.load_tree()
 
     @work(exclusive=True, group="open", exit_on_error=False)
-    async def open_relation(self, oid: int) -> None:
-        """Describe the relation and show its first page (no count(*): the estimate is shown)."""
-        await self.reader.open_oid(oid)
+    async def open_relation(self, oid: int, name: str | None = None) -> None:
+        """Describe the relation and show its first page (no count(*): the estimate is shown);
+        `name` says which in an error."""
+        await self.reader.open_oid(oid, name)
 
     def set_relation(self, detail: RelationDetail, spec: BrowseSpec) -> None:
         """Make `detail` the open relation, read with `spec`: its columns in the grid."""

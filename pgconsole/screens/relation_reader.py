@@ -27,6 +27,7 @@ from pgconsole.screens.editing import EditController
 from pgconsole.screens.filter import filter_summary
 from pgconsole.screens.paging import GridPaging
 from pgconsole.screens.value import ValueScreen
+from pgconsole.text import visible
 from pgconsole.widgets.browser_message import BrowserMessage
 from pgconsole.widgets.grid import DataGrid
 from pgconsole.widgets.relation_title import Heading, RelationTitle
@@ -91,8 +92,9 @@ class RelationReader:
         self.start_failed = True
         self.host.say(f"--table {text}: {reason}", error=True)
 
-    async def open_oid(self, oid: int) -> None:
-        """Describe the relation and show its first page (no count(*): the estimate is shown)."""
+    async def open_oid(self, oid: int, name: str | None = None) -> None:
+        """Describe the relation and show its first page (no count(*): the estimate is shown).
+        An error names the relation (`name`): the grid still shows the one open before."""
         host = self.host
         if host.database is None:
             return
@@ -100,7 +102,8 @@ class RelationReader:
             async with host.database.transaction(readonly=True) as conn:
                 detail = await describe_relation(conn, oid)
         except (*DB_ERRORS, LookupError) as error:
-            host.say(describe_error(error), error=True)
+            shown = visible(name) if name else "the relation"
+            host.say(f"Could not open {shown}: {describe_error(error)}", error=True)
             return
         await self.show(detail)
 

@@ -542,3 +542,27 @@ async def test_the_title_shows_the_filter_cut_to_fit(
         assert "where n > 500 AND v <> 'xxx" in title
         assert len(title) <= SIZE[0] - screen(app).query_one("#left").size.width - 2
         assert grid.rows
+
+
+async def test_a_relation_that_cannot_be_opened_is_named_in_the_error(
+    cluster: ThrowawayCluster, filled: str
+) -> None:
+    # Another session drops heap's index in a transaction not yet committed: reading the
+    # index's size to describe heap waits for it, and times out. The grid still shows t, so
+    # the error says which relation it is about.
+    app = app_for(cluster, filled, "public.t", lock_timeout="200ms")
+    locker = await admin_connect(cluster, filled)
+    try:
+        await locker.execute("CREATE INDEX heap_a ON heap (a)")
+        async with app.run_test(size=SIZE) as pilot:
+            await first_page(pilot, app)
+            async with locker.transaction():
+                await locker.execute("DROP INDEX heap_a")
+                await pilot.press("tab")
+                await pilot.press(*"/heap", "enter", "enter")
+                await wait_until(pilot, lambda: "55P03" in shown(app, "#message"), "the timeout")
+            message = shown(app, "#message")
+            assert message.startswith('Could not open "public"."heap": canceling statement due')
+            assert "public.t" in shown(app, "#relation-title")  # what the grid still shows
+    finally:
+        await locker.close()

@@ -43,7 +43,7 @@ from pgconsole.messages import (
 from pgconsole.paths import STYLES
 from pgconsole.places import Places
 from pgconsole.screens.confirm import ConfirmScreen
-from pgconsole.screens.help import HelpScreen, KeySection, here_first
+from pgconsole.screens.help import HelpScreen, KeySection, help_here
 from pgconsole.screens.main import MainScreen
 from pgconsole.server_list import ServerList, WindowEntry
 from pgconsole.text import visible
@@ -300,10 +300,7 @@ class PgConsoleApp(App[None]):
     def action_help(self) -> None:
         """Show every key."""
         if not isinstance(self.screen, HelpScreen):
-            focused = self.screen.focused
-            here = (type(focused),) if focused is not None else ()
-            sections = here_first(self.key_sections(), *here, type(self.screen))
-            self.push_screen(HelpScreen(sections))
+            self.push_screen(help_here(self.key_sections(), self.screen))
 
     def action_reconnect(self) -> None:
         """Drop the pool and connect again, once an open transaction or kept changes are

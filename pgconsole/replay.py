@@ -13,7 +13,7 @@ from textual.binding import Binding, BindingType
 from pgconsole.db.recording.playhead import outside, parse_moment
 from pgconsole.db.recording.store import Recording, RecordingError
 from pgconsole.paths import STYLES
-from pgconsole.screens.help import HelpScreen, KeySection, here_first
+from pgconsole.screens.help import HelpScreen, KeySection, help_here
 from pgconsole.screens.replay import ReplayScreen, replay_title
 
 PREFIX = "pgconsole replay: "
@@ -47,10 +47,7 @@ class ReplayApp(App[None]):
     def action_help(self) -> None:
         """Show every key."""
         if not isinstance(self.screen, HelpScreen):
-            focused = self.screen.focused
-            here = (type(focused),) if focused is not None else ()
-            sections = here_first(self.key_sections(), *here, type(self.screen))
-            self.push_screen(HelpScreen(sections))
+            self.push_screen(help_here(self.key_sections(), self.screen))
 
 
 def run_replay(path: Path, at: str | None) -> int:

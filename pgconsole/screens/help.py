@@ -171,3 +171,11 @@ class HelpScreen(ModalScreen[None]):
         """Scroll the list a line."""
         body = self.query_one("#help-body", VerticalScroll)
         body.scroll_to(y=body.scroll_y + lines, animate=False)
+
+
+def help_here(sections: Sequence[KeySection], screen: Screen[object]) -> HelpScreen:
+    """The help screen asked for on `screen`: `sections`, the focused widget's and the
+    screen's first (`here_first`)."""
+    focused = screen.focused
+    here = (type(focused),) if focused is not None else ()
+    return HelpScreen(here_first(sections, *here, type(screen)))

@@ -52,12 +52,11 @@ def _wanted(session: stats.Backend) -> Text:
     relation = visible(session.lock_relation) if session.lock_relation else None
     kind = session.wait_event if session.wait_event_type == "Lock" else None
     if kind in ROW_WAITS:
-        text = Text(" waits for a row", style="magenta")
         if relation:
-            text.append(f" of {relation}")
-        elif kind == "transactionid":
-            text = Text(" waits for a transaction to end", style="magenta")
-        return text
+            return Text(f" waits for a row of {relation}", style="magenta")
+        if kind == "transactionid":  # no row lock held: a unique key another insert holds
+            return Text(" waits for a transaction to end", style="magenta")
+        return Text(" waits for a row", style="magenta")
     text = Text(f" wants {session.lock_mode}", style="magenta")
     if relation:
         text.append(f" on {relation}")

@@ -497,8 +497,9 @@ class ThrowawayStandby(ThrowawayCluster):
             hot_standby_feedback: Whether the standby reports its oldest snapshot, which
                 then holds back the primary's horizon.
             stream_through_slot: Whether the standby streams through the slot. Without it
-                the slot only kept the WAL for the copy, and the standby's feedback is
-                held by its walsender (pg_stat_replication's backend_xmin), not the slot.
+                no slot is made (`slot` names only its application_name), and the
+                standby's feedback is held by its walsender (pg_stat_replication's
+                backend_xmin).
             settings: Extra postgresql.conf settings, over those copied from the primary.
 
         Raises:
@@ -557,13 +558,16 @@ class ThrowawayStandby(ThrowawayCluster):
         self.socket_dir.mkdir(mode=0o700)
         self._write_passfile()
         self._chown_to_server_user()  # pg_basebackup writes the copy as the server's user
+        # Without the slot, the copy streams its WAL through a temporary one of its own: no
+        # slot is left behind to keep WAL that no standby reads.
+        through = ["--create-slot", "--slot", self.slot] if self.stream_through_slot else []
         self._run(
             [
                 str(self._bindir / "pg_basebackup"),
                 "--pgdata", str(self.datadir),
                 "--dbname", self._primary_conninfo(),
                 "--wal-method", "stream",
-                "--create-slot", "--slot", self.slot,
+                *through,
                 "--checkpoint", "fast",  # not a spread checkpoint: minutes on an idle primary
                 "--no-sync", "--no-manifest", "--no-password",
             ],
